@@ -1,0 +1,172 @@
+"""Condition trees (`all` / `any` / `not` over predicates) with three-valued logic.
+
+A predicate whose fact is missing is *unknown*, not false. `all` is false as soon as one child
+is false, `any` true as soon as one child is true; otherwise an unknown child makes the whole
+tree unknown, and the rule is reported as skipped with the missing facts as the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from doctor.engine.operators import Hit, Operator
+from doctor.engine.paths import FactPath
+from doctor.layers import Layer
+from doctor.model import Evidence
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A fact a predicate needed and did not find; `layer` produced it, if known."""
+
+    path: str
+    layer: Layer | None
+    detail: str = "missing"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    value: bool | None
+    evidence: tuple[Evidence, ...] = ()
+    captures: dict[str, Any] = field(default_factory=dict)
+    missing: tuple[Missing, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a condition is evaluated against: the document, the pod and the scope object."""
+
+    document: Any
+    pod: Any
+    scope: Any
+
+
+class Condition(Protocol):
+    def evaluate(self, ctx: Context) -> Verdict: ...
+
+    def predicates(self) -> list[Predicate]: ...
+
+
+_FALSE = Verdict(False)
+
+
+@dataclass(frozen=True)
+class Predicate:
+    fact: FactPath
+    op: Operator
+    value: Any = None
+    per: FactPath | None = None  # ratio test: the fact divided by this one
+    expected_text: Any = None  # the value as written in the rule, for evidence
+    bind: str | None = None  # `as:` name under which the matching value reaches the message
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        values = self.fact.values(ctx.document, ctx.pod, ctx.scope)
+        if values is None:
+            if not self.op.decides_missing:
+                return Verdict(None, missing=(Missing(self.fact.text, self.fact.layer),))
+            values = []
+        if self.per is not None:
+            ratio = self._ratio(values, ctx)
+            if isinstance(ratio, Verdict):
+                return ratio
+            values = [ratio]
+        elif self.op.series and len(values) < 2:
+            return Verdict(
+                None,
+                missing=(Missing(self.fact.text, self.fact.layer, "needs two samples, got one"),),
+            )
+        hit: Hit | None = self.op.fn(values, self.value)
+        if hit is None:
+            shown = values[0] if len(values) == 1 else values[:3]
+            return Verdict(
+                False, (Evidence(self._label(), shown, self.op.name, self.expected_text),)
+            )
+        evidence = Evidence(self._label(), hit.value, self.op.name, self.expected_text)
+        if self.bind is None:
+            return Verdict(True, (evidence,), hit.captures)
+        return Verdict(True, (evidence,), {**hit.captures, self.bind: hit.value})
+
+    def _label(self) -> str:
+        return self.fact.text if self.per is None else f"{self.fact.text} / {self.per.text}"
+
+    def _ratio(self, numerators: list[Any], ctx: Context) -> float | Verdict:
+        assert self.per is not None
+        denominators = self.per.values(ctx.document, ctx.pod, ctx.scope)
+        if not numerators:
+            return Verdict(None, missing=(Missing(self.fact.text, self.fact.layer),))
+        if not denominators:
+            return Verdict(None, missing=(Missing(self.per.text, self.per.layer),))
+        if len(numerators) >= 2 and len(denominators) >= 2:
+            top, bottom = numerators[-1] - numerators[0], denominators[-1] - denominators[0]
+        else:
+            top, bottom = numerators[-1], denominators[-1]
+        if not bottom:
+            # Nothing elapsed in the window (no CFS periods): there is nothing to be a ratio of.
+            return Verdict(False, (Evidence(self._label(), "0 / 0", self.op.name, self.value),))
+        return round(float(top) / float(bottom), 4)
+
+    def predicates(self) -> list[Predicate]:
+        return [self]
+
+
+@dataclass(frozen=True)
+class All:
+    children: tuple[Condition, ...]
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        evidence: list[Evidence] = []
+        captures: dict[str, Any] = {}
+        missing: list[Missing] = []
+        for child in self.children:
+            verdict = child.evaluate(ctx)
+            if verdict.value is False:
+                return _FALSE
+            if verdict.value is None:
+                missing.extend(verdict.missing)
+            else:
+                evidence.extend(verdict.evidence)
+                captures.update(verdict.captures)
+        if missing:
+            return Verdict(None, missing=tuple(missing))
+        return Verdict(True, tuple(evidence), captures)
+
+    def predicates(self) -> list[Predicate]:
+        return [p for child in self.children for p in child.predicates()]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    children: tuple[Condition, ...]
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        missing: list[Missing] = []
+        for child in self.children:
+            verdict = child.evaluate(ctx)
+            if verdict.value is True:
+                return verdict
+            if verdict.value is None:
+                missing.extend(verdict.missing)
+        if missing:
+            return Verdict(None, missing=tuple(missing))
+        return _FALSE
+
+    def predicates(self) -> list[Predicate]:
+        return [p for child in self.children for p in child.predicates()]
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Condition
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        verdict = self.child.evaluate(ctx)
+        if verdict.value is None:
+            return verdict
+        if verdict.value:
+            return _FALSE
+        # The child was false: what it saw is the evidence that the negation holds.
+        return Verdict(True, verdict.evidence)
+
+    def predicates(self) -> list[Predicate]:
+        return self.child.predicates()

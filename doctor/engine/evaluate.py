@@ -1,0 +1,122 @@
+"""Evaluate a rule set over a facts document: pure, facts in, findings out, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from doctor.engine.conditions import Context, Missing, Verdict
+from doctor.engine.loader import RuleSet
+from doctor.engine.rule import Rule
+from doctor.facts.document import FactsDocument
+from doctor.layers import LayerStatus, Scope
+from doctor.model import Finding, RuleFailure, Skip, Subject
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    findings: tuple[Finding, ...]
+    skipped: tuple[Skip, ...]
+    failures: tuple[RuleFailure, ...]
+    rules_evaluated: int
+
+
+def evaluate(rules: RuleSet, facts: FactsDocument) -> Evaluation:
+    """Every rule over every object of its scope, top layer first."""
+    document = facts.data
+    findings: list[Finding] = []
+    skips: dict[tuple[str, str], int] = {}
+    failures: list[RuleFailure] = []
+    for rule in rules.rules:
+        fired: list[tuple[Finding, int | None]] = []
+        for ctx, subject, attempt in _contexts(rule, document):
+            try:
+                verdict = rule.when.evaluate(ctx)
+                if verdict.value is True:
+                    fired.append((_finding(rule, verdict, ctx, subject), attempt))
+                elif verdict.value is None:
+                    reason = _skip_reason(verdict.missing, facts)
+                    skips[(rule.id, reason)] = skips.get((rule.id, reason), 0) + 1
+            except Exception as exc:
+                failures.append(RuleFailure(rule.id, str(subject), f"{type(exc).__name__}: {exc}"))
+        findings.extend(_collapse_attempts(fired))
+    findings.sort(key=lambda f: (f.layer.depth, -f.severity.rank, str(f.subject)))
+    skipped = tuple(Skip(rule_id, reason, count) for (rule_id, reason), count in skips.items())
+    return Evaluation(tuple(findings), skipped, tuple(failures), len(rules))
+
+
+def _contexts(
+    rule: Rule, document: dict[str, Any]
+) -> Iterator[tuple[Context, Subject, int | None]]:
+    if rule.scope is Scope.NODE:
+        yield Context(document, None, document), Subject(Scope.NODE), None
+        return
+    for pod in document["pods"]:
+        if rule.scope is Scope.POD:
+            yield (
+                Context(document, pod, pod),
+                Subject(Scope.POD, pod["namespace"], pod["name"]),
+                None,
+            )
+            continue
+        for container in pod["containers"]:
+            subject = Subject(Scope.CONTAINER, pod["namespace"], pod["name"], container["name"])
+            yield Context(document, pod, container), subject, container["attempt"]
+
+
+def _finding(rule: Rule, verdict: Verdict, ctx: Context, subject: Subject) -> Finding:
+    fields: dict[str, Any] = {
+        "collected": ctx.document["collected"],
+        "layers": ctx.document["layers"],
+        **verdict.captures,
+    }
+    if rule.scope is not Scope.NODE:
+        fields["pod"] = ctx.pod
+    if rule.scope is Scope.CONTAINER:
+        fields["container"] = ctx.scope
+    return Finding(
+        rule_id=rule.id,
+        layer=rule.layer,
+        severity=rule.severity,
+        subject=subject,
+        title=rule.title,
+        message=rule.message.render(fields),
+        fix=rule.fix.render(fields),
+        evidence=verdict.evidence,
+        docs=rule.docs,
+    )
+
+
+def _collapse_attempts(fired: list[tuple[Finding, int | None]]) -> list[Finding]:
+    """One finding per rule and container: the newest attempt's, listing every attempt it hit."""
+    by_subject: dict[Subject, list[tuple[Finding, int | None]]] = {}
+    for finding, attempt in fired:
+        by_subject.setdefault(finding.subject, []).append((finding, attempt))
+    collapsed: list[Finding] = []
+    for hits in by_subject.values():
+        hits.sort(key=lambda hit: -1 if hit[1] is None else hit[1], reverse=True)
+        newest = hits[0][0]
+        attempts = tuple(a for _, a in hits if a is not None)
+        collapsed.append(newest if not attempts else _with_attempts(newest, attempts))
+    return collapsed
+
+
+def _with_attempts(finding: Finding, attempts: tuple[int, ...]) -> Finding:
+    return replace(finding, attempts=attempts)
+
+
+def _skip_reason(missing: tuple[Missing, ...], facts: FactsDocument) -> str:
+    reasons: list[str] = []
+    for item in missing:
+        reason = f"{item.path}: {item.detail}"
+        if item.layer is not None:
+            section = facts.layer(item.layer)
+            status = LayerStatus(section["status"])
+            if status is not LayerStatus.OK:
+                errors = section.get("errors") or []
+                why = f": {errors[0]['message']}" if errors else ""
+                reason = f"{item.layer.value} layer not examined ({status.value}{why})"
+        if reason not in reasons:
+            reasons.append(reason)
+    return "; ".join(reasons)

@@ -1,0 +1,403 @@
+"""Find, parse, validate and compile rule packs; every problem is reported as `file:line: message`.
+
+A pack is a directory of `*.yaml` files (or one file). The built-in packs ship inside the
+package; `--rules DIR` packs are loaded after them and replace built-in rules with the same id.
+Everything that can be checked without facts is checked here, once: the file schema, unknown
+keys, operators and the kind of their values, regexes, fact paths, message fields, ids and the
+`explains` graph.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from doctor.engine.conditions import All, AnyOf, Condition, Not, Predicate
+from doctor.engine.operators import OPERATORS, ValueKind
+from doctor.engine.paths import PathSyntaxError, compile_path
+from doctor.engine.rule import Example, Rule, SourceRef
+from doctor.engine.templates import TemplateError, compile_template
+from doctor.engine.yaml_source import line_of, load_yaml
+from doctor.errors import RuleError
+from doctor.layers import Layer, Scope, Severity
+
+RULE_FILE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Rules in evaluation order: top layer first, then file order."""
+
+    rules: tuple[Rule, ...]
+    overridden: tuple[str, ...] = ()
+
+    def get(self, rule_id: str) -> Rule | None:
+        return self._by_id().get(rule_id)
+
+    @cache  # noqa: B019 - RuleSet is immutable and lives as long as the process
+    def _by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+@dataclass
+class _Pack:
+    rules: list[Rule] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def builtin_rules_dir() -> Path:
+    """The shipped packs: doctor/rules in a wheel, ../rules in a source checkout."""
+    packaged = Path(str(resources.files("doctor"))) / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+@cache
+def _rule_file_validator() -> jsonschema.protocols.Validator:
+    text = resources.files("doctor.engine").joinpath("rule_schema.json").read_text("utf-8")
+    schema = json.loads(text)
+    validator: jsonschema.protocols.Validator = jsonschema.Draft202012Validator(schema)
+    return validator
+
+
+def rule_files(path: Path) -> list[Path]:
+    """The rule files a path names: itself, or the YAML files directly inside it, sorted."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in RULE_FILE_SUFFIXES and p.is_file())
+    return [path]
+
+
+def lint(paths: Sequence[Path], with_builtin: bool = False) -> tuple[RuleSet, list[Problem]]:
+    """Load every file under `paths` and return what compiled plus every problem found."""
+    sources = ([builtin_rules_dir()] if with_builtin else []) + list(paths)
+    packs = [_load_pack(path) for path in sources]
+    return _merge(packs)
+
+
+def load_rules(
+    extra: Sequence[Path] = (),
+    disable: Iterable[str] = (),
+    only_layers: Iterable[str] = (),
+    with_builtin: bool = True,
+) -> RuleSet:
+    """The rule set a command runs with; any problem raises RuleError (exit 2)."""
+    ruleset, problems = lint(extra, with_builtin=with_builtin)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems; run `stackdoctor rules lint`)"
+        raise RuleError(str(problems[0]) + (more if len(problems) > 1 else ""))
+    disabled = set(disable)
+    unknown = sorted(disabled - {rule.id for rule in ruleset.rules})
+    if unknown:
+        raise RuleError(
+            f"--disable {unknown[0]}: no rule has that id (see `stackdoctor rules list`)"
+        )
+    layers = set(only_layers)
+    bad_layers = sorted(layers - {layer.value for layer in Layer})
+    if bad_layers:
+        raise RuleError(f"--only {bad_layers[0]}: not a layer ({', '.join(Layer)})")
+    kept = tuple(
+        rule
+        for rule in ruleset.rules
+        if rule.id not in disabled and (not layers or rule.layer.value in layers)
+    )
+    return RuleSet(kept, ruleset.overridden)
+
+
+def _merge(packs: list[_Pack]) -> tuple[RuleSet, list[Problem]]:
+    problems = [problem for pack in packs for problem in pack.problems]
+    merged: dict[str, Rule] = {}
+    overridden: list[str] = []
+    for pack in packs:
+        for rule in pack.rules:
+            if rule.id in merged:
+                overridden.append(rule.id)
+            merged[rule.id] = rule
+    for rule in merged.values():
+        for target in rule.explains:
+            if target not in merged:
+                problems.append(
+                    Problem(
+                        rule.source.file,
+                        rule.source.line,
+                        f"{rule.id}: explains unknown rule {target!r}",
+                    )
+                )
+            elif target == rule.id:
+                problems.append(
+                    Problem(rule.source.file, rule.source.line, f"{rule.id}: explains itself")
+                )
+    problems.extend(_explains_cycles(merged))
+    ordered = sorted(merged.values(), key=lambda r: r.layer.depth)
+    return RuleSet(tuple(ordered), tuple(overridden)), problems
+
+
+def _explains_cycles(rules: dict[str, Rule]) -> list[Problem]:
+    """`explains` must be acyclic, or no finding in the cycle could be the root cause."""
+    problems: list[Problem] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(rule_id: str, trail: list[str]) -> None:
+        state[rule_id] = 1
+        for target in rules[rule_id].explains:
+            if target not in rules or target == rule_id:
+                continue
+            if state.get(target) == 1:
+                cycle = " -> ".join([*trail[trail.index(target) :], target])
+                rule = rules[rule_id]
+                problems.append(
+                    Problem(rule.source.file, rule.source.line, f"explains cycle: {cycle}")
+                )
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[rule_id] = 2
+
+    for rule_id in rules:
+        if rule_id not in state:
+            visit(rule_id, [rule_id])
+    return problems
+
+
+def _load_pack(path: Path) -> _Pack:
+    pack = _Pack()
+    if not path.exists():
+        pack.problems.append(Problem(str(path), 0, "no such rule file or directory"))
+        return pack
+    files = rule_files(path)
+    if path.is_dir() and not files:
+        pack.problems.append(Problem(str(path), 0, "no *.yaml rule files in this directory"))
+    seen: dict[str, SourceRef] = {}
+    for file in files:
+        for rule in _load_file(file, pack.problems):
+            if rule.id in seen:
+                pack.problems.append(
+                    Problem(
+                        rule.source.file,
+                        rule.source.line,
+                        f"duplicate rule id {rule.id!r} (first at {seen[rule.id]})",
+                    )
+                )
+                continue
+            seen[rule.id] = rule.source
+            pack.rules.append(rule)
+    return pack
+
+
+def _load_file(file: Path, problems: list[Problem]) -> list[Rule]:
+    name = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.append(Problem(name, 0, "not UTF-8 text"))
+        return []
+    except OSError as exc:
+        problems.append(Problem(name, 0, f"cannot read: {exc.strerror}"))
+        return []
+    try:
+        document = load_yaml(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        problems.append(Problem(name, line, f"invalid YAML: {exc.problem or exc.context}"))
+        return []
+    except yaml.YAMLError as exc:
+        problems.append(Problem(name, 0, f"invalid YAML: {exc}"))
+        return []
+    schema_errors = sorted(
+        _rule_file_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))
+    )
+    if schema_errors:
+        for error in _deepest(schema_errors):
+            path = list(error.absolute_path)
+            problems.append(Problem(name, line_of(document, path), _schema_message(error)))
+        return []
+    rules: list[Rule] = []
+    for index, raw in enumerate(document["rules"]):
+        compiled = _compile_rule(raw, name, line_of(document, ["rules", index]), problems)
+        if compiled is not None:
+            rules.append(compiled)
+    return rules
+
+
+def _deepest(errors: list[jsonschema.ValidationError]) -> list[jsonschema.ValidationError]:
+    """For `oneOf` failures, the most specific sub-error; one problem per location."""
+    chosen: dict[tuple[Any, ...], jsonschema.ValidationError] = {}
+    for error in errors:
+        best = jsonschema.exceptions.best_match([error])
+        while best.context:
+            best = jsonschema.exceptions.best_match(best.context)
+        chosen.setdefault(tuple(best.absolute_path), best)
+    return list(chosen.values())
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    where = ".".join(str(p) for p in error.absolute_path) or "top level"
+    message = error.message
+    if error.validator == "additionalProperties":
+        message = message.replace("were unexpected", "are not known keys")
+        message = message.replace("was unexpected", "is not a known key")
+    return f"{where}: {message}"
+
+
+class _CompileError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _compile_rule(raw: Any, file: str, line: int, problems: list[Problem]) -> Rule | None:
+    rule_id = raw["id"]
+    try:
+        if rule_id.split(".", 1)[0] != raw["layer"]:
+            raise _CompileError(
+                raw.key_lines["id"], f"{rule_id}: the id must start with its layer {raw['layer']!r}"
+            )
+        scope = raw["scope"]
+        captures: set[str] = set()
+        when = _compile_condition(raw["when"], scope, captures)
+        message = _compile_template(raw, "message", scope, captures)
+        fix = _compile_template(raw, "fix", scope, captures)
+        examples = tuple(_examples(raw, file))
+    except _CompileError as exc:
+        problems.append(Problem(file, exc.line, f"{rule_id}: {exc}"))
+        return None
+    return Rule(
+        id=rule_id,
+        layer=Layer(raw["layer"]),
+        severity=Severity(raw["severity"]),
+        scope=Scope(scope),
+        title=raw["title"],
+        when=when,
+        message=message,
+        fix=fix,
+        docs=tuple(raw.get("docs", ())),
+        explains=tuple(raw.get("explains", ())),
+        examples=examples,
+        source=SourceRef(file, line),
+        raw_when=_plain(raw["when"]),
+    )
+
+
+def _compile_template(raw: Any, key: str, scope: str, captures: set[str]) -> Any:
+    try:
+        return compile_template(raw[key].strip(), scope, frozenset(captures))
+    except TemplateError as exc:
+        raise _CompileError(raw.key_lines[key], f"{key}: {exc}") from None
+
+
+def _compile_condition(node: Any, scope: str, captures: set[str]) -> Condition:
+    if "all" in node:
+        return All(tuple(_compile_condition(child, scope, captures) for child in node["all"]))
+    if "any" in node:
+        return AnyOf(tuple(_compile_condition(child, scope, captures) for child in node["any"]))
+    if "not" in node:
+        return Not(_compile_condition(node["not"], scope, captures))
+    return _compile_predicate(node, scope, captures)
+
+
+def _compile_predicate(node: Any, scope: str, captures: set[str]) -> Predicate:
+    line = node.line
+    op = OPERATORS.get(node["op"])
+    if op is None:
+        raise _CompileError(
+            node.key_lines["op"], f"unknown operator {node['op']!r} (known: {', '.join(OPERATORS)})"
+        )
+    try:
+        fact = compile_path(node["fact"], scope)
+        per = compile_path(node["per"], scope) if "per" in node else None
+    except PathSyntaxError as exc:
+        raise _CompileError(line, str(exc)) from None
+    if per is not None and op.value_kind != ValueKind.NUMBER:
+        raise _CompileError(line, f"`per` makes a ratio, which takes lt/le/gt/ge, not {op.name}")
+    value = _check_value(node, op.name, op.value_kind, line)
+    if op.value_kind == ValueKind.REGEX:
+        captures.update(value.groupindex)
+    bind = node.get("as")
+    if bind is not None:
+        captures.add(bind)
+    return Predicate(fact, op, value, per, node.get("value"), bind)
+
+
+def _check_value(node: Any, op: str, kind: str, line: int) -> Any:
+    has_value = "value" in node
+    value = node.get("value")
+    if kind == ValueKind.NONE:
+        if has_value:
+            raise _CompileError(line, f"operator {op} takes no value")
+        return None
+    if not has_value:
+        raise _CompileError(line, f"operator {op} needs a value")
+    if kind == ValueKind.NUMBER and not _is_number(value):
+        raise _CompileError(line, f"operator {op} compares numbers; value {value!r} is not one")
+    if kind == ValueKind.SCALAR and not isinstance(value, str | int | float | bool):
+        raise _CompileError(line, f"operator {op} takes a string, number or boolean value")
+    if kind == ValueKind.LIST and (
+        not isinstance(value, list)
+        or not all(isinstance(v, str | int | float | bool) for v in value)
+    ):
+        raise _CompileError(line, f"operator {op} takes a list of strings, numbers or booleans")
+    if kind == ValueKind.REGEX:
+        if not isinstance(value, str):
+            raise _CompileError(line, f"operator {op} takes a regular expression string")
+        try:
+            return re.compile(value)
+        except re.error as exc:
+            raise _CompileError(line, f"bad regular expression {value!r}: {exc}") from None
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _examples(raw: Any, file: str) -> list[Example]:
+    examples: list[Example] = []
+    for kind in ("fires", "quiet"):
+        items = raw["examples"][kind]
+        for index, item in enumerate(items):
+            fragment = {
+                k: _plain(v)
+                for k, v in item.items()
+                if k not in ("message_contains", "description")
+            }
+            examples.append(
+                Example(
+                    fires=kind == "fires",
+                    fragment=fragment,
+                    source=SourceRef(file, items.item_lines[index]),
+                    message_contains=item.get("message_contains"),
+                    description=item.get("description"),
+                )
+            )
+    return examples
+
+
+def _plain(value: Any) -> Any:
+    """LineDict/LineList back to plain dict/list (facts fragments are plain JSON)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

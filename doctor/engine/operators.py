@@ -1,0 +1,174 @@
+"""The closed set of operators a predicate may use, each a small typed function.
+
+An operator receives every non-null value the fact path selected (one for a plain field, many
+for `[*]` paths such as log lines or cgroup samples) and the rule's expected value, and returns a
+`Hit` naming the value that satisfied it, or None. Comparisons are typed: a number never equals
+a string, and a boolean is not a number. The set is closed and checked at load time: a rule that
+names an unknown operator, or gives a value of the wrong kind, does not load.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What satisfied an operator: the value shown as evidence and any regex captures."""
+
+    value: Any
+    captures: dict[str, str] = field(default_factory=dict)
+
+
+class ValueKind:
+    """What an operator's `value` must be; checked when the rule loads."""
+
+    NONE = "none"  # no value: exists, absent, rising
+    SCALAR = "scalar"  # string, number or boolean
+    NUMBER = "number"
+    LIST = "list"  # a list of scalars
+    REGEX = "regex"  # a string compiled as a Python regular expression
+
+
+OperatorFn = Callable[[Sequence[Any], Any], Hit | None]
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    value_kind: str
+    fn: OperatorFn
+    summary: str
+    # Whether a missing fact decides the predicate (exists/absent) instead of leaving it unknown.
+    decides_missing: bool = False
+    # Whether the operator wants a series of samples (rising) rather than any-of semantics.
+    series: bool = False
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def same_type(a: Any, b: Any) -> bool:
+    """True when a and b may be compared: both numbers, both strings or both booleans."""
+    if _is_number(a) and _is_number(b):
+        return True
+    return type(a) is type(b) and isinstance(a, str | bool)
+
+
+def _eq(values: Sequence[Any], expected: Any) -> Hit | None:
+    for v in values:
+        if same_type(v, expected) and v == expected:
+            return Hit(v)
+    return None
+
+
+def _ne(values: Sequence[Any], expected: Any) -> Hit | None:
+    # Every selected value differs (for one value: it differs); evidence is the first one.
+    if values and not any(same_type(v, expected) and v == expected for v in values):
+        return Hit(values[0])
+    return None
+
+
+def _ordering(test: Callable[[float, float], bool]) -> OperatorFn:
+    def compare(values: Sequence[Any], expected: Any) -> Hit | None:
+        for v in values:
+            if _is_number(v) and test(v, expected):
+                return Hit(v)
+        return None
+
+    return compare
+
+
+def _in(values: Sequence[Any], expected: Any) -> Hit | None:
+    for v in values:
+        if any(same_type(v, option) and v == option for option in expected):
+            return Hit(v)
+    return None
+
+
+def _contains(values: Sequence[Any], expected: Any) -> Hit | None:
+    for v in values:
+        if isinstance(v, str) and isinstance(expected, str) and expected in v:
+            return Hit(v)
+        if isinstance(v, list) and any(same_type(e, expected) and e == expected for e in v):
+            return Hit(v)
+    return None
+
+
+def _matches(values: Sequence[Any], expected: Any) -> Hit | None:
+    pattern: re.Pattern[str] = expected
+    for v in values:
+        if isinstance(v, str):
+            match = pattern.search(v)
+            if match:
+                groups = {k: g for k, g in match.groupdict().items() if g is not None}
+                return Hit(v, groups)
+    return None
+
+
+def _exists(values: Sequence[Any], expected: Any) -> Hit | None:
+    return Hit(values[0]) if values else None
+
+
+def _absent(values: Sequence[Any], expected: Any) -> Hit | None:
+    return None if values else Hit(None)
+
+
+def _rising(values: Sequence[Any], expected: Any) -> Hit | None:
+    numbers = [v for v in values if _is_number(v)]
+    if len(numbers) >= 2 and numbers[-1] > numbers[0]:
+        return Hit(f"{numbers[0]} -> {numbers[-1]}")
+    return None
+
+
+OPERATORS: dict[str, Operator] = {
+    op.name: op
+    for op in (
+        Operator("eq", ValueKind.SCALAR, _eq, "a selected value equals `value` (same type)"),
+        Operator("ne", ValueKind.SCALAR, _ne, "no selected value equals `value`"),
+        Operator("lt", ValueKind.NUMBER, _ordering(lambda a, b: a < b), "a value < `value`"),
+        Operator("le", ValueKind.NUMBER, _ordering(lambda a, b: a <= b), "a value <= `value`"),
+        Operator("gt", ValueKind.NUMBER, _ordering(lambda a, b: a > b), "a value > `value`"),
+        Operator("ge", ValueKind.NUMBER, _ordering(lambda a, b: a >= b), "a value >= `value`"),
+        Operator("in", ValueKind.LIST, _in, "a selected value is one of the list `value`"),
+        Operator(
+            "contains",
+            ValueKind.SCALAR,
+            _contains,
+            "a selected string contains the substring `value`, or a selected list holds it",
+        ),
+        Operator(
+            "matches",
+            ValueKind.REGEX,
+            _matches,
+            "a selected string matches the regex `value` (re.search); named groups become"
+            " message fields",
+        ),
+        Operator(
+            "exists",
+            ValueKind.NONE,
+            _exists,
+            "the path selects a non-null value",
+            decides_missing=True,
+        ),
+        Operator(
+            "absent",
+            ValueKind.NONE,
+            _absent,
+            "the path selects nothing (or only nulls)",
+            decides_missing=True,
+        ),
+        Operator(
+            "rising",
+            ValueKind.NONE,
+            _rising,
+            "a counter sampled over time (e.g. `samples[*].nr_throttled`) grew from the first"
+            " sample to the last; needs two samples",
+            series=True,
+        ),
+    )
+}

@@ -1,0 +1,144 @@
+"""Fact paths: jsonpath expressions parsed once at load time, evaluated many times.
+
+A path is absolute (`$.layers.cri.status`), relative to the rule's scope object
+(`exit_code` on a container), or, in container scope, relative to the enclosing pod
+(`pod.name`). Plain field/index/`[*]` chains, which are nearly all paths, are compiled to a
+direct walk; anything richer (filters) is evaluated by jsonpath-ng.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from jsonpath_ng import Child, Fields, Index, Root, Slice
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import parse as jsonpath_parse
+
+from doctor.facts.document import RELATIVE_FACT_LAYERS
+from doctor.layers import LAYER_NAMES, Layer
+
+
+class PathRoot(StrEnum):
+    DOCUMENT = "document"
+    POD = "pod"
+    SCOPE = "scope"
+
+
+class PathSyntaxError(ValueError):
+    """A fact path that jsonpath cannot parse."""
+
+
+_ALL = object()  # step marker for `[*]`
+Step = str | int | object
+# A walker returns the selected values, or None when the path leads nowhere (the fact is
+# missing) as opposed to [] when it selects the items of an existing, empty list.
+Walker = Callable[[Any], list[Any] | None]
+
+
+def _flatten(expr: Any) -> list[Any] | None:
+    """The expression as a flat list of steps, or None if it is not a plain chain."""
+    if isinstance(expr, Child):
+        left, right = _flatten(expr.left), _flatten(expr.right)
+        return None if left is None or right is None else left + right
+    if isinstance(expr, Root):
+        return []
+    if isinstance(expr, Fields) and len(expr.fields) == 1 and expr.fields[0] != "*":
+        return [expr.fields[0]]
+    if isinstance(expr, Index) and len(expr.indices) == 1:
+        return [expr.indices[0]]
+    if isinstance(expr, Slice) and expr.start is None and expr.end is None and expr.step is None:
+        return [_ALL]
+    return None
+
+
+def _walker(steps: list[Step]) -> Walker:
+    def walk(root: Any) -> list[Any] | None:
+        current = [root]
+        for step in steps:
+            following: list[Any] = []
+            expanded_lists = True
+            for node in current:
+                if step is _ALL:
+                    if isinstance(node, list):
+                        following.extend(node)
+                    else:
+                        expanded_lists = False
+                elif isinstance(step, str):
+                    if isinstance(node, dict) and step in node:
+                        following.append(node[step])
+                elif isinstance(node, list) and isinstance(step, int):
+                    if -len(node) <= step < len(node):
+                        following.append(node[step])
+            current = following
+            if not current:
+                # `[*]` over lists that exist but are empty: looked, found nothing.
+                return [] if step is _ALL and expanded_lists else None
+        return current
+
+    return walk
+
+
+@dataclass(frozen=True)
+class FactPath:
+    text: str
+    root: PathRoot
+    layer: Layer | None = field(compare=False)
+    _walk: Walker = field(compare=False, repr=False)
+
+    def values(self, document: Any, pod: Any, scope: Any) -> list[Any]:
+        """Every non-null value the path selects; an empty list means the fact is missing."""
+        origin = (
+            document
+            if self.root is PathRoot.DOCUMENT
+            else pod
+            if self.root is PathRoot.POD
+            else scope
+        )
+        return [v for v in self._walk(origin) if v is not None]
+
+
+def compile_path(text: str, scope: str) -> FactPath:
+    """Parse `text` for a rule of the given scope; raise PathSyntaxError on bad syntax."""
+    root = PathRoot.SCOPE
+    expression = text
+    if text.startswith("$"):
+        root = PathRoot.DOCUMENT
+    elif scope == "container" and (text == "pod" or text.startswith("pod.")):
+        root = PathRoot.POD
+        expression = text[4:] if text.startswith("pod.") else "$"
+    elif scope == "node":
+        raise PathSyntaxError(f"fact path {text!r}: node rules use absolute paths ($.layers...)")
+    try:
+        parsed = jsonpath_parse(expression)
+    except (
+        JsonPathLexerError,
+        JsonPathParserError,
+        Exception,
+    ) as exc:  # the lexer raises bare Exception
+        raise PathSyntaxError(f"fact path {text!r}: {exc}") from None
+    steps = _flatten(parsed)
+    walk = _walker(steps) if steps is not None else _generic(parsed)
+    return FactPath(text, root, _layer_of(text, root), walk)
+
+
+def _generic(parsed: Any) -> Walker:
+    def walk(root: Any) -> list[Any] | None:
+        return [match.value for match in parsed.find(root)] or None
+
+    return walk
+
+
+def _layer_of(text: str, root: PathRoot) -> Layer | None:
+    """The layer whose gatherer produced the fact, for skip reasons."""
+    parts = [p for p in text.replace("[", ".").split(".") if p and p != "$"]
+    if root is PathRoot.DOCUMENT:
+        if len(parts) >= 2 and parts[0] == "layers" and parts[1] in LAYER_NAMES:
+            return Layer(parts[1])
+        return Layer.CRI if parts and parts[0] == "pods" else None
+    if root is PathRoot.POD:
+        parts = parts[1:] if parts and parts[0] == "pod" else parts
+    head = parts[0] if parts else ""
+    return RELATIVE_FACT_LAYERS.get(head, Layer.CRI)

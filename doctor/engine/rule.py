@@ -1,0 +1,47 @@
+"""The compiled, immutable form of a rule: everything about it comes from its YAML entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from doctor.engine.conditions import Condition
+from doctor.engine.templates import Template
+from doctor.layers import Layer, Scope, Severity
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A facts fragment on which the rule must fire (or stay quiet)."""
+
+    fires: bool
+    fragment: dict[str, Any]
+    source: SourceRef
+    message_contains: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    layer: Layer
+    severity: Severity
+    scope: Scope
+    title: str
+    when: Condition
+    message: Template
+    fix: Template
+    docs: tuple[str, ...]
+    explains: tuple[str, ...]
+    examples: tuple[Example, ...]
+    source: SourceRef
+    raw_when: Any  # the condition as written, for `rules show`

@@ -1,0 +1,133 @@
+"""The immutable records passed between stages: findings out of the engine, a Report out of
+the diagnosis, into the formatters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from doctor.layers import Layer, LayerStatus, Scope, Severity
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact that decided a predicate: its path and the value seen there."""
+
+    path: str
+    value: Any
+    op: str
+    expected: Any = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a finding is about: the node, a pod, or one container (all attempts)."""
+
+    kind: Scope
+    namespace: str | None = None
+    pod: str | None = None
+    container: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind is Scope.NODE:
+            return "node"
+        base = f"{self.namespace}/{self.pod}"
+        return base if self.kind is Scope.POD else f"{base}/{self.container}"
+
+    def covers(self, other: Subject) -> bool:
+        """Whether a finding on self can explain one on other (node covers all, pod its containers)."""
+        if self.kind is Scope.NODE:
+            return True
+        if (self.namespace, self.pod) != (other.namespace, other.pod):
+            return False
+        return self.kind is Scope.POD or self.container == other.container
+
+    def in_pod(self, namespace: str, name: str) -> bool:
+        return self.kind is not Scope.NODE and (self.namespace, self.pod) == (namespace, name)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    layer: Layer
+    severity: Severity
+    subject: Subject
+    title: str
+    message: str
+    fix: str
+    evidence: tuple[Evidence, ...]
+    docs: tuple[str, ...] = ()
+    attempts: tuple[int, ...] = ()  # container attempts it fired on, newest first
+
+    @property
+    def key(self) -> str:
+        """Unique within a report: rule id and subject."""
+        return f"{self.rule_id}@{self.subject}"
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A rule that could not be decided for some subjects, and why."""
+
+    rule_id: str
+    reason: str
+    subjects: int
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """A rule that raised while evaluating: a bug to report, never a silent no-match."""
+
+    rule_id: str
+    subject: str
+    error: str
+
+
+@dataclass(frozen=True)
+class LayerVerdict:
+    layer: Layer
+    status: LayerStatus
+    finding_keys: tuple[str, ...]
+    reason: str | None = None  # why it was not examined
+
+    @property
+    def verdict(self) -> str:
+        if self.status is not LayerStatus.OK:
+            return "not-examined"
+        return "finding" if self.finding_keys else "ok"
+
+
+@dataclass(frozen=True)
+class RootCause:
+    finding: Finding
+    chain: tuple[Finding, ...]  # top-layer symptom first, the root cause last
+
+
+@dataclass(frozen=True)
+class Target:
+    """What was diagnosed: a node, or one pod on it."""
+
+    host: str
+    namespace: str | None = None
+    pod: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.pod} on {self.host}" if self.pod else f"node {self.host}"
+
+
+@dataclass(frozen=True)
+class Report:
+    target: Target
+    collected: dict[str, Any]
+    layers: tuple[LayerVerdict, ...]
+    findings: tuple[Finding, ...]  # ordered: layer top-down, then severity
+    root_cause: RootCause | None
+    node_health: tuple[str, ...]  # keys of findings unrelated to the target pod
+    skipped: tuple[Skip, ...]
+    failures: tuple[RuleFailure, ...]
+    rules_evaluated: int
+    source: str = ""
+    explained: dict[str, tuple[str, ...]] = field(default_factory=dict)  # symptom -> causes
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
