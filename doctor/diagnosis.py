@@ -40,7 +40,7 @@ def diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None = None) ->
         node_health=tuple(f.key for f in findings if f.key not in eligible),
         skipped=evaluation.skipped,
         failures=evaluation.failures,
-        rules_evaluated=evaluation.rules_evaluated,
+        rule_ids=tuple(rule.id for rule in rules.rules),
         source=facts.origin,
         explained=graph.causes,
     )

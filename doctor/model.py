@@ -35,7 +35,10 @@ class Subject:
         return base if self.kind is Scope.POD else f"{base}/{self.container}"
 
     def covers(self, other: Subject) -> bool:
-        """Whether a finding on self can explain one on other (node covers all, pod its containers)."""
+        """Whether a finding on self can explain one on other.
+
+        A node finding covers everything, a pod finding its containers.
+        """
         if self.kind is Scope.NODE:
             return True
         if (self.namespace, self.pod) != (other.namespace, other.pod):
@@ -125,9 +128,13 @@ class Report:
     node_health: tuple[str, ...]  # keys of findings unrelated to the target pod
     skipped: tuple[Skip, ...]
     failures: tuple[RuleFailure, ...]
-    rules_evaluated: int
+    rule_ids: tuple[str, ...]  # every rule evaluated, in order
     source: str = ""
     explained: dict[str, tuple[str, ...]] = field(default_factory=dict)  # symptom -> causes
+
+    @property
+    def rules_evaluated(self) -> int:
+        return len(self.rule_ids)
 
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)

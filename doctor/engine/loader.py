@@ -49,13 +49,13 @@ class RuleSet:
 
     rules: tuple[Rule, ...]
     overridden: tuple[str, ...] = ()
+    by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {rule.id: rule for rule in self.rules})
 
     def get(self, rule_id: str) -> Rule | None:
-        return self._by_id().get(rule_id)
-
-    @cache  # noqa: B019 - RuleSet is immutable and lives as long as the process
-    def _by_id(self) -> dict[str, Rule]:
-        return {rule.id: rule for rule in self.rules}
+        return self.by_id.get(rule_id)
 
     def __len__(self) -> int:
         return len(self.rules)

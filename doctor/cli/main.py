@@ -1,0 +1,61 @@
+"""The `stackdoctor` entry point: the command group and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from doctor import __version__
+from doctor.cli.analyze import analyze
+from doctor.cli.rules import rules
+from doctor.errors import EXIT_CANNOT_RUN, DoctorError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stackdoctor")
+@click.option("--debug", is_flag=True, help="Log what stackdoctor does to standard error.")
+def cli(debug: bool) -> None:
+    """Diagnose why a pod will not run, layer by layer down the node's container stack:
+    kubelet → CRI → containerd → shim → runc → process, and the node underneath.
+
+    Exit codes: 0 no finding at or above --fail-on, 1 such findings (or rule problems for
+    `rules lint|test`), 2 could not run (bad input, unreadable file, broken rule, usage).
+    """
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(name)s: %(message)s")
+
+
+cli.add_command(analyze)
+cli.add_command(rules)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_CANNOT_RUN)
+    except click.exceptions.Abort:
+        click.echo("stackdoctor: aborted", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    except DoctorError as exc:
+        click.echo(f"stackdoctor: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (| head): not an error of ours
+        sys.exit(EXIT_CANNOT_RUN)
+    except KeyboardInterrupt:
+        click.echo("stackdoctor: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours: one line, the traceback only with --debug
+        if "--debug" in sys.argv[1:]:
+            raise
+        click.echo(
+            f"stackdoctor: internal error: {type(exc).__name__}: {exc}"
+            " (rerun with --debug for the traceback, and please report it)",
+            err=True,
+        )
+        sys.exit(EXIT_CANNOT_RUN)

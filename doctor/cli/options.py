@@ -1,0 +1,88 @@
+"""Options shared by every command that evaluates rules, and the exit-code policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from doctor.errors import EXIT_FINDINGS, EXIT_OK
+from doctor.layers import LAYER_NAMES, SEVERITY_ORDER, Severity
+from doctor.model import Report
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+OUTPUTS = ("text", "json", "junit", "markdown")
+FAIL_ON = (*(s.value for s in SEVERITY_ORDER), "never")
+
+
+def rule_options(command: F) -> F:
+    """--rules, --disable, --only: which rules run."""
+    command = click.option(
+        "--only",
+        "only_layers",
+        multiple=True,
+        type=click.Choice(LAYER_NAMES),
+        help="Evaluate only the rules of this layer (repeatable).",
+    )(command)
+    command = click.option(
+        "--disable",
+        multiple=True,
+        metavar="ID",
+        help="Do not evaluate the rule with this id (repeatable).",
+    )(command)
+    command = click.option(
+        "--rules",
+        "rule_dirs",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        metavar="DIR",
+        help="Add a rule pack (a directory or file of YAML rules); its rules replace built-in"
+        " rules with the same id (repeatable).",
+    )(command)
+    return command
+
+
+def report_options(command: F) -> F:
+    """--output, --output-file, --fail-on: how results leave the process."""
+    command = click.option(
+        "--fail-on",
+        type=click.Choice(FAIL_ON),
+        default="error",
+        show_default=True,
+        help="Exit 1 when a finding has this severity or worse ('never': always exit 0).",
+    )(command)
+    command = click.option(
+        "--output-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the report here instead of standard output.",
+    )(command)
+    command = click.option(
+        "--output",
+        "-o",
+        type=click.Choice(OUTPUTS),
+        default="text",
+        show_default=True,
+        help="Report format.",
+    )(command)
+    return command
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    threshold = Severity(fail_on).rank
+    failing = any(f.severity.rank >= threshold for f in report.findings)
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def emit(text: str, output_file: Path | None) -> None:
+    """Write a report to stdout or, atomically, to a file."""
+    if output_file is None:
+        click.echo(text, nl=False)
+        return
+    from doctor.report.files import write_atomically
+
+    write_atomically(output_file, text)

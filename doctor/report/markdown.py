@@ -1,0 +1,73 @@
+"""`--output markdown`: a report to paste into a ticket."""
+
+from __future__ import annotations
+
+from doctor.model import Finding, Report
+from doctor.report.wording import evidence_line, layer_verdict_text, subject_text
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _finding(finding: Finding) -> list[str]:
+    lines = [
+        f"### `{finding.rule_id}` ({finding.severity.value}) — {_cell(subject_text(finding))}",
+        "",
+        f"**{finding.title}**",
+        "",
+        finding.message,
+        "",
+        f"**Fix:** {finding.fix}",
+        "",
+        "Evidence:",
+        "",
+    ]
+    lines += [f"- `{evidence_line(e)}`" for e in finding.evidence]
+    if finding.docs:
+        lines += ["", "Docs: " + ", ".join(f"<{url}>" for url in finding.docs)]
+    lines.append("")
+    return lines
+
+
+def render(report: Report) -> str:
+    out = [f"# stackdoctor diagnosis: {report.target}", ""]
+    out += [f"Facts: `{report.source}`, collected {report.collected.get('at', '?')}.", ""]
+    out += ["| layer | verdict |", "| --- | --- |"]
+    out += [f"| {v.layer.value} | {_cell(layer_verdict_text(v))} |" for v in report.layers]
+    out.append("")
+    root = report.root_cause
+    out.append("## Root cause")
+    out.append("")
+    if root is None:
+        out += ["No root cause: no finding at warning or above is connected to the target.", ""]
+    else:
+        out += [
+            f"**`{root.finding.rule_id}`** on {subject_text(root.finding)} "
+            f"({root.finding.layer.value} layer): {root.finding.message}",
+            "",
+            "Chain (top-layer symptom first): "
+            + " → ".join(f"`{f.rule_id}` ({f.layer.value})" for f in root.chain),
+            "",
+            f"**Fix:** {root.finding.fix}",
+            "",
+        ]
+    related = [f for f in report.findings if f.key not in report.node_health]
+    health = [f for f in report.findings if f.key in report.node_health]
+    if related:
+        out += ["## Findings", ""]
+        for finding in related:
+            out += _finding(finding)
+    if health:
+        out += ["## Node health (not related to the target)", ""]
+        for finding in health:
+            out += _finding(finding)
+    if report.skipped:
+        out += ["## Skipped rules", ""]
+        out += [f"- `{s.rule_id}`: {s.reason} ({s.subjects}×)" for s in report.skipped]
+        out.append("")
+    if report.failures:
+        out += ["## Rule errors", ""]
+        out += [f"- `{e.rule_id}` on {e.subject}: {e.error}" for e in report.failures]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,143 @@
+"""The terminal report (rich): the layer stack, the root cause with its chain, the findings.
+
+The only module that imports rich. Colour follows the terminal: none when output is not a tty
+or NO_COLOR is set; lines are wrapped to fit 80 columns when not writing to a terminal.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from doctor.layers import Severity
+from doctor.model import Finding, Report
+from doctor.report.wording import evidence_line, layer_verdict_text, subject_text
+
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "yellow",
+    Severity.INFO: "cyan",
+}
+VERDICT_STYLE = {"ok": "green", "finding": "bold red", "not-examined": "yellow"}
+VERDICT_MARK = {"ok": "✔", "finding": "✖", "not-examined": "?"}
+WIDTH_WHEN_PIPED = 80
+
+
+def _console(buffer: io.StringIO) -> Console:
+    tty = sys.stdout.isatty()
+    width = None if tty else WIDTH_WHEN_PIPED
+    color = tty and "NO_COLOR" not in os.environ
+    return Console(
+        file=buffer,
+        width=width or min(Console().width, 120),
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+    )
+
+
+def _layers(report: Report) -> Table:
+    table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
+    table.add_column("mark", width=1)
+    table.add_column("layer", width=10)
+    table.add_column("verdict", overflow="fold")
+    for verdict in report.layers:
+        style = VERDICT_STYLE[verdict.verdict]
+        worst = _worst_in_layer(report, verdict.finding_keys)
+        if worst is not None:
+            style = SEVERITY_STYLE[worst]
+        table.add_row(
+            Text(VERDICT_MARK[verdict.verdict], style=style),
+            Text(verdict.layer.value, style="bold"),
+            Text(layer_verdict_text(verdict), style=style),
+        )
+    return table
+
+
+def _worst_in_layer(report: Report, keys: tuple[str, ...]) -> Severity | None:
+    severities = [f.severity for f in report.findings if f.key in keys]
+    return max(severities, key=lambda s: s.rank, default=None)
+
+
+def _finding_block(finding: Finding) -> Group:
+    head = Text()
+    head.append(f"[{finding.severity.value}] ", style=SEVERITY_STYLE[finding.severity])
+    head.append(finding.rule_id, style="bold")
+    head.append(f"  {subject_text(finding)}")
+    body = [head, Padding(Text(finding.message), (0, 0, 0, 2))]
+    for evidence in finding.evidence:
+        body.append(Padding(Text(f"• {evidence_line(evidence)}", style="dim"), (0, 0, 0, 2)))
+    fix = Text("fix: ", style="bold green")
+    fix.append(finding.fix)
+    body.append(Padding(fix, (0, 0, 0, 2)))
+    for url in finding.docs:
+        # Never wrap a URL: a broken one cannot be clicked or pasted.
+        body.append(Text(f"  docs: {url}", style="dim", no_wrap=True, overflow="ignore"))
+    return Group(*body)
+
+
+def _root_cause(report: Report) -> Group:
+    root = report.root_cause
+    title = Text("ROOT CAUSE", style="bold underline")
+    if root is None:
+        return Group(title, Text("No root cause: nothing at warning or above is connected to the target."))
+    finding = root.finding
+    line = Text()
+    line.append(f"[{finding.severity.value}] ", style=SEVERITY_STYLE[finding.severity])
+    line.append(f"{finding.rule_id}", style="bold")
+    line.append(f" in the {finding.layer.value} layer, on {subject_text(finding)}")
+    parts: list[Text | Padding] = [title, line, Padding(Text(finding.message), (0, 0, 0, 2))]
+    if len(root.chain) > 1:
+        chain = Text("chain: ", style="bold")
+        chain.append(" → ".join(f"{f.rule_id} ({f.layer.value})" for f in root.chain))
+        parts.append(Padding(chain, (0, 0, 0, 2)))
+    fix = Text("fix: ", style="bold green")
+    fix.append(finding.fix)
+    parts.append(Padding(fix, (0, 0, 0, 2)))
+    return Group(*parts)
+
+
+def render(report: Report) -> str:
+    buffer = io.StringIO()
+    console = _console(buffer)
+    header = Text(f"stackdoctor — {report.target}", style="bold")
+    console.print(header)
+    console.print(Text(f"facts: {report.source} (collected {report.collected.get('at', '?')})", style="dim"))
+    console.print()
+    console.print(_layers(report))
+    console.print()
+    console.print(_root_cause(report))
+    related = [f for f in report.findings if f.key not in report.node_health]
+    health = [f for f in report.findings if f.key in report.node_health]
+    for title, findings in (("FINDINGS", related), ("NODE HEALTH (not related to the target)", health)):
+        if findings:
+            console.print()
+            console.print(Text(title, style="bold underline"))
+            for finding in findings:
+                console.print(_finding_block(finding))
+    if report.failures:
+        console.print()
+        console.print(Text("RULE ERRORS (bugs: please report)", style="bold red"))
+        for failure in report.failures:
+            console.print(Text(f"{failure.rule_id} on {failure.subject}: {failure.error}"))
+    console.print()
+    skipped = len({s.rule_id for s in report.skipped})
+    summary = (
+        f"{_count(report.rules_evaluated, 'rule')} evaluated, "
+        f"{_count(len(report.findings), 'finding')}, "
+        f"{_count(skipped, 'rule')} skipped for missing facts"
+    )
+    console.print(Text(summary + (" (see --output json)" if skipped else ""), style="dim"))
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
