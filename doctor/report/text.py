@@ -78,10 +78,13 @@ def _finding_block(finding: Finding) -> Group:
     fix = Text("fix: ", style="bold green")
     fix.append(finding.fix)
     body.append(Padding(fix, (0, 0, 0, 2)))
-    for url in finding.docs:
-        # Never wrap a URL: a broken one cannot be clicked or pasted.
-        body.append(Text(f"  docs: {url}", style="dim", no_wrap=True, overflow="ignore"))
     return Group(*body)
+
+
+def _print_docs(console: Console, finding: Finding) -> None:
+    for url in finding.docs:
+        # Never wrap or crop a URL: a broken one cannot be clicked or pasted.
+        console.print(Text(f"  docs: {url}", style="dim"), soft_wrap=True)
 
 
 def _root_cause(report: Report) -> Group:
@@ -123,6 +126,7 @@ def render(report: Report) -> str:
             console.print(Text(title, style="bold underline"))
             for finding in findings:
                 console.print(_finding_block(finding))
+                _print_docs(console, finding)
     if report.failures:
         console.print()
         console.print(Text("RULE ERRORS (bugs: please report)", style="bold red"))
