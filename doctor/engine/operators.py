@@ -172,3 +172,11 @@ OPERATORS: dict[str, Operator] = {
         ),
     )
 }
+
+
+def operator_reference() -> str:
+    """The Markdown table of operators that docs/rules.md embeds (kept equal by a test)."""
+    rows = ["| op | value | true when |", "| --- | --- | --- |"]
+    for op in OPERATORS.values():
+        rows.append(f"| `{op.name}` | {op.value_kind} | {op.summary} |")
+    return "\n".join(rows) + "\n"
