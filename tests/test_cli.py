@@ -30,7 +30,9 @@ def test_findings_at_fail_on_exit_1(facts_file: Callable[..., Path]) -> None:
     assert "process.oom-killed" in result.stdout
 
 
-@pytest.mark.parametrize(("fail_on", "code"), [("critical", 0), ("error", 1), ("warning", 1), ("never", 0)])
+@pytest.mark.parametrize(
+    ("fail_on", "code"), [("critical", 0), ("error", 1), ("warning", 1), ("never", 0)]
+)
 def test_fail_on_threshold(facts_file: Callable[..., Path], fail_on: str, code: int) -> None:
     assert run("analyze", str(facts_file()), "--fail-on", fail_on).returncode == code
 
@@ -68,7 +70,9 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     assert directory.returncode == 2 and "is a directory" in directory.stderr
 
 
-def test_broken_rule_pack_stops_with_file_line(tmp_path: Path, facts_file: Callable[..., Path]) -> None:
+def test_broken_rule_pack_stops_with_file_line(
+    tmp_path: Path, facts_file: Callable[..., Path]
+) -> None:
     pack = tmp_path / "pack"
     pack.mkdir()
     (pack / "bad.yaml").write_text("rules:\n  - id: process.x\n    layer: process\n    bogus: 1\n")
@@ -127,24 +131,27 @@ def test_rules_lint_reports_every_problem_exit_1(tmp_path: Path) -> None:
     bad.write_text(
         "rules:\n"
         "  - id: process.one\n    layer: process\n    severity: error\n    scope: container\n"
-        "    title: t\n    when: {fact: exit_code, op: nope, value: 1}\n    message: m\n    fix: f\n"
+        "    title: t\n    when: {fact: exit_code, op: nope, value: 1}\n"
+        "    message: m\n    fix: f\n"
         "    examples: {fires: [{}], quiet: [{}]}\n"
         "  - id: process.two\n    layer: process\n    severity: error\n    scope: container\n"
-        "    title: t\n    when: {fact: message, op: matches, value: '('}\n    message: m\n    fix: f\n"
+        "    title: t\n    when: {fact: message, op: matches, value: '('}\n"
+        "    message: m\n    fix: f\n"
         "    examples: {fires: [{}], quiet: [{}]}\n"
     )
     result = run("rules", "lint", str(bad))
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith(f"{bad}:7: process.one: unknown operator 'nope'")
-    assert lines[1].startswith(f"{bad}:16: process.two: bad regular expression")
+    assert lines[1].startswith(f"{bad}:18: process.two: bad regular expression")
 
 
 def test_rules_test_fails_on_a_wrong_example(tmp_path: Path) -> None:
     pack = tmp_path / "process.yaml"
     pack.write_text(
         "rules:\n"
-        "  - id: process.exit-three\n    layer: process\n    severity: error\n    scope: container\n"
+        "  - id: process.exit-three\n    layer: process\n    severity: error\n"
+        "    scope: container\n"
         "    title: t\n    when: {fact: exit_code, op: eq, value: 3}\n    message: m\n    fix: f\n"
         "    examples:\n"
         "      fires: [{container: {exit_code: 4}}]\n"
@@ -159,7 +166,9 @@ def test_rules_test_fails_on_a_wrong_example(tmp_path: Path) -> None:
 def test_text_report_fits_80_columns_without_color(facts_file: Callable[..., Path]) -> None:
     result = run("analyze", str(facts_file()), env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
     assert "\x1b[" not in result.stdout
-    long_lines = [line for line in result.stdout.splitlines() if len(line) > 80 and "docs: http" not in line]
+    long_lines = [
+        line for line in result.stdout.splitlines() if len(line) > 80 and "docs: http" not in line
+    ]
     assert long_lines == []
     assert "ROOT CAUSE" in result.stdout
 

@@ -36,7 +36,7 @@ def test_json_schema_keys(oom_report: Report) -> None:
     data = json.loads(formatter("json")(oom_report))
     assert set(data) >= {"target", "layers", "findings", "root_cause", "skipped", "summary"}
     assert data["target"] == {"host": "example-node", "namespace": "default", "pod": "web"}
-    assert [layer["name"] for layer in data["layers"]][0] == "apiserver"
+    assert data["layers"][0]["name"] == "apiserver"
     assert data["layers"][0]["verdict"] == "not-examined"
     root = data["root_cause"]
     assert root["id"] == "process.oom-killed" and root["subject"] == "default/web/app"
@@ -44,7 +44,9 @@ def test_json_schema_keys(oom_report: Report) -> None:
     finding = next(f for f in data["findings"] if f["id"] == "process.oom-killed")
     assert set(finding) >= {"id", "layer", "severity", "subject", "message", "fix", "evidence"}
     assert finding["attempts"] == [2, 1, 0]
-    assert {"path": "reason", "op": "eq", "expected": "OOMKilled", "value": "OOMKilled"} in finding["evidence"]
+    assert {"path": "reason", "op": "eq", "expected": "OOMKilled", "value": "OOMKilled"} in finding[
+        "evidence"
+    ]
 
 
 def test_json_root_cause_null_when_healthy() -> None:

@@ -11,7 +11,7 @@ from doctor.engine.examples import run_examples
 from doctor.engine.loader import builtin_rules_dir, lint
 from doctor.layers import LAYER_NAMES
 
-REQUIRED_IDS = """
+_REQUIRED = """
 kubelet.not-running kubelet.runtime-endpoint-missing kubelet.cgroup-driver-mismatch
 kubelet.crash-loop kubelet.probe-failed kubelet.config-error kubelet.evicted
 cri.unreachable cri.timeout cri.api-unsupported cri.network-not-ready cri.runtime-not-ready
@@ -25,7 +25,9 @@ runc.cgroup-apply-failed runc.oom-score-adj-denied
 process.oom-killed process.killed process.segfault process.exited-zero process.app-error
 process.cpu-throttled process.memory-near-limit process.pids-exhausted
 node.disk-pressure node.memory-pressure node.kernel-oom
-""".split()
+"""
+REQUIRED_IDS = _REQUIRED.split()
+
 
 RULESET, PROBLEMS = lint([builtin_rules_dir()])
 RESULTS = run_examples(RULESET)

@@ -11,7 +11,11 @@ from doctor.cli.options import emit, exit_code, report_options, rule_options
 
 @click.command()
 @click.argument("facts", type=click.Path(path_type=Path))
-@click.option("--pod", metavar="NAMESPACE/NAME", help="Diagnose this pod (default: the only pod, or the node).")
+@click.option(
+    "--pod",
+    metavar="NAMESPACE/NAME",
+    help="Diagnose this pod (default: the only pod, or the node).",
+)
 @rule_options
 @report_options
 def analyze(

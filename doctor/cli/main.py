@@ -23,7 +23,9 @@ def cli(debug: bool) -> None:
     Exit codes: 0 no finding at or above --fail-on, 1 such findings (or rule problems for
     `rules lint|test`), 2 could not run (bad input, unreadable file, broken rule, usage).
     """
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(name)s: %(message)s"
+    )
 
 
 cli.add_command(analyze)

@@ -18,7 +18,9 @@ def rules() -> None:
 
 @rules.command("list")
 @rule_options
-@click.option("--output", "-o", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Choice(("text", "json")), default="text", show_default=True
+)
 def list_rules(
     rule_dirs: tuple[Path, ...], disable: tuple[str, ...], only_layers: tuple[str, ...], output: str
 ) -> None:
@@ -42,14 +44,18 @@ def list_rules(
         return
     width = max((len(r.id) for r in ruleset.rules), default=10)
     for rule in ruleset.rules:
-        click.echo(f"{rule.id:<{width}}  {rule.severity.value:<8}  {rule.scope.value:<9}  {rule.title}")
+        click.echo(
+            f"{rule.id:<{width}}  {rule.severity.value:<8}  {rule.scope.value:<9}  {rule.title}"
+        )
     click.echo(f"{len(ruleset)} rules")
 
 
 @rules.command("show")
 @click.argument("rule_id")
 @rule_options
-@click.option("--output", "-o", type=click.Choice(("text", "markdown")), default="text", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Choice(("text", "markdown")), default="text", show_default=True
+)
 def show_rule(
     rule_id: str,
     rule_dirs: tuple[Path, ...],
@@ -71,7 +77,11 @@ def show_rule(
 
 @rules.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--with-builtin/--alone", default=None, help="Lint user packs together with the built-in rules (default when PATHs are given).")
+@click.option(
+    "--with-builtin/--alone",
+    default=None,
+    help="Lint user packs together with the built-in rules (default when PATHs are given).",
+)
 def lint_rules(paths: tuple[Path, ...], with_builtin: bool | None) -> None:
     """Check rule files (default: the built-in packs); print every problem as file:line: message.
 
@@ -81,7 +91,9 @@ def lint_rules(paths: tuple[Path, ...], with_builtin: bool | None) -> None:
 
     if not paths:
         paths, with_builtin = (builtin_rules_dir(),), False
-    ruleset, problems = lint(list(paths), with_builtin=bool(with_builtin if with_builtin is not None else True))
+    ruleset, problems = lint(
+        list(paths), with_builtin=bool(with_builtin if with_builtin is not None else True)
+    )
     for problem in problems:
         click.echo(str(problem))
     if problems:
@@ -100,21 +112,14 @@ def test_rules(paths: tuple[Path, ...], verbose: bool) -> None:
     Exit 0 when every fires-example fires and every quiet-example stays quiet, else 1.
     """
     from doctor.engine.examples import run_examples
-    from doctor.engine.loader import builtin_rules_dir, load_rules
+    from doctor.engine.loader import builtin_rules_dir, load_rules, rule_files
 
     sources = list(paths) or [builtin_rules_dir()]
     ruleset = load_rules(sources, with_builtin=bool(paths))
-    selected = {rule.id for path in sources for rule in _rules_in(path)}
-    results = [r for r in run_examples(ruleset) if r.rule_id in selected]
+    files = {str(file) for path in sources for file in rule_files(path)}
+    results = [r for r in run_examples(ruleset) if r.example.source.file in files]
     failed = [r for r in results if not r.passed]
     for result in results if verbose else failed:
         click.echo(str(result))
     click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)
-
-
-def _rules_in(path: Path) -> list[object]:
-    from doctor.engine.loader import lint
-
-    ruleset, _ = lint([path])
-    return list(ruleset.rules)

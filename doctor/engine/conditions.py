@@ -7,8 +7,8 @@ tree unknown, and the rule is reported as skipped with the missing facts as the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
 
 from doctor.engine.operators import Hit, Operator
 from doctor.engine.paths import FactPath
@@ -25,11 +25,12 @@ class Missing:
     detail: str = "missing"
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """A condition's outcome; a NamedTuple because millions are made on a large node."""
+
     value: bool | None
     evidence: tuple[Evidence, ...] = ()
-    captures: dict[str, Any] = field(default_factory=dict)
+    captures: dict[str, Any] = {}  # noqa: RUF012 - never mutated: merged into new dicts
     missing: tuple[Missing, ...] = ()
 
 
@@ -78,14 +79,18 @@ class Predicate:
             )
         hit: Hit | None = self.op.fn(values, self.value)
         if hit is None:
-            shown = values[0] if len(values) == 1 else values[:3]
-            return Verdict(
-                False, (Evidence(self._label(), shown, self.op.name, self.expected_text),)
-            )
+            return _FALSE
+
         evidence = Evidence(self._label(), hit.value, self.op.name, self.expected_text)
         if self.bind is None:
             return Verdict(True, (evidence,), hit.captures)
         return Verdict(True, (evidence,), {**hit.captures, self.bind: hit.value})
+
+    def seen(self, ctx: Context) -> tuple[Evidence, ...]:
+        """What the predicate saw, as evidence for a `not` that holds because it was false."""
+        values = self.fact.values(ctx.document, ctx.pod, ctx.scope) or []
+        shown = None if not values else values[0] if len(values) == 1 else values[:3]
+        return (Evidence(self._label(), shown, self.op.name, self.expected_text),)
 
     def _label(self) -> str:
         return self.fact.text if self.per is None else f"{self.fact.text} / {self.per.text}"
@@ -165,8 +170,8 @@ class Not:
             return verdict
         if verdict.value:
             return _FALSE
-        # The child was false: what it saw is the evidence that the negation holds.
-        return Verdict(True, verdict.evidence)
+        # The child was false: what its predicates saw is the evidence that the negation holds.
+        return Verdict(True, tuple(e for p in self.child.predicates() for e in p.seen(ctx)))
 
     def predicates(self) -> list[Predicate]:
         return self.child.predicates()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,12 +24,13 @@ class Evaluation:
 def evaluate(rules: RuleSet, facts: FactsDocument) -> Evaluation:
     """Every rule over every object of its scope, top layer first."""
     document = facts.data
+    contexts = _contexts(document)
     findings: list[Finding] = []
     skips: dict[tuple[str, str], int] = {}
     failures: list[RuleFailure] = []
     for rule in rules.rules:
         fired: list[tuple[Finding, int | None]] = []
-        for ctx, subject, attempt in _contexts(rule, document):
+        for ctx, subject, attempt in contexts[rule.scope]:
             try:
                 verdict = rule.when.evaluate(ctx)
                 if verdict.value is True:
@@ -38,7 +38,7 @@ def evaluate(rules: RuleSet, facts: FactsDocument) -> Evaluation:
                 elif verdict.value is None:
                     reason = _skip_reason(verdict.missing, facts)
                     skips[(rule.id, reason)] = skips.get((rule.id, reason), 0) + 1
-            except Exception as exc:
+            except Exception as exc:  # a crashing rule is reported, never hidden as "no match"
                 failures.append(RuleFailure(rule.id, str(subject), f"{type(exc).__name__}: {exc}"))
         findings.extend(_collapse_attempts(fired))
     findings.sort(key=lambda f: (f.layer.depth, -f.severity.rank, str(f.subject)))
@@ -46,23 +46,21 @@ def evaluate(rules: RuleSet, facts: FactsDocument) -> Evaluation:
     return Evaluation(tuple(findings), skipped, tuple(failures), len(rules))
 
 
-def _contexts(
-    rule: Rule, document: dict[str, Any]
-) -> Iterator[tuple[Context, Subject, int | None]]:
-    if rule.scope is Scope.NODE:
-        yield Context(document, None, document), Subject(Scope.NODE), None
-        return
+ScopeContexts = list[tuple[Context, Subject, int | None]]
+
+
+def _contexts(document: dict[str, Any]) -> dict[Scope, ScopeContexts]:
+    """The objects each scope evaluates over, built once and shared by every rule."""
+    node: ScopeContexts = [(Context(document, None, document), Subject(Scope.NODE), None)]
+    pods: ScopeContexts = []
+    containers: ScopeContexts = []
     for pod in document["pods"]:
-        if rule.scope is Scope.POD:
-            yield (
-                Context(document, pod, pod),
-                Subject(Scope.POD, pod["namespace"], pod["name"]),
-                None,
-            )
-            continue
+        namespace, name = pod["namespace"], pod["name"]
+        pods.append((Context(document, pod, pod), Subject(Scope.POD, namespace, name), None))
         for container in pod["containers"]:
-            subject = Subject(Scope.CONTAINER, pod["namespace"], pod["name"], container["name"])
-            yield Context(document, pod, container), subject, container["attempt"]
+            subject = Subject(Scope.CONTAINER, namespace, name, container["name"])
+            containers.append((Context(document, pod, container), subject, container["attempt"]))
+    return {Scope.NODE: node, Scope.POD: pods, Scope.CONTAINER: containers}
 
 
 def _finding(rule: Rule, verdict: Verdict, ctx: Context, subject: Subject) -> Finding:

@@ -52,7 +52,12 @@ def example_document(rule: Rule, fragment: dict[str, Any]) -> dict[str, Any]:
     if "pods" in fragment:
         document["pods"] = fragment["pods"]
     elif rule.scope is not Scope.NODE or "pod" in fragment or "container" in fragment:
-        pod: dict[str, Any] = {"name": "example", "namespace": "default", "uid": "0000", "containers": []}
+        pod: dict[str, Any] = {
+            "name": "example",
+            "namespace": "default",
+            "uid": "0000",
+            "containers": [],
+        }
         pod.update(fragment.get("pod", {}))
         if "container" in fragment or (rule.scope is Scope.CONTAINER and not pod["containers"]):
             container: dict[str, Any] = {"name": "app", "attempt": 0}
@@ -73,9 +78,13 @@ def run_examples(rules: RuleSet) -> list[ExampleResult]:
 
 def _run_one(rule: Rule, alone: RuleSet, example: Example) -> ExampleResult:
     try:
-        facts: FactsDocument = parse_facts(example_document(rule, example.fragment), str(example.source))
+        facts: FactsDocument = parse_facts(
+            example_document(rule, example.fragment), str(example.source)
+        )
     except FactsError as exc:
-        return ExampleResult(rule.id, example, False, f"fragment is not a valid facts document: {exc}")
+        return ExampleResult(
+            rule.id, example, False, f"fragment is not a valid facts document: {exc}"
+        )
     outcome = evaluate(alone, facts)
     if outcome.failures:
         return ExampleResult(rule.id, example, False, f"rule raised: {outcome.failures[0].error}")
@@ -90,7 +99,9 @@ def _run_one(rule: Rule, alone: RuleSet, example: Example) -> ExampleResult:
             )
         return ExampleResult(rule.id, example, True, message)
     if outcome.findings:
-        return ExampleResult(rule.id, example, False, f"expected quiet, fired: {outcome.findings[0].message}")
+        return ExampleResult(
+            rule.id, example, False, f"expected quiet, fired: {outcome.findings[0].message}"
+        )
     if outcome.skipped:
         return ExampleResult(
             rule.id, example, False, f"expected quiet, was skipped: {outcome.skipped[0].reason}"

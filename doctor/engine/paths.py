@@ -55,6 +55,9 @@ def _flatten(expr: Any) -> list[Any] | None:
 
 
 def _walker(steps: list[Step]) -> Walker:
+    if all(isinstance(step, str) for step in steps):
+        return _key_walker([str(step) for step in steps])
+
     def walk(root: Any) -> list[Any] | None:
         current = [root]
         for step in steps:
@@ -69,9 +72,13 @@ def _walker(steps: list[Step]) -> Walker:
                 elif isinstance(step, str):
                     if isinstance(node, dict) and step in node:
                         following.append(node[step])
-                elif isinstance(node, list) and isinstance(step, int):
-                    if -len(node) <= step < len(node):
-                        following.append(node[step])
+                elif (
+                    isinstance(node, list)
+                    and isinstance(step, int)
+                    and -len(node) <= step < len(node)
+                ):
+                    following.append(node[step])
+
             current = following
             if not current:
                 # `[*]` over lists that exist but are empty: looked, found nothing.
@@ -81,6 +88,25 @@ def _walker(steps: list[Step]) -> Walker:
     return walk
 
 
+def _key_walker(keys: list[str]) -> Walker:
+    """The common case, a chain of mapping keys: at most one value, no lists to expand."""
+
+    def walk(root: Any) -> list[Any] | None:
+        node = root
+        for key in keys:
+            if type(node) is not dict:
+                return None
+            node = node.get(key, _ABSENT)
+            if node is _ABSENT:
+                return None
+        return [node]
+
+    return walk
+
+
+_ABSENT = object()
+
+
 @dataclass(frozen=True)
 class FactPath:
     text: str
@@ -88,16 +114,23 @@ class FactPath:
     layer: Layer | None = field(compare=False)
     _walk: Walker = field(compare=False, repr=False)
 
-    def values(self, document: Any, pod: Any, scope: Any) -> list[Any]:
-        """Every non-null value the path selects; an empty list means the fact is missing."""
-        origin = (
-            document
-            if self.root is PathRoot.DOCUMENT
-            else pod
-            if self.root is PathRoot.POD
-            else scope
-        )
-        return [v for v in self._walk(origin) if v is not None]
+    def values(self, document: Any, pod: Any, scope: Any) -> list[Any] | None:
+        """The non-null values the path selects; None when the fact is missing.
+
+        An empty list is an answer (a log that was read and had no such line); a null value is
+        not (the gatherer could not tell), so nulls count as missing.
+        """
+        if self.root is PathRoot.DOCUMENT:
+            origin = document
+        else:
+            origin = pod if self.root is PathRoot.POD else scope
+        found = self._walk(origin)
+        if not found:
+            return found
+        if len(found) == 1:
+            return None if found[0] is None else found
+        values = [v for v in found if v is not None]
+        return values or None
 
 
 def compile_path(text: str, scope: str) -> FactPath:

@@ -49,8 +49,12 @@ def as_dict(report: Report) -> dict[str, Any]:
             "chain_keys": [f.key for f in root.chain],
         },
         "findings": [_finding(f, report) for f in report.findings],
-        "skipped": [{"id": s.rule_id, "reason": s.reason, "subjects": s.subjects} for s in report.skipped],
-        "errors": [{"id": e.rule_id, "subject": e.subject, "error": e.error} for e in report.failures],
+        "skipped": [
+            {"id": s.rule_id, "reason": s.reason, "subjects": s.subjects} for s in report.skipped
+        ],
+        "errors": [
+            {"id": e.rule_id, "subject": e.subject, "error": e.error} for e in report.failures
+        ],
         "summary": {
             "rules_evaluated": report.rules_evaluated,
             "findings": len(report.findings),

@@ -24,7 +24,9 @@ def render(report: Report) -> str:
         findings_by_rule.setdefault(finding.rule_id, []).append(finding)
     skips_by_rule: dict[str, list[str]] = {}
     for skip in report.skipped:
-        skips_by_rule.setdefault(skip.rule_id, []).append(f"{skip.reason} ({skip.subjects} subjects)")
+        skips_by_rule.setdefault(skip.rule_id, []).append(
+            f"{skip.reason} ({skip.subjects} subjects)"
+        )
 
     suite = ET.Element("testsuite", name=f"stackdoctor {report.target}")
     failures = skipped = tests = 0
@@ -56,7 +58,10 @@ def render(report: Report) -> str:
     for failure_record in report.failures:
         tests += 1
         case = ET.SubElement(
-            suite, "testcase", classname="stackdoctor.engine", name=f"{failure_record.rule_id} [{failure_record.subject}]"
+            suite,
+            "testcase",
+            classname="stackdoctor.engine",
+            name=f"{failure_record.rule_id} [{failure_record.subject}]",
         )
         ET.SubElement(case, "error", message=failure_record.error)
     suite.set("tests", str(tests))
@@ -66,4 +71,6 @@ def render(report: Report) -> str:
     suites = ET.Element("testsuites")
     suites.append(suite)
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )

@@ -64,7 +64,7 @@ def render(report: Report) -> str:
             out += _finding(finding)
     if report.skipped:
         out += ["## Skipped rules", ""]
-        out += [f"- `{s.rule_id}`: {s.reason} ({s.subjects}×)" for s in report.skipped]
+        out += [f"- `{s.rule_id}`: {s.reason} ({s.subjects} subjects)" for s in report.skipped]
         out.append("")
     if report.failures:
         out += ["## Rule errors", ""]

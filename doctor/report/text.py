@@ -72,7 +72,8 @@ def _finding_block(finding: Finding) -> Group:
     head.append(f"[{finding.severity.value}] ", style=SEVERITY_STYLE[finding.severity])
     head.append(finding.rule_id, style="bold")
     head.append(f"  {subject_text(finding)}")
-    body = [head, Padding(Text(finding.message), (0, 0, 0, 2))]
+    body: list[Text | Padding] = [head, Padding(Text(finding.message), (0, 0, 0, 2))]
+
     for evidence in finding.evidence:
         body.append(Padding(Text(f"• {evidence_line(evidence)}", style="dim"), (0, 0, 0, 2)))
     fix = Text("fix: ", style="bold green")
@@ -91,7 +92,9 @@ def _root_cause(report: Report) -> Group:
     root = report.root_cause
     title = Text("ROOT CAUSE", style="bold underline")
     if root is None:
-        return Group(title, Text("No root cause: nothing at warning or above is connected to the target."))
+        return Group(
+            title, Text("No root cause: nothing at warning or above is connected to the target.")
+        )
     finding = root.finding
     line = Text()
     line.append(f"[{finding.severity.value}] ", style=SEVERITY_STYLE[finding.severity])
@@ -113,14 +116,19 @@ def render(report: Report) -> str:
     console = _console(buffer)
     header = Text(f"stackdoctor — {report.target}", style="bold")
     console.print(header)
-    console.print(Text(f"facts: {report.source} (collected {report.collected.get('at', '?')})", style="dim"))
+    console.print(
+        Text(f"facts: {report.source} (collected {report.collected.get('at', '?')})", style="dim")
+    )
     console.print()
     console.print(_layers(report))
     console.print()
     console.print(_root_cause(report))
     related = [f for f in report.findings if f.key not in report.node_health]
     health = [f for f in report.findings if f.key in report.node_health]
-    for title, findings in (("FINDINGS", related), ("NODE HEALTH (not related to the target)", health)):
+    for title, findings in (
+        ("FINDINGS", related),
+        ("NODE HEALTH (not related to the target)", health),
+    ):
         if findings:
             console.print()
             console.print(Text(title, style="bold underline"))

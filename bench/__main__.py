@@ -1,0 +1,116 @@
+"""Run the benchmarks: rule-engine scaling and start-up time.
+
+    python -m bench [--sizes 100,1000,10000] [--quick]
+
+Each figure is also given as a ratio against a baseline measured in the same run, because these
+machines are noisy and absolute times are only indicative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from bench.synthetic import synthetic_document
+from doctor.diagnosis import diagnose
+from doctor.engine.loader import load_rules
+from doctor.facts.document import parse_facts
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _best_of(repeat: int, fn: Any) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def engine_scaling(sizes: list[int]) -> list[dict[str, Any]]:
+    rules = load_rules()
+    rows = []
+    for pods in sizes:
+        raw = synthetic_document(pods)
+        validate = _best_of(1, lambda raw=raw: parse_facts(raw, "synthetic"))
+        facts = parse_facts(raw, "synthetic")
+        repeat = 3 if pods <= 1000 else 1
+        evaluate = _best_of(repeat, lambda facts=facts: diagnose(facts, rules))
+        tracemalloc.start()
+        diagnose(facts, rules)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows.append(
+            {
+                "pods": pods,
+                "containers": pods * 3,
+                "rules": len(rules),
+                "evaluate_s": round(evaluate, 4),
+                "per_pod_us": round(evaluate / pods * 1e6, 1),
+                "validate_s": round(validate, 4),
+                "eval_peak_mib": round(peak / 2**20, 1),
+            }
+        )
+    return rows
+
+
+def _command_time(args: list[str], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(args, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def startup(repeat: int) -> list[dict[str, Any]]:
+    baseline = _command_time([sys.executable, "-c", "pass"], repeat)
+    rows = [{"command": "python -c pass", "median_s": round(baseline, 3), "ratio": 1.0}]
+    for args in (["--help"], ["rules", "list"]):
+        took = _command_time([sys.executable, "-m", "doctor", *args], repeat)
+        rows.append(
+            {
+                "command": "stackdoctor " + " ".join(args),
+                "median_s": round(took, 3),
+                "ratio": round(took / baseline, 1),
+            }
+        )
+    return rows
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    keys = list(rows[0])
+    widths = [max(len(k), *(len(str(r[k])) for r in rows)) for k in keys]
+    lines = ["  ".join(k.rjust(w) for k, w in zip(keys, widths, strict=True))]
+    lines += [
+        "  ".join(str(r[k]).rjust(w) for k, w in zip(keys, widths, strict=True)) for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = {"engine": engine_scaling(sizes), "startup": startup(args.repeat)}
+    print("Rule engine: full catalog over synthetic pods x 3 containers")
+    print(_table(results["engine"]))
+    print()
+    print("Start-up (median of", args.repeat, "runs)")
+    print(_table(results["startup"]))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

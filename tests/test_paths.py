@@ -1,0 +1,202 @@
+"""Fact paths: roots per scope, missing vs empty answers, filters, syntax errors, layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from doctor.engine.paths import PathRoot, PathSyntaxError, compile_path
+from doctor.layers import Layer
+
+POD: dict[str, Any] = {
+    "name": "web",
+    "namespace": "shop",
+    "phase": "Running",
+    "kubelet_log": [{"message": "pulling image"}, {"message": "started"}],
+    "containers": [],
+}
+CONTAINER: dict[str, Any] = {
+    "name": "app",
+    "attempt": 2,
+    "exit_code": 137,
+    "reason": None,
+    "log_tail": [],
+    "command": ["sh", "-c", "run"],
+    "cgroup": {"memory": {"usage_bytes": 512}},
+}
+POD["containers"].append(CONTAINER)
+DOCUMENT: dict[str, Any] = {
+    "collected": {"host": "node-1"},
+    "layers": {
+        "cri": {
+            "status": "ok",
+            "conditions": [
+                {"type": "RuntimeReady", "status": True},
+                {"type": "NetworkReady", "status": False},
+            ],
+        },
+        "shim": {"status": "ok", "shims": []},
+    },
+    "pods": [POD],
+}
+
+
+def values(text: str, scope: str) -> list[Any] | None:
+    pod = None if scope == "node" else POD
+    obj = {"node": DOCUMENT, "pod": POD, "container": CONTAINER}[scope]
+    return compile_path(text, scope).values(DOCUMENT, pod, obj)
+
+
+@pytest.mark.parametrize(
+    ("text", "scope", "root", "expected"),
+    [
+        ("$.collected.host", "node", PathRoot.DOCUMENT, ["node-1"]),
+        ("$.collected.host", "pod", PathRoot.DOCUMENT, ["node-1"]),
+        ("$.collected.host", "container", PathRoot.DOCUMENT, ["node-1"]),
+        ("$.layers.cri.status", "node", PathRoot.DOCUMENT, ["ok"]),
+        ("$.pods[0].name", "node", PathRoot.DOCUMENT, ["web"]),
+        ("$.pods[*].containers[*].name", "node", PathRoot.DOCUMENT, ["app"]),
+        ("phase", "pod", PathRoot.SCOPE, ["Running"]),
+        ("containers[*].attempt", "pod", PathRoot.SCOPE, [2]),
+        ("kubelet_log[-1].message", "pod", PathRoot.SCOPE, ["started"]),
+        ("exit_code", "container", PathRoot.SCOPE, [137]),
+        ("cgroup.memory.usage_bytes", "container", PathRoot.SCOPE, [512]),
+        ("command[*]", "container", PathRoot.SCOPE, ["sh", "-c", "run"]),
+        ("command[1]", "container", PathRoot.SCOPE, ["-c"]),
+        ("command", "container", PathRoot.SCOPE, [["sh", "-c", "run"]]),
+        ("pod.name", "container", PathRoot.POD, ["web"]),
+        ("pod.kubelet_log[*].message", "container", PathRoot.POD, ["pulling image", "started"]),
+        ("pod", "container", PathRoot.POD, [POD]),
+    ],
+)
+def test_roots_per_scope(text: str, scope: str, root: PathRoot, expected: list[Any]) -> None:
+    path = compile_path(text, scope)
+    assert path.root is root
+    assert path.text == text
+    assert values(text, scope) == expected
+
+
+def test_container_relative_path_reads_the_container_not_the_pod() -> None:
+    # `name` on a container is the container's name; `pod.name` is the pod's.
+    assert values("name", "container") == ["app"]
+    assert values("pod.name", "container") == ["web"]
+
+
+@pytest.mark.parametrize("text", ["exit_code", "pod.name", "pod", "layers.cri.status"])
+def test_node_scope_refuses_relative_paths(text: str) -> None:
+    with pytest.raises(PathSyntaxError, match="node rules use absolute paths"):
+        compile_path(text, "node")
+
+
+def test_star_over_existing_empty_list_is_an_answer() -> None:
+    assert values("log_tail[*]", "container") == []
+    assert values("$.layers.shim.shims[*].pid", "node") == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: FactPath.values iterates the walker's None for a missing fact (TypeError)"
+    " instead of returning None",
+)
+@pytest.mark.parametrize(
+    ("text", "scope"),
+    [
+        ("no_such_key", "container"),
+        ("cgroup.pids.current", "container"),
+        ("pod.no_such_key", "container"),
+        ("$.layers.cri.no_such_key", "node"),
+        ("$.pods[5].name", "node"),
+        ("$.layers.cri.conditions[?type==\"Nope\"].status", "node"),
+    ],
+)
+def test_missing_fact_is_none(text: str, scope: str) -> None:
+    assert values(text, scope) is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a null fact is filtered to [] (an empty answer) instead of None (missing)",
+)
+def test_null_counts_as_missing() -> None:
+    assert values("reason", "container") is None
+
+
+def test_nulls_are_dropped_from_answers() -> None:
+    path = compile_path("items[*]", "container")
+    assert path.values({}, {}, {"items": [None, 1, None, 2]}) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('$.layers.cri.conditions[?type=="NetworkReady"].status', [False]),
+        ('$.layers.cri.conditions[?type=="RuntimeReady"].status', [True]),
+        ("$.layers.cri.conditions[?status==false].type", ["NetworkReady"]),
+        ("$.layers.cri.conditions[*].type", ["RuntimeReady", "NetworkReady"]),
+    ],
+)
+def test_filter_expressions(text: str, expected: list[Any]) -> None:
+    assert values(text, "node") == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["exit_code[", "a..", "$$", "[?", "a b", "a[?x==]", "", "pod.[", "$.layers["]
+)
+@pytest.mark.parametrize("scope", ["pod", "container"])
+def test_syntax_errors(text: str, scope: str) -> None:
+    with pytest.raises(PathSyntaxError, match="fact path"):
+        compile_path(text, scope)
+
+
+def test_syntax_error_on_absolute_node_path() -> None:
+    with pytest.raises(PathSyntaxError, match=r"fact path '\$\.layers\['"):
+        compile_path("$.layers[", "node")
+
+
+@pytest.mark.parametrize(
+    ("text", "scope", "layer"),
+    [
+        ("cgroup.memory.usage_bytes", "container", Layer.PROCESS),
+        ("cgroup.cpu.samples[*].nr_throttled", "container", Layer.PROCESS),
+        ("pid", "container", Layer.PROCESS),
+        ("log_tail[*]", "container", Layer.PROCESS),
+        ("shim.alive", "container", Layer.SHIM),
+        ("runc.status", "container", Layer.RUNC),
+        ("kubelet_log[*].message", "pod", Layer.KUBELET),
+        ("pod.kubelet_log[*].message", "container", Layer.KUBELET),
+        ("containerd_log[*].message", "pod", Layer.CONTAINERD),
+        ("events[*].reason", "pod", Layer.APISERVER),
+        ("pod.phase", "container", Layer.APISERVER),
+        ("exit_code", "container", Layer.CRI),
+        ("reason", "container", Layer.CRI),
+        ("sandbox.state", "pod", Layer.CRI),
+        ("pod.name", "container", Layer.CRI),
+        ("pod", "container", Layer.CRI),
+        ("$.layers.cri.status", "node", Layer.CRI),
+        ("$.layers.kubelet.healthz", "node", Layer.KUBELET),
+        ("$.layers.shim.shims[*].alive", "node", Layer.SHIM),
+        ("$.layers.process.status", "container", Layer.PROCESS),
+        ("$.layers.node.disks[*].used_ratio", "node", Layer.NODE),
+        ('$.layers.cri.conditions[?type=="NetworkReady"].status', "node", Layer.CRI),
+        ("$.layers.apiserver.node_conditions[*].type", "pod", Layer.APISERVER),
+        ("$.pods[*].name", "node", Layer.CRI),
+        ("$.collected.host", "node", None),
+        ("$.layers.bogus.status", "node", None),
+    ],
+)
+def test_layer_attribution(text: str, scope: str, layer: Layer | None) -> None:
+    assert compile_path(text, scope).layer is layer
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (suspected): in pod scope `pod.phase` is walked as scope['pod']['phase'] and is"
+    " silently always missing; templates accept {pod.*} in pod scope, facts do not",
+)
+def test_pod_prefix_in_pod_scope_reads_the_pod_or_is_rejected() -> None:
+    try:
+        path = compile_path("pod.phase", "pod")
+    except PathSyntaxError:
+        return
+    assert path.values(DOCUMENT, POD, POD) == ["Running"]
