@@ -143,7 +143,7 @@ def test_rules_lint_reports_every_problem_exit_1(tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith(f"{bad}:7: process.one: unknown operator 'nope'")
-    assert lines[1].startswith(f"{bad}:18: process.two: bad regular expression")
+    assert lines[1].startswith(f"{bad}:16: process.two: bad regular expression")
 
 
 def test_rules_test_fails_on_a_wrong_example(tmp_path: Path) -> None:

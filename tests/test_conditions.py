@@ -131,9 +131,7 @@ def run(pred: Any, container: dict[str, Any]) -> Verdict:
 
 def samples(*pairs: tuple[int, int]) -> dict[str, Any]:
     return {
-        "cgroup": {
-            "cpu": {"samples": [{"nr_periods": p, "nr_throttled": t} for p, t in pairs]}
-        }
+        "cgroup": {"cpu": {"samples": [{"nr_periods": p, "nr_throttled": t} for p, t in pairs]}}
     }
 
 
@@ -143,23 +141,20 @@ def test_predicate_true_records_evidence() -> None:
     assert verdict.evidence == (Evidence("exit_code", 137, "eq", 137),)
 
 
-def test_predicate_false_records_what_was_seen() -> None:
-    verdict = run(predicate("exit_code", "eq", 137), {"exit_code": 1})
+def test_predicate_false_carries_no_evidence_until_negated() -> None:
+    pred = predicate("exit_code", "eq", 137)
+    verdict = run(pred, {"exit_code": 1})
     assert verdict.value is False
-    assert verdict.evidence == (Evidence("exit_code", 1, "eq", 137),)
+    assert verdict.evidence == ()
+    assert run(Not(pred), {"exit_code": 1}).evidence == (Evidence("exit_code", 1, "eq", 137),)
 
 
-def test_predicate_false_over_many_values_shows_the_first_three() -> None:
-    verdict = run(predicate("log_tail[*]", "contains", "panic"), {"log_tail": list("abcde")})
-    assert verdict.value is False
+def test_negated_predicate_over_many_values_shows_the_first_three() -> None:
+    verdict = run(Not(predicate("log_tail[*]", "contains", "panic")), {"log_tail": list("abcde")})
+    assert verdict.value is True
     assert verdict.evidence == (Evidence("log_tail[*]", ["a", "b", "c"], "contains", "panic"),)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: FactPath.values raises TypeError on a missing fact, so the predicate never"
-    " becomes unknown",
-)
 @pytest.mark.parametrize("op", ["eq", "ne", "gt"])
 def test_missing_fact_is_unknown(op: str) -> None:
     verdict = run(predicate("cgroup.memory.usage_bytes", op, 1), {"exit_code": 0})
@@ -167,9 +162,6 @@ def test_missing_fact_is_unknown(op: str) -> None:
     assert verdict.missing == (Missing("cgroup.memory.usage_bytes", Layer.PROCESS),)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: a null fact is treated as an empty answer (false), not as missing"
-)
 @pytest.mark.parametrize(("op", "value"), [("eq", 1), ("ne", 1)])
 def test_null_fact_is_unknown(op: str, value: Any) -> None:
     verdict = run(predicate("exit_code", op, value), {"exit_code": None})
@@ -177,9 +169,6 @@ def test_null_fact_is_unknown(op: str, value: Any) -> None:
     assert verdict.missing == (Missing("exit_code", Layer.CRI),)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: FactPath.values raises TypeError on a missing fact"
-)
 @pytest.mark.parametrize(("op", "expected"), [("exists", False), ("absent", True)])
 def test_exists_and_absent_decide_a_missing_fact(op: str, expected: bool) -> None:
     assert run(predicate("shim.pid", op), {"name": "app"}).value is expected
@@ -213,6 +202,12 @@ def test_rising_with_one_sample_is_unknown() -> None:
     )
 
 
+def test_rising_with_no_samples_does_not_claim_one() -> None:
+    verdict = run(predicate("cgroup.cpu.samples[*].nr_throttled", "rising"), samples())
+    assert verdict.value is None
+    assert "got one" not in verdict.missing[0].detail
+
+
 def test_rising_over_samples() -> None:
     verdict = run(
         predicate("cgroup.cpu.samples[*].nr_throttled", "rising"), samples((10, 1), (20, 4))
@@ -244,9 +239,19 @@ PERIODS = "cgroup.cpu.samples[*].nr_periods"
 def test_ratio_of_sample_deltas(
     container: dict[str, Any], op: str, value: float, expected: bool, seen: float
 ) -> None:
-    verdict = run(predicate(THROTTLED, op, value, per=PERIODS), container)
+    pred = predicate(THROTTLED, op, value, per=PERIODS, bind="ratio")
+    verdict = run(pred, container)
     assert verdict.value is expected
-    assert verdict.evidence == (Evidence(f"{THROTTLED} / {PERIODS}", seen, op, value),)
+    if expected:
+        assert verdict.evidence == (Evidence(f"{THROTTLED} / {PERIODS}", seen, op, value),)
+        assert verdict.captures == {"ratio": seen}
+
+
+def test_negated_ratio_shows_the_ratio_as_evidence() -> None:
+    pred = predicate(THROTTLED, "gt", 0.6, per=PERIODS)
+    verdict = run(Not(pred), samples((100, 10), (200, 60)))
+    assert verdict.value is True
+    assert verdict.evidence == (Evidence(f"{THROTTLED} / {PERIODS}", 0.5, "gt", 0.6),)
 
 
 @pytest.mark.parametrize(
@@ -285,11 +290,19 @@ def test_ratio_with_null_denominator_is_unknown() -> None:
     assert verdict.missing == (Missing("cgroup.memory.limit_bytes", Layer.PROCESS),)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: FactPath.values raises TypeError on a missing fact")
-def test_ratio_with_missing_denominator_is_unknown() -> None:
-    container = {"cgroup": {"memory": {"usage_bytes": 5}}}
+@pytest.mark.parametrize(
+    ("memory", "missing"),
+    [
+        ({"usage_bytes": 5}, "cgroup.memory.limit_bytes"),
+        ({"limit_bytes": 5}, "cgroup.memory.usage_bytes"),
+        ({"usage_bytes": None, "limit_bytes": 5}, "cgroup.memory.usage_bytes"),
+    ],
+)
+def test_ratio_with_a_missing_side_is_unknown(memory: dict[str, Any], missing: str) -> None:
     pred = predicate("cgroup.memory.usage_bytes", "gt", 0.5, per="cgroup.memory.limit_bytes")
-    assert run(pred, container).value is None
+    verdict = run(pred, {"cgroup": {"memory": memory}})
+    assert verdict.value is None
+    assert verdict.missing == (Missing(missing, Layer.PROCESS),)
 
 
 # --- `as` binding and captures -------------------------------------------------------------
@@ -319,9 +332,7 @@ def test_matches_captures_and_binding_flow_through_all() -> None:
             predicate("log_tail[*]", "matches", r"signal (?P<signal>\w+)"),
         )
     )
-    verdict = tree.evaluate(
-        Context({}, {}, {"exit_code": 137, "log_tail": ["got signal KILL"]})
-    )
+    verdict = tree.evaluate(Context({}, {}, {"exit_code": 137, "log_tail": ["got signal KILL"]}))
     assert verdict.value is True
     assert verdict.captures == {"code": 137, "signal": "KILL"}
     assert [e.path for e in verdict.evidence] == ["exit_code", "log_tail[*]"]

@@ -139,7 +139,11 @@ def test_operator_kinds(op: str, kind: str, decides_missing: bool, series: bool)
     [
         (["exit status 137"], r"status (?P<code>\d+)", Hit("exit status 137", {"code": "137"})),
         (["no match"], r"status (?P<code>\d+)", None),
-        (["a", "err: disk full"], r"err: (?P<what>.+)", Hit("err: disk full", {"what": "disk full"})),
+        (
+            ["a", "err: disk full"],
+            r"err: (?P<what>.+)",
+            Hit("err: disk full", {"what": "disk full"}),
+        ),
         (["plain"], r"pla", Hit("plain", {})),
         # an optional group that did not take part is not a capture
         (["x=1"], r"x=(?P<x>\d)(?P<y>;\d)?", Hit("x=1", {"x": "1"})),

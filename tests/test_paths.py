@@ -77,6 +77,15 @@ def test_roots_per_scope(text: str, scope: str, root: PathRoot, expected: list[A
     assert values(text, scope) == expected
 
 
+def test_pod_prefix_reads_the_pod_in_pod_and_container_scope() -> None:
+    # `pod.phase` is the pod's phase whether the rule looks at the pod or at one of its containers,
+    # as in message templates.
+    assert compile_path("pod.phase", "pod").root is PathRoot.POD
+    assert compile_path("pod.phase", "container").root is PathRoot.POD
+
+    assert compile_path("podium", "container").root is PathRoot.SCOPE
+
+
 def test_container_relative_path_reads_the_container_not_the_pod() -> None:
     # `name` on a container is the container's name; `pod.name` is the pod's.
     assert values("name", "container") == ["app"]
@@ -94,11 +103,15 @@ def test_star_over_existing_empty_list_is_an_answer() -> None:
     assert values("$.layers.shim.shims[*].pid", "node") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: FactPath.values iterates the walker's None for a missing fact (TypeError)"
-    " instead of returning None",
-)
+def test_filter_over_existing_list_without_a_match_is_an_answer() -> None:
+    assert values('$.layers.cri.conditions[?type=="Nope"].status', "node") == []
+    assert values("$.layers.shim.shims[?alive==true].pid", "node") == []
+
+
+def test_filter_over_a_missing_list_is_missing() -> None:
+    assert values('$.layers.cri.no_such_list[?type=="NetworkReady"].status', "node") is None
+
+
 @pytest.mark.parametrize(
     ("text", "scope"),
     [
@@ -107,24 +120,40 @@ def test_star_over_existing_empty_list_is_an_answer() -> None:
         ("pod.no_such_key", "container"),
         ("$.layers.cri.no_such_key", "node"),
         ("$.pods[5].name", "node"),
-        ("$.layers.cri.conditions[?type==\"Nope\"].status", "node"),
     ],
 )
 def test_missing_fact_is_none(text: str, scope: str) -> None:
     assert values(text, scope) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a null fact is filtered to [] (an empty answer) instead of None (missing)",
-)
 def test_null_counts_as_missing() -> None:
     assert values("reason", "container") is None
 
 
-def test_nulls_are_dropped_from_answers() -> None:
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [([None, 1, None, 2], [1, 2]), ([None, None], None), ([None], None), ([0, False], [0, False])],
+)
+def test_nulls_are_dropped_from_answers(items: list[Any], expected: list[Any] | None) -> None:
     path = compile_path("items[*]", "container")
-    assert path.values({}, {}, {"items": [None, 1, None, 2]}) == [1, 2]
+    assert path.values({}, {}, {"items": items}) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "container"),
+    [
+        ("cgroup.memory.usage_bytes", {"cgroup": None}),
+        ("cgroup.memory.usage_bytes", {"cgroup": {"memory": None}}),
+        ("cgroup.memory.usage_bytes", {"cgroup": "not a mapping"}),
+        ("log_tail[*]", {"log_tail": None}),
+        ("log_tail[*]", {"log_tail": "not a list"}),
+        ("log_tail[0]", {"log_tail": []}),
+    ],
+)
+def test_paths_through_nulls_or_wrong_kinds_are_missing(
+    text: str, container: dict[str, Any]
+) -> None:
+    assert compile_path(text, "container").values({}, {}, container) is None
 
 
 @pytest.mark.parametrize(
@@ -134,6 +163,11 @@ def test_nulls_are_dropped_from_answers() -> None:
         ('$.layers.cri.conditions[?type=="RuntimeReady"].status', [True]),
         ("$.layers.cri.conditions[?status==false].type", ["NetworkReady"]),
         ("$.layers.cri.conditions[*].type", ["RuntimeReady", "NetworkReady"]),
+        # typed like the operators: the string "false" is not false
+        ('$.layers.cri.conditions[?status=="false"].type', []),
+        ('$.layers.cri.conditions[?type!="NetworkReady"].type', ["RuntimeReady"]),
+        ('$.layers.cri.conditions[?type=="NetworkReady" & status==false].type', ["NetworkReady"]),
+        ('$.layers.cri.conditions[?type=="NetworkReady" & status==true].type', []),
     ],
 )
 def test_filter_expressions(text: str, expected: list[Any]) -> None:
@@ -187,16 +221,3 @@ def test_syntax_error_on_absolute_node_path() -> None:
 )
 def test_layer_attribution(text: str, scope: str, layer: Layer | None) -> None:
     assert compile_path(text, scope).layer is layer
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (suspected): in pod scope `pod.phase` is walked as scope['pod']['phase'] and is"
-    " silently always missing; templates accept {pod.*} in pod scope, facts do not",
-)
-def test_pod_prefix_in_pod_scope_reads_the_pod_or_is_rejected() -> None:
-    try:
-        path = compile_path("pod.phase", "pod")
-    except PathSyntaxError:
-        return
-    assert path.values(DOCUMENT, POD, POD) == ["Running"]

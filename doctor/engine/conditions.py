@@ -61,7 +61,8 @@ class Predicate:
     expected_text: Any = None  # the value as written in the rule, for evidence
     bind: str | None = None  # `as:` name under which the matching value reaches the message
 
-    def evaluate(self, ctx: Context) -> Verdict:
+    def _observe(self, ctx: Context) -> list[Any] | Verdict:
+        """The values the operator compares (the ratio, for `per`), or the verdict already due."""
         values = self.fact.values(ctx.document, ctx.pod, ctx.scope)
         if values is None:
             if not self.op.decides_missing:
@@ -69,14 +70,17 @@ class Predicate:
             values = []
         if self.per is not None:
             ratio = self._ratio(values, ctx)
-            if isinstance(ratio, Verdict):
-                return ratio
-            values = [ratio]
-        elif self.op.series and len(values) < 2:
-            return Verdict(
-                None,
-                missing=(Missing(self.fact.text, self.fact.layer, "needs two samples, got one"),),
-            )
+            return ratio if isinstance(ratio, Verdict) else [ratio]
+        if self.op.series and len(values) < 2:
+            got = "one" if values else "none"
+            detail = f"needs two samples, got {got}"
+            return Verdict(None, missing=(Missing(self.fact.text, self.fact.layer, detail),))
+        return values
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        values = self._observe(ctx)
+        if isinstance(values, Verdict):
+            return values
         hit: Hit | None = self.op.fn(values, self.value)
         if hit is None:
             return _FALSE
@@ -88,8 +92,10 @@ class Predicate:
 
     def seen(self, ctx: Context) -> tuple[Evidence, ...]:
         """What the predicate saw, as evidence for a `not` that holds because it was false."""
-        values = self.fact.values(ctx.document, ctx.pod, ctx.scope) or []
-        shown = None if not values else values[0] if len(values) == 1 else values[:3]
+        observed = self._observe(ctx)
+        if isinstance(observed, Verdict):
+            return observed.evidence  # e.g. "0 / 0" for a ratio over an idle window
+        shown = None if not observed else observed[0] if len(observed) == 1 else observed[:3]
         return (Evidence(self._label(), shown, self.op.name, self.expected_text),)
 
     def _label(self) -> str:

@@ -9,16 +9,13 @@ keys, operators and the kind of their values, regexes, fact paths, message field
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from doctor.engine.conditions import All, AnyOf, Condition, Not, Predicate
@@ -29,6 +26,10 @@ from doctor.engine.templates import TemplateError, compile_template
 from doctor.engine.yaml_source import line_of, load_yaml
 from doctor.errors import RuleError
 from doctor.layers import Layer, Scope, Severity
+from doctor.schema_validation import best_error, schema_errors
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
 
@@ -73,14 +74,6 @@ def builtin_rules_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "rules"
-
-
-@cache
-def _rule_file_validator() -> jsonschema.protocols.Validator:
-    text = resources.files("doctor.engine").joinpath("rule_schema.json").read_text("utf-8")
-    schema = json.loads(text)
-    validator: jsonschema.protocols.Validator = jsonschema.Draft202012Validator(schema)
-    return validator
 
 
 def rule_files(path: Path) -> list[Path]:
@@ -225,13 +218,17 @@ def _load_file(file: Path, problems: list[Problem]) -> list[Rule]:
     except yaml.YAMLError as exc:
         problems.append(Problem(name, 0, f"invalid YAML: {exc}"))
         return []
-    schema_errors = sorted(
-        _rule_file_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))
-    )
-    if schema_errors:
-        for error in _deepest(schema_errors):
+    errors = schema_errors("rules", document)
+    if errors:
+        for error in _deepest(errors):
             path = list(error.absolute_path)
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                # Point at the first unknown key itself, not at the mapping holding it.
+                known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+                unknown = [key for key in error.instance if key not in known]
+                path = [*path, *unknown[:1]]
             problems.append(Problem(name, line_of(document, path), _schema_message(error)))
+
         return []
     rules: list[Rule] = []
     for index, raw in enumerate(document["rules"]):
@@ -241,18 +238,18 @@ def _load_file(file: Path, problems: list[Problem]) -> list[Rule]:
     return rules
 
 
-def _deepest(errors: list[jsonschema.ValidationError]) -> list[jsonschema.ValidationError]:
-    """For `oneOf` failures, the most specific sub-error; one problem per location."""
-    chosen: dict[tuple[Any, ...], jsonschema.ValidationError] = {}
+def _deepest(errors: list[ValidationError]) -> list[ValidationError]:
+    """For `oneOf`/`if` failures, the most specific sub-error; one problem per location."""
+    chosen: dict[tuple[Any, ...], ValidationError] = {}
     for error in errors:
-        best = jsonschema.exceptions.best_match([error])
+        best = best_error([error])
         while best.context:
-            best = jsonschema.exceptions.best_match(best.context)
+            best = best_error(best.context)
         chosen.setdefault(tuple(best.absolute_path), best)
     return list(chosen.values())
 
 
-def _schema_message(error: jsonschema.ValidationError) -> str:
+def _schema_message(error: ValidationError) -> str:
     where = ".".join(str(p) for p in error.absolute_path) or "top level"
     message = error.message
     if error.validator == "additionalProperties":
@@ -272,7 +269,7 @@ def _compile_rule(raw: Any, file: str, line: int, problems: list[Problem]) -> Ru
     try:
         if rule_id.split(".", 1)[0] != raw["layer"]:
             raise _CompileError(
-                raw.key_lines["id"], f"{rule_id}: the id must start with its layer {raw['layer']!r}"
+                raw.key_lines["id"], f"the id must start with its layer {raw['layer']!r}"
             )
         scope = raw["scope"]
         captures: set[str] = set()

@@ -2,21 +2,21 @@
 
 A path is absolute (`$.layers.cri.status`), relative to the rule's scope object
 (`exit_code` on a container), or, in container scope, relative to the enclosing pod
-(`pod.name`). Plain field/index/`[*]` chains, which are nearly all paths, are compiled to a
-direct walk; anything richer (filters) is evaluated by jsonpath-ng.
+(`pod.name`). Plain field/index/`[*]` chains, which are nearly all paths, are tokenised here
+and compiled to a direct walk; anything richer (filters) is parsed and evaluated by jsonpath-ng,
+whose parser is built once, and only when a rule needs it (building it costs ~40 ms).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from jsonpath_ng import Child, Fields, Index, Root, Slice
-from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-from jsonpath_ng.ext import parse as jsonpath_parse
-
+from doctor.engine.operators import same_type
 from doctor.facts.document import RELATIVE_FACT_LAYERS
 from doctor.layers import LAYER_NAMES, Layer
 
@@ -38,8 +38,114 @@ Step = str | int | object
 Walker = Callable[[Any], list[Any] | None]
 
 
+# Unambiguous by construction (every later key needs its dot), so matching is linear.
+_SIMPLE_PATH = re.compile(
+    r"(?:\$|[A-Za-z_][A-Za-z0-9_-]*)"
+    r"(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[(?:\*|-?\d+)\]|\[\?[^\[\]&]*(?:&[^\[\]&]*)*\])*"
+)
+_SIMPLE_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\*|-?\d+)\]|\[\?([^\[\]]*)\]")
+_FILTER_TEST = re.compile(
+    r"\s*([A-Za-z_][A-Za-z0-9_-]*)\s*(==|!=|<=|>=|<|>)\s*"
+    r"(\"[^\"]*\"|'[^']*'|-?\d+(?:\.\d+)?|true|false|null)\s*"
+)
+_LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """`[?a == "x" & b > 1]` over a list: keep the mappings that pass every test.
+
+    Comparisons are typed like the operators: `==` needs the same type (a number never equals a
+    string, false is not 0), `<`/`>` compare numbers only; a missing field passes nothing but
+    `!=`. jsonpath-ng raises on `None > 0.9`; here that item just does not match.
+    """
+
+    tests: tuple[tuple[str, str, Any], ...]
+
+    def keeps(self, item: Any) -> bool:
+        if type(item) is not dict:
+            return False
+        for field_name, op, literal in self.tests:
+            value = item.get(field_name)
+            equal = (
+                value is None if literal is None else same_type(value, literal) and value == literal
+            )
+            if op == "==":
+                passed = equal
+            elif op == "!=":
+                passed = not equal
+            else:
+                passed = _is_number(value) and _is_number(literal) and _ORDER[op](value, literal)
+            if not passed:
+                return False
+        return True
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _parse_filter(body: str) -> _Filter | None:
+    tests: list[tuple[str, str, Any]] = []
+    for part in body.split("&"):
+        match = _FILTER_TEST.fullmatch(part)
+        if match is None:
+            return None
+        field_name, op, text = match.groups()
+        if text[0] in "\"'":
+            literal: Any = text[1:-1]
+        elif text in _LITERALS:
+            literal = _LITERALS[text]
+        else:
+            literal = float(text) if "." in text else int(text)
+        tests.append((field_name, op, literal))
+    return _Filter(tuple(tests))
+
+
+def _simple_steps(expression: str) -> list[Step] | None:
+    """Steps of a plain `a.b[0].c[*]` chain, with simple `[?field op literal]` filters.
+
+    None for anything else, which jsonpath-ng then parses.
+    """
+    if not _SIMPLE_PATH.fullmatch(expression):
+        return None
+    body = expression[1:] if expression.startswith("$") else expression
+    if expression.startswith("$") and body.startswith("["):
+        return None  # `$[0]`: the document root is never a list
+    steps: list[Step] = []
+    for match in _SIMPLE_STEP.finditer(body):
+        key, index, filter_body = match.groups()
+        if key is not None:
+            steps.append(key)
+        elif index is not None:
+            steps.append(_ALL if index == "*" else int(index))
+        else:
+            parsed = _parse_filter(filter_body)
+            if parsed is None:
+                return None
+            steps.append(parsed)
+    return steps
+
+
+@cache
+def _jsonpath_parser() -> Any:
+    from jsonpath_ng.ext.parser import ExtentedJsonPathParser
+
+    return ExtentedJsonPathParser()
+
+
 def _flatten(expr: Any) -> list[Any] | None:
     """The expression as a flat list of steps, or None if it is not a plain chain."""
+    from jsonpath_ng import Child, Fields, Index, Root, Slice
+
     if isinstance(expr, Child):
         left, right = _flatten(expr.left), _flatten(expr.right)
         return None if left is None or right is None else left + right
@@ -64,11 +170,17 @@ def _walker(steps: list[Step]) -> Walker:
             following: list[Any] = []
             expanded_lists = True
             for node in current:
-                if step is _ALL:
+                if isinstance(step, _Filter):
+                    if isinstance(node, list):
+                        following.extend(item for item in node if step.keeps(item))
+                    else:
+                        expanded_lists = False
+                elif step is _ALL:
                     if isinstance(node, list):
                         following.extend(node)
                     else:
                         expanded_lists = False
+
                 elif isinstance(step, str):
                     if isinstance(node, dict) and step in node:
                         following.append(node[step])
@@ -81,8 +193,11 @@ def _walker(steps: list[Step]) -> Walker:
 
             current = following
             if not current:
-                # `[*]` over lists that exist but are empty: looked, found nothing.
-                return [] if step is _ALL and expanded_lists else None
+                # `[*]` or a filter over lists that exist: looked, found nothing.
+                return (
+                    [] if (step is _ALL or isinstance(step, _Filter)) and expanded_lists else None
+                )
+
         return current
 
     return walk
@@ -139,18 +254,17 @@ def compile_path(text: str, scope: str) -> FactPath:
     expression = text
     if text.startswith("$"):
         root = PathRoot.DOCUMENT
-    elif scope == "container" and (text == "pod" or text.startswith("pod.")):
+    elif scope in ("container", "pod") and (text == "pod" or text.startswith("pod.")):
         root = PathRoot.POD
         expression = text[4:] if text.startswith("pod.") else "$"
     elif scope == "node":
         raise PathSyntaxError(f"fact path {text!r}: node rules use absolute paths ($.layers...)")
+    steps = _simple_steps(expression)
+    if steps is not None:
+        return FactPath(text, root, _layer_of(text, root), _walker(steps))
     try:
-        parsed = jsonpath_parse(expression)
-    except (
-        JsonPathLexerError,
-        JsonPathParserError,
-        Exception,
-    ) as exc:  # the lexer raises bare Exception
+        parsed = _jsonpath_parser().parse(expression)
+    except Exception as exc:  # jsonpath-ng's lexer raises bare Exception
         raise PathSyntaxError(f"fact path {text!r}: {exc}") from None
     steps = _flatten(parsed)
     walk = _walker(steps) if steps is not None else _generic(parsed)

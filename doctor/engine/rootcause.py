@@ -68,13 +68,17 @@ def root_cause(
     findings: Sequence[Finding], graph: CauseGraph, eligible: set[str]
 ) -> RootCause | None:
     by_key = {f.key: f for f in findings}
-    candidates = [
-        f
-        for f in findings
-        if f.key in eligible
-        and f.key not in graph.causes
-        and f.severity.rank >= MIN_ROOT_SEVERITY.rank
-    ]
+
+    def could_be_root(finding: Finding) -> bool:
+        return finding.key in eligible and finding.severity.rank >= MIN_ROOT_SEVERITY.rank
+
+    # A finding is a symptom only when something that could itself be the root explains it: an
+    # info-level cause must not hide the error it explains.
+    explained = {
+        key for key, causes in graph.causes.items() if any(could_be_root(by_key[c]) for c in causes)
+    }
+    candidates = [f for f in findings if could_be_root(f) and f.key not in explained]
+
     if not candidates:
         return None
     # max() keeps the first of equals, and findings come top layer first: flip depth to prefer deep.

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from doctor.errors import FactsError
 from doctor.layers import LAYER_NAMES, Layer, LayerStatus
+from doctor.schema_validation import best_error, location, schema_errors
 
 SCHEMA_VERSION = 1
 
@@ -31,25 +28,6 @@ RELATIVE_FACT_LAYERS: Mapping[str, Layer] = {
     "kubelet_log": Layer.KUBELET,
     "containerd_log": Layer.CONTAINERD,
 }
-
-
-@cache
-def facts_schema() -> dict[str, Any]:
-    text = resources.files("doctor.facts").joinpath("schema.json").read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    cls = jsonschema.validators.validator_for(facts_schema())
-    validator: jsonschema.protocols.Validator = cls(facts_schema())
-    return validator
-
-
-def _where(error: jsonschema.ValidationError) -> str:
-    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-    return "$" + path
 
 
 @dataclass(frozen=True)
@@ -125,9 +103,10 @@ def parse_facts(data: object, origin: str) -> FactsDocument:
         )
     if version < 1:
         raise FactsError(f"{origin}: facts schema {version} does not exist")
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
-    if error is not None:
-        raise FactsError(f"{origin}: {_where(error)}: {error.message}")
+    errors = schema_errors("facts", data)
+    if errors:
+        error = best_error(errors)
+        raise FactsError(f"{origin}: {location(error)}: {error.message}")
     _check_layer_keys(data, origin)
     return FactsDocument(data, origin)
 

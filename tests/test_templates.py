@@ -1,0 +1,189 @@
+"""Message templates: field rendering, `?` for missing values, filters, load-time errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from doctor.engine.templates import ROOTS_BY_SCOPE, TemplateError, compile_template
+
+VALUES: dict[str, Any] = {
+    "collected": {"host": "node-1"},
+    "layers": {"cri": {"status": "ok"}},
+    "pod": {"name": "web", "namespace": "shop"},
+    "container": {
+        "name": "app",
+        "attempt": 3,
+        "exit_code": 137,
+        "reason": None,
+        "restarted": True,
+        "ok": False,
+        "run_seconds": 2.5,
+        "ratio": 0.333333,
+        "resources": {"memory_limit_bytes": 268435456},
+        "cgroup-v": {"x": 1},
+    },
+    "code": "137",
+    "throttled_ratio": 0.42,
+}
+
+
+def render(text: str, scope: str = "container", captures: frozenset[str] = frozenset()) -> str:
+    return compile_template(text, scope, captures).render(VALUES)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("no fields at all", "no fields at all"),
+        ("{container.name}", "app"),
+        ("Container {container.name} (attempt {container.attempt})", "Container app (attempt 3)"),
+        ("{pod.namespace}/{pod.name}", "shop/web"),
+        ("on {collected.host}, cri {layers.cri.status}", "on node-1, cri ok"),
+        ("exit {container.exit_code}", "exit 137"),
+        ("{container.restarted} {container.ok}", "true false"),
+        ("{container.run_seconds}s", "2.5s"),
+        ("{container.ratio}", "0.33"),
+        ("{container.resources}", "{'memory_limit_bytes': 268435456}"),
+        ("{container.cgroup-v.x}", "1"),
+    ],
+)
+def test_field_rendering(text: str, expected: str) -> None:
+    assert render(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{container.reason}",
+        "{container.no_such_field}",
+        "{container.exit_code.deeper}",
+        "{container.resources.memory_limit_bytes.x}",
+        "{layers.kubelet.status}",
+        "{container.reason|bytes}",
+        "{container.reason|percent}",
+    ],
+)
+def test_missing_value_renders_as_question_mark(text: str) -> None:
+    assert render(text) == "?"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{container.resources.memory_limit_bytes|bytes}", "256Mi"),
+        ("{container.exit_code|bytes}", "137"),
+        ("{throttled_ratio|percent}", "42%"),
+        ("{container.ratio|percent}", "33%"),
+        ("{container.attempt|percent}", "300%"),
+        ("{code|bytes}", "137"),
+        ("{container.name|percent}", "app"),
+        ("{container.restarted|bytes}", "true"),
+    ],
+)
+def test_filters(text: str, expected: str) -> None:
+    captures = frozenset({"throttled_ratio", "code"})
+    assert render(text, captures=captures) == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        (0, "0"),
+        (1023, "1023"),
+        (1024, "1Ki"),
+        (1536, "1.5Ki"),
+        (67108864, "64Mi"),
+        (134217728, "128Mi"),
+        (1610612736, "1.5Gi"),
+        (1024**3, "1Gi"),
+        (1024**4, "1Ti"),
+        (1024**5, "1024Ti"),
+    ],
+)
+def test_bytes_filter(amount: int, expected: str) -> None:
+    template = compile_template("{container.limit|bytes}", "container", frozenset())
+    assert template.render({"container": {"limit": amount}}) == expected
+
+
+def test_captures_are_fields() -> None:
+    template = compile_template("killed by {signal}", "container", frozenset({"signal"}))
+    assert template.render({"signal": "KILL"}) == "killed by KILL"
+    assert template.render({}) == "killed by ?"
+    assert template.fields == ("signal",)
+
+
+@pytest.mark.parametrize(
+    ("scope", "roots"),
+    [
+        ("node", {"collected", "layers"}),
+        ("pod", {"collected", "layers", "pod"}),
+        ("container", {"collected", "layers", "pod", "container"}),
+    ],
+)
+def test_roots_by_scope(scope: str, roots: set[str]) -> None:
+    assert ROOTS_BY_SCOPE[scope] == roots
+    for root in roots:
+        compile_template(f"{{{root}.x}}", scope, frozenset())
+
+
+@pytest.mark.parametrize(
+    ("text", "scope", "captures"),
+    [
+        ("{pod.name}", "node", frozenset()),
+        ("{container.name}", "node", frozenset()),
+        ("{container.name}", "pod", frozenset()),
+        ("{bogus.name}", "container", frozenset()),
+        ("{name}", "container", frozenset()),
+        ("{signal}", "container", frozenset({"code"})),
+        # a capture is a plain value: it has no fields of its own
+        ("{signal.name}", "container", frozenset({"signal"})),
+    ],
+)
+def test_unknown_root_is_a_load_time_error(text: str, scope: str, captures: frozenset[str]) -> None:
+    with pytest.raises(TemplateError, match=f"is not a {scope}-scope fact root or a regex group"):
+        compile_template(text, scope, captures)
+
+
+def test_unknown_root_error_lists_what_is_known() -> None:
+    with pytest.raises(TemplateError) as info:
+        compile_template("{bogus}", "pod", frozenset({"line"}))
+    assert str(info.value) == (
+        "template field {bogus}: 'bogus' is not a pod-scope fact root or a regex group of this"
+        " rule (known: collected, layers, line, pod)"
+    )
+
+
+@pytest.mark.parametrize("text", ["{container.name|upper}", "{x|gibibytes}", "{pod.name|raw}"])
+def test_unknown_filter_is_a_load_time_error(text: str) -> None:
+    with pytest.raises(TemplateError, match=r"unknown filter \(known: bytes, percent\)"):
+        compile_template(text, "container", frozenset({"x"}))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{container.name",
+        "container.name}",
+        "a { b",
+        "a } b",
+        "{}",
+        "{{container.name}}",
+        "{container name}",
+        "{container.name|Bytes}",
+        "{1abc}",
+        "ok {container.name} then {",
+    ],
+)
+def test_stray_braces_are_a_load_time_error(text: str) -> None:
+    with pytest.raises(TemplateError, match="unbalanced or malformed braces"):
+        compile_template(text, "container", frozenset())
+
+
+def test_template_keeps_text_and_fields() -> None:
+    template = compile_template(
+        "{container.name} on {pod.name}: {code}", "container", frozenset({"code"})
+    )
+    assert template.text == "{container.name} on {pod.name}: {code}"
+    assert template.fields == ("container.name", "pod.name", "code")
