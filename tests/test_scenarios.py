@@ -31,3 +31,10 @@ def test_scenario_root_cause(expected_file: Path) -> None:
     found = {f.rule_id for f in report.findings}
     assert set(expected.get("also", [])) <= found
     assert report.failures == ()
+    health = {key.split("@", 1)[0] for key in report.node_health}
+    if "node_health" in expected:
+        assert health == set(expected["node_health"])
+    if "chain" in expected:
+        assert report.root_cause is not None
+        assert [f.rule_id for f in report.root_cause.chain] == expected["chain"]
+

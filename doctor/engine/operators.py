@@ -101,7 +101,8 @@ def _contains(values: Sequence[Any], expected: Any) -> Hit | None:
 
 def _matches(values: Sequence[Any], expected: Any) -> Hit | None:
     pattern: re.Pattern[str] = expected
-    for v in values:
+    # Newest first: log lines are oldest first, and the latest occurrence is the evidence wanted.
+    for v in reversed(values):
         if isinstance(v, str):
             match = pattern.search(v)
             if match:
@@ -145,8 +146,8 @@ OPERATORS: dict[str, Operator] = {
             "matches",
             ValueKind.REGEX,
             _matches,
-            "a selected string matches the regex `value` (re.search); named groups become"
-            " message fields",
+            "a selected string matches the regex `value` (re.search; the last matching value"
+            " is the evidence, the newest line of a log); named groups become message fields",
         ),
         Operator(
             "exists",

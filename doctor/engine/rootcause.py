@@ -61,6 +61,15 @@ def connected_to_pod(
             if cause not in connected:
                 connected.add(cause)
                 frontier.append(cause)
+    # ...and the other symptoms of those causes: the NotReady node that containerd being down
+    # also caused is part of this pod's story, not unrelated node health.
+    frontier = list(connected)
+    while frontier:
+        key = frontier.pop()
+        for effect in graph.effects.get(key, ()):
+            if effect not in connected:
+                connected.add(effect)
+                frontier.append(effect)
     return connected
 
 

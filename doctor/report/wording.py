@@ -27,8 +27,14 @@ def value_text(value: Any) -> str:
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
 
 
+_MAX_EXPECTED = 60
+
+
 def evidence_line(evidence: Evidence) -> str:
     expected = "" if evidence.expected is None else f" {json.dumps(evidence.expected)}"
+    if len(expected) > _MAX_EXPECTED:  # long regexes: the JSON report keeps them whole
+        expected = expected[: _MAX_EXPECTED - 1] + "…"
+
     return f"{evidence.path} {evidence.op}{expected}: {value_text(evidence.value)}"
 
 
