@@ -37,4 +37,3 @@ def test_scenario_root_cause(expected_file: Path) -> None:
     if "chain" in expected:
         assert report.root_cause is not None
         assert [f.rule_id for f in report.root_cause.chain] == expected["chain"]
-
