@@ -364,3 +364,34 @@ def test_not_of_true_is_false() -> None:
 def test_pod_path_in_container_scope() -> None:
     pred = predicate("pod.name", "eq", "p")
     assert run(pred, {"name": "app"}).value is True
+
+
+# --- any_source: alternative evidence sources ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("container", "expected"),
+    [
+        # one source read and clean, the other missing: decided false, not skipped
+        ({"message": "all fine"}, False),
+        # one source matches, the other missing: true
+        ({"message": "boom happened"}, True),
+        ({"log_tail": ["boom"]}, True),
+        # no source could be read at all: unknown
+        ({}, None),
+        # both read, neither matches: false
+        ({"message": "fine", "log_tail": ["fine"]}, False),
+    ],
+)
+def test_any_source_is_decided_by_the_sources_that_could_be_read(
+    container: dict[str, Any], expected: bool | None
+) -> None:
+    from doctor.engine.conditions import AnySource
+
+    condition = AnySource(
+        (predicate("message", "matches", "boom"), predicate("log_tail[*]", "matches", "boom"))
+    )
+    verdict = run(condition, container)
+    assert verdict.value is expected
+    if expected is None:
+        assert {m.path for m in verdict.missing} == {"message", "log_tail[*]"}

@@ -167,6 +167,37 @@ class AnyOf:
 
 
 @dataclass(frozen=True)
+class AnySource:
+    """`any_source`: alternative evidence sources for one fact (a log, the events, a status).
+
+    True when any child is true; false when none is and at least one child could be decided,
+    even if others were missing; unknown only when no child could be decided. So a rule that
+    checks the containerd log *and* the pod's events stays decidable on a node where the
+    apiserver's events were not available, and is skipped only when it could look nowhere.
+    """
+
+    children: tuple[Condition, ...]
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        missing: list[Missing] = []
+        decided = False
+        for child in self.children:
+            verdict = child.evaluate(ctx)
+            if verdict.value is True:
+                return verdict
+            if verdict.value is None:
+                missing.extend(verdict.missing)
+            else:
+                decided = True
+        if decided or not missing:
+            return _FALSE
+        return Verdict(None, missing=tuple(missing))
+
+    def predicates(self) -> list[Predicate]:
+        return [p for child in self.children for p in child.predicates()]
+
+
+@dataclass(frozen=True)
 class Not:
     child: Condition
 

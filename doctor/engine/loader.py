@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from doctor.engine.conditions import All, AnyOf, Condition, Not, Predicate
+from doctor.engine.conditions import All, AnyOf, AnySource, Condition, Not, Predicate
 from doctor.engine.operators import OPERATORS, ValueKind
 from doctor.engine.paths import PathSyntaxError, compile_path
 from doctor.engine.rule import Example, Rule, SourceRef
@@ -309,8 +309,12 @@ def _compile_condition(node: Any, scope: str, captures: set[str]) -> Condition:
         return All(tuple(_compile_condition(child, scope, captures) for child in node["all"]))
     if "any" in node:
         return AnyOf(tuple(_compile_condition(child, scope, captures) for child in node["any"]))
+    if "any_source" in node:
+        children = node["any_source"]
+        return AnySource(tuple(_compile_condition(child, scope, captures) for child in children))
     if "not" in node:
         return Not(_compile_condition(node["not"], scope, captures))
+
     return _compile_predicate(node, scope, captures)
 
 

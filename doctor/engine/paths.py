@@ -284,8 +284,11 @@ def _layer_of(text: str, root: PathRoot) -> Layer | None:
     if root is PathRoot.DOCUMENT:
         if len(parts) >= 2 and parts[0] == "layers" and parts[1] in LAYER_NAMES:
             return Layer(parts[1])
-        return Layer.CRI if parts and parts[0] == "pods" else None
-    if root is PathRoot.POD:
+        if not parts or parts[0] != "pods":
+            return None
+        # `$.pods[*].events[*]...`, `$.pods[*].containers[*].cgroup...`: as if relative.
+        parts = [p for p in parts[1:] if not p.endswith("]") and p != "containers"]
+    elif root is PathRoot.POD:
         parts = parts[1:] if parts and parts[0] == "pod" else parts
     head = parts[0] if parts else ""
     return RELATIVE_FACT_LAYERS.get(head, Layer.CRI)

@@ -140,14 +140,27 @@ def render(report: Report) -> str:
         console.print(Text("RULE ERRORS (bugs: please report)", style="bold red"))
         for failure in report.failures:
             console.print(Text(f"{failure.rule_id} on {failure.subject}: {failure.error}"))
+    if report.skipped:
+        # Could not look is not the same as found nothing: say which checks did not run.
+        console.print()
+        console.print(Text("NOT CHECKED (facts missing)", style="bold underline"))
+        by_reason: dict[str, list[str]] = {}
+        for skip in report.skipped:
+            by_reason.setdefault(skip.reason, []).append(skip.rule_id)
+        for reason, rule_ids in by_reason.items():
+            console.print(Text(f"{reason}:", style="yellow"))
+            console.print(
+                Padding(Text(", ".join(dict.fromkeys(rule_ids)), style="dim"), (0, 0, 0, 2))
+            )
+
     console.print()
     skipped = len({s.rule_id for s in report.skipped})
     summary = (
         f"{_count(report.rules_evaluated, 'rule')} evaluated, "
         f"{_count(len(report.findings), 'finding')}, "
-        f"{_count(skipped, 'rule')} skipped for missing facts"
+        f"{_count(skipped, 'rule')} not checked"
     )
-    console.print(Text(summary + (" (see --output json)" if skipped else ""), style="dim"))
+    console.print(Text(summary, style="dim"))
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
