@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import venv
 import zipfile
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO
 
 
-def test_wheel_ships_rules_and_schemas(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
         check=True,
         capture_output=True,
         timeout=300,
     )
-    (wheel,) = tmp_path.glob("stackdoctor-*.whl")
+    (built,) = out.glob("stackdoctor-*.whl")
+    return built
+
+
+def test_wheel_ships_rules_and_schemas(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {name.rsplit("/", 1)[-1] for name in names if name.startswith("doctor/rules/")}
     expected = {path.name for path in (REPO / "rules").glob("*.yaml")}
@@ -25,3 +34,36 @@ def test_wheel_ships_rules_and_schemas(tmp_path: Path) -> None:
     assert "doctor/facts/schema.json" in names
     assert "doctor/engine/rule_schema.json" in names
     assert any(name.endswith("entry_points.txt") for name in names)
+
+
+def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    # The test environment's site-packages provide the dependencies; only the wheel is new.
+    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    python = env_dir / "bin" / "python"
+    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q"]
+    subprocess.run([*install, str(wheel)], check=True, capture_output=True, timeout=300)
+    stackdoctor = env_dir / "bin" / "stackdoctor"
+    listing = subprocess.run(
+        [str(stackdoctor), "rules", "list"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert listing.returncode == 0, listing.stderr
+    assert "process.oom-killed" in listing.stdout
+    origin = subprocess.run(
+        [str(python), "-c", "import doctor, sys; print(doctor.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert str(env_dir) in origin.stdout, "the test must exercise the installed copy"
+    fixture = REPO / "fixtures" / "scenarios" / "oom-kill.json"
+    diagnosis = subprocess.run(
+        [str(stackdoctor), "analyze", str(fixture), "-o", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert diagnosis.returncode == 1, diagnosis.stderr
+    assert '"id": "process.oom-killed"' in diagnosis.stdout
