@@ -63,7 +63,21 @@ def test_bad_facts_is_one_line_exit_2(tmp_path: Path, content: str, expected: st
     assert str(path) in lines[0] and expected in lines[0]
 
 
+def test_facts_from_standard_input(facts_file: Callable[..., Path]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "doctor", "analyze", "-", "-o", "json"],
+        input=facts_file().read_text(),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["source"] == "-"
+
+
 def test_missing_file_and_directory(tmp_path: Path) -> None:
+
     missing = run("analyze", str(tmp_path / "nope.json"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
     directory = run("analyze", str(tmp_path))

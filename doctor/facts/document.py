@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,10 +119,11 @@ def _check_layer_keys(data: dict[str, Any], origin: str) -> None:
 
 
 def load_facts(path: Path) -> FactsDocument:
-    """Read a facts JSON file; every failure is a FactsError naming the file."""
+    """Read a facts JSON file (`-`: standard input); every failure is a FactsError naming it."""
     try:
-        text = path.read_bytes()
+        text = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except FileNotFoundError:
+
         raise FactsError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise FactsError(f"{path}: is a directory, not a facts JSON file") from None
