@@ -386,10 +386,9 @@ def test_pod_path_in_container_scope() -> None:
 def test_any_source_is_decided_by_the_sources_that_could_be_read(
     container: dict[str, Any], expected: bool | None
 ) -> None:
-    from doctor.engine.conditions import AnySource
-
-    condition = AnySource(
-        (predicate("message", "matches", "boom"), predicate("log_tail[*]", "matches", "boom"))
+    condition = AnyOf(
+        (predicate("message", "matches", "boom"), predicate("log_tail[*]", "matches", "boom")),
+        sources=True,
     )
     verdict = run(condition, container)
     assert verdict.value is expected

@@ -45,8 +45,13 @@ def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) 
     subprocess.run([*install, str(wheel)], check=True, capture_output=True, timeout=300)
     stackdoctor = env_dir / "bin" / "stackdoctor"
     listing = subprocess.run(
-        [str(stackdoctor), "rules", "list"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [str(stackdoctor), "rules", "list"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
+
     assert listing.returncode == 0, listing.stderr
     assert "process.oom-killed" in listing.stdout
     origin = subprocess.run(

@@ -148,35 +148,17 @@ class All:
 
 @dataclass(frozen=True)
 class AnyOf:
-    children: tuple[Condition, ...]
+    """`any` (strict three-valued) or, with `sources`, `any_source`.
 
-    def evaluate(self, ctx: Context) -> Verdict:
-        missing: list[Missing] = []
-        for child in self.children:
-            verdict = child.evaluate(ctx)
-            if verdict.value is True:
-                return verdict
-            if verdict.value is None:
-                missing.extend(verdict.missing)
-        if missing:
-            return Verdict(None, missing=tuple(missing))
-        return _FALSE
-
-    def predicates(self) -> list[Predicate]:
-        return [p for child in self.children for p in child.predicates()]
-
-
-@dataclass(frozen=True)
-class AnySource:
-    """`any_source`: alternative evidence sources for one fact (a log, the events, a status).
-
-    True when any child is true; false when none is and at least one child could be decided,
+    `any_source` lists alternative evidence sources for one fact (a log, the events, a status):
+    true when any child is true; false when none is and at least one child could be decided,
     even if others were missing; unknown only when no child could be decided. So a rule that
     checks the containerd log *and* the pod's events stays decidable on a node where the
     apiserver's events were not available, and is skipped only when it could look nowhere.
     """
 
     children: tuple[Condition, ...]
+    sources: bool = False
 
     def evaluate(self, ctx: Context) -> Verdict:
         missing: list[Missing] = []
@@ -189,7 +171,7 @@ class AnySource:
                 missing.extend(verdict.missing)
             else:
                 decided = True
-        if decided or not missing:
+        if not missing or (self.sources and decided):
             return _FALSE
         return Verdict(None, missing=tuple(missing))
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from doctor.engine.conditions import All, AnyOf, AnySource, Condition, Not, Predicate
+from doctor.engine.conditions import All, AnyOf, Condition, Not, Predicate
 from doctor.engine.operators import OPERATORS, ValueKind
 from doctor.engine.paths import PathSyntaxError, compile_path
 from doctor.engine.rule import Example, Rule, SourceRef
@@ -311,7 +311,7 @@ def _compile_condition(node: Any, scope: str, captures: set[str]) -> Condition:
         return AnyOf(tuple(_compile_condition(child, scope, captures) for child in node["any"]))
     if "any_source" in node:
         children = node["any_source"]
-        return AnySource(tuple(_compile_condition(child, scope, captures) for child in children))
+        return AnyOf(tuple(_compile_condition(c, scope, captures) for c in children), sources=True)
     if "not" in node:
         return Not(_compile_condition(node["not"], scope, captures))
 

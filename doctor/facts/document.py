@@ -123,7 +123,6 @@ def load_facts(path: Path) -> FactsDocument:
     try:
         text = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except FileNotFoundError:
-
         raise FactsError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise FactsError(f"{path}: is a directory, not a facts JSON file") from None
