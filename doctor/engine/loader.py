@@ -9,6 +9,7 @@ keys, operators and the kind of their values, regexes, fact paths, message field
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from jsonschema import ValidationError
 
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,13 @@ def load_rules(
 ) -> RuleSet:
     """The rule set a command runs with; any problem raises RuleError (exit 2)."""
     ruleset, problems = lint(extra, with_builtin=with_builtin)
+    log.debug(
+        "loaded %d rules from %s (overridden by user packs: %s)",
+        len(ruleset),
+        ", ".join(map(str, ([builtin_rules_dir()] if with_builtin else []) + list(extra))),
+        ", ".join(ruleset.overridden) or "none",
+    )
+
     if problems:
         more = f" (and {len(problems) - 1} more problems; run `stackdoctor rules lint`)"
         raise RuleError(str(problems[0]) + (more if len(problems) > 1 else ""))
