@@ -61,7 +61,8 @@ def same_type(a: Any, b: Any) -> bool:
 
 def _eq(values: Sequence[Any], expected: Any) -> Hit | None:
     for v in values:
-        if same_type(v, expected) and v == expected:
+        # Equality first (cheap, usually false), then the type rule (True == 1 in Python).
+        if v == expected and same_type(v, expected):
             return Hit(v)
     return None
 

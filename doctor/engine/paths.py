@@ -211,15 +211,12 @@ def _key_walker(keys: list[str]) -> Walker:
         for key in keys:
             if type(node) is not dict:
                 return None
-            node = node.get(key, _ABSENT)
-            if node is _ABSENT:
+            node = node.get(key)
+            if node is None:  # missing and null are the same to a rule: not known
                 return None
         return [node]
 
     return walk
-
-
-_ABSENT = object()
 
 
 @dataclass(frozen=True)
