@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from doctor.engine.evaluate import evaluate
 from doctor.engine.loader import RuleSet
-from doctor.engine.rootcause import cause_graph, connected_to_pod, root_cause
+from doctor.engine.rootcause import CauseGraph, cause_graph, connected_to_pod, root_cause
 from doctor.facts.document import FactsDocument, PodRef
 from doctor.layers import LAYER_ORDER, LayerStatus
-from doctor.model import Finding, LayerVerdict, Report, Target
+from doctor.model import Finding, LayerVerdict, PodSummary, Report, Target
 
 
-def diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None = None) -> Report:
+def diagnose(
+    facts: FactsDocument, rules: RuleSet, pod: PodRef | None = None, node_only: bool = False
+) -> Report:
     """Diagnose one pod (narrowing the facts to it) or, with pod None, the whole node.
 
-    A document holding exactly one pod is diagnosed as that pod.
+    A document holding exactly one pod is diagnosed as that pod, unless `node_only`. A node
+    diagnosis also gives each pod in the document its own root cause.
     """
     if pod is not None:
         facts = facts.only_pod(pod)
-    elif len(facts.pods()) == 1:
+    elif len(facts.pods()) == 1 and not node_only:
         only = facts.pods()[0]
         pod = PodRef(only["namespace"], only["name"])
     evaluation = evaluate(rules, facts)
@@ -27,10 +30,16 @@ def diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None = None) ->
     def unexaminable(finding: Finding) -> bool:
         return facts.layer_status(finding.layer) is not LayerStatus.OK
 
+    def connected(ref: PodRef) -> set[str]:
+        return connected_to_pod(findings, graph, ref.namespace, ref.name, unexaminable)
+
+    eligible = {f.key for f in findings} if pod is None else connected(pod)
+    summaries: tuple[PodSummary, ...] = ()
     if pod is None:
-        eligible = {f.key for f in findings}
-    else:
-        eligible = connected_to_pod(findings, graph, pod.namespace, pod.name, unexaminable)
+        summaries = tuple(
+            _summary(ref, findings, graph, connected(ref))
+            for ref in (PodRef(p["namespace"], p["name"]) for p in facts.pods())
+        )
     return Report(
         target=Target(facts.host, pod.namespace if pod else None, pod.name if pod else None),
         collected=dict(facts.data["collected"]),
@@ -43,7 +52,16 @@ def diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None = None) ->
         rule_ids=tuple(rule.id for rule in rules.rules),
         source=facts.origin,
         explained=graph.causes,
+        pods=summaries,
     )
+
+
+def _summary(
+    ref: PodRef, findings: tuple[Finding, ...], graph: CauseGraph, eligible: set[str]
+) -> PodSummary:
+    cause = root_cause(findings, graph, eligible)
+    own = sum(1 for f in findings if f.subject.in_pod(ref.namespace, ref.name))
+    return PodSummary(ref.namespace, ref.name, cause.finding if cause else None, own)
 
 
 def _layer_verdicts(

@@ -119,6 +119,16 @@ class Target:
 
 
 @dataclass(frozen=True)
+class PodSummary:
+    """In a node diagnosis, one pod's own verdict: its root cause (if any) and finding count."""
+
+    namespace: str
+    name: str
+    root_cause: Finding | None
+    findings: int
+
+
+@dataclass(frozen=True)
 class Report:
     target: Target
     collected: dict[str, Any]
@@ -131,6 +141,7 @@ class Report:
     rule_ids: tuple[str, ...]  # every rule evaluated, in order
     source: str = ""
     explained: dict[str, tuple[str, ...]] = field(default_factory=dict)  # symptom -> causes
+    pods: tuple[PodSummary, ...] = ()  # node diagnoses only: every pod's own root cause
 
     @property
     def rules_evaluated(self) -> int:

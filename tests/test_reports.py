@@ -49,7 +49,18 @@ def test_json_schema_keys(oom_report: Report) -> None:
     ]
 
 
+def test_node_report_gives_each_pod_its_root_cause() -> None:
+    healthy = {"name": "ok", "namespace": "default", "containers": [{"name": "a", "attempt": 0}]}
+    report = report_for([oom_pod(), healthy])
+    data = json.loads(formatter("json")(report))
+    assert data["target"]["pod"] is None
+    verdicts = {pod["name"]: pod["root_cause"] for pod in data["pods"]}
+    assert verdicts == {"web": "process.oom-killed", "ok": None}
+    assert "PODS" in formatter("text")(report)
+
+
 def test_json_root_cause_null_when_healthy() -> None:
+
     data = json.loads(formatter("json")(report_for([])))
     assert data["root_cause"] is None
 

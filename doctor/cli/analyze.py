@@ -1,26 +1,58 @@
-"""`stackdoctor analyze FACTS`: diagnose from a facts document, offline."""
+"""`stackdoctor analyze`: diagnose offline from facts, bundles or kubectl output."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from doctor.cli.options import emit, exit_code, report_options, rule_options
+from doctor.errors import EXIT_CANNOT_RUN
+
+FLEET_OUTPUTS = ("text", "json")
 
 
 @click.command()
-@click.argument("facts", type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path), metavar="[BUNDLE]...")
 @click.option(
     "--pod",
     metavar="NAMESPACE/NAME",
     help="Diagnose this pod (default: the only pod, or the node).",
 )
+@click.option(
+    "--pod-json",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="`kubectl get pod -o json` output (a Pod or a List; repeatable).",
+)
+@click.option(
+    "--events-json",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="`kubectl get events -o json` output (repeatable).",
+)
+@click.option(
+    "--describe",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="`kubectl describe pod` output saved as text (repeatable).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Bundles analysed at once when there are several (default: one per core).",
+)
 @rule_options
 @report_options
 def analyze(
-    facts: Path,
+    inputs: tuple[Path, ...],
     pod: str | None,
+    pod_json: tuple[Path, ...],
+    events_json: tuple[Path, ...],
+    describe: tuple[Path, ...],
+    jobs: int | None,
     rule_dirs: tuple[Path, ...],
     disable: tuple[str, ...],
     only_layers: tuple[str, ...],
@@ -28,14 +60,57 @@ def analyze(
     output_file: Path | None,
     fail_on: str,
 ) -> None:
-    """Diagnose the node or pod described by a facts JSON document."""
-    from doctor.diagnosis import diagnose
+    """Diagnose offline. BUNDLE is a facts JSON file (`-`: standard input), a support bundle
+    (.tar.gz, or the directory it unpacks to), or a directory of bundles.
+
+    Several bundles, or a directory of them, give a fleet summary: the root causes across
+    bundles, the bundles per root cause, and counts per rule and layer.
+
+    kubectl output fills the apiserver layer (a bundle's apiserver/ directory is read too); with
+    no BUNDLE, it is all there is: `analyze --pod-json pod.json --events-json events.json`.
+    Bundles are untrusted input: anything hostile is refused with exit 2.
+    """
+    from doctor.bundle.fleet import expand
     from doctor.engine.loader import load_rules
-    from doctor.facts.document import PodRef, load_facts
+
+    kubectl = (*pod_json, *events_json, *describe)
+    if not inputs and not kubectl:
+        raise click.UsageError("give a BUNDLE, or kubectl output with --pod-json / --events-json")
+    rules = load_rules(rule_dirs, disable, only_layers)  # broken rules stop us before any work
+    bundles, fleet = expand(inputs)
+    if fleet:
+        if kubectl:
+            raise click.UsageError("--pod-json/--events-json/--describe go with one bundle only")
+        if output not in FLEET_OUTPUTS:
+            raise click.UsageError(f"a fleet summary is {' or '.join(FLEET_OUTPUTS)} output")
+        _fleet(bundles, pod, (rule_dirs, disable, only_layers), jobs, output, output_file, fail_on)
+        return
+    from doctor.bundle.source import load_document
+    from doctor.diagnosis import diagnose
+    from doctor.facts.document import PodRef
     from doctor.report import formatter
 
-    rules = load_rules(rule_dirs, disable, only_layers)
-    document = load_facts(facts)
+    document = load_document(bundles[0] if bundles else None, kubectl)
     report = diagnose(document, rules, PodRef.parse(pod) if pod else None)
     emit(formatter(output)(report), output_file)
     raise SystemExit(exit_code(report, fail_on))
+
+
+def _fleet(
+    bundles: Sequence[Path],
+    pod: str | None,
+    rule_args: tuple[tuple[Path, ...], tuple[str, ...], tuple[str, ...]],
+    jobs: int | None,
+    output: str,
+    output_file: Path | None,
+    fail_on: str,
+) -> None:
+    from doctor.bundle.fleet import RuleChoice, analyse_all
+    from doctor.bundle.fleet_report import render_json, render_text
+
+    outcomes = analyse_all(bundles, RuleChoice(*rule_args), pod, jobs)
+    emit((render_json if output == "json" else render_text)(outcomes), output_file)
+    if any(outcome.error for outcome in outcomes):
+        raise SystemExit(EXIT_CANNOT_RUN)
+    codes = [exit_code(o.report, fail_on) for o in outcomes if o.report is not None]
+    raise SystemExit(max(codes, default=0))

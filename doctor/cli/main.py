@@ -9,6 +9,9 @@ import click
 
 from doctor import __version__
 from doctor.cli.analyze import analyze
+from doctor.cli.check import check
+from doctor.cli.diagnose import diagnose
+from doctor.cli.facts import facts
 from doctor.cli.rules import rules
 from doctor.errors import EXIT_CANNOT_RUN, DoctorError
 
@@ -29,6 +32,9 @@ def cli(debug: bool) -> None:
 
 
 cli.add_command(analyze)
+cli.add_command(diagnose)
+cli.add_command(check)
+cli.add_command(facts)
 cli.add_command(rules)
 
 

@@ -49,6 +49,16 @@ def as_dict(report: Report) -> dict[str, Any]:
             "chain_keys": [f.key for f in root.chain],
         },
         "findings": [_finding(f, report) for f in report.findings],
+        "pods": [
+            {
+                "namespace": pod.namespace,
+                "name": pod.name,
+                "root_cause": pod.root_cause.rule_id if pod.root_cause else None,
+                "root_cause_key": pod.root_cause.key if pod.root_cause else None,
+                "findings": pod.findings,
+            }
+            for pod in report.pods
+        ],
         "skipped": [
             {"id": s.rule_id, "reason": s.reason, "subjects": s.subjects} for s in report.skipped
         ],

@@ -52,7 +52,14 @@ def render(report: Report) -> str:
             f"**Fix:** {root.finding.fix}",
             "",
         ]
+    if report.pods:
+        out += ["## Pods", "", "| pod | root cause |", "| --- | --- |"]
+        for pod in report.pods:
+            cause = f"`{pod.root_cause.rule_id}`" if pod.root_cause else "—"
+            out.append(f"| {pod.namespace}/{pod.name} | {cause} |")
+        out.append("")
     related = [f for f in report.findings if f.key not in report.node_health]
+
     health = [f for f in report.findings if f.key in report.node_health]
     if related:
         out += ["## Findings", ""]

@@ -88,7 +88,24 @@ def _print_docs(console: Console, finding: Finding) -> None:
         console.print(Text(f"  docs: {url}", style="dim"), soft_wrap=True)
 
 
+def _pods(report: Report) -> Table:
+    table = Table(title="PODS", title_justify="left", box=None, pad_edge=False, padding=(0, 1))
+    table.add_column("pod", overflow="fold")
+    table.add_column("verdict", overflow="fold")
+    for pod in report.pods:
+        cause = pod.root_cause
+        if cause is None:
+            verdict = Text("ok" if not pod.findings else f"{pod.findings} minor findings", "green")
+        else:
+            verdict = Text(
+                f"{cause.rule_id} ({cause.severity.value})", SEVERITY_STYLE[cause.severity]
+            )
+        table.add_row(f"{pod.namespace}/{pod.name}", verdict)
+    return table
+
+
 def _root_cause(report: Report) -> Group:
+
     root = report.root_cause
     title = Text("ROOT CAUSE", style="bold underline")
     if root is None:
@@ -123,6 +140,9 @@ def render(report: Report) -> str:
     console.print(_layers(report))
     console.print()
     console.print(_root_cause(report))
+    if report.pods:
+        console.print()
+        console.print(_pods(report))
     related = [f for f in report.findings if f.key not in report.node_health]
     health = [f for f in report.findings if f.key in report.node_health]
     for title, findings in (

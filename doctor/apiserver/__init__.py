@@ -1,0 +1,1 @@
+"""The apiserver layer from evidence users already have: kubectl JSON and describe text."""

@@ -1,0 +1,44 @@
+"""`kubectl get events -o json` (a List of Events, or one Event) -> events per pod."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from doctor.apiserver.times import rfc3339
+
+PodKey = tuple[str, str]  # (namespace, name)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def is_event(item: Any) -> bool:
+    return isinstance(item, dict) and (item.get("kind") == "Event" or "involvedObject" in item)
+
+
+def parse_event(item: dict[str, Any]) -> tuple[PodKey, str | None, dict[str, Any]] | None:
+    """((namespace, pod), pod uid, event) for an event about a pod; None for other objects."""
+    involved = _dict(item.get("involvedObject") or item.get("regarding"))
+    if involved.get("kind") != "Pod" or not isinstance(involved.get("name"), str):
+        return None
+    reason, message = item.get("reason"), item.get("message") or item.get("note")
+    if not isinstance(reason, str):
+        return None
+    series = _dict(item.get("series"))
+    count = item.get("count") if isinstance(item.get("count"), int) else series.get("count")
+    source = _dict(item.get("source")).get("component") or item.get("reportingComponent")
+    event: dict[str, Any] = {
+        "reason": reason,
+        "message": message if isinstance(message, str) else "",
+        "count": count if isinstance(count, int) and not isinstance(count, bool) else None,
+        "source": source if isinstance(source, str) and source else None,
+        "last_seen": rfc3339(
+            item.get("lastTimestamp") or series.get("lastObservedTime") or item.get("eventTime")
+        ),
+    }
+    if item.get("type") in ("Normal", "Warning"):
+        event["type"] = item["type"]
+    namespace = involved.get("namespace") or _dict(item.get("metadata")).get("namespace")
+    uid = involved.get("uid") if isinstance(involved.get("uid"), str) else None
+    return (str(namespace or "default"), involved["name"]), uid, event

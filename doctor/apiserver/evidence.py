@@ -1,0 +1,101 @@
+"""Read kubectl output files (pod JSON, events JSON, describe text) into one Evidence record.
+
+Files are told apart by content, not by name: a JSON Pod or a List of Pods, a JSON Event or a
+List of Events, or describe text. Anything else is refused with the file named.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from doctor.apiserver.describe import looks_like_describe, parse_describe
+from doctor.apiserver.events_json import PodKey, is_event, parse_event
+from doctor.apiserver.pod_json import is_pod, parse_pod
+from doctor.errors import FactsError
+
+
+@dataclass
+class Evidence:
+    pods: dict[PodKey, dict[str, Any]] = field(default_factory=dict)  # from pod JSON
+    described: dict[PodKey, dict[str, Any]] = field(default_factory=dict)  # from describe
+    events: dict[PodKey, list[dict[str, Any]]] = field(default_factory=dict)  # from events JSON
+    described_events: dict[PodKey, list[dict[str, Any]]] = field(default_factory=dict)
+    uids: dict[PodKey, str] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    node: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.pods or self.described or self.events or self.described_events)
+
+    def pod_keys(self) -> list[PodKey]:
+        keys: dict[PodKey, None] = {}
+        for table in (self.pods, self.described, self.events, self.described_events):
+            keys.update(dict.fromkeys(table))
+        return list(keys)
+
+
+def read_evidence(files: Mapping[str, bytes]) -> Evidence:
+    """Evidence from named files (names only label the errors and the sources)."""
+    evidence = Evidence()
+    for name, data in files.items():
+        add_file(evidence, name, data)
+    return evidence
+
+
+def add_file(evidence: Evidence, name: str, data: bytes) -> None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FactsError(f"{name}: not UTF-8 text: is this kubectl output?") from None
+    if text.lstrip().startswith(("{", "[")):
+        _add_json(evidence, name, text)
+    elif looks_like_describe(text):
+        parsed = parse_describe(text)
+        key = (parsed["pod"]["namespace"], parsed["pod"]["name"])
+        evidence.described[key] = parsed["pod"]
+        if parsed["events"] is not None:
+            evidence.described_events[key] = parsed["events"]
+        evidence.node = evidence.node or parsed["node"]
+        evidence.sources.append(f"kubectl describe pod ({name})")
+    else:
+        raise FactsError(f"{name}: neither kubectl JSON nor `kubectl describe pod` output")
+
+
+def _add_json(evidence: Evidence, name: str, text: str) -> None:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FactsError(f"{name}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise FactsError(f"{name}: JSON nested too deeply") from None
+    items = data.get("items") if isinstance(data, dict) and "items" in data else [data]
+    if not isinstance(items, list):
+        raise FactsError(f"{name}: 'items' is not a list")
+    kinds: set[str] = set()
+    for item in items:
+        if is_pod(item):
+            parsed = parse_pod(item)
+            pod = parsed["pod"]
+            evidence.pods[(pod["namespace"], pod["name"])] = pod
+            evidence.node = evidence.node or parsed["node"]
+            kinds.add("get pod")
+        elif is_event(item):
+            _add_event(evidence, item)
+            kinds.add("get events")
+    if not kinds and items:
+        raise FactsError(f"{name}: neither a Pod nor an Event (nor a List of them)")
+    for kind in sorted(kinds):
+        evidence.sources.append(f"kubectl {kind} -o json ({name})")
+
+
+def _add_event(evidence: Evidence, item: dict[str, Any]) -> None:
+    parsed = parse_event(item)
+    if parsed is None:
+        return  # about a node, a ReplicaSet...: not a pod's
+    key, uid, event = parsed
+    evidence.events.setdefault(key, []).append(event)
+    if uid:
+        evidence.uids.setdefault(key, uid)

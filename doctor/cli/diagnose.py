@@ -1,0 +1,56 @@
+"""`stackdoctor diagnose POD`: gather from this node, top-down, and diagnose one pod."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from doctor.cli.gathering import gather_facts, gather_options, make_options, save_facts
+from doctor.cli.options import emit, exit_code, report_options, rule_options
+
+
+@click.command()
+@click.argument("pod")
+@click.option("-n", "--namespace", help="The pod's namespace (default: any, or NAMESPACE/NAME).")
+@click.option(
+    "--save",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the facts document here (what `analyze` reads).",
+)
+@gather_options
+@rule_options
+@report_options
+def diagnose(
+    pod: str,
+    namespace: str | None,
+    save: Path | None,
+    host_root: Path,
+    runtime_endpoint: str | None,
+    timeout: float,
+    sample_interval: float,
+    quiet: bool,
+    rule_dirs: tuple[Path, ...],
+    disable: tuple[str, ...],
+    only_layers: tuple[str, ...],
+    output: str,
+    output_file: Path | None,
+    fail_on: str,
+) -> None:
+    """Diagnose POD on this node: a name, NAMESPACE/NAME, a pod uid or a sandbox id prefix."""
+    from doctor.diagnosis import diagnose as run_diagnosis
+    from doctor.engine.loader import load_rules
+    from doctor.facts.document import PodRef, parse_facts
+    from doctor.report import formatter
+
+    rules = load_rules(rule_dirs, disable, only_layers)  # a broken rule stops us before gathering
+    options = make_options(host_root, runtime_endpoint, timeout, sample_interval, pod, namespace)
+    document = gather_facts(options, quiet)
+    if save:
+        save_facts(document, save)
+    facts = parse_facts(document, "live facts")
+    target = facts.pods()[0] if facts.pods() else None
+    ref = PodRef(target["namespace"], target["name"]) if target else None
+    report = run_diagnosis(facts, rules, ref)
+    emit(formatter(output)(report), output_file)
+    raise SystemExit(exit_code(report, fail_on))

@@ -1,0 +1,136 @@
+"""Walk the stack top-down and assemble the facts document.
+
+Each layer's gatherer runs in order and may read what the layers above found. A gatherer that
+raises (a bug, or something unforeseen on a strange node) costs only its own layer, which is
+then reported as `error` with the exception: collection never fails as a whole because one
+layer failed. Only an invalid pod query (unknown or ambiguous pod) stops it, since there is
+then nothing meaningful to diagnose.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from doctor import __version__
+from doctor.errors import DoctorError
+from doctor.facts.document import SCHEMA_VERSION
+from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder
+from doctor.layers import LAYER_ORDER, Layer, LayerStatus
+
+log = logging.getLogger(__name__)
+
+# The order gatherers run in: the CRI needs the kubelet's endpoint, later layers need the pods.
+GATHERERS: tuple[tuple[Layer, str], ...] = (
+    (Layer.KUBELET, "doctor.gather.kubelet"),
+    (Layer.CRI, "doctor.gather.cri.gather"),
+    (Layer.CONTAINERD, "doctor.gather.containerd"),
+    (Layer.SHIM, "doctor.gather.shim"),
+    (Layer.RUNC, "doctor.gather.runc"),
+    (Layer.PROCESS, "doctor.gather.process"),
+    (Layer.NODE, "doctor.gather.node"),
+)
+
+Progress = Callable[[Layer, str], None]  # (layer, "start" | final status)
+
+
+def _apiserver_section() -> dict[str, Any]:
+    recorder = LayerRecorder(Layer.APISERVER)
+    recorder.fail(
+        LayerStatus.ABSENT,
+        "apiserver",
+        "not queried: stackdoctor reads the node only; analyze kubectl output for API facts",
+    )
+    return recorder.section()
+
+
+def _run_gatherer(layer: Layer, module_name: str, ctx: GatherContext) -> dict[str, Any]:
+    try:
+        module = importlib.import_module(module_name)
+        section: dict[str, Any] = module.gather(ctx)
+        return section
+    except DoctorError:
+        raise
+    except Exception as exc:  # a bug must cost one layer, never the whole diagnosis
+        log.debug("gatherer %s failed", module_name, exc_info=True)
+        recorder = LayerRecorder(layer)
+        recorder.fail(
+            LayerStatus.ERROR, module_name, f"internal error: {type(exc).__name__}: {exc}"
+        )
+        return recorder.section()
+
+
+def _assign_logs(ctx: GatherContext) -> None:
+    """Give each pod the kubelet and containerd log lines that mention it."""
+    from doctor.gather.logs import assign_pod_lines
+
+    for note, field in (
+        ("kubelet.log_lines", "kubelet_log"),
+        ("containerd.log_lines", "containerd_log"),
+    ):
+        lines = ctx.notes.get(note)
+        if lines is not None:
+            assign_pod_lines(ctx.pods, lines, field, ctx.pod_terms())
+
+
+def _cgroup_version(ctx: GatherContext) -> int | None:
+    from doctor.gather.cgroups import cgroup_version
+
+    return cgroup_version(ctx.host)
+
+
+def collect(options: GatherOptions, progress: Progress | None = None) -> dict[str, Any]:
+    """The facts document for this node (and the pods the options ask for)."""
+    started = time.monotonic()
+    at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    ctx = GatherContext.create(options)
+    sections: dict[Layer, dict[str, Any]] = {Layer.APISERVER: _apiserver_section()}
+    if progress:
+        progress(Layer.APISERVER, sections[Layer.APISERVER]["status"])
+    for layer, module_name in GATHERERS:
+        if progress:
+            progress(layer, "start")
+        sections[layer] = ctx.sections[layer] = _run_gatherer(layer, module_name, ctx)
+        if progress:
+            progress(layer, sections[layer]["status"])
+    _assign_logs(ctx)
+    return {
+        "schema": SCHEMA_VERSION,
+        "collected": {
+            "at": at,
+            "host": _hostname(ctx),
+            "kernel": _read_first_line(ctx, "/proc/sys/kernel/osrelease"),
+            "cgroup_version": _cgroup_version(ctx),
+            "stackdoctor": __version__,
+            "source": "live",
+            "duration_seconds": round(time.monotonic() - started, 3),
+        },
+        "layers": {layer.value: sections[layer] for layer in LAYER_ORDER},
+        "pods": ctx.pods,
+    }
+
+
+def _read_first_line(ctx: GatherContext, path: str) -> str | None:
+    try:
+        return ctx.host.read_text(path, 4096).strip().splitlines()[0] or None
+    except (OSError, IndexError):
+        return None
+
+
+def _hostname(ctx: GatherContext) -> str:
+    # The node's own name, also when running in a container with the host at --host-root.
+    for path in ("/proc/sys/kernel/hostname", "/etc/hostname"):
+        name = _read_first_line(ctx, path)
+        if name:
+            return name
+    return os.uname().nodename if str(ctx.options.host_root) == "/" else "unknown"
+
+
+def examined_anything(document: dict[str, Any]) -> bool:
+    """Exit code 2 is for a run that could examine nothing at all."""
+    return any(section["status"] == "ok" for section in document["layers"].values())

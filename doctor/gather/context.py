@@ -1,0 +1,126 @@
+"""What every layer gatherer receives (options, the host, what earlier layers found) and the
+recorder through which it reports its section: facts, status and the errors it met."""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from doctor.gather.host import Host
+from doctor.layers import Layer, LayerStatus
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_SAMPLE_INTERVAL = 1.0
+DEFAULT_LOG_BYTES = 16 << 20  # the tail of the kubelet / containerd log that is read
+
+
+@dataclass(frozen=True)
+class PodQuery:
+    """What the user asked for: a name, NAMESPACE/NAME, a pod uid or a sandbox id prefix."""
+
+    text: str
+    namespace: str | None = None
+
+
+@dataclass(frozen=True)
+class GatherOptions:
+    host_root: Path = Path("/")
+    runtime_endpoint: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    sample_interval: float = DEFAULT_SAMPLE_INTERVAL
+    log_bytes: int = DEFAULT_LOG_BYTES
+    pod: PodQuery | None = None  # one pod, or
+    all_pods: bool = False  # every pod on the node, or neither: node-level only
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class GatherContext:
+    """Shared by the layer gatherers of one collection, in top-down order.
+
+    `sections` holds what earlier layers found (the CRI gatherer reads the kubelet's endpoint;
+    the process gatherer reads the runc state); `pods` are the pods of interest, in facts form,
+    which later layers enrich.
+    """
+
+    options: GatherOptions
+    host: Host
+    sections: dict[Layer, dict[str, Any]] = field(default_factory=dict)
+    pods: list[dict[str, Any]] = field(default_factory=list)
+    # Private facts one gatherer leaves for another, not part of the document.
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, options: GatherOptions) -> GatherContext:
+        return cls(options, Host(options.host_root))
+
+    def pod_terms(self) -> dict[str, list[str]]:
+        """For log filtering: per pod key (`ns/name`), the strings that identify it in a log."""
+        terms: dict[str, list[str]] = {}
+        for pod in self.pods:
+            key = f"{pod['namespace']}/{pod['name']}"
+            found = [key, f"pod={pod['name']}"]
+            if pod.get("uid"):
+                found.append(pod["uid"])
+            sandbox = pod.get("sandbox") or {}
+            if sandbox.get("id"):
+                found.append(sandbox["id"])
+            found += [c["id"] for c in pod.get("containers", []) if c.get("id")]
+            terms[key] = found
+        return terms
+
+
+class LayerRecorder:
+    """Builds one layer's section. Status starts `ok`; the first failure that prevented
+    examining the layer sets it; every error met is kept with its source."""
+
+    def __init__(self, layer: Layer) -> None:
+        self.layer = layer
+        self.status = LayerStatus.OK
+        self.errors: list[dict[str, str]] = []
+        self.facts: dict[str, Any] = {}
+
+    def error(self, source: str, message: str) -> None:
+        """Something could not be read; the layer may still have been examined."""
+        log.debug("%s: %s: %s", self.layer.value, source, message)
+        self.errors.append({"source": source, "message": message})
+
+    def fail(self, status: LayerStatus, source: str, message: str) -> None:
+        """The layer could not be examined; the first such status wins."""
+        self.error(source, message)
+        if self.status is LayerStatus.OK:
+            self.status = status
+
+    @contextmanager
+    def reading(self, source: str, fatal: bool = False) -> Iterator[None]:
+        """Record an OSError met while reading `source` instead of raising it.
+
+        With `fatal`, the error also sets the layer's status (permission-denied for EACCES and
+        EPERM, absent for a missing file, error otherwise).
+        """
+        try:
+            yield
+        except OSError as exc:
+            message = f"{exc.strerror or exc}" if exc.strerror else str(exc)
+            if fatal:
+                self.fail(status_for_os_error(exc), source, message)
+            else:
+                self.error(source, message)
+
+    def section(self) -> dict[str, Any]:
+        return {"status": self.status.value, "errors": self.errors, **self.facts}
+
+
+def status_for_os_error(exc: OSError) -> LayerStatus:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return LayerStatus.PERMISSION_DENIED
+    if exc.errno == errno.ENOENT:
+        return LayerStatus.ABSENT
+    return LayerStatus.ERROR

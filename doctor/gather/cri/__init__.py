@@ -1,0 +1,1 @@
+"""The CRI layer: endpoint discovery, a read-only gRPC client (v1, else v1alpha2), the gatherer."""

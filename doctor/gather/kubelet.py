@@ -1,0 +1,307 @@
+"""The kubelet layer: its process, flags, systemd unit, KubeletConfiguration, healthz and log.
+
+Flags come from the running process; when it is not running, from what systemd would start it
+with (the kubelet.service drop-ins, /var/lib/kubelet/kubeadm-flags.env, /etc/default/kubelet).
+The config file is the one `--config` names, else the first of the paths distributions use.
+
+Notes left for later gatherers (ctx.notes):
+- "kubelet.runtime_endpoint": the CRI endpoint the kubelet uses (str or None), with
+  "kubelet.runtime_endpoint_source" saying where it was found;
+- "kubelet.log_lines": every parsed line of the log's bounded tail (None when the log could not
+  be read) — for `logs.assign_pod_lines(ctx.pods, lines, "kubelet_log")`. Without a pod query
+  (neither --pod nor --all-pods) only the node-level lines are kept, to save memory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shlex
+import urllib.error
+import urllib.request
+from typing import Any
+
+import yaml
+
+from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
+from doctor.gather.logs import KUBELET_LOG, node_lines, read_log, unit_active_state
+from doctor.layers import Layer
+
+log = logging.getLogger(__name__)
+
+KUBEADM_FLAGS = "/var/lib/kubelet/kubeadm-flags.env"
+DEFAULTS_FILE = "/etc/default/kubelet"  # KUBELET_EXTRA_ARGS (Debian packages), sysconfig below
+ENVIRONMENT_FILES = (KUBEADM_FLAGS, DEFAULTS_FILE, "/etc/sysconfig/kubelet")
+DROP_IN_DIRS = (
+    "/usr/lib/systemd/system/kubelet.service.d",
+    "/lib/systemd/system/kubelet.service.d",
+    "/etc/systemd/system/kubelet.service.d",  # last: /etc overrides the vendor's files
+)
+# Where distributions put the KubeletConfiguration when no --config is known (kube-bench's
+# list, without the kubeconfigs and unit files it also holds): kubeadm, EKS, GKE, kubespray.
+CONFIG_PATHS = (
+    "/var/lib/kubelet/config.yaml",
+    "/var/lib/kubelet/config.yml",
+    "/var/lib/kubelet/config.json",
+    "/etc/kubernetes/kubelet/kubelet-config.json",
+    "/etc/kubernetes/kubelet/config",
+    "/etc/kubernetes/kubelet-config.yaml",
+    "/home/kubernetes/kubelet-config.yaml",
+    "/home/kubernetes/kubelet-config.yml",
+)
+HEALTHZ_PORT = 10248
+HEALTHZ_TIMEOUT = 1.0
+_VERSION = re.compile(r'"Kubelet version" kubeletVersion="(?P<version>v[^"]+)"')
+_VALUE_FLAGS = {
+    "config",
+    "container-runtime-endpoint",
+    "kubeconfig",
+    "cgroup-driver",
+    "root-dir",
+    "eviction-hard",
+    "healthz-port",
+    "healthz-bind-address",
+}
+
+
+def gather(ctx: GatherContext) -> dict[str, Any]:
+    recorder = LayerRecorder(Layer.KUBELET)
+    facts = recorder.facts
+    if not _proc_readable(ctx, recorder):
+        return recorder.section()
+    processes = ctx.host.find_processes("kubelet")
+    facts["running"] = bool(processes)
+    argv = processes[0][1] if processes else None
+    facts["pid"] = processes[0][0] if processes else None
+    facts["cmdline"] = argv
+    facts["active_state"] = unit_active_state(ctx, recorder, "kubelet")
+    flags = parse_flags(argv[1:]) if argv else parse_flags(unit_command(ctx, recorder))
+
+    config, config_path = _read_config(ctx, recorder, flags.get("config"))
+    facts["config_path"] = config_path
+    facts["cgroup_driver"] = _cgroup_driver(flags, config)
+    endpoint, endpoint_source = _runtime_endpoint(flags, config)
+    facts["runtime_endpoint"] = endpoint
+    facts["runtime_endpoint_exists"] = endpoint_exists(ctx, endpoint)
+    facts["eviction_hard"] = _eviction_hard(flags, config)
+    facts["healthz"] = _healthz(ctx, recorder, flags, config)
+    ctx.notes["kubelet.runtime_endpoint"] = endpoint
+    ctx.notes["kubelet.runtime_endpoint_source"] = endpoint_source
+
+    lines = read_log(ctx, recorder, KUBELET_LOG)
+    important = node_lines(lines) if lines is not None else None
+    if important is not None:  # unread: the key stays absent (not known), never null
+        facts["log"] = important
+    facts["version"] = _version(lines or [])
+    keep_all = ctx.options.pod is not None or ctx.options.all_pods
+    ctx.notes["kubelet.log_lines"] = lines if keep_all else important
+    return recorder.section()
+
+
+def _proc_readable(ctx: GatherContext, recorder: LayerRecorder) -> bool:
+    """Without /proc the process cannot be looked for: "not running" would be a guess."""
+    try:
+        os.listdir(ctx.host.path("/proc"))
+    except OSError as exc:
+        recorder.fail(status_for_os_error(exc), "/proc", exc.strerror or str(exc))
+        return False
+    return True
+
+
+def parse_flags(args: list[str]) -> dict[str, str]:
+    """`--name=value`, `--name value` (for the flags whose values matter here) and `-c value`
+    style flags; the last occurrence wins, as with the kubelet's and containerd's flag parsers."""
+    flags: dict[str, str] = {}
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if not arg.startswith("-") or arg in ("-", "--"):
+            continue
+        name, equals, value = arg.lstrip("-").partition("=")
+        if equals:
+            flags[name] = value
+        elif index < len(args) and not args[index].startswith("-"):
+            if name in _VALUE_FLAGS or len(name) == 1 or name in ("address", "log-level"):
+                flags[name] = args[index]
+                index += 1
+        else:
+            flags.setdefault(name, "")
+    return flags
+
+
+def unit_command(ctx: GatherContext, recorder: LayerRecorder) -> list[str]:
+    """The arguments systemd would start the kubelet with: the last ExecStart of the drop-ins,
+    its $VARIABLES expanded from their Environment= lines and the kubelet environment files."""
+    environment: dict[str, str] = {}
+    exec_start = ""
+    for directory in DROP_IN_DIRS:
+        if not ctx.host.path(directory).is_dir():
+            continue
+        names: list[str] = []
+        with recorder.reading(directory):
+            names = [n for n in ctx.host.listdir(directory) if n.endswith(".conf")]
+        for name in names:
+            path = f"{directory}/{name}"
+            with recorder.reading(path):
+                text = ctx.host.read_text(path)
+                exec_start = _read_unit(text, environment) or exec_start
+    for path in ENVIRONMENT_FILES:
+        if ctx.host.exists(path):
+            with recorder.reading(path):
+                environment.update(parse_env_file(ctx.host.read_text(path)))
+    if not exec_start:
+        # no drop-in: the kubeadm flags alone still say how the kubelet is configured
+        exec_start = "kubelet $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS"
+    try:
+        words = shlex.split(exec_start)
+    except ValueError:
+        words = exec_start.split()
+    args: list[str] = []
+    for word in words[1:]:
+        variable = re.fullmatch(r"\$\{?(\w+)\}?", word)
+        if variable:  # systemd splits an unbraced $VAR into words; a braced one too here
+            args += _split(environment.get(variable.group(1), ""))
+        else:
+            args.append(word)
+    return args
+
+
+def _read_unit(text: str, environment: dict[str, str]) -> str:
+    """Environment= into `environment`; the unit's last non-empty ExecStart (or "")."""
+    exec_start = ""
+    for line in text.splitlines():
+        key, _, value = line.strip().partition("=")
+        if key == "Environment":
+            for word in _split(value):
+                name, equals, setting = word.partition("=")
+                if equals:
+                    environment[name] = setting
+        elif key == "ExecStart" and value.strip():
+            exec_start = value.strip().lstrip("-@")
+    return exec_start
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """KEY=value lines (kubeadm-flags.env: KUBELET_KUBEADM_ARGS="--flag=value ...")."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        words = _split(value)
+        found[name.strip()] = words[0] if len(words) == 1 else " ".join(words)
+    return found
+
+
+def _split(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def _read_config(
+    ctx: GatherContext, recorder: LayerRecorder, flag: str | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The KubeletConfiguration and its path; (None, path) when it exists but is unreadable."""
+    candidates = (flag,) if flag else CONFIG_PATHS
+    for path in candidates:
+        if not flag and not ctx.host.path(path).is_file():
+            continue
+        config: dict[str, Any] | None = None
+        with recorder.reading(path):
+            config = _parse_config(recorder, path, ctx.host.read_text(path))
+        return config, path
+    return None, None
+
+
+def _parse_config(recorder: LayerRecorder, path: str, text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        recorder.error(path, f"not valid YAML/JSON: {exc}")
+        return None
+    if not isinstance(data, dict) or data.get("kind") != "KubeletConfiguration":
+        kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
+        recorder.error(path, f"not a KubeletConfiguration (kind {kind})")
+        return None
+    return data
+
+
+def _cgroup_driver(flags: dict[str, str], config: dict[str, Any] | None) -> str | None:
+    # Unset means cgroupfs by the config's defaults, but since 1.31 the kubelet takes the
+    # driver the CRI reports (KubeletCgroupDriverFromCRI): so unset stays "not known".
+    value = flags.get("cgroup-driver") or (config or {}).get("cgroupDriver")
+    return value if value in ("systemd", "cgroupfs") else None
+
+
+def _runtime_endpoint(
+    flags: dict[str, str], config: dict[str, Any] | None
+) -> tuple[str | None, str | None]:
+    if flags.get("container-runtime-endpoint"):
+        return flags["container-runtime-endpoint"], "kubelet --container-runtime-endpoint flag"
+    value = (config or {}).get("containerRuntimeEndpoint")
+    if isinstance(value, str) and value:
+        return value, "kubelet config containerRuntimeEndpoint"
+    return None, None
+
+
+def endpoint_exists(ctx: GatherContext, endpoint: str | None) -> bool | None:
+    """Whether a unix socket endpoint's path exists on the host (None for other schemes)."""
+    if not endpoint:
+        return None
+    path = endpoint.removeprefix("unix://")
+    if "://" in path or not path.startswith("/"):
+        return None
+    return os.path.exists(ctx.host.path(path))
+
+
+def _eviction_hard(flags: dict[str, str], config: dict[str, Any] | None) -> dict[str, str] | None:
+    # Unset: the kubelet's defaults apply (memory.available<100Mi, nodefs.available<10%, ...).
+    if flags.get("eviction-hard"):
+        pairs = (item.partition("<") for item in flags["eviction-hard"].split(","))
+        return {signal.strip(): value.strip() for signal, _, value in pairs if signal.strip()}
+    value = (config or {}).get("evictionHard")
+    if isinstance(value, dict):
+        return {str(signal): str(threshold) for signal, threshold in value.items()}
+    return None
+
+
+def _healthz(
+    ctx: GatherContext,
+    recorder: LayerRecorder,
+    flags: dict[str, str],
+    config: dict[str, Any] | None,
+) -> str | None:
+    """ "ok", or what went wrong; only on the machine this runs on (host root "/")."""
+    port = flags.get("healthz-port") or (config or {}).get("healthzPort", HEALTHZ_PORT)
+    url = f"http://127.0.0.1:{port}/healthz"
+    if ctx.host.root != ctx.host.root.parent:
+        recorder.error(url, f"not checked: the host root is {ctx.host.root}, not this machine")
+        return None
+    if str(port) == "0":
+        return "disabled (healthzPort 0)"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+    try:
+        with opener.open(url, timeout=HEALTHZ_TIMEOUT) as response:
+            body = response.read(4096).decode("utf-8", "replace").strip()
+            return body if body == "ok" else f"HTTP {response.status}: {body}"
+    except urllib.error.HTTPError as exc:
+        body = exc.read(4096).decode("utf-8", "replace").strip()
+        return f"HTTP {exc.code}: {body}".strip()
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return str(getattr(reason, "strerror", None) or reason)
+
+
+def _version(lines: list[dict[str, Any]]) -> str | None:
+    """The version the kubelet logs at start-up (no exec of the host's binary)."""
+    for line in reversed(lines):
+        match = _VERSION.search(str(line.get("message", "")))
+        if match:
+            return match.group("version")
+    return None
