@@ -25,6 +25,10 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def is_pod(item: Any) -> bool:
     return isinstance(item, dict) and (
         item.get("kind") == "Pod" or ("spec" in item and "containers" in _dict(item.get("spec")))
@@ -53,7 +57,7 @@ def parse_pod(item: dict[str, Any]) -> dict[str, Any]:
                 "reason": _text(condition.get("reason")),
                 "message": _text(condition.get("message")),
             }
-            for condition in status.get("conditions") or []
+            for condition in _list(status.get("conditions"))
             if isinstance(condition, dict)
             and isinstance(condition.get("type"), str)
             and condition.get("status") in ("True", "False", "Unknown")
@@ -63,7 +67,7 @@ def parse_pod(item: dict[str, Any]) -> dict[str, Any]:
     spec = _dict(item.get("spec"))
     images, limits = _spec_images(spec), _spec_memory_limits(spec)
     for key in ("initContainerStatuses", "containerStatuses"):
-        for entry in status.get(key) or []:
+        for entry in _list(status.get(key)):
             if isinstance(entry, dict) and _text(entry.get("name")):
                 for attempt in container_attempts(entry, images):
                     if limits.get(attempt["name"]) is not None:
@@ -76,7 +80,7 @@ def parse_pod(item: dict[str, Any]) -> dict[str, Any]:
 def _spec_images(spec: dict[str, Any]) -> dict[str, str]:
     images: dict[str, str] = {}
     for key in ("initContainers", "containers"):
-        for container in spec.get(key) or []:
+        for container in _list(spec.get(key)):
             if isinstance(container, dict) and _text(container.get("name")):
                 image = _text(container.get("image"))
                 if image:
@@ -88,7 +92,7 @@ def _spec_memory_limits(spec: dict[str, Any]) -> dict[str, int | None]:
     """resources.limits.memory per container: what the kubelet sets as the cgroup limit."""
     limits: dict[str, int | None] = {}
     for key in ("initContainers", "containers"):
-        for container in spec.get(key) or []:
+        for container in _list(spec.get(key)):
             if isinstance(container, dict) and _text(container.get("name")):
                 resources = _dict(_dict(container.get("resources")).get("limits"))
                 limits[container["name"]] = quantity_bytes(resources.get("memory"))

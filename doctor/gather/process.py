@@ -67,7 +67,12 @@ def read_stat(host: Host, pid: int) -> ProcStat:
 
 def gather(ctx: GatherContext) -> dict[str, Any]:
     recorder = LayerRecorder(Layer.PROCESS)
+    if not ctx.host.path("/proc").is_dir():
+        # Nothing to look at is not "looked and found nothing wrong".
+        recorder.fail(LayerStatus.ABSENT, "/proc", "no /proc under the host root")
+        return recorder.section()
     version = cgroup_version(ctx.host)
+
     host_ns: dict[str, str] | None = None
     sampled: list[tuple[CgroupDirs, CgroupRead]] = []
     for pod in ctx.pods:

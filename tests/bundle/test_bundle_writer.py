@@ -72,12 +72,12 @@ def test_logs_are_cut_from_the_oldest_end(tmp_path: Path) -> None:
 def test_non_logs_are_left_out_when_they_alone_do_not_fit(tmp_path: Path) -> None:
     path = tmp_path / "b.tar.gz"
     manifest = write_bundle(
-        facts_document(), {"cri/huge.json": b"{}" + b" " * 900_000}, path, max_size=500_000
+        facts_document(), {"cri/huge.bin": b"z" * 900_000}, path, max_size=500_000
     )
     assert manifest["omitted"] == [
-        {"path": "artifacts/cri/huge.json", "bytes": 900_002, "reason": "too large for --max-size"}
+        {"path": "artifacts/cri/huge.bin", "bytes": 900_000, "reason": "too large for --max-size"}
     ]
-    assert "artifacts/cri/huge.json" not in members(path)
+    assert "artifacts/cri/huge.bin" not in members(path)
 
 
 def test_cut_oldest_keeps_whole_newest_lines() -> None:

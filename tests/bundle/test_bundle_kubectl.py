@@ -1,0 +1,184 @@
+"""kubectl output (pod JSON, events JSON, describe text) fills the apiserver layer, and the
+deeper layers' rules fire from it alone — real shapes, from the API reference and issues."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from doctor.apiserver.describe import parse_describe
+from doctor.apiserver.evidence import read_evidence
+from doctor.apiserver.facts import apply_evidence, kubectl_document
+from doctor.bundle.source import load_document
+from doctor.diagnosis import diagnose
+from doctor.engine.loader import load_rules
+from doctor.errors import FactsError
+from doctor.facts.document import parse_facts
+from tests.bundle.helpers import KUBECTL, build_tar, facts_document, facts_member, member, run
+
+RULES = load_rules()
+
+
+def report_for(*names: str) -> Any:
+    document = load_document(None, [KUBECTL / name for name in names])
+    return diagnose(document, RULES)
+
+
+def test_calico_plugin_missing_from_events_alone() -> None:
+    report = report_for("calico-pod.json", "calico-events.json")
+    assert report.root_cause is not None
+    assert report.root_cause.finding.rule_id == "containerd.cni-plugin-missing"
+    assert "calico" in report.root_cause.finding.message
+    assert [f.rule_id for f in report.root_cause.chain] == [
+        "kubelet.sandbox-create-failed",
+        "containerd.cni-plugin-missing",
+    ]
+
+
+def test_events_without_the_pod_json_suffice() -> None:
+    report = report_for("calico-events.json")
+    assert report.root_cause.finding.rule_id == "containerd.cni-plugin-missing"  # type: ignore[union-attr]
+
+
+def test_image_pull_backoff() -> None:
+    report = report_for("imagepull-pod.json", "imagepull-events.json")
+    assert report.root_cause.finding.rule_id == "containerd.image-not-found"  # type: ignore[union-attr]
+    assert "kubelet.image-pull-backoff" in {f.rule_id for f in report.findings}
+
+
+@pytest.mark.parametrize("source", ["oom-pod.json", "oom-describe.txt"])
+def test_crash_loop_with_last_state_oom_killed(source: str) -> None:
+    report = report_for(source)
+    assert report.root_cause.finding.rule_id == "process.oom-killed"  # type: ignore[union-attr]
+    assert [f.rule_id for f in report.root_cause.chain] == [  # type: ignore[union-attr]
+        "kubelet.crash-loop",
+        "process.oom-killed",
+    ]
+
+
+def test_no_node_data_document_shape() -> None:
+    evidence = read_evidence(
+        {str(KUBECTL / n): (KUBECTL / n).read_bytes() for n in ("oom-pod.json",)}
+    )
+    document = kubectl_document(evidence)
+    layers = document["layers"]
+    assert layers["apiserver"]["status"] == "ok"
+    assert "oom-pod.json" in layers["apiserver"]["source"]
+    for name in ("kubelet", "cri", "containerd", "shim", "runc", "process", "node"):
+        assert layers[name]["status"] == "absent"
+        assert "no node data" in layers[name]["errors"][0]["message"]
+    (pod,) = document["pods"]
+    assert pod["phase"] == "Running" and pod["uid"] == "c480d1ba-bec2-11e5-ad45-062d2421a4bd"
+    assert {c["type"] for c in pod["conditions"]} == {"PodScheduled", "Ready"}
+    exited, waiting = pod["containers"]
+    assert exited == {
+        "name": "memtest",
+        "attempt": 2,
+        "restart_count": 3,
+        "image": {
+            "ref": "docker.io/polinux/stress:latest",
+            "id": "docker.io/polinux/stress@sha256:b6144f84f9c15dac80deb48d3a646b55c7043ab1d83ea0a697c09097aaad21aa",
+        },
+        "id": "7be6ae7b3a1e6bd36f7bb2c0ad7e5b5d8b4c2a1f0e9d8c7b6a5f4e3d2c1b0a99",
+        "state": "CONTAINER_EXITED",
+        "exit_code": 137,
+        "reason": "OOMKilled",
+        "started_at": "2024-01-04T09:52:29Z",
+        "finished_at": "2024-01-04T09:52:49Z",
+        "run_seconds": 20.0,
+        "resources": {"memory_limit_bytes": 104857600},
+    }
+    assert waiting["state"] == "CONTAINER_WAITING" and waiting["reason"] == "CrashLoopBackOff"
+    assert waiting["attempt"] == 3
+    parse_facts(document, "test")
+
+
+def test_describe_events_table() -> None:
+    parsed = parse_describe((KUBECTL / "oom-describe.txt").read_text())
+    assert parsed["node"] == "worker-3"
+    events = parsed["events"]
+    assert [e["reason"] for e in events] == ["Scheduled", "Pulled", "Created", "Started", "BackOff"]
+    assert events[-1]["count"] == 9 and events[-1]["source"] == "kubelet"
+    assert events[-1]["message"].startswith("Back-off restarting failed container memtest")
+    last = parsed["pod"]["containers"][0]
+    assert (last["exit_code"], last["reason"], last["run_seconds"]) == (137, "OOMKilled", 20.0)
+
+
+def test_describe_with_no_events() -> None:
+    text = "Name:         web\nNamespace:    default\nStatus:       Pending\nEvents:       <none>\n"
+    assert parse_describe(text)["events"] == []
+
+
+def test_merged_into_node_facts_keeps_the_node_facts() -> None:
+    document = facts_document()
+    document["pods"] = [{"name": "memtest", "namespace": "default", "containers": [
+        {"name": "memtest", "attempt": 2, "state": "CONTAINER_EXITED", "exit_code": 137,
+         "reason": "OOMKilled", "cgroup": {"memory": {"oom_kill_events": 1}}},
+    ]}]
+    evidence = read_evidence({"pod.json": (KUBECTL / "oom-pod.json").read_bytes()})
+    merged = apply_evidence(document, evidence)
+    (pod,) = merged["pods"]
+    assert pod["phase"] == "Running"
+    attempt2 = next(c for c in pod["containers"] if c["attempt"] == 2)
+    assert attempt2["cgroup"] == {"memory": {"oom_kill_events": 1}}  # the node's, kept
+    assert attempt2["finished_at"] == "2024-01-04T09:52:49Z"  # the apiserver's, added
+    assert {c["attempt"] for c in pod["containers"]} == {2, 3}
+    assert merged["layers"]["kubelet"]["status"] == "ok"
+    parse_facts(merged, "test")
+
+
+def test_bundle_apiserver_directory_is_read(tmp_path: Path) -> None:
+    path = build_tar(
+        tmp_path / "b.tar.gz",
+        [
+            member("b/apiserver/pod.json", (KUBECTL / "calico-pod.json").read_bytes()),
+            member("b/apiserver/events.json", (KUBECTL / "calico-events.json").read_bytes()),
+        ],
+    )
+    report = diagnose(load_document(path), RULES)
+    assert report.root_cause.finding.rule_id == "containerd.cni-plugin-missing"  # type: ignore[union-attr]
+
+
+def test_bundle_with_facts_and_apiserver(tmp_path: Path) -> None:
+    path = build_tar(
+        tmp_path / "b.tar.gz",
+        [facts_member(), member("b/apiserver/ev.json", (KUBECTL / "calico-events.json").read_bytes())],
+    )
+    document = load_document(path)
+    assert len(document.pods()) == 2
+    assert document.data["layers"]["apiserver"]["status"] == "ok"
+
+
+def test_cli_kubectl_only(tmp_path: Path) -> None:
+    result = run(
+        "analyze",
+        "--pod-json", str(KUBECTL / "calico-pod.json"),
+        "--events-json", str(KUBECTL / "calico-events.json"),
+        "-o", "json",
+    )
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["root_cause"]["id"] == "containerd.cni-plugin-missing"
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"{not json", "invalid JSON"),
+        (b'{"kind": "Service", "metadata": {}}', "neither a Pod nor an Event"),
+        (b"hello world", "neither kubectl JSON"),
+        (b"\xff\xfe", "not UTF-8"),
+    ],
+)
+def test_bad_kubectl_files(tmp_path: Path, content: bytes, match: str) -> None:
+    path = tmp_path / "pod.json"
+    path.write_bytes(content)
+    with pytest.raises(FactsError, match=match):
+        load_document(None, [path])
+
+
+def test_usage_without_anything() -> None:
+    result = run("analyze")
+    assert result.returncode == 2 and "give a BUNDLE" in result.stderr
