@@ -45,6 +45,7 @@ def build_manifest(
     omitted: list[dict[str, Any]],
     layer_durations: Mapping[str, float] | None = None,
     facts_problem: str | None = None,
+    unreadable: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     collected = document.get("collected", {})
     durations = layer_durations or {}
@@ -64,6 +65,7 @@ def build_manifest(
             for name, section in document.get("layers", {}).items()
         },
         "not_collected": not_collected(document),
+        "artifacts_not_read": unreadable or [],  # {path, reason}: raw files that failed to read
         "facts_problem": facts_problem,
         "max_size": max_size,
         "truncated": truncated,

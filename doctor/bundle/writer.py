@@ -37,6 +37,7 @@ def write_bundle(
     max_size: int = DEFAULT_MAX_SIZE,
     redaction: RedactionPolicy | None = None,
     layer_durations: Mapping[str, float] | None = None,
+    unreadable: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Write a bundle to `path`; return its manifest. BundleError when it cannot be written."""
     redactor = Redactor(redaction or RedactionPolicy())
@@ -62,7 +63,9 @@ def write_bundle(
         omitted=list(fitted.omitted),
         layer_durations=layer_durations,
         facts_problem=_facts_problem(facts),
+        unreadable=unreadable,
     )
+
     manifest_bytes = (json.dumps(manifest, indent=2) + "\n").encode()
     collected = facts.get("collected", {})
     top = top_directory(str(collected.get("host", "node")), str(collected.get("at", "")))

@@ -29,7 +29,6 @@ def gather_options(command: F) -> F:
                 "--host-root",
                 type=click.Path(exists=True, file_okay=False, path_type=Path),
                 default=Path("/"),
-
                 show_default=True,
                 help="Where the node's filesystem is (e.g. /host in a DaemonSet): prefixes every"
                 " host path, /proc and /sys included.",

@@ -10,8 +10,10 @@ import click
 from doctor import __version__
 from doctor.cli.analyze import analyze
 from doctor.cli.check import check
+from doctor.cli.collect import collect
 from doctor.cli.diagnose import diagnose
 from doctor.cli.facts import facts
+from doctor.cli.lab import lab
 from doctor.cli.rules import rules
 from doctor.errors import EXIT_CANNOT_RUN, DoctorError
 
@@ -34,8 +36,11 @@ def cli(debug: bool) -> None:
 cli.add_command(analyze)
 cli.add_command(diagnose)
 cli.add_command(check)
+cli.add_command(collect)
+
 cli.add_command(facts)
 cli.add_command(rules)
+cli.add_command(lab)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ RELATIVE_FACT_LAYERS: Mapping[str, Layer] = {
     "runc": Layer.RUNC,
     "events": Layer.APISERVER,
     "phase": Layer.APISERVER,
+    "conditions": Layer.APISERVER,
     "kubelet_log": Layer.KUBELET,
     "containerd_log": Layer.CONTAINERD,
 }

@@ -24,7 +24,7 @@ from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
 from doctor.gather.kubelet import parse_flags
-from doctor.gather.logs import CONTAINERD_LOG, node_lines, read_log, unit_active_state
+from doctor.gather.logs import CONTAINERD_LOG, RawLog, node_lines, read_raw_log, unit_active_state
 from doctor.layers import Layer
 
 log = logging.getLogger(__name__)
@@ -52,17 +52,20 @@ _STARTING = re.compile(r'starting containerd"? .*?\bversion="?(?P<version>[^"\s]
 def gather(ctx: GatherContext) -> dict[str, Any]:
     recorder = LayerRecorder(Layer.CONTAINERD)
     facts = recorder.facts
+    argv: list[str] | None = None
     try:
         os.listdir(ctx.host.path("/proc"))
     except OSError as exc:
+        # Not examined (running or not is unknown), but the config, CNI and log still count.
         recorder.fail(status_for_os_error(exc), "/proc", exc.strerror or str(exc))
-        return recorder.section()
-    processes = ctx.host.find_processes("containerd")
-    argv = processes[0][1] if processes else None
+    else:
+        processes = ctx.host.find_processes("containerd")
+        argv = processes[0][1] if processes else None
+        facts["running"] = bool(processes)
+        facts["pid"] = processes[0][0] if processes else None
+        facts["cmdline"] = argv
     flags = parse_flags(argv[1:]) if argv else {}
-    facts["running"] = bool(processes)
-    facts["pid"] = processes[0][0] if processes else None
-    facts["cmdline"] = argv
+
     facts["active_state"] = unit_active_state(ctx, recorder, "containerd")
 
     config_path = flags.get("config") or flags.get("c") or DEFAULT_CONFIG
@@ -79,14 +82,15 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
         ctx.notes["runc.root"] = runc_root
     facts["cni"] = cni_facts(ctx, recorder, _cni_dirs(data or {}))
 
-    lines = read_log(ctx, recorder, CONTAINERD_LOG)
-    important = node_lines(lines) if lines is not None else None
+    raw = read_raw_log(ctx, recorder, CONTAINERD_LOG)
+    important = node_lines(raw.lines()) if raw is not None else None
     if important is not None:  # unread: the key stays absent (not known), never null
         facts["log"] = important
     cri_version = ctx.sections.get(Layer.CRI, {}).get("runtime_version")
-    facts["version"] = cri_version or _logged_version(lines or [])
+    facts["version"] = cri_version or _logged_version(raw)
     keep_all = ctx.options.pod is not None or ctx.options.all_pods
-    ctx.notes["containerd.log_lines"] = lines if keep_all else important
+    ctx.notes["containerd.log_lines"] = raw if keep_all else important
+
     return recorder.section()
 
 
@@ -260,10 +264,10 @@ def _executable(ctx: GatherContext, bin_dirs: list[str], plugin: str) -> bool:
     return False
 
 
-def _logged_version(lines: list[dict[str, Any]]) -> str | None:
+def _logged_version(raw: RawLog | None) -> str | None:
     """containerd logs `msg="starting containerd" ... version=1.6.20~ds1` at start-up."""
-    for line in reversed(lines):
-        match = _STARTING.search(str(line.get("message", "")))
+    for entry in reversed(raw.entries if raw else []):
+        match = _STARTING.search(entry)
         if match:
             return match.group("version")
     return None

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
-from doctor.gather.logs import KUBELET_LOG, node_lines, read_log, unit_active_state
+from doctor.gather.logs import KUBELET_LOG, RawLog, node_lines, read_raw_log, unit_active_state
 from doctor.layers import Layer
 
 log = logging.getLogger(__name__)
@@ -69,14 +69,17 @@ _VALUE_FLAGS = {
 def gather(ctx: GatherContext) -> dict[str, Any]:
     recorder = LayerRecorder(Layer.KUBELET)
     facts = recorder.facts
-    if not _proc_readable(ctx, recorder):
-        return recorder.section()
-    processes = ctx.host.find_processes("kubelet")
-    facts["running"] = bool(processes)
-    argv = processes[0][1] if processes else None
-    facts["pid"] = processes[0][0] if processes else None
-    facts["cmdline"] = argv
+    argv: list[str] | None = None
+    # Without /proc the process cannot be looked for ("not running" would be a guess): the
+    # layer is not examined, but its config files and log still say a lot.
+    if _proc_readable(ctx, recorder):
+        processes = ctx.host.find_processes("kubelet")
+        facts["running"] = bool(processes)
+        argv = processes[0][1] if processes else None
+        facts["pid"] = processes[0][0] if processes else None
+        facts["cmdline"] = argv
     facts["active_state"] = unit_active_state(ctx, recorder, "kubelet")
+
     flags = parse_flags(argv[1:]) if argv else parse_flags(unit_command(ctx, recorder))
 
     config, config_path = _read_config(ctx, recorder, flags.get("config"))
@@ -90,13 +93,14 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     ctx.notes["kubelet.runtime_endpoint"] = endpoint
     ctx.notes["kubelet.runtime_endpoint_source"] = endpoint_source
 
-    lines = read_log(ctx, recorder, KUBELET_LOG)
-    important = node_lines(lines) if lines is not None else None
+    raw = read_raw_log(ctx, recorder, KUBELET_LOG)
+    important = node_lines(raw.lines()) if raw is not None else None
     if important is not None:  # unread: the key stays absent (not known), never null
         facts["log"] = important
-    facts["version"] = _version(lines or [])
+    facts["version"] = _version(raw)
     keep_all = ctx.options.pod is not None or ctx.options.all_pods
-    ctx.notes["kubelet.log_lines"] = lines if keep_all else important
+    ctx.notes["kubelet.log_lines"] = raw if keep_all else important
+
     return recorder.section()
 
 
@@ -298,10 +302,10 @@ def _healthz(
         return str(getattr(reason, "strerror", None) or reason)
 
 
-def _version(lines: list[dict[str, Any]]) -> str | None:
+def _version(raw: RawLog | None) -> str | None:
     """The version the kubelet logs at start-up (no exec of the host's binary)."""
-    for line in reversed(lines):
-        match = _VERSION.search(str(line.get("message", "")))
+    for entry in reversed(raw.entries if raw else []):
+        match = _VERSION.search(entry)
         if match:
             return match.group("version")
     return None

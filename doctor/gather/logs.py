@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +39,33 @@ JOURNAL_BYTES_PER_ENTRY = 256  # `journalctl -n` bound: about log_bytes worth of
 JOURNAL_FIELDS = "MESSAGE,__REALTIME_TIMESTAMP,PRIORITY,SYSLOG_IDENTIFIER,_PID"
 
 LogLine = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RawLog:
+    """A log's bounded tail kept as text (raw lines or journal JSON records), parsed on demand.
+
+    Parsed lines are dicts several times the size of their text; keeping 16 MiB of them would
+    cost ~100 MB. The text is kept instead: node-level lines are parsed once while streaming,
+    and the pods' lines only after a cheap substring match on the text.
+    """
+
+    entries: list[str]  # oldest first
+    parse: Callable[[str], LogLine | None]
+
+    def lines(self) -> Iterator[LogLine]:
+        for entry in self.entries:
+            line = self.parse(entry)
+            if line is not None:
+                yield line
+
+    def mentioning(self, pattern: re.Pattern[str]) -> Iterator[tuple[LogLine, str]]:
+        """Parsed lines whose text matches `pattern`, with that text."""
+        for entry in self.entries:
+            if pattern.search(entry):
+                line = self.parse(entry)
+                if line is not None:
+                    yield line, line.get("raw") or line.get("message") or entry
 
 
 @dataclass(frozen=True)
@@ -154,7 +181,7 @@ def node_lines(lines: Iterable[LogLine]) -> list[LogLine]:
 
 def assign_pod_lines(
     pods: list[dict[str, Any]],
-    lines: list[LogLine] | None,
+    lines: Iterable[LogLine] | RawLog | None,
     field: str,
     terms: Mapping[str, list[str]] | None = None,
 ) -> None:
@@ -179,8 +206,11 @@ def assign_pod_lines(
     if owners:
         # one alternation of every term, longest first, so one scan of a line finds all pods
         any_term = re.compile("|".join(map(re.escape, sorted(owners, key=len, reverse=True))))
-        for line in lines:
-            text = line.get("raw") or line.get("message") or ""
+        if isinstance(lines, RawLog):
+            candidates: Iterable[tuple[LogLine, str]] = lines.mentioning(any_term)
+        else:
+            candidates = ((line, line.get("raw") or line.get("message") or "") for line in lines)
+        for line, text in candidates:
             hits = {key for match in any_term.finditer(text) for key in owners[match.group()]}
             for key in hits & kept.keys():
                 kept[key].append(line)
@@ -392,9 +422,15 @@ def read_log(
 ) -> list[LogLine] | None:
     """Every parsed line of the bounded tail, oldest first; None when no source could be read
     (each attempt is recorded as an error). The journal wins when it has the unit's entries."""
-    lines = _read_journal(ctx, recorder, source)
-    if lines:
-        return lines
+    raw = read_raw_log(ctx, recorder, source)
+    return None if raw is None else list(raw.lines())
+
+
+def read_raw_log(ctx: GatherContext, recorder: LayerRecorder, source: LogSource) -> RawLog | None:
+    """The bounded tail as text, parsed on demand (see RawLog); None when nothing was readable."""
+    journal = _read_journal(ctx, recorder, source)
+    if journal is not None and journal.entries:
+        return journal
     for path in source.files:
         found = _read_file(ctx, recorder, path, None)
         if found is not None:
@@ -403,8 +439,8 @@ def read_log(
         found = _read_file(ctx, recorder, path, source.ident)
         if found is not None:
             return found
-    if lines is not None:
-        return lines  # the journal was read and has nothing for the unit: looked, found none
+    if journal is not None:
+        return journal  # the journal was read and has nothing for the unit: looked, found none
     tried = ", ".join((*source.files, *SYSLOG_FILES))
     recorder.error(f"{source.unit} log", f"no journal and none of {tried} exists")
     return None
@@ -412,7 +448,7 @@ def read_log(
 
 def _read_file(
     ctx: GatherContext, recorder: LayerRecorder, path: str, ident: str | None
-) -> list[LogLine] | None:
+) -> RawLog | None:
     if not ctx.host.exists(path):
         return None
     with recorder.reading(path):
@@ -420,12 +456,13 @@ def _read_file(
         tail = ctx.host.read_tail(path, ctx.options.log_bytes)
         if tail.skipped:
             log.debug("%s: read the last %d of %d bytes", path, len(tail.data), tail.size)
-        lines: list[LogLine] = []
-        for raw in _lines(tail.data):
-            line = parse_line(raw, reference, ident)
-            if line is not None:
-                lines.append(line)
-        return lines
+        # In a shared syslog file, only the program's own lines are worth keeping.
+        entries = [raw for raw in _lines(tail.data) if ident is None or ident in raw]
+
+        def parse(raw: str) -> LogLine | None:
+            return parse_line(raw, reference, ident)
+
+        return RawLog(entries, parse)
     return None
 
 
@@ -453,9 +490,7 @@ def _readable_dir(ctx: GatherContext, directory: str) -> bool:
         return False
 
 
-def _read_journal(
-    ctx: GatherContext, recorder: LayerRecorder, source: LogSource
-) -> list[LogLine] | None:
+def _read_journal(ctx: GatherContext, recorder: LayerRecorder, source: LogSource) -> RawLog | None:
     journalctl = shutil.which("journalctl")
     directory = journal_directory(ctx)
     if journalctl is None or directory is None:
@@ -466,23 +501,23 @@ def _read_journal(
     command += ["-u", source.unit, "-n", str(entries)]
     name = f"journalctl -u {source.unit}"
     reference = datetime.now()
-    lines: deque[LogLine] = deque()
+
+    def parse(text: str) -> LogLine | None:
+        record = _json_object(text)
+        return parse_journal_record(record, reference) if record else None
+
+    records: deque[str] = deque()
     kept_bytes = 0
     try:
-        result = _stream(command, ctx.options.timeout)
-        for record_text in result:
-            record = _json_object(record_text)
-            line = parse_journal_record(record, reference) if record else None
-            if line is None:
-                continue
-            lines.append(line)
-            kept_bytes += len(line["raw"])
-            while kept_bytes > ctx.options.log_bytes and lines:  # the byte bound, newest kept
-                kept_bytes -= len(lines.popleft()["raw"])
+        for record_text in _stream(command, ctx.options.timeout):
+            records.append(record_text)
+            kept_bytes += len(record_text)
+            while kept_bytes > ctx.options.log_bytes and records:  # the byte bound, newest kept
+                kept_bytes -= len(records.popleft())
     except (OSError, JournalError) as exc:
         recorder.error(name, str(exc))
         return None
-    return list(lines)
+    return RawLog(list(records), parse)
 
 
 class JournalError(Exception):

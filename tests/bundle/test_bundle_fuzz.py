@@ -89,15 +89,35 @@ def test_mangled_kubectl_json_in_a_bundle(name: str, cut: int, junk: bytes) -> N
 
 pod_like = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(
-        st.sampled_from(
-            ["kind", "metadata", "status", "spec", "containerStatuses", "state", "lastState",
-             "waiting", "terminated", "running", "name", "restartCount", "items",
-             "involvedObject", "conditions", "exitCode", "reason", "message", "containers"]
-        ),
-        children,
-        max_size=5,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "kind",
+                    "metadata",
+                    "status",
+                    "spec",
+                    "containerStatuses",
+                    "state",
+                    "lastState",
+                    "waiting",
+                    "terminated",
+                    "running",
+                    "name",
+                    "restartCount",
+                    "items",
+                    "involvedObject",
+                    "conditions",
+                    "exitCode",
+                    "reason",
+                    "message",
+                    "containers",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
     ),
     max_leaves=25,
 )

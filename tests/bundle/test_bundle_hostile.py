@@ -71,7 +71,9 @@ def test_hostile_members_are_refused(tmp_path: Path, case: str) -> None:
 
 def test_too_many_members(tmp_path: Path) -> None:
     members = [member(f"b/f{i}", b"x") for i in range(30)]
-    refused(build_tar(tmp_path / "b.tar.gz", members), "more than 20 members", ReadLimits(max_files=20))
+    refused(
+        build_tar(tmp_path / "b.tar.gz", members), "more than 20 members", ReadLimits(max_files=20)
+    )
 
 
 def test_single_file_too_large(tmp_path: Path) -> None:
@@ -81,7 +83,11 @@ def test_single_file_too_large(tmp_path: Path) -> None:
 
 def test_total_unpacked_size(tmp_path: Path) -> None:
     members = [member(f"b/f{i}", os.urandom(3000)) for i in range(10)]
-    refused(build_tar(tmp_path / "b.tar.gz", members), "unpacks to more than", ReadLimits(max_total_bytes=20_000))
+    refused(
+        build_tar(tmp_path / "b.tar.gz", members),
+        "unpacks to more than",
+        ReadLimits(max_total_bytes=20_000),
+    )
 
 
 def test_gzip_bomb_by_ratio(tmp_path: Path) -> None:

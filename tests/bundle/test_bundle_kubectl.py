@@ -80,7 +80,8 @@ def test_no_node_data_document_shape() -> None:
         "restart_count": 3,
         "image": {
             "ref": "docker.io/polinux/stress:latest",
-            "id": "docker.io/polinux/stress@sha256:b6144f84f9c15dac80deb48d3a646b55c7043ab1d83ea0a697c09097aaad21aa",
+            "id": "docker.io/polinux/stress@sha256:"
+            "b6144f84f9c15dac80deb48d3a646b55c7043ab1d83ea0a697c09097aaad21aa",
         },
         "id": "7be6ae7b3a1e6bd36f7bb2c0ad7e5b5d8b4c2a1f0e9d8c7b6a5f4e3d2c1b0a99",
         "state": "CONTAINER_EXITED",
@@ -114,10 +115,22 @@ def test_describe_with_no_events() -> None:
 
 def test_merged_into_node_facts_keeps_the_node_facts() -> None:
     document = facts_document()
-    document["pods"] = [{"name": "memtest", "namespace": "default", "containers": [
-        {"name": "memtest", "attempt": 2, "state": "CONTAINER_EXITED", "exit_code": 137,
-         "reason": "OOMKilled", "cgroup": {"memory": {"oom_kill_events": 1}}},
-    ]}]
+    document["pods"] = [
+        {
+            "name": "memtest",
+            "namespace": "default",
+            "containers": [
+                {
+                    "name": "memtest",
+                    "attempt": 2,
+                    "state": "CONTAINER_EXITED",
+                    "exit_code": 137,
+                    "reason": "OOMKilled",
+                    "cgroup": {"memory": {"oom_kill_events": 1}},
+                },
+            ],
+        }
+    ]
     evidence = read_evidence({"pod.json": (KUBECTL / "oom-pod.json").read_bytes()})
     merged = apply_evidence(document, evidence)
     (pod,) = merged["pods"]
@@ -145,7 +158,10 @@ def test_bundle_apiserver_directory_is_read(tmp_path: Path) -> None:
 def test_bundle_with_facts_and_apiserver(tmp_path: Path) -> None:
     path = build_tar(
         tmp_path / "b.tar.gz",
-        [facts_member(), member("b/apiserver/ev.json", (KUBECTL / "calico-events.json").read_bytes())],
+        [
+            facts_member(),
+            member("b/apiserver/ev.json", (KUBECTL / "calico-events.json").read_bytes()),
+        ],
     )
     document = load_document(path)
     assert len(document.pods()) == 2
@@ -155,9 +171,12 @@ def test_bundle_with_facts_and_apiserver(tmp_path: Path) -> None:
 def test_cli_kubectl_only(tmp_path: Path) -> None:
     result = run(
         "analyze",
-        "--pod-json", str(KUBECTL / "calico-pod.json"),
-        "--events-json", str(KUBECTL / "calico-events.json"),
-        "-o", "json",
+        "--pod-json",
+        str(KUBECTL / "calico-pod.json"),
+        "--events-json",
+        str(KUBECTL / "calico-events.json"),
+        "-o",
+        "json",
     )
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["root_cause"]["id"] == "containerd.cni-plugin-missing"

@@ -54,7 +54,9 @@ def test_logs_are_cut_from_the_oldest_end(tmp_path: Path) -> None:
     log = b"".join(f"line {i:06d}\n".encode() for i in range(200_000))  # 2.4 MB
     path = tmp_path / "b.tar.gz"
     manifest = write_bundle(
-        facts_document(), {"logs/kubelet.log": log, "containerd/config.toml": b"x"}, path,
+        facts_document(),
+        {"logs/kubelet.log": log, "containerd/config.toml": b"x"},
+        path,
         max_size=1_000_000,
     )
     kept = members(path)["artifacts/logs/kubelet.log"]

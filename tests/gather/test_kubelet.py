@@ -152,7 +152,9 @@ def test_all_lines_are_kept_for_pods(tmp_path: Path) -> None:
     ctx = context(tmp_path, pod=PodQuery("web", "default"))
     kubelet.gather(ctx)
     lines = ctx.notes["kubelet.log_lines"]
-    assert len(lines) == 3
+    assert isinstance(lines, logs.RawLog)  # the text, parsed only where a pod is mentioned
+    assert len(list(lines.lines())) == 3
+
     uid = "6f1b6c1e-0d3c-4a52-9a55-0e2d3c1b7a10"
     pod: dict[str, Any] = {"name": "web", "namespace": "default", "uid": uid, "containers": []}
     logs.assign_pod_lines([pod], lines, "kubelet_log")

@@ -16,6 +16,7 @@ from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder
 from doctor.gather.host import Host
 from doctor.gather.logs import (
     KUBELET_LOG,
+    RawLog,
     assign_pod_lines,
     is_node_line,
     node_lines,
@@ -399,3 +400,18 @@ def test_assign_pod_lines_with_the_context_terms() -> None:
     assert line is not None
     assign_pod_lines(ctx.pods, [line], "kubelet_log", ctx.pod_terms())
     assert pod["kubelet_log"] == [line]
+
+
+def test_a_raw_log_parses_only_the_lines_that_mention_a_pod() -> None:
+    parsed: list[str] = []
+
+    def parse(text: str) -> dict[str, Any]:
+        parsed.append(text)
+        return {"message": text, "raw": text}
+
+    uid = "6f1b6c1e-0d3c-4a52-9a55-0e2d3c1b7a10"
+    raw = RawLog([f"line {n} about another pod" for n in range(1000)] + [f"mentions {uid}"], parse)
+    pod: dict[str, Any] = {"name": "web", "namespace": "default", "uid": uid, "containers": []}
+    assign_pod_lines([pod], raw, "kubelet_log")
+    assert [line["message"] for line in pod["kubelet_log"]] == [f"mentions {uid}"]
+    assert parsed == [f"mentions {uid}"]

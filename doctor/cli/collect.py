@@ -1,0 +1,111 @@
+"""`stackdoctor collect`: one command on the node, one file to send."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from doctor.cli.gathering import gather_options, make_options, progress_display
+from doctor.layers import Layer
+
+
+@click.command()
+@click.argument("pods", nargs=-1)
+@click.option("-n", "--namespace", help="Namespace of the PODs given by name.")
+@click.option("--all-pods", is_flag=True, help="Every pod on the node.")
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The bundle to write (default: stackdoctor-HOST-TIME.tar.gz here).",
+)
+@click.option("--max-size", default="50MB", show_default=True, help="Bound of the bundle.")
+@click.option("--redact", "redact", multiple=True, metavar="REGEX", help="Also redact matches.")
+@click.option(
+    "--redact-file",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file of regexes to redact, one per line.",
+)
+@click.option(
+    "--no-redact",
+    is_flag=True,
+    help="Write secrets as they are. Never use this for a bundle that leaves your hands.",
+)
+@gather_options
+def collect(
+    pods: tuple[str, ...],
+    namespace: str | None,
+    all_pods: bool,
+    output_path: Path | None,
+    max_size: str,
+    redact: tuple[str, ...],
+    redact_file: tuple[Path, ...],
+    no_redact: bool,
+    host_root: Path,
+    runtime_endpoint: str | None,
+    timeout: float,
+    sample_interval: float,
+    quiet: bool,
+) -> None:
+    """Write a support bundle: the facts of this node (and PODS), the raw files behind them and
+    a manifest, redacted, for `stackdoctor analyze` anywhere else."""
+    from doctor.bundle.artifacts import collect_artifacts
+    from doctor.bundle.limits import parse_size
+    from doctor.bundle.writer import write_bundle
+    from doctor.errors import DoctorError
+    from doctor.gather.collect import collect as collect_facts
+    from doctor.gather.host import Host
+    from doctor.redact import RedactionPolicy, load_patterns
+
+    if len(pods) > 1 and not all_pods:
+        raise DoctorError("collect takes one POD (or --all-pods); the facts of one pod are one run")
+    limit = parse_size(max_size)
+    policy = RedactionPolicy(
+        enabled=not no_redact, user_patterns=load_patterns(redact, redact_file)
+    )
+    if no_redact:
+        click.echo(
+            "stackdoctor: WARNING: --no-redact: environment values, tokens, passwords and keys"
+            " are written to the bundle as they are",
+            err=True,
+        )
+    options = make_options(
+        host_root, runtime_endpoint, timeout, sample_interval,
+        pods[0] if pods else None, namespace, all_pods,
+    )  # fmt: skip
+    durations: dict[str, float] = {}
+    show = progress_display(quiet)
+    started: dict[Layer, float] = {}
+
+    def progress(layer: Layer, status: str) -> None:
+        # Time each layer for the manifest, and show progress where there is a terminal.
+        if status == "start":
+            started[layer] = time.monotonic()
+        else:
+            durations[layer.value] = round(
+                time.monotonic() - started.get(layer, time.monotonic()), 3
+            )
+        if show:
+            show(layer, status)
+
+    document = collect_facts(options, progress)
+    artifacts = collect_artifacts(document, Host(host_root))
+    target = output_path or Path(
+        f"stackdoctor-{document['collected']['host']}-"
+        f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.tar.gz"
+    )
+    manifest = write_bundle(
+        document, artifacts.files, target, max_size=limit, redaction=policy,
+        layer_durations=durations, unreadable=artifacts.missing,
+    )  # fmt: skip
+    size = target.stat().st_size
+    redacted = sum(manifest["redaction"]["rules"].values())
+    click.echo(
+        f"{target}: {len(manifest['files'])} files, {size} bytes, {redacted} values redacted",
+        err=True,
+    )

@@ -1,0 +1,306 @@
+"""The lab's scenarios: real failures, made through the CRI the way the kubelet makes them.
+
+Each scenario runs its pod (sandbox, then container attempts: a restart is a new attempt of
+the same container, as the kubelet makes it) and writes the kubelet log lines the kubelet
+would have written, in its real klog formats. The lab compresses time: the kubelet's back-off
+between restarts is logged, not waited for. `root_cause` is the rule id `stackdoctor diagnose`
+must name, `layer` its layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from doctor.lab.cri import wait_exited
+from doctor.lab.errors import LabError
+from doctor.lab.kubelet_side import pod_ref
+from doctor.lab.runtime import Lab, Pod, Resources
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "lab"
+MiB = 1 << 20
+BACKOFF = ("10s", "20s", "40s", "1m20s", "2m40s", "5m0s")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One failure: how to make it, and what the diagnosis must say."""
+
+    name: str
+    description: str
+    root_cause: str | None  # None: a healthy pod, no finding at or above warning
+    layer: str | None
+    setup: Callable[[Lab, Scenario], Pod | None]
+    # Exclusive scenarios change containerd itself (its config, its process): they run alone,
+    # and `restore` puts the shared lab back.
+    exclusive: bool = False
+    restore: Callable[[Lab], None] | None = None
+    sample_interval: float = 0.2
+
+    @property
+    def pod_ref(self) -> str:
+        return f"{NAMESPACE}/{self.name}"
+
+
+# -- how the kubelet runs a container ------------------------------------------------------------
+
+
+def _run_attempt(
+    lab: Lab, pod: Pod, container: str, command: list[str], attempt: int, resources: Resources
+) -> str:
+    config = lab.container_config(pod, container, command, attempt, resources)
+    container_id = lab.create_and_start(pod, config)
+    lab.kubelet_log.write(
+        "I",
+        "kubelet.go:2435",
+        "SyncLoop (PLEG): event for pod",
+        pod=pod.ref,
+        event=f'{{"ID":"{pod.uid}","Type":"ContainerStarted","Data":"{container_id}"}}',
+    )
+    return container_id
+
+
+def _died(lab: Lab, pod: Pod, container_id: str) -> None:
+    lab.kubelet_log.write(
+        "I",
+        "kubelet.go:2435",
+        "SyncLoop (PLEG): event for pod",
+        pod=pod.ref,
+        event=f'{{"ID":"{pod.uid}","Type":"ContainerDied","Data":"{container_id}"}}',
+    )
+
+
+def _back_off(lab: Lab, pod: Pod, container: str, restart: int) -> None:
+    """The kubelet's pod_workers line while the container waits out its restart back-off."""
+    delay = BACKOFF[min(restart, len(BACKOFF) - 1)]
+    inner = (
+        f"back-off {delay} restarting failed container={container} "
+        f"pod={pod_ref(pod.name, pod.namespace, pod.uid)}"
+    )
+    lab.kubelet_log.write(
+        "E",
+        "pod_workers.go:1298",
+        "Error syncing pod, skipping",
+        err=f'failed to "StartContainer" for "{container}" with CrashLoopBackOff: "{inner}"',
+        pod=pod.ref,
+        podUID=pod.uid,
+    )
+
+
+def restart_loop(
+    lab: Lab, scenario: Scenario, command: list[str], attempts: int, resources: Resources
+) -> Pod:
+    """A pod whose `app` container exits each time and is restarted (restartPolicy Always)."""
+    pod = lab.run_pod(scenario.name, NAMESPACE)
+    for attempt in range(attempts):
+        container_id = _run_attempt(lab, pod, "app", command, attempt, resources)
+        wait_exited(lab.layout.socket, container_id)
+        _died(lab, pod, container_id)
+        _back_off(lab, pod, "app", attempt)
+    return pod
+
+
+def running(lab: Lab, scenario: Scenario, command: list[str], resources: Resources) -> Pod:
+    pod = lab.run_pod(scenario.name, NAMESPACE)
+    _run_attempt(lab, pod, "app", command, 0, resources)
+    return pod
+
+
+# -- the scenarios -------------------------------------------------------------------------------
+
+
+def healthy(lab: Lab, scenario: Scenario) -> Pod:
+    return running(lab, scenario, ["/bin/sleep", "2147483647"], Resources(memory_limit_bytes=64 * MiB))
+
+
+def oom_kill(lab: Lab, scenario: Scenario) -> Pod:
+    command = ["/bin/sh", "-c", "echo allocating; x=a; while true; do x=$x$x; done"]
+    return restart_loop(lab, scenario, command, 2, Resources(memory_limit_bytes=16 * MiB))
+
+
+def crash_loop(lab: Lab, scenario: Scenario) -> Pod:
+    command = [
+        "/bin/sh",
+        "-c",
+        "echo starting; echo 'error: cannot open /etc/app/config.yaml: no such file' >&2; exit 1",
+    ]
+    return restart_loop(lab, scenario, command, 4, Resources())
+
+
+def exit_zero(lab: Lab, scenario: Scenario) -> Pod:
+    command = ["/bin/sh", "-c", "echo job done; exit 0"]
+    return restart_loop(lab, scenario, command, 3, Resources())
+
+
+def segfault(lab: Lab, scenario: Scenario) -> Pod:
+    command = ["/bin/sh", "-c", "echo starting; kill -SEGV $$"]
+    return restart_loop(lab, scenario, command, 2, Resources())
+
+
+def exec_not_found(lab: Lab, scenario: Scenario) -> Pod:
+    """StartContainer fails in runc; the kubelet logs it and retries (a new attempt)."""
+    pod = lab.run_pod(scenario.name, NAMESPACE)
+    for attempt in range(2):
+        config = lab.container_config(pod, "app", ["/app/server"], attempt, Resources())
+        try:
+            lab.create_and_start(pod, config)
+        except grpc.RpcError as exc:
+            _start_failed(lab, pod, "app", exc)
+        else:
+            raise LabError("exec-not-found: the container started, it should not have")
+    return pod
+
+
+def _rpc_text(exc: grpc.RpcError) -> str:
+    code = exc.code()  # type: ignore[attr-defined]
+    name = "".join(part.capitalize() for part in code.name.split("_"))
+    return f"rpc error: code = {name} desc = {exc.details()}"  # type: ignore[attr-defined]
+
+
+def _start_failed(lab: Lab, pod: Pod, container: str, exc: grpc.RpcError) -> None:
+    err = _rpc_text(exc)
+    container_id = getattr(exc, "container_id", "")
+    lab.kubelet_log.write(
+        "E", "remote_runtime.go:343", "StartContainer from runtime service failed",
+        err=err, containerID=container_id,
+    )  # fmt: skip
+    lab.kubelet_log.write(
+        "E",
+        "pod_workers.go:1298",
+        "Error syncing pod, skipping",
+        err=f'failed to "StartContainer" for "{container}" with RunContainerError: "{err}"',
+        pod=pod.ref,
+        podUID=pod.uid,
+    )
+
+
+def cpu_throttling(lab: Lab, scenario: Scenario) -> Pod:
+    resources = Resources(cpu_period=100000, cpu_quota=10000, cpu_shares=102)
+    return running(lab, scenario, ["/bin/sh", "-c", "while :; do :; done"], resources)
+
+
+def oom_score_adj_denied(lab: Lab, scenario: Scenario) -> Pod | None:
+    """containerd without restrict_oom_score_adj: runc may not raise oom_score_adj here, and
+    every sandbox fails; the kubelet logs RunPodSandbox's failure, as it would."""
+    lab.stop_containerd()
+    lab.start_containerd(restrict_oom_score_adj=False)
+    uid = _new_uid()
+    config = lab.sandbox_config(scenario.name, NAMESPACE, uid)
+    try:
+        with lab.client() as client:
+            client.run_sandbox(config)
+    except grpc.RpcError as exc:
+        _sandbox_failed(lab, scenario.name, NAMESPACE, uid, exc)
+        return None
+    raise LabError("oom-score-adj-denied: the sandbox started (this machine allows it)")
+
+
+def _sandbox_failed(lab: Lab, name: str, namespace: str, uid: str, exc: grpc.RpcError) -> None:
+    err = _rpc_text(exc)
+    ref = pod_ref(name, namespace, uid)
+    write = lab.kubelet_log.write
+    write("E", "remote_runtime.go:193", "RunPodSandbox from runtime service failed", err=err)
+    write("E", "kuberuntime_sandbox.go:72", "Failed to create sandbox for pod", err=err,
+          pod=f"{namespace}/{name}")  # fmt: skip
+    write("E", "kuberuntime_manager.go:1172", "CreatePodSandbox for pod failed", err=err,
+          pod=f"{namespace}/{name}")  # fmt: skip
+    inner = f'Failed to create sandbox for pod "{ref}": {err}'
+    write(
+        "E",
+        "pod_workers.go:1298",
+        "Error syncing pod, skipping",
+        err=f'failed to "CreatePodSandbox" for "{ref}" with CreatePodSandboxError: "{inner}"',
+        pod=f"{namespace}/{name}",
+        podUID=uid,
+    )
+
+
+def restore_containerd(lab: Lab) -> None:
+    lab.stop_containerd()
+    lab.start_containerd(restrict_oom_score_adj=True)
+
+
+def containerd_stopped(lab: Lab, scenario: Scenario) -> Pod:
+    """A running pod, then containerd stops: its shim and container keep running."""
+    pod = running(lab, scenario, ["/bin/sleep", "2147483647"], Resources())
+    lab.stop_containerd()
+    return pod
+
+
+def _new_uid() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("healthy", "a sleeping container under a 64Mi limit", None, None, healthy),
+    Scenario(
+        "oom-kill",
+        "a shell doubling a string under a 16Mi limit: OOM-killed (137, OOMKilled), restarted",
+        "process.oom-killed", "process", oom_kill,
+    ),
+    Scenario(
+        "crash-loop",
+        "exits 1 after logging an error, restarted 3 times with back-off",
+        "process.app-error", "process", crash_loop,
+    ),
+    Scenario(
+        "exit-zero",
+        "a long-running container that exits 0 under restartPolicy Always",
+        "process.exited-zero", "process", exit_zero,
+    ),
+    Scenario(
+        "segfault", "the shell kills itself with SIGSEGV (exit 139)",
+        "process.segfault", "process", segfault,
+    ),
+    Scenario(
+        "exec-not-found", "the command /app/server is not in the image: runc's StartError 128",
+        "runc.exec-not-found", "runc", exec_not_found,
+    ),
+    Scenario(
+        "cpu-throttling", "a busy loop under a 10m CPU quota (10000/100000)",
+        "process.cpu-throttled", "process", cpu_throttling, sample_interval=1.0,
+    ),
+    Scenario(
+        "oom-score-adj-denied",
+        "containerd without restrict_oom_score_adj on a node lacking CAP_SYS_RESOURCE",
+        "runc.oom-score-adj-denied", "runc", oom_score_adj_denied,
+        exclusive=True, restore=restore_containerd,
+    ),
+    Scenario(
+        "containerd-stopped", "containerd stops while a pod runs (shim and container survive)",
+        "containerd.not-running", "containerd", containerd_stopped,
+        exclusive=True, restore=lambda lab: lab.start_containerd(),
+    ),
+)  # fmt: skip
+BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
+
+
+def get(name: str) -> Scenario:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise LabError(f"no scenario {name!r}; `stackdoctor lab list` shows them") from None
+
+
+def run(lab: Lab, scenario: Scenario) -> dict[str, Any]:
+    """Make the scenario in a running lab; what `diagnose` should be pointed at."""
+    try:
+        pod = scenario.setup(lab, scenario)
+    except grpc.RpcError as exc:
+        raise LabError(f"scenario {scenario.name}: {_rpc_text(exc)}") from None
+    record = {
+        "pod": scenario.pod_ref,
+        "uid": pod.uid if pod else "",
+        "root_cause": scenario.root_cause or "",
+    }
+    lab.state.scenarios[scenario.name] = record
+    lab.save()
+    return record
