@@ -24,7 +24,13 @@ from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
 from doctor.gather.kubelet import parse_flags
-from doctor.gather.logs import CONTAINERD_LOG, RawLog, node_lines, read_raw_log, unit_active_state
+from doctor.gather.logs import (
+    CONTAINERD_LOG,
+    RawLog,
+    node_lines,
+    read_raw_log,
+    unit_active_state,
+)
 from doctor.layers import Layer
 
 log = logging.getLogger(__name__)

@@ -66,7 +66,10 @@ class GatherContext:
         terms: dict[str, list[str]] = {}
         for pod in self.pods:
             key = f"{pod['namespace']}/{pod['name']}"
-            found = [key, f"pod={pod['name']}"]
+            # Delimited forms only: a bare "default/web-7" would also match "default/web-70".
+            # klog: pod="ns/name" (escaped inside err="..."); kubelet messages: name_ns(uid).
+            found = [f'"{key}"', f'\\"{key}\\"', f"{pod['name']}_{pod['namespace']}("]
+
             if pod.get("uid"):
                 found.append(pod["uid"])
             sandbox = pod.get("sandbox") or {}

@@ -176,6 +176,7 @@ def is_node_line(line: Mapping[str, Any]) -> bool:
 
 def node_lines(lines: Iterable[LogLine]) -> list[LogLine]:
     """The newest `NODE_LINES_MAX` lines that matter at node level, oldest first."""
+
     return list(deque((line for line in lines if is_node_line(line)), maxlen=NODE_LINES_MAX))
 
 

@@ -8,6 +8,7 @@ CRI log paths, the snapshotter root) resolves through the host root too.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 DEFAULT_LAB_DIR = Path("/var/tmp/stackdoctor-lab")
 IMAGE = "localhost/stackdoctor-lab/busybox:1"
 NAMESPACE = "k8s.io"
-CGROUP_ROOT = "stackdoctor-lab"  # every pod's cgroup parent is /stackdoctor-lab/pod<uid>
+CGROUP_PREFIX = "stackdoctor-lab-"  # a pod's cgroup parent: /stackdoctor-lab-<lab hash>/pod<uid>
 CNI_BIN_DIR = "/usr/lib/cni"
 # Unix socket paths are limited to 107 bytes.
 MAX_SOCKET_PATH = 100
@@ -29,6 +30,12 @@ class Layout:
     root: Path
 
     @property
+    def cgroup_root(self) -> str:
+        """The cgroup (under every hierarchy) holding the lab's pods: one per lab dir, so one
+        lab's teardown never touches another's."""
+        return CGROUP_PREFIX + hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
+
+    @property
     def host(self) -> Path:
         return self.root / "host"
 
@@ -38,7 +45,8 @@ class Layout:
 
     @property
     def config(self) -> Path:
-        return self.containerd_dir / "config.toml"
+        """Where a node keeps it, so it is found also while containerd is not running."""
+        return self.host_path("/etc/containerd/config.toml")
 
     @property
     def socket(self) -> Path:
@@ -136,7 +144,7 @@ CNI_CONFLIST = {
 
 def write_containerd_config(layout: Layout, restrict_oom_score_adj: bool = True) -> None:
     """containerd's config.toml and the CNI conf dir, under the lab's containerd dir."""
-    for path in (layout.containerd_dir, layout.cni_dir, layout.socket.parent):
+    for path in (layout.config.parent, layout.cni_dir, layout.socket.parent):
         path.mkdir(parents=True, exist_ok=True)
     conflist = layout.cni_dir / "10-stackdoctor-lab.conflist"
     conflist.write_text(json.dumps(CNI_CONFLIST, indent=2) + "\n")

@@ -39,6 +39,8 @@ def build_host_tree(layout: Layout) -> None:
         host / "proc": Path("/proc"),
         host / "sys": Path("/sys"),
         host / "dev" / "kmsg": Path("/dev/kmsg"),
+        # the CNI plugins containerd's config names (bin_dir)
+        host / "usr" / "lib" / "cni": Path("/usr/lib/cni"),
         # the lab at its own absolute path, so paths containerd reports resolve in the tree
         layout.host_path(str(layout.root)): layout.root,
     }

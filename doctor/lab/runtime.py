@@ -24,8 +24,9 @@ from typing import Any
 
 import grpc
 
+from doctor.gather.host import Host
 from doctor.lab import kubelet_side
-from doctor.lab.config import CGROUP_ROOT, IMAGE, NAMESPACE, Layout, write_containerd_config
+from doctor.lab.config import IMAGE, NAMESPACE, Layout, write_containerd_config
 from doctor.lab.cri import AdminClient, sandbox_ids
 from doctor.lab.errors import LabError
 from doctor.lab.generated import cri_admin_pb2 as m
@@ -244,7 +245,7 @@ class Lab:
             labels=labels,
             annotations=annotations,
             linux=m.LinuxPodSandboxConfig(
-                cgroup_parent=f"/{CGROUP_ROOT}/pod{uid}",
+                cgroup_parent=f"/{self.layout.cgroup_root}/pod{uid}",
                 security_context=m.LinuxSandboxSecurityContext(
                     namespace_options=m.NamespaceOption(network=m.NODE)
                 ),
@@ -333,12 +334,25 @@ class Lab:
             time.sleep(0.1)
         self._unmount_all()
         self._remove_cgroups()
-        for path in self.state.made_run_dirs:
-            shutil.rmtree(path, ignore_errors=True)
+        self._remove_run_dirs()
         left = self.leftovers()
         if any(left.values()):
             raise LabError(f"the lab left things behind: {left}")
         shutil.rmtree(self.layout.root, ignore_errors=True)
+
+    def _remove_run_dirs(self) -> None:
+        """/run/containerd, when the lab made it: whole when no other containerd runs (a killed
+        shim leaves its socket there), else only if empty."""
+        others = any(
+            os.path.basename((Host().cmdline(pid) or [""])[0]).startswith("containerd")
+            for pid in Host().pids()
+        )
+        for path in self.state.made_run_dirs:
+            if others:
+                with contextlib.suppress(OSError):
+                    Path(path).rmdir()
+            else:
+                shutil.rmtree(path, ignore_errors=True)
 
     def _remove_pods(self) -> None:
         try:
@@ -392,8 +406,8 @@ class Lab:
     def cgroup_dirs(self) -> list[Path]:
         if not CGROUP_FS.is_dir():
             return []
-        candidates = [CGROUP_FS / CGROUP_ROOT]
-        candidates += [c / CGROUP_ROOT for c in CGROUP_FS.iterdir() if c.is_dir()]
+        name = self.layout.cgroup_root
+        candidates = [CGROUP_FS / name] + [c / name for c in CGROUP_FS.iterdir() if c.is_dir()]
         return [path for path in candidates if path.is_dir()]
 
     def _remove_cgroups(self) -> None:

@@ -230,6 +230,16 @@ def containerd_stopped(lab: Lab, scenario: Scenario) -> Pod:
     """A running pod, then containerd stops: its shim and container keep running."""
     pod = running(lab, scenario, ["/bin/sleep", "2147483647"], Resources())
     lab.stop_containerd()
+    socket = lab.layout.socket
+    err = (
+        "rpc error: code = Unavailable desc = connection error: desc = "
+        f'"transport: Error while dialing: dial unix {socket}: connect: no such file or directory"'
+    )
+    write = lab.kubelet_log.write
+    write("E", "remote_runtime.go:277", "ListPodSandbox with filter from runtime service failed",
+          err=err, filter="nil")  # fmt: skip
+    write("E", "kuberuntime_sandbox.go:297", "Failed to list pod sandboxes", err=err)
+    write("E", "generic.go:238", "GenericPLEG: Unable to retrieve pods", err=err)
     return pod
 
 

@@ -20,6 +20,7 @@ from doctor.gather.cri.endpoint import discover, local_target
 from doctor.gather.cri.pods import (
     PodFacts,
     PodGroup,
+    PodNotFoundError,
     group,
     placeholder,
     pod_facts,
@@ -91,12 +92,40 @@ def examine(ctx: GatherContext, client: CriClient, recorder: LayerRecorder) -> N
     everything = client.list_pod_sandbox()
     ctx.notes["cri.sandbox_ids"] = [s.id for s in everything]
     if ctx.options.pod is not None:
-        pods = resolve(client, ctx.options.pod, everything)
+        try:
+            pods = resolve(client, ctx.options.pod, everything)
+        except PodNotFoundError:
+            ctx.pods = known_from_kubelet_log(ctx)
+            if not ctx.pods:
+                raise
+            recorder.error(
+                "ListPodSandbox",
+                f"pod {ctx.pods[0]['namespace']}/{ctx.pods[0]['name']} has no sandbox in the "
+                "runtime, but the kubelet log names it: its sandbox never started",
+            )
+            return
     elif ctx.options.all_pods:
         pods = group(everything)
     else:
         pods = []
     ctx.pods = collect_pods(ctx, client, recorder, pods)
+
+
+def known_from_kubelet_log(ctx: GatherContext) -> list[dict[str, Any]]:
+    """The queried pod (NAMESPACE/NAME) as a placeholder when the kubelet log mentions it.
+
+    A pod whose RunPodSandbox fails has no sandbox: containerd removes what it made. The
+    kubelet still works on it and logs why; that log is then all there is to diagnose.
+    """
+    from doctor.gather.logs import assign_pod_lines
+
+    pods = placeholder(ctx.options.pod)
+    lines = ctx.notes.get("kubelet.log_lines")
+    if not pods or lines is None:
+        return []
+    probe = [dict(pods[0])]
+    assign_pod_lines(probe, lines, "kubelet_log")
+    return pods if probe[0].get("kubelet_log") else []
 
 
 def collect_pods(

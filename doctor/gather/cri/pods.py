@@ -35,6 +35,10 @@ class PodLookupError(GatherError):
     """The pod query names no pod on this node, or more than one."""
 
 
+class PodNotFoundError(PodLookupError):
+    """The runtime has no sandbox of the pod the query names."""
+
+
 @dataclass
 class PodGroup:
     """One pod: its sandboxes, newest first."""
@@ -137,7 +141,7 @@ def _one(
     known = [p.key for p in group(everything)]
     similar = similar_names(query, known)
     hint = f"similar pods: {', '.join(similar)}" if similar else f"{len(known)} pods are known"
-    raise PodLookupError(f"pod {describe(query)} not found {where}; {hint}")
+    raise PodNotFoundError(f"pod {describe(query)} not found {where}; {hint}")
 
 
 def describe(query: PodQuery) -> str:

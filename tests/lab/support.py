@@ -1,0 +1,19 @@
+"""Shared by the lab and live tests: skip where a lab cannot run, but never in CI."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from doctor.lab.runtime import unavailable_reason
+
+
+def require_lab() -> None:
+    """Skip (with the reason) where the lab cannot run; with CI=true, fail instead."""
+    reason = unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the lab cannot start in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
