@@ -18,6 +18,7 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from bench.bundles import fleet
 from bench.logscan import logscan
 from bench.synthetic import synthetic_document
 from doctor.diagnosis import diagnose
@@ -105,10 +106,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--log-mib", type=int, default=1024, help="size of the kubelet log")
     parser.add_argument("--log-root", default="/var/tmp/stackdoctor-bench", type=Path)
+    parser.add_argument("--bundles", type=int, default=100, help="bundles for the fleet run")
+
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = {"engine": engine_scaling(sizes), "startup": startup(args.repeat)}
     results["logscan"] = logscan(args.log_root, args.log_mib << 20)
+    results["fleet"] = fleet(args.log_root / "bundles", args.bundles)
 
     print("Rule engine: full catalog over synthetic pods x 3 containers")
     print(_table(results["engine"]))
@@ -118,6 +122,9 @@ def main() -> None:
     print()
     print("Log scan: one pod's lines from a kubelet log (stackdoctor reads the 16 MiB tail)")
     print(_table(results["logscan"]))
+    print()
+    print("Fleet: analyze a directory of bundles (2 cores)")
+    print(_table(results["fleet"]))
 
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
