@@ -10,15 +10,6 @@ from tests.lab.diagnose import diagnose, root_cause
 
 SHARED = [s for s in scenarios.SCENARIOS if not s.exclusive]
 EXCLUSIVE = [s for s in scenarios.SCENARIOS if s.exclusive]
-# Rule gaps found on the real stack (rules/ belongs to the rule authors): the expected root
-# cause stays the catalog's; the test flips to a failure the day the rule catches up.
-RULE_GAPS = {
-    "oom-score-adj-denied": (
-        "runc.oom-score-adj-denied matches only 'failed to update /proc/self/oom_score_adj', "
-        "which runc writes to its log.json alone; containerd and the kubelet report only "
-        "\"can't get final child's PID from pipe: EOF\""
-    ),
-}
 SEVERE = {"warning", "error", "critical"}
 
 
@@ -30,10 +21,11 @@ def check(lab: Lab, scenario: scenarios.Scenario) -> None:
         assert not [f for f in findings if f[1] in SEVERE], findings
         assert run.exit_code == 0
         return
-    if scenario.name in RULE_GAPS:
+    if scenario.rule_gap:
+        # the expected root cause stays the catalog's: the test fails once the rule catches up
         assert findings, "the failure left no finding at all"
         if root_cause(run.report)[0] != scenario.root_cause:
-            pytest.xfail(RULE_GAPS[scenario.name])
+            pytest.xfail(scenario.rule_gap)
     assert root_cause(run.report) == (scenario.root_cause, scenario.layer), findings
     assert run.exit_code == 1 or scenario.root_cause == "process.cpu-throttled"
     assert run.seconds < 30
