@@ -1,5 +1,5 @@
 # Routine tasks. Each is one command you could also type; see README.md.
-.PHONY: install test lint format bench docs validators check
+.PHONY: install test lint format bench docs validators check demo lab-up lab-down lab-fixtures
 
 install:            ## editable install with the test tools
 	python3 -m pip install -q -e ".[test]"
@@ -23,3 +23,15 @@ validators:         ## recompile the JSON Schemas into doctor/*/compiled_*.py
 	python3 scripts/gen-validators
 
 check: lint test
+
+demo:               ## start the lab, OOM-kill a pod, diagnose it, tear down (root)
+	scripts/demo
+
+lab-up:             ## start the lab in /var/tmp/stackdoctor-lab (root)
+	stackdoctor lab up
+
+lab-down:           ## stop it and remove everything it made
+	stackdoctor lab down
+
+lab-fixtures:       ## recapture fixtures/scenarios/lab-*.json from the lab (root)
+	python3 scripts/regen-lab-fixtures

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,3 +51,15 @@ def facts_file(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def stackdoctor(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command line as a user would: `python -m doctor ARGS` from the repository."""
+    return subprocess.run(
+        [sys.executable, "-m", "doctor", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )

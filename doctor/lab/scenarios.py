@@ -118,7 +118,9 @@ def running(lab: Lab, scenario: Scenario, command: list[str], resources: Resourc
 
 
 def healthy(lab: Lab, scenario: Scenario) -> Pod:
-    return running(lab, scenario, ["/bin/sleep", "2147483647"], Resources(memory_limit_bytes=64 * MiB))
+    return running(
+        lab, scenario, ["/bin/sleep", "2147483647"], Resources(memory_limit_bytes=64 * MiB)
+    )
 
 
 def oom_kill(lab: Lab, scenario: Scenario) -> Pod:

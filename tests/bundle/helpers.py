@@ -5,14 +5,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any
 
 from doctor.engine.examples import base_document
-from tests.conftest import REPO, oom_pod
+from tests.conftest import oom_pod, stackdoctor
 
 KUBECTL = Path(__file__).parent / "kubectl"
 
@@ -23,14 +21,7 @@ def facts_document() -> dict[str, Any]:
     return document
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "doctor", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
+run = stackdoctor  # the shared runner, under the name these tests use
 
 
 def member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, **attrs: Any) -> Any:

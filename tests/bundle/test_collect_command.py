@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import stackdoctor
 from tests.gather.test_collect import kubeadm_node, write
 
 PASSWORD = "hunter2-Zq9vX"
@@ -20,16 +18,6 @@ REGISTRY_AUTH = f"""
   username = "deploy"
   password = "{PASSWORD}"
 """
-
-
-def stackdoctor(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "doctor", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
 
 
 def test_collect_writes_a_bundle_analyze_reads(tmp_path: Path) -> None:

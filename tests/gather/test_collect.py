@@ -4,15 +4,13 @@ user runs them, with every layer's status honest about what could be examined.""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from doctor.facts.document import parse_facts
 from doctor.gather.collect import collect, examined_anything
 from doctor.gather.context import GatherOptions, PodQuery
-from tests.conftest import REPO
+from tests.conftest import stackdoctor
 from tests.gather.test_kubelet import DROP_IN, KUBEADM_CONFIG, KUBEADM_FLAGS
 
 # A containerd 1.6 config of the shape `containerd config default` prints, reduced to the keys
@@ -100,16 +98,6 @@ def test_a_named_pod_is_a_placeholder_when_the_cri_is_down(tmp_path: Path) -> No
     document = collect(options(kubeadm_node(tmp_path), pod=PodQuery("default/web")))
     (pod,) = document["pods"]
     assert (pod["namespace"], pod["name"], pod["containers"]) == ("default", "web", [])
-
-
-def stackdoctor(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "doctor", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
 
 
 def test_check_names_the_broken_layers(tmp_path: Path) -> None:
