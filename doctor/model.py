@@ -142,10 +142,16 @@ class Report:
     source: str = ""
     explained: dict[str, tuple[str, ...]] = field(default_factory=dict)  # symptom -> causes
     pods: tuple[PodSummary, ...] = ()  # node diagnoses only: every pod's own root cause
+    # Keys of findings already known (--baseline): still reported, never failing.
+    baselined: frozenset[str] = frozenset()
+    duration_seconds: float | None = None  # the whole run (gather + diagnosis), when measured
 
     @property
     def rules_evaluated(self) -> int:
         return len(self.rule_ids)
+
+    def is_baselined(self, finding: Finding) -> bool:
+        return finding.key in self.baselined
 
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)

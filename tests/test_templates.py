@@ -187,3 +187,23 @@ def test_template_keeps_text_and_fields() -> None:
     )
     assert template.text == "{container.name} on {pod.name}: {code}"
     assert template.fields == ("container.name", "pod.name", "code")
+
+
+def test_alternatives_take_the_first_value_and_indexes_reach_list_items() -> None:
+    template = compile_template(
+        "{socket||layers.cri.endpoint}: {layers.cri.errors.0.message}"
+        " {layers.cri.errors.5.message}",
+
+        "node",
+        frozenset({"socket"}),
+    )
+    values = {
+        "layers": {"cri": {"endpoint": "unix:///run/x.sock", "errors": [{"message": "gone"}]}}
+    }
+    assert template.render(values) == "unix:///run/x.sock: gone ?"
+    assert template.render({**values, "socket": "/run/y.sock"}).startswith("/run/y.sock: ")
+
+
+def test_every_alternative_is_checked_at_load_time() -> None:
+    with pytest.raises(TemplateError, match="'nope' is not a node-scope fact root"):
+        compile_template("{layers.cri.endpoint||nope.x}", "node", frozenset())

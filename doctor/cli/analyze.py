@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from doctor.cli.options import emit, exit_code, report_options, rule_options
+from doctor.cli.options import (
+    baseline_options,
+    emit,
+    exit_code,
+    read_baseline,
+    report_options,
+    rule_options,
+    with_baseline,
+)
 from doctor.errors import EXIT_CANNOT_RUN
 
 FLEET_OUTPUTS = ("text", "json")
@@ -46,6 +54,7 @@ FLEET_OUTPUTS = ("text", "json")
 )
 @rule_options
 @report_options
+@baseline_options
 def analyze(
     inputs: tuple[Path, ...],
     pod: str | None,
@@ -59,6 +68,8 @@ def analyze(
     output: str,
     output_file: Path | None,
     fail_on: str,
+    baseline: Path | None,
+    write_baseline: Path | None,
 ) -> None:
     """Diagnose offline. BUNDLE is a facts JSON file (`-`: standard input), a support bundle
     (.tar.gz, or the directory it unpacks to), or a directory of bundles.
@@ -77,8 +88,11 @@ def analyze(
     if not inputs and not kubectl:
         raise click.UsageError("give a BUNDLE, or kubectl output with --pod-json / --events-json")
     rules = load_rules(rule_dirs, disable, only_layers)  # broken rules stop us before any work
+    known = read_baseline(baseline)
     bundles, fleet = expand(inputs)
     if fleet:
+        if baseline or write_baseline:
+            raise click.UsageError("--baseline/--write-baseline go with one bundle only")
         if kubectl:
             raise click.UsageError("--pod-json/--events-json/--describe go with one bundle only")
         if output not in FLEET_OUTPUTS:
@@ -92,6 +106,7 @@ def analyze(
 
     document = load_document(bundles[0] if bundles else None, kubectl)
     report = diagnose(document, rules, PodRef.parse(pod) if pod else None)
+    report = with_baseline(report, known, write_baseline)
     emit(formatter(output)(report), output_file)
     raise SystemExit(exit_code(report, fail_on))
 

@@ -14,7 +14,7 @@ from doctor.model import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-OUTPUTS = ("text", "json", "junit", "markdown")
+OUTPUTS = ("text", "json", "junit", "markdown", "prometheus")
 FAIL_ON = (*(s.value for s in SEVERITY_ORDER), "never")
 
 
@@ -70,11 +70,52 @@ def report_options(command: F) -> F:
     return command
 
 
+def baseline_options(command: F) -> F:
+    """--baseline, --write-baseline: findings already known do not fail the run."""
+    command = click.option(
+        "--write-baseline",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
+        help="Also write every finding's key here, as a baseline for --baseline.",
+    )(command)
+    command = click.option(
+        "--baseline",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
+        help="Findings whose key (rule@subject) is in this baseline (or --output json report)"
+        " are still reported but never count for --fail-on.",
+    )(command)
+    return command
+
+
+def read_baseline(baseline: Path | None) -> frozenset[str] | None:
+    """The baseline's keys, read before any work so that a bad file stops us early."""
+    from doctor.baseline import load_baseline
+
+    return load_baseline(baseline) if baseline else None
+
+
+def with_baseline(
+    report: Report, known: frozenset[str] | None, write_baseline: Path | None
+) -> Report:
+    """Mark the report's known findings; write a new baseline of all of them when asked."""
+    from doctor.baseline import apply_baseline, baseline_text
+
+    if write_baseline is not None:
+        from doctor.report.files import write_atomically
+
+        write_atomically(write_baseline, baseline_text(report))
+    return apply_baseline(report, known) if known is not None else report
+
+
 def exit_code(report: Report, fail_on: str) -> int:
+    """1 when a finding at or above `fail_on` is not in the baseline, else 0."""
     if fail_on == "never":
         return EXIT_OK
     threshold = Severity(fail_on).rank
-    failing = any(f.severity.rank >= threshold for f in report.findings)
+    failing = any(
+        f.severity.rank >= threshold and not report.is_baselined(f) for f in report.findings
+    )
     return EXIT_FINDINGS if failing else EXIT_OK
 
 

@@ -2,7 +2,8 @@
 
 Fields are dotted paths into the scope's facts (`pod`, `container`, `collected`, `layers`) or the
 names of regex groups captured by the rule's `matches` predicates. Every field is checked when
-the rule loads; at render time a field with no value prints as `?`. A filter may follow a field:
+the rule loads; at render time a field with no value prints as `?`. Alternatives separated by
+`||` take the first that has a value: `{socket||layers.cri.endpoint}`. A filter may follow:
 `{container.resources.memory_limit_bytes|bytes}` prints 256Mi, `{ratio|percent}` prints 42%.
 """
 
@@ -12,7 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)(?:\|([a-z]+))?\}")
+_PATH = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*"
+_FIELD = re.compile(r"\{(" + _PATH + r"(?:\|\|" + _PATH + r")*)(?:\|([a-z]+))?\}")
 
 ROOTS_BY_SCOPE: dict[str, frozenset[str]] = {
     "node": frozenset({"collected", "layers"}),
@@ -35,13 +37,19 @@ class Template:
             return self.text
 
         def substitute(match: re.Match[str]) -> str:
-            return _format(_lookup(values, match.group(1)), match.group(2))
+            value = None
+            for name in match.group(1).split("||"):
+                value = _lookup(values, name)
+                if value is not None:
+                    break
+            return _format(value, match.group(2))
 
         return _FIELD.sub(substitute, self.text)
 
 
 def compile_template(text: str, scope: str, captures: frozenset[str]) -> Template:
-    found = _FIELD.findall(text)
+    found = [(name, filter_name) for names, filter_name in _FIELD.findall(text)
+             for name in names.split("||")]  # fmt: skip
     fields = tuple(name for name, _ in found)
     allowed = ROOTS_BY_SCOPE[scope]
     for name, filter_name in found:
@@ -70,6 +78,8 @@ def _lookup(values: dict[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]  # `{layers.cri.errors.0.message}`: the first error
         else:
             return None
     return node

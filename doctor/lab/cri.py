@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import grpc
+import grpc  # type: ignore[import-untyped]
 
 from doctor.lab.generated import cri_admin_pb2 as m
 

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
+import grpc  # type: ignore[import-untyped]
 
 from doctor.gather.host import Host
 from doctor.lab import kubelet_side
@@ -308,7 +308,7 @@ class Lab:
             try:
                 client.start_container(container_id)
             except grpc.RpcError as exc:
-                exc.container_id = container_id  # type: ignore[attr-defined]
+                exc.container_id = container_id
                 raise
         return container_id
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
+import grpc  # type: ignore[import-untyped]
 
 from doctor.lab.cri import wait_exited
 from doctor.lab.errors import LabError
@@ -42,8 +42,6 @@ class Scenario:
     exclusive: bool = False
     restore: Callable[[Lab], None] | None = None
     sample_interval: float = 0.2
-    # Why the rules cannot yet name `root_cause` from the real facts (rules/ owns the fix).
-    rule_gap: str | None = None
 
     @property
     def pod_ref(self) -> str:
@@ -162,9 +160,9 @@ def exec_not_found(lab: Lab, scenario: Scenario) -> Pod:
 
 
 def _rpc_text(exc: grpc.RpcError) -> str:
-    code = exc.code()  # type: ignore[attr-defined]
+    code = exc.code()
     name = "".join(part.capitalize() for part in code.name.split("_"))
-    return f"rpc error: code = {name} desc = {exc.details()}"  # type: ignore[attr-defined]
+    return f"rpc error: code = {name} desc = {exc.details()}"
 
 
 def _start_failed(lab: Lab, pod: Pod, container: str, exc: grpc.RpcError) -> None:
@@ -287,9 +285,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         "containerd without restrict_oom_score_adj on a node lacking CAP_SYS_RESOURCE",
         "runc.oom-score-adj-denied", "runc", oom_score_adj_denied,
         exclusive=True, restore=restore_containerd,
-        rule_gap="runc.oom-score-adj-denied matches only 'failed to update "
-        "/proc/self/oom_score_adj', which runc writes to its log.json alone; containerd and "
-        "the kubelet report only \"can't get final child's PID from pipe: EOF\"",
     ),
     Scenario(
         "containerd-stopped", "containerd stops while a pod runs (shim and container survive)",

@@ -1,4 +1,5 @@
-"""Formatters: each turns a Report into text for one audience (terminal, JSON, JUnit, Markdown)."""
+"""Formatters: each turns a Report into text for one audience (terminal, JSON, JUnit, Markdown,
+Prometheus)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 
 from doctor.model import Report
 
-FORMATS = ("text", "json", "junit", "markdown")
+FORMATS = ("text", "json", "junit", "markdown", "prometheus")
 
 
 def formatter(name: str) -> Callable[[Report], str]:
@@ -19,6 +20,8 @@ def formatter(name: str) -> Callable[[Report], str]:
         from doctor.report.junit import render
     elif name == "markdown":
         from doctor.report.markdown import render
+    elif name == "prometheus":
+        from doctor.report.prometheus import render
     else:
         raise ValueError(f"unknown output format {name!r}")
     return render

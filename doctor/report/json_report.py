@@ -70,6 +70,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             "findings": len(report.findings),
             "by_severity": by_severity,
             "worst": worst.value if worst else None,
+            "baselined": len(report.baselined),
         },
     }
 
@@ -93,6 +94,7 @@ def _finding(finding: Finding, report: Report) -> dict[str, Any]:
         ],
         "explained_by": list(report.explained.get(finding.key, ())),
         "node_health": finding.key in report.node_health,
+        "baselined": report.is_baselined(finding),
     }
 
 

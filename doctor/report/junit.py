@@ -1,7 +1,7 @@
 """`--output junit`: one testcase per rule and subject, for CI smoke checks of nodes.
 
-Findings at or above `error` are failures, lower ones pass with the message in system-out,
-skipped rules are skipped with their reason, and quiet rules pass.
+Findings at or above `error` are failures, lower ones and baselined ones (--baseline) pass with
+the message in system-out, skipped rules are skipped with their reason, and quiet rules pass.
 """
 
 from __future__ import annotations
@@ -39,7 +39,10 @@ def render(report: Report) -> str:
                 case = ET.SubElement(
                     suite, "testcase", classname=classname, name=f"{rule_id} [{finding.subject}]"
                 )
-                if finding.severity.rank >= Severity.ERROR.rank:
+                if report.is_baselined(finding):
+                    known = "baselined: a known finding, not a failure\n\n"
+                    ET.SubElement(case, "system-out").text = known + _failure_text(finding)
+                elif finding.severity.rank >= Severity.ERROR.rank:
                     failures += 1
                     failure = ET.SubElement(
                         case, "failure", message=finding.message, type=finding.severity.value
