@@ -193,7 +193,6 @@ def test_alternatives_take_the_first_value_and_indexes_reach_list_items() -> Non
     template = compile_template(
         "{socket||layers.cri.endpoint}: {layers.cri.errors.0.message}"
         " {layers.cri.errors.5.message}",
-
         "node",
         frozenset({"socket"}),
     )
