@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bundles import fleet
+from bench.diagnose_latency import diagnose_latency
 from bench.logscan import logscan
 from bench.synthetic import synthetic_document
 from doctor.diagnosis import diagnose
@@ -113,6 +114,7 @@ def main() -> None:
     results = {"engine": engine_scaling(sizes), "startup": startup(args.repeat)}
     results["logscan"] = logscan(args.log_root, args.log_mib << 20)
     results["fleet"] = fleet(args.log_root / "bundles", args.bundles)
+    results["diagnose"] = diagnose_latency(args.repeat)
 
     print("Rule engine: full catalog over synthetic pods x 3 containers")
     print(_table(results["engine"]))
@@ -125,6 +127,9 @@ def main() -> None:
     print()
     print("Fleet: analyze a directory of bundles (2 cores)")
     print(_table(results["fleet"]))
+    print()
+    print("Live diagnose on the lab (needs root and containerd; median of runs)")
+    print(_table(results["diagnose"]))
 
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -1,0 +1,88 @@
+"""`stackdoctor diagnose` of one pod on a lab node with 50 running pods, against a minimal
+script making the same CRI calls over the same socket (both as fresh processes)."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PODS = 50
+
+# The bare calls diagnose needs for one pod: what a hand-written script would do.
+BARE = """
+import sys, grpc
+from doctor.gather.cri.generated.runtime.v1 import api_pb2 as m, api_pb2_grpc as g
+channel = grpc.insecure_channel(sys.argv[1])
+rt, im = g.RuntimeServiceStub(channel), g.ImageServiceStub(channel)
+rt.Version(m.VersionRequest(), timeout=5)
+rt.Status(m.StatusRequest(verbose=True), timeout=5)
+labels = {"io.kubernetes.pod.name": sys.argv[3], "io.kubernetes.pod.namespace": sys.argv[2]}
+rt.ListPodSandbox(m.ListPodSandboxRequest(), timeout=5)
+boxes = rt.ListPodSandbox(m.ListPodSandboxRequest(
+    filter=m.PodSandboxFilter(label_selector=labels)), timeout=5).items
+for box in boxes:
+    rt.PodSandboxStatus(m.PodSandboxStatusRequest(pod_sandbox_id=box.id, verbose=True), timeout=5)
+    listed = rt.ListContainers(m.ListContainersRequest(
+        filter=m.ContainerFilter(pod_sandbox_id=box.id)), timeout=5).containers
+    for c in listed:
+        s = rt.ContainerStatus(m.ContainerStatusRequest(container_id=c.id, verbose=True), timeout=5)
+        rt.ContainerStats(m.ContainerStatsRequest(container_id=c.id), timeout=5)
+        im.ImageStatus(m.ImageStatusRequest(image=s.status.image), timeout=5)
+im.ImageFsInfo(m.ImageFsInfoRequest(), timeout=5)
+"""
+
+
+def _median(args: list[str], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = subprocess.run(args, capture_output=True, text=True)
+        if result.returncode not in (0, 1):
+            raise RuntimeError(result.stderr[-2000:])
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def diagnose_latency(repeat: int) -> list[dict[str, Any]]:
+    from doctor.lab.runtime import Lab, Resources, unavailable_reason
+    from doctor.lab.scenarios import MiB
+
+    reason = unavailable_reason()
+    if reason:
+        return [{"skipped": reason}]
+    with tempfile.TemporaryDirectory(prefix="sd-bench-", dir="/tmp") as raw:
+        lab = Lab(Path(raw) / "lab")
+        try:
+            lab.up()
+            for index in range(PODS):
+                pod = lab.run_pod(f"web-{index}", "bench")
+                config = lab.container_config(
+                    pod,
+                    "app",
+                    ["/bin/sleep", "2147483647"],
+                    0,
+                    Resources(memory_limit_bytes=32 * MiB),
+                )
+                lab.create_and_start(pod, config)
+            node = ["--host-root", str(lab.layout.host), "--runtime-endpoint", lab.layout.address]
+            ours = [sys.executable, "-m", "doctor", "diagnose", "bench/web-25", *node,
+                    "--sample-interval", "0", "-q", "-o", "json"]  # fmt: skip
+            bare = [sys.executable, "-c", BARE, lab.layout.address, "bench", "web-25"]
+            check = [sys.executable, "-m", "doctor", "check", *node, "--sample-interval", "0", "-q"]
+            baseline = _median(bare, repeat)
+            diagnose = _median(ours, repeat)
+            rows = [
+                {"command": f"bare CRI calls for 1 pod ({PODS} running)", "median_s": round(baseline, 3), "ratio": 1.0},
+                {"command": "stackdoctor diagnose (interval 0)", "median_s": round(diagnose, 3),
+                 "ratio": round(diagnose / baseline, 2)},
+                {"command": "stackdoctor check (interval 0)", "median_s": round(_median(check, repeat), 3),
+                 "ratio": None},
+            ]  # fmt: skip
+            return rows
+        finally:
+            lab.down()
