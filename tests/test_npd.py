@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 
 from doctor import npd
 from doctor.cli.main import cli
-from tests.conftest import REPO
-from tests.gather.test_collect import kubeadm_node, stackdoctor
+from tests.conftest import REPO, stackdoctor
+from tests.gather.test_collect import kubeadm_node
 
 SCENARIOS = REPO / "fixtures" / "scenarios"
 NPD_MAX_OUTPUT_LENGTH = 80  # NPD's default max_output_length

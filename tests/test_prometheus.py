@@ -4,8 +4,8 @@ own parser (label escaping included)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest

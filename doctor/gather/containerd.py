@@ -55,6 +55,31 @@ DEFAULTS: dict[str, Any] = {
 _STARTING = re.compile(r'starting containerd"? .*?\bversion="?(?P<version>[^"\s]+)')
 
 
+def _serving_cri_first(
+    ctx: GatherContext, processes: list[tuple[int, list[str]]]
+) -> list[tuple[int, list[str]]]:
+    """Several containerds (Docker's and the kubelet's, or test labs): the one whose socket is
+    the CRI endpoint in use goes first; otherwise the order of /proc stands."""
+    endpoint = ctx.sections.get(Layer.CRI, {}).get("endpoint")
+    if len(processes) < 2 or not isinstance(endpoint, str):
+        return processes
+    wanted = endpoint.split("://", 1)[1] if "://" in endpoint else endpoint
+
+    def serves_it(process: tuple[int, list[str]]) -> bool:
+        flags = parse_flags(process[1][1:])
+        socket = flags.get("address") or flags.get("a")
+        if not socket:
+            config = flags.get("config") or flags.get("c") or DEFAULT_CONFIG
+            try:
+                with open(ctx.host.path(config), "rb") as handle:
+                    socket = _grpc_address(tomllib.load(handle))
+            except (OSError, tomllib.TOMLDecodeError, ValueError):
+                socket = None
+        return os.path.normpath(socket or DEFAULT_SOCKET) == os.path.normpath(wanted)
+
+    return sorted(processes, key=lambda process: not serves_it(process))
+
+
 def gather(ctx: GatherContext) -> dict[str, Any]:
     recorder = LayerRecorder(Layer.CONTAINERD)
     facts = recorder.facts
@@ -65,7 +90,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
         # Not examined (running or not is unknown), but the config, CNI and log still count.
         recorder.fail(status_for_os_error(exc), "/proc", exc.strerror or str(exc))
     else:
-        processes = ctx.host.find_processes("containerd")
+        processes = _serving_cri_first(ctx, ctx.host.find_processes("containerd"))
         argv = processes[0][1] if processes else None
         facts["running"] = bool(processes)
         facts["pid"] = processes[0][0] if processes else None

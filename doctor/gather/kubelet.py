@@ -73,7 +73,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     # Without /proc the process cannot be looked for ("not running" would be a guess): the
     # layer is not examined, but its config files and log still say a lot.
     if _proc_readable(ctx, recorder):
-        processes = ctx.host.find_processes("kubelet")
+        processes = _prefer_endpoint(ctx, ctx.host.find_processes("kubelet"))
         facts["running"] = bool(processes)
         argv = processes[0][1] if processes else None
         facts["pid"] = processes[0][0] if processes else None
@@ -102,6 +102,30 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     ctx.notes["kubelet.log_lines"] = raw if keep_all else important
 
     return recorder.section()
+
+
+def _prefer_endpoint(
+    ctx: GatherContext, processes: list[tuple[int, list[str]]]
+) -> list[tuple[int, list[str]]]:
+    """Several kubelets (a test machine running more than one node): the one using the runtime
+    endpoint we were told to use goes first; otherwise the order of /proc stands."""
+    wanted = ctx.options.runtime_endpoint
+    if len(processes) < 2 or not wanted:
+        return processes
+
+    def uses_it(process: tuple[int, list[str]]) -> bool:
+        flag = parse_flags(process[1][1:]).get("container-runtime-endpoint")
+        return flag is not None and _same_endpoint(flag, wanted)
+
+    return sorted(processes, key=lambda process: not uses_it(process))
+
+
+def _same_endpoint(a: str, b: str) -> bool:
+    def bare(address: str) -> str:
+        address = address.strip()
+        return address.split("://", 1)[1] if "://" in address else address
+
+    return os.path.normpath(bare(a)) == os.path.normpath(bare(b))
 
 
 def _proc_readable(ctx: GatherContext, recorder: LayerRecorder) -> bool:

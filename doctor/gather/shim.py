@@ -40,6 +40,8 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     listed = ctx.notes.get("cri.sandbox_ids")
     sandbox_ids = None if listed is None else {str(i) for i in listed} | pod_sandboxes
     state_dir = _state_dir(ctx)
+    endpoint = ctx.sections.get(Layer.CRI, {}).get("endpoint")
+    cri_socket = _bare(endpoint) if isinstance(endpoint, str) else None
     children: dict[int, list[int]] = {}
     for stat in sorted(table.values(), key=lambda s: s.pid):
         children.setdefault(stat.ppid, []).append(stat.pid)
@@ -53,7 +55,15 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
         elif argv is None or not os.path.basename(argv[0]).startswith(SHIM_PREFIX):
             continue
         shim = _describe(ctx.host, stat, argv, children, state_dir, recorder)
-        if shim["namespace"] == K8S_NAMESPACE and shim["serves"] == "pod" and shim["id"]:
+        # A shim started by another containerd (its -address is another socket: Docker's, a
+        # second runtime) is not in this CRI's list by design: whether it is known stays None.
+        foreign = bool(cri_socket and shim["address"] and _bare(shim["address"]) != cri_socket)
+        if (
+            shim["namespace"] == K8S_NAMESPACE
+            and shim["serves"] == "pod"
+            and shim["id"]
+            and not foreign
+        ):
             # Known when a pod of interest or the CRI's full list has it; unknowable without
             # the list, since the shim may serve a pod that is simply not of interest.
             if shim["id"] in pod_sandboxes:
@@ -64,6 +74,12 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     recorder.facts["shims"] = shims
     _assign(ctx.pods, shims)
     return recorder.section()
+
+
+def _bare(address: str) -> str:
+    """A socket address without its unix:// scheme, normalised."""
+    path = address.split("://", 1)[1] if "://" in address else address
+    return os.path.normpath(path.strip())
 
 
 def _process_table(host: Host, recorder: LayerRecorder) -> dict[int, ProcStat] | None:

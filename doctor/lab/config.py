@@ -142,12 +142,18 @@ CNI_CONFLIST = {
 }
 
 
-def write_containerd_config(layout: Layout, restrict_oom_score_adj: bool = True) -> None:
-    """containerd's config.toml and the CNI conf dir, under the lab's containerd dir."""
+def write_containerd_config(
+    layout: Layout, restrict_oom_score_adj: bool = True, cni_config: bool = True
+) -> None:
+    """containerd's config.toml and the CNI conf dir, under the lab's containerd dir (left
+    empty without `cni_config`: the cni-config-missing scenario)."""
     for path in (layout.config.parent, layout.cni_dir, layout.socket.parent):
         path.mkdir(parents=True, exist_ok=True)
     conflist = layout.cni_dir / "10-stackdoctor-lab.conflist"
-    conflist.write_text(json.dumps(CNI_CONFLIST, indent=2) + "\n")
+    if cni_config:
+        conflist.write_text(json.dumps(CNI_CONFLIST, indent=2) + "\n")
+    else:
+        conflist.unlink(missing_ok=True)
     text = CONFIG.format(
         root=layout.containerd_dir / "root",
         state=layout.containerd_dir / "state",

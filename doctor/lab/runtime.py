@@ -10,6 +10,7 @@ lab's cgroups — then unmounts everything under the lab dir and removes the cgr
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -154,9 +155,11 @@ class Lab:
             archive = build_busybox_image(self.layout.images, IMAGE)
             self.ctr("images", "import", str(archive))
 
-    def start_containerd(self, restrict_oom_score_adj: bool = True) -> None:
+    def start_containerd(
+        self, restrict_oom_score_adj: bool = True, cni_config: bool = True
+    ) -> None:
         """containerd with the lab's config (rewritten for this variant); waits for its socket."""
-        write_containerd_config(self.layout, restrict_oom_score_adj)
+        write_containerd_config(self.layout, restrict_oom_score_adj, cni_config)
         if not self.state.made_run_dirs:
             self.state.made_run_dirs = [str(p) for p in RUN_DIRS if not p.exists()]
         self.layout.socket.unlink(missing_ok=True)
@@ -187,6 +190,32 @@ class Lab:
         except Exception:  # not serving the CRI yet
             return False
         return True
+
+    def pause_containerd(self) -> None:
+        """SIGSTOP containerd: it keeps its socket and accepts connections, but answers nothing
+        (a hung runtime). `resume_containerd` (or `stop_containerd`) undoes it."""
+        if not self.running or self.state.containerd_pid is None:
+            raise LabError("containerd is not running")
+        os.kill(self.state.containerd_pid, signal.SIGSTOP)
+
+    def resume_containerd(self) -> None:
+        pid = self.state.containerd_pid
+        if pid and alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+    def shim_pids(self, sandbox_id: str) -> list[int]:
+        """The lab's containerd-shim-runc-v2 serving `sandbox_id` (found by its -id)."""
+        found = []
+        address = str(self.layout.socket)
+        for pid in Host().pids():
+            argv = Host().cmdline(pid) or []
+            if not argv or not os.path.basename(argv[0]).startswith("containerd-shim"):
+                continue
+            flags = dict(itertools.pairwise(argv))
+            if flags.get("-id") == sandbox_id and flags.get("-address") == address:
+                found.append(pid)
+        return found
 
     def stop_containerd(self, kill: bool = False) -> None:
         """End containerd only: shims and containers keep running, as with `systemctl stop`."""
@@ -226,8 +255,11 @@ class Lab:
 
     # -- pods ---------------------------------------------------------------------------------
 
-    def sandbox_config(self, name: str, namespace: str, uid: str, attempt: int = 0) -> Any:
-        """The PodSandboxConfig the kubelet sends: its labels, annotations and log directory."""
+    def sandbox_config(
+        self, name: str, namespace: str, uid: str, attempt: int = 0, host_network: bool = True
+    ) -> Any:
+        """The PodSandboxConfig the kubelet sends: its labels, annotations and log directory;
+        on the host's network unless `host_network` is False (then the CNI sets it up)."""
         log_dir = self.layout.pod_logs / f"{namespace}_{name}_{uid}"
         log_dir.mkdir(parents=True, exist_ok=True)
         labels = {
@@ -247,7 +279,7 @@ class Lab:
             linux=m.LinuxPodSandboxConfig(
                 cgroup_parent=f"/{self.layout.cgroup_root}/pod{uid}",
                 security_context=m.LinuxSandboxSecurityContext(
-                    namespace_options=m.NamespaceOption(network=m.NODE)
+                    namespace_options=m.NamespaceOption(network=m.NODE if host_network else m.POD)
                 ),
             ),
         )
@@ -299,6 +331,15 @@ class Lab:
                 )
             ),
         )
+
+    def pod_cgroup(self, controller: str, pod: Pod) -> Path:
+        """The pod's cgroup under one controller (v1) or the unified tree (v2)."""
+        path = CGROUP_FS / controller / self.layout.cgroup_root / f"pod{pod.uid}"
+        if not path.is_dir():
+            path = CGROUP_FS / self.layout.cgroup_root / f"pod{pod.uid}"
+        if not path.is_dir():
+            raise LabError(f"no {controller} cgroup for pod {pod.ref}")
+        return path
 
     def create_and_start(self, pod: Pod, config: Any) -> str:
         """CreateContainer + StartContainer; the id (StartContainer's RpcError propagates, with

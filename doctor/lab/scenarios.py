@@ -10,6 +10,8 @@ must name, `layer` its layer.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "lab"
 MiB = 1 << 20
+PIDS_LIMIT = 8  # the pod's pids.max (the kubelet's podPidsLimit)
 BACKOFF = ("10s", "20s", "40s", "1m20s", "2m40s", "5m0s")
 
 
@@ -42,6 +45,14 @@ class Scenario:
     exclusive: bool = False
     restore: Callable[[Lab], None] | None = None
     sample_interval: float = 0.2
+    # `--timeout` for diagnose and check (None: stackdoctor's default); a hung runtime must
+    # cost at most this per call
+    timeout: float | None = None
+    # the fault is the node's: `stackdoctor check` (no pod) must name the same root cause
+    node_fault: bool = False
+    # the rule cannot fire on the real facts yet (why): the tests expect it not to, and the
+    # regenerated fixture gets no expectation
+    rule_gap: str | None = None
 
     @property
     def pod_ref(self) -> str:
@@ -245,6 +256,111 @@ def containerd_stopped(lab: Lab, scenario: Scenario) -> Pod:
     return pod
 
 
+def shim_killed(lab: Lab, scenario: Scenario) -> Pod:
+    """The pod's containerd-shim-runc-v2 is SIGKILLed (by the lab: a process it started); the
+    container ends with it and containerd logs "shim disconnected"."""
+    pod = lab.run_pod(scenario.name, NAMESPACE)
+    container_id = _run_attempt(
+        lab, pod, "app", ["/bin/sleep", "2147483647"], 0, Resources(memory_limit_bytes=64 * MiB)
+    )
+    shims = lab.shim_pids(pod.sandbox_id)
+    if len(shims) != 1:
+        raise LabError(f"shim-killed: expected one shim for {pod.sandbox_id}, found {shims}")
+    os.kill(shims[0], signal.SIGKILL)
+    wait_exited(lab.layout.socket, container_id)
+    _died(lab, pod, container_id)
+    return pod
+
+
+def pids_exhausted(lab: Lab, scenario: Scenario) -> Pod:
+    """The kubelet's pod PIDs limit (podPidsLimit: pids.max of the pod cgroup, which the lab
+    writes as the kubelet does) and a shell that forks sleepers until fork fails."""
+    pod = lab.run_pod(scenario.name, NAMESPACE)
+    pod_cgroup = lab.pod_cgroup("pids", pod)
+    (pod_cgroup / "pids.max").write_text(f"{PIDS_LIMIT}\n")
+    script = (
+        "echo starting workers; i=0; "
+        f"while [ $i -lt {PIDS_LIMIT * 2} ]; do sleep 2147483647 & i=$((i+1)); done; "
+        "echo workers started; wait"
+    )
+    container_id = _run_attempt(lab, pod, "app", ["/bin/sh", "-c", script], 0, Resources())
+    wait_exited(lab.layout.socket, container_id)  # ash gives up when fork fails (exit 2)
+    _died(lab, pod, container_id)
+    if "can't fork" not in _log_text(pod, "app", 0):
+        raise LabError("pids-exhausted: the shell exited without a failed fork")
+    return pod
+
+
+def mount_source_missing(lab: Lab, scenario: Scenario) -> Pod:
+    """A hostPath/subPath volume whose host directory is gone when the container starts:
+    containerd made it at CreateContainer (as it does for a missing hostPath), then it was
+    removed — runc's mount of it fails (StartError 128). The kubelet retries: a new attempt."""
+    pod = lab.run_pod(scenario.name, NAMESPACE)
+    source = lab.layout.root / "volumes" / pod.uid / "config"
+    for attempt in range(2):
+        source.mkdir(parents=True, exist_ok=True)
+        mounts = [(str(source), "/etc/app")]
+        config = lab.container_config(
+            pod, "app", ["/bin/sleep", "2147483647"], attempt, Resources(), mounts
+        )
+        with lab.client() as client:
+            container_id = client.create_container(pod.sandbox_id, config, pod.config)
+            source.rmdir()
+            try:
+                client.start_container(container_id)
+            except grpc.RpcError as exc:
+                exc.container_id = container_id
+                _start_failed(lab, pod, "app", exc)
+            else:
+                raise LabError("mount-source-missing: the container started, it should not have")
+    return pod
+
+
+def cni_config_missing(lab: Lab, scenario: Scenario) -> None:
+    """containerd with an empty CNI conf dir: NetworkReady=false, and a pod that needs pod
+    networking gets no sandbox ("cni plugin not initialized"); the kubelet logs both."""
+    lab.stop_containerd()
+    lab.start_containerd(cni_config=False)
+    write = lab.kubelet_log.write
+    status = "NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"  # noqa: E501
+    write("E", "kubelet.go:2874", "Container runtime network not ready", networkReady=status)
+    uid = _new_uid()
+    config = lab.sandbox_config(scenario.name, NAMESPACE, uid, host_network=False)
+    try:
+        with lab.client() as client:
+            client.run_sandbox(config)
+    except grpc.RpcError as exc:
+        _sandbox_failed(lab, scenario.name, NAMESPACE, uid, exc)
+        return None
+    raise LabError("cni-config-missing: the sandbox got a pod network without a CNI config")
+
+
+def restore_cni(lab: Lab) -> None:
+    lab.stop_containerd()
+    lab.start_containerd()
+
+
+def containerd_hung(lab: Lab, scenario: Scenario) -> Pod:
+    """A running pod, then containerd is SIGSTOPped: its socket accepts connections and no call
+    is answered. The kubelet's calls end in DeadlineExceeded (logged as it logs them)."""
+    pod = running(lab, scenario, ["/bin/sleep", "2147483647"], Resources())
+    lab.pause_containerd()
+    err = "rpc error: code = DeadlineExceeded desc = context deadline exceeded"
+    write = lab.kubelet_log.write
+    write("E", "remote_runtime.go:277", "ListPodSandbox with filter from runtime service failed",
+          err=err, filter="nil")  # fmt: skip
+    write("E", "kuberuntime_sandbox.go:297", "Failed to list pod sandboxes", err=err)
+    write("E", "generic.go:238", "GenericPLEG: Unable to retrieve pods", err=err)
+    return pod
+
+
+def _log_text(pod: Pod, container: str, attempt: int) -> str:
+    try:
+        return (pod.log_dir / container / f"{attempt}.log").read_text(errors="replace")
+    except OSError:
+        return ""
+
+
 def _new_uid() -> str:
     import uuid
 
@@ -289,7 +405,40 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "containerd-stopped", "containerd stops while a pod runs (shim and container survive)",
         "containerd.not-running", "containerd", containerd_stopped,
-        exclusive=True, restore=lambda lab: lab.start_containerd(),
+        exclusive=True, restore=lambda lab: lab.start_containerd(), node_fault=True,
+    ),
+    Scenario(
+        "shim-killed", "the pod's containerd-shim-runc-v2 is SIGKILLed while its container runs",
+        "shim.died", "shim", shim_killed,
+        rule_gap=(
+            "shim.died needs exit 255 with reason Unknown, a ttrpc error in the container's "
+            "message, or the shim's pid with alive=false; runc-v2 on containerd 1.6.20 reports "
+            "exit 255, reason Error, message null, the sandbox NOTREADY and no shim fact, and "
+            "the ttrpc error only in containerd's log (failed to get task exit status ... "
+            "ttrpc: closed)"
+        ),
+    ),
+    Scenario(
+        "pids-exhausted",
+        f"a shell forking sleepers in a pod whose pids.max is {PIDS_LIMIT} (podPidsLimit)",
+        "process.pids-exhausted", "process", pids_exhausted,
+    ),
+    Scenario(
+        "mount-source-missing",
+        "a volume's host directory is removed before StartContainer: runc cannot mount it",
+        "runc.mount-source-missing", "runc", mount_source_missing,
+    ),
+    Scenario(
+        "cni-config-missing",
+        "containerd's CNI conf dir is empty: NetworkReady=false, pod-network sandboxes fail",
+        "containerd.cni-config-missing", "containerd", cni_config_missing,
+        exclusive=True, restore=restore_cni, node_fault=True,
+    ),
+    Scenario(
+        "containerd-hung", "containerd is SIGSTOPped while a pod runs: every CRI call times out",
+        "cri.timeout", "cri", containerd_hung,
+        exclusive=True, restore=lambda lab: lab.resume_containerd(), timeout=2.0,
+        node_fault=True,
     ),
 )  # fmt: skip
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
