@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_READ_LIMIT = 4 << 20  # config files, state files, cgroup files: never larger than this
@@ -26,6 +26,8 @@ class Tail:
 @dataclass(frozen=True)
 class Host:
     root: Path = Path("/")
+    # Snapshots shared by the gatherers of one collection (see process_table).
+    _cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def path(self, absolute: str | os.PathLike[str]) -> Path:
         """The host path `/etc/x` as seen from here (`<root>/etc/x`)."""
@@ -86,14 +88,25 @@ class Host:
 
     def find_processes(self, name: str) -> list[tuple[int, list[str]]]:
         """Processes whose executable name (argv[0]'s basename or /proc comm) is `name`."""
-        found: list[tuple[int, list[str]]] = []
+        return [
+            (pid, argv)
+            for pid, (argv, comm) in self.process_table().items()
+            if os.path.basename(argv[0]) == name or comm == name
+        ]
+
+    def process_table(self) -> dict[int, tuple[list[str], str | None]]:
+        """pid -> (argv, comm) of every user-space process, read once per Host: the kubelet,
+        containerd and shim gatherers all look for processes, and one snapshot serves them."""
+        cached = self._cache.get("processes")
+        if isinstance(cached, dict):
+            return cached
+        table: dict[int, tuple[list[str], str | None]] = {}
         for pid in self.pids():
             argv = self.cmdline(pid)
-            if not argv:
-                continue
-            if os.path.basename(argv[0]) == name or self._comm(pid) == name:
-                found.append((pid, argv))
-        return found
+            if argv:  # kernel threads have no command line
+                table[pid] = (argv, self._comm(pid))
+        self._cache["processes"] = table
+        return table
 
     def _comm(self, pid: int) -> str | None:
         try:
