@@ -91,3 +91,26 @@ def sandbox_ids(socket: Path) -> list[str]:
     with CriClient(f"unix://{socket}", socket, 10) as client:
         client.negotiate()
         return [sandbox.id for sandbox in client.list_pod_sandbox()]
+
+
+def runtime_state(socket: Path) -> dict[str, Any]:
+    """Every sandbox and container the runtime lists, with its state and attempt (to compare
+    before and after something that must only read)."""
+    from doctor.gather.cri.client import CriClient
+
+    state: dict[str, Any] = {}
+    with CriClient(f"unix://{socket}", socket, 10) as client:
+        client.negotiate()
+        for sandbox in client.list_pod_sandbox():
+            containers = {
+                c.id: (c.metadata.name, c.metadata.attempt, int(c.state), c.created_at)
+                for c in client.list_containers(sandbox.id)
+            }
+            state[sandbox.id] = {
+                "pod": (sandbox.metadata.namespace, sandbox.metadata.name),
+                "attempt": sandbox.metadata.attempt,
+                "state": int(sandbox.state),
+                "created_at": sandbox.created_at,
+                "containers": containers,
+            }
+    return state

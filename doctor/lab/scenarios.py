@@ -50,9 +50,6 @@ class Scenario:
     timeout: float | None = None
     # the fault is the node's: `stackdoctor check` (no pod) must name the same root cause
     node_fault: bool = False
-    # the rule cannot fire on the real facts yet (why): the tests expect it not to, and the
-    # regenerated fixture gets no expectation
-    rule_gap: str | None = None
 
     @property
     def pod_ref(self) -> str:
@@ -410,13 +407,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "shim-killed", "the pod's containerd-shim-runc-v2 is SIGKILLed while its container runs",
         "shim.died", "shim", shim_killed,
-        rule_gap=(
-            "shim.died needs exit 255 with reason Unknown, a ttrpc error in the container's "
-            "message, or the shim's pid with alive=false; runc-v2 on containerd 1.6.20 reports "
-            "exit 255, reason Error, message null, the sandbox NOTREADY and no shim fact, and "
-            "the ttrpc error only in containerd's log (failed to get task exit status ... "
-            "ttrpc: closed)"
-        ),
     ),
     Scenario(
         "pids-exhausted",

@@ -39,9 +39,7 @@ def stackdoctor(
     return done.returncode, done.stdout, done.stderr, time.monotonic() - started
 
 
-def diagnose(
-    lab: Lab, pod: str, sample_interval: float = 0.2, timeout: float | None = None
-) -> Run:
+def diagnose(lab: Lab, pod: str, sample_interval: float = 0.2, timeout: float | None = None) -> Run:
     code, out, err, seconds = stackdoctor(
         lab, "diagnose", pod, "--output", "json", sample_interval=sample_interval, timeout=timeout
     )

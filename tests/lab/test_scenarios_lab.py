@@ -22,11 +22,6 @@ def expect_diagnosis(lab: Lab, scenario: scenarios.Scenario) -> None:
         assert not sd.severe(run.report), findings
         assert run.exit_code == 0
         return
-    if scenario.rule_gap:
-        # documented gap: the day the rule fires, this fails and the gap must be removed
-        assert scenario.root_cause not in [f[0] for f in findings], findings
-        pytest.xfail(scenario.rule_gap)
-
     assert sd.root_cause(run.report) == (scenario.root_cause, scenario.layer), findings
     assert run.exit_code == 1 or scenario.root_cause == "process.cpu-throttled"
     assert run.seconds < 30
