@@ -13,7 +13,6 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +71,8 @@ class _Pack:
 
 def builtin_rules_dir() -> Path:
     """The shipped packs: doctor/rules in a wheel, ../rules in a source checkout."""
-    packaged = Path(str(resources.files("doctor"))) / "rules"
+    packaged = Path(__file__).resolve().parents[1] / "rules"
+
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "rules"

@@ -9,6 +9,7 @@ the gRPC error text as the runtime (or grpc) gave it.
 from __future__ import annotations
 
 import errno
+import importlib
 import logging
 import os
 from collections.abc import Mapping
@@ -19,10 +20,7 @@ from typing import Any, TypeVar, cast
 import grpc  # type: ignore[import-untyped]
 
 from doctor.errors import GatherError
-from doctor.gather.cri.generated.runtime.v1 import api_pb2 as v1
-from doctor.gather.cri.generated.runtime.v1 import api_pb2_grpc as v1_grpc
-from doctor.gather.cri.generated.runtime.v1alpha2 import api_pb2 as v1alpha2
-from doctor.gather.cri.generated.runtime.v1alpha2 import api_pb2_grpc as v1alpha2_grpc
+from doctor.gather.cri.generated.runtime.v1 import api_pb2 as v1  # the types every answer has
 from doctor.layers import LayerStatus
 
 log = logging.getLogger(__name__)
@@ -31,11 +29,20 @@ log = logging.getLogger(__name__)
 KUBE_RUNTIME_API_VERSION = "0.1.0"
 
 # The messages of both versions share the names and numbers of every field read here, so the
-# client hands out v1alpha2 messages typed as their v1 twins.
-APIS: Mapping[str, tuple[ModuleType, ModuleType]] = {
-    "v1": (v1, v1_grpc),
-    "v1alpha2": (v1alpha2, v1alpha2_grpc),
+# client hands out v1alpha2 messages typed as their v1 twins. Each API's stubs are imported
+# only when it is used (~15 ms each): most runtimes never need v1alpha2.
+API_MODULES: Mapping[str, str] = {
+    "v1": "doctor.gather.cri.generated.runtime.v1",
+    "v1alpha2": "doctor.gather.cri.generated.runtime.v1alpha2",
 }
+
+
+def api_modules(api: str) -> tuple[ModuleType, ModuleType]:
+    package = API_MODULES[api]
+    return importlib.import_module(f"{package}.api_pb2"), importlib.import_module(
+        f"{package}.api_pb2_grpc"
+    )
+
 
 STATUS_FOR_CODE: Mapping[str, LayerStatus] = {
     "UNAVAILABLE": LayerStatus.UNREACHABLE,
@@ -123,7 +130,8 @@ class CriClient:
             )
 
     def _use(self, api: str) -> None:
-        pb, stubs = APIS[api]
+        pb, stubs = api_modules(api)
+
         channel = self._open()
         self._pb = pb
         self._runtime = stubs.RuntimeServiceStub(channel)
