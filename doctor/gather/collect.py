@@ -76,6 +76,10 @@ def _assign_logs(ctx: GatherContext) -> None:
         lines = ctx.notes.get(note)
         if lines is not None:
             assign_pod_lines(ctx.pods, lines, field, ctx.pod_terms())
+    from doctor.gather.cri.waiting import add_waiting_containers
+
+    # a container whose image could not be pulled is only in the kubelet's log
+    add_waiting_containers(ctx.pods)
 
 
 def _cgroup_version(ctx: GatherContext) -> int | None:

@@ -112,6 +112,9 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     if runc_root:
         ctx.notes["runc.root"] = runc_root
     facts["cni"] = cni_facts(ctx, recorder, _cni_dirs(data or {}))
+    known = ctx.notes.get("cri.sandbox_image")  # the CRI layer asked the runtime (ImageStatus)
+    if known is not None:
+        facts["sandbox_image_present"] = known[1]
 
     raw = read_raw_log(ctx, recorder, CONTAINERD_LOG)
     important = node_lines(raw.lines()) if raw is not None else None

@@ -65,6 +65,20 @@ class Layout:
         return self.containerd_dir / "cni"
 
     @property
+    def certs_d(self) -> Path:
+        """containerd's registry config_path: one hosts.toml directory per registry host."""
+        return self.containerd_dir / "certs.d"
+
+    @property
+    def registries(self) -> Path:
+        return self.root / "registry"
+
+    @property
+    def cni_ipam(self) -> Path:
+        """host-local's dataDir (its allocated-address files), instead of /var/lib/cni."""
+        return self.containerd_dir / "cni-ipam"
+
+    @property
     def images(self) -> Path:
         return self.root / "images"
 
@@ -119,6 +133,12 @@ state = "{state}"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "{cni_bin}"
     conf_dir = "{cni}"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "{certs_d}"
+{registry_auth}"""
+REGISTRY_AUTH = """    [plugins."io.containerd.grpc.v1.cri".registry.configs."{host}".auth]
+      username = "{username}"
+      password = "{password}"
 """
 # Processes here may lack CAP_SYS_RESOURCE: without this, runc fails every sandbox with
 # "failed to update /proc/self/oom_score_adj: Permission denied" (the oom-score-adj scenario
@@ -127,42 +147,72 @@ RESTRICT = "  restrict_oom_score_adj = true\n"
 
 # A conflist on a private subnet, so the runtime reports NetworkReady; the lab's pods use the
 # host's network, so no bridge, veth or network namespace is ever made from it.
-CNI_CONFLIST = {
-    "cniVersion": "1.0.0",
-    "name": "stackdoctor-lab",
-    "plugins": [
-        {
-            "type": "bridge",
-            "bridge": "sdlab0",
-            "isGateway": False,
-            "ipMasq": False,
-            "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.88.214.0/24"}]]},
-        }
-    ],
-}
+CNI_DEFAULT = "default"
+CNI_NONE = "none"  # an empty conf dir: cni-config-missing
+CNI_MISSING_PLUGIN = "missing-plugin"  # names a plugin type not in bin_dir
+CNI_TINY_RANGE = "tiny-range"  # a /30: one pod address (pods get their own netns)
+MISSING_PLUGIN = "calico"
+TINY_BRIDGE = "sdlab1"  # the bridge the tiny-range network makes (teardown removes it)
+TINY_SUBNET = "10.88.215.0/30"
+
+
+def cni_conflist(layout: Layout, variant: str) -> dict[str, object]:
+    subnet, bridge, kind = "10.88.214.0/24", "sdlab0", "bridge"
+    if variant == CNI_TINY_RANGE:
+        subnet, bridge = TINY_SUBNET, TINY_BRIDGE
+    elif variant == CNI_MISSING_PLUGIN:
+        kind = MISSING_PLUGIN
+    return {
+        "cniVersion": "1.0.0",
+        "name": "stackdoctor-lab",
+        "plugins": [
+            {
+                "type": kind,
+                "bridge": bridge,
+                "isGateway": False,
+                "ipMasq": False,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{"subnet": subnet}]],
+                    "dataDir": str(layout.cni_ipam),
+                },
+            }
+        ],
+    }
 
 
 def write_containerd_config(
-    layout: Layout, restrict_oom_score_adj: bool = True, cni_config: bool = True
+    layout: Layout,
+    restrict_oom_score_adj: bool = True,
+    cni: str = CNI_DEFAULT,
+    sandbox_image: str | None = None,
+    registry_auth: tuple[str, str, str] | None = None,
 ) -> None:
-    """containerd's config.toml and the CNI conf dir, under the lab's containerd dir (left
-    empty without `cni_config`: the cni-config-missing scenario)."""
-    for path in (layout.config.parent, layout.cni_dir, layout.socket.parent):
+    """containerd's config.toml and the CNI conf dir, under the lab's containerd dir: the CNI
+    `variant` (CNI_NONE leaves the conf dir empty), the sandbox image, and a registry
+    credential (host, username, password) in the CRI's registry.configs section."""
+    for path in (layout.config.parent, layout.cni_dir, layout.socket.parent, layout.certs_d):
         path.mkdir(parents=True, exist_ok=True)
     conflist = layout.cni_dir / "10-stackdoctor-lab.conflist"
-    if cni_config:
-        conflist.write_text(json.dumps(CNI_CONFLIST, indent=2) + "\n")
+    if cni != CNI_NONE:
+        conflist.write_text(json.dumps(cni_conflist(layout, cni), indent=2) + "\n")
     else:
         conflist.unlink(missing_ok=True)
+    auth = ""
+    if registry_auth:
+        host, username, password = registry_auth
+        auth = REGISTRY_AUTH.format(host=host, username=username, password=password)
     text = CONFIG.format(
         root=layout.containerd_dir / "root",
         state=layout.containerd_dir / "state",
         socket=layout.socket,
-        image=IMAGE,
+        image=sandbox_image or IMAGE,
         restrict=RESTRICT if restrict_oom_score_adj else "",
         runc_root=layout.runc_root,
         cni_bin=CNI_BIN_DIR,
         cni=layout.cni_dir,
+        certs_d=layout.certs_d,
+        registry_auth=auth,
     )
     tmp = layout.config.with_suffix(".tmp")
     tmp.write_text(text)

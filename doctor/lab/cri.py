@@ -15,6 +15,7 @@ import grpc  # type: ignore[import-untyped]
 from doctor.lab.generated import cri_admin_pb2 as m
 
 RUNTIME = "/runtime.v1.RuntimeService/"
+IMAGES = "/runtime.v1.ImageService/"
 CALL_TIMEOUT = 60.0
 EXITED = 2  # runtime.v1 ContainerState CONTAINER_EXITED
 
@@ -35,9 +36,11 @@ class AdminClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, request: Any, response: Any, timeout: float) -> Any:
+    def _call(
+        self, method: str, request: Any, response: Any, timeout: float, service: str = RUNTIME
+    ) -> Any:
         call = self._channel.unary_unary(
-            RUNTIME + method,
+            service + method,
             request_serializer=type(request).SerializeToString,
             response_deserializer=response.FromString,
         )
@@ -60,6 +63,17 @@ class AdminClient:
     def start_container(self, container_id: str) -> None:
         request = m.StartContainerRequest(container_id=container_id)
         self._call("StartContainer", request, m.StartContainerResponse, CALL_TIMEOUT)
+
+    def pull_image(
+        self, image: str, sandbox: m.PodSandboxConfig, auth: m.AuthConfig | None = None
+    ) -> str:
+        """PullImage as the kubelet makes it (with the pod's sandbox config and, from an
+        imagePullSecret, credentials); the image ref."""
+        request = m.PullImageRequest(
+            image=m.ImageSpec(image=image), auth=auth, sandbox_config=sandbox
+        )
+        answer = self._call("PullImage", request, m.PullImageResponse, CALL_TIMEOUT, IMAGES)
+        return str(answer.image_ref)
 
     def stop_sandbox(self, sandbox_id: str, timeout: float = 30) -> None:
         request = m.StopPodSandboxRequest(pod_sandbox_id=sandbox_id)

@@ -26,8 +26,16 @@ from typing import Any
 import grpc  # type: ignore[import-untyped]
 
 from doctor.gather.host import Host
-from doctor.lab import kubelet_side
-from doctor.lab.config import IMAGE, NAMESPACE, Layout, write_containerd_config
+from doctor.lab import kubelet_side, registry
+from doctor.lab.config import (
+    CNI_DEFAULT,
+    CNI_NONE,
+    IMAGE,
+    NAMESPACE,
+    TINY_BRIDGE,
+    Layout,
+    write_containerd_config,
+)
 from doctor.lab.cri import AdminClient, sandbox_ids
 from doctor.lab.errors import LabError
 from doctor.lab.generated import cri_admin_pb2 as m
@@ -65,6 +73,9 @@ class State:
     restrict_oom_score_adj: bool = True
     made_run_dirs: list[str] = field(default_factory=list)
     scenarios: dict[str, dict[str, str]] = field(default_factory=dict)
+    # the registries started (kind -> {"pid", "port"}), and the auth registry's password
+    registries: dict[str, dict[str, int]] = field(default_factory=dict)
+    registry_password: str = ""
 
 
 @dataclass
@@ -94,6 +105,12 @@ class Resources:
     cpu_quota: int = 0
     cpu_shares: int = 2
     memory_limit_bytes: int = 0
+
+
+def remove_link(name: str) -> None:
+    """Delete a network link the lab's CNI made (a bridge), when it exists."""
+    if Path("/sys/class/net", name).exists() and shutil.which("ip"):
+        subprocess.run(["ip", "link", "del", name], capture_output=True, check=False)
 
 
 def alive(pid: int | None) -> bool:
@@ -156,10 +173,21 @@ class Lab:
             self.ctr("images", "import", str(archive))
 
     def start_containerd(
-        self, restrict_oom_score_adj: bool = True, cni_config: bool = True
+        self,
+        restrict_oom_score_adj: bool = True,
+        cni_config: bool = True,
+        cni: str = CNI_DEFAULT,
+        sandbox_image: str | None = None,
+        registry_auth: tuple[str, str, str] | None = None,
     ) -> None:
         """containerd with the lab's config (rewritten for this variant); waits for its socket."""
-        write_containerd_config(self.layout, restrict_oom_score_adj, cni_config)
+        write_containerd_config(
+            self.layout,
+            restrict_oom_score_adj,
+            cni if cni_config else CNI_NONE,
+            sandbox_image,
+            registry_auth,
+        )
         if not self.state.made_run_dirs:
             self.state.made_run_dirs = [str(p) for p in RUN_DIRS if not p.exists()]
         self.layout.socket.unlink(missing_ok=True)
@@ -241,6 +269,42 @@ class Lab:
             if self._containerd is not None and self._containerd.pid == pid:
                 self._containerd.wait(10)
 
+    # -- registries ---------------------------------------------------------------------------
+
+    def registry(self, kind: str) -> int:
+        """The port of the lab's `kind` registry (registry.KINDS), started if it is not running;
+        the plain one gets the lab's busybox pushed, the TLS one a hosts.toml saying HTTPS."""
+        known = self.state.registries.get(kind)
+        if known and alive(known["pid"]) and registry.listening(known["port"]):
+            return known["port"]
+        if kind == "auth" and not self.state.registry_password:
+            self.state.registry_password = uuid.uuid4().hex
+        pid, port = registry.start(
+            self.layout.registries / kind, kind, self.state.registry_password
+        )
+        self.state.registries[kind] = {"pid": pid, "port": port}
+        self.save()
+        if kind == "plain":
+            archive = self.layout.images / "busybox.tar"
+            if not archive.exists():
+                build_busybox_image(self.layout.images, IMAGE)
+            registry.push(archive, port)
+        elif kind == "tls":
+            registry.hosts_toml(self.layout.certs_d, port, "https")
+        return port
+
+    def stop_registries(self) -> None:
+        for known in self.state.registries.values():
+            if alive(known["pid"]):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(known["pid"], signal.SIGTERM)
+        for known in self.state.registries.values():
+            deadline = time.monotonic() + 5
+            while alive(known["pid"]) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self.state.registries = {}
+        self.save()
+
     def ctr(self, *args: str) -> str:
         command = ["ctr", "--address", str(self.layout.socket), "-n", NAMESPACE, *args]
         result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
@@ -284,10 +348,17 @@ class Lab:
             ),
         )
 
-    def run_pod(self, name: str, namespace: str = "default", uid: str | None = None) -> Pod:
-        """RunPodSandbox on the host's network (raises grpc.RpcError as the kubelet sees it)."""
+    def run_pod(
+        self,
+        name: str,
+        namespace: str = "default",
+        uid: str | None = None,
+        host_network: bool = True,
+    ) -> Pod:
+        """RunPodSandbox, on the host's network unless `host_network` is False (raises
+        grpc.RpcError as the kubelet sees it)."""
         uid = uid or str(uuid.uuid4())
-        config = self.sandbox_config(name, namespace, uid)
+        config = self.sandbox_config(name, namespace, uid, host_network=host_network)
         with self.client() as client:
             sandbox_id = client.run_sandbox(config)
         return Pod(name, namespace, uid, sandbox_id, config)
@@ -300,6 +371,9 @@ class Lab:
         attempt: int,
         resources: Resources,
         mounts: list[tuple[str, str]] | None = None,
+        image: str = IMAGE,
+        args: list[str] | None = None,
+        envs: dict[str, str] | None = None,
     ) -> Any:
         """The ContainerConfig the kubelet sends: labels, annotations, the CRI log path."""
         (pod.log_dir / name).mkdir(parents=True, exist_ok=True)
@@ -316,8 +390,10 @@ class Lab:
         }
         return m.ContainerConfig(
             metadata=m.ContainerMetadata(name=name, attempt=attempt),
-            image=m.ImageSpec(image=IMAGE),
+            image=m.ImageSpec(image=image),
             command=command,
+            args=args or [],
+            envs=[m.KeyValue(key=k, value=v) for k, v in (envs or {}).items()],
             log_path=f"{name}/{attempt}.log",
             labels=labels,
             annotations=annotations,
@@ -341,6 +417,12 @@ class Lab:
             raise LabError(f"no {controller} cgroup for pod {pod.ref}")
         return path
 
+    def remove_pod(self, pod: Pod) -> None:
+        """StopPodSandbox + RemovePodSandbox, as the kubelet does for a deleted pod."""
+        with self.client() as client:
+            client.stop_sandbox(pod.sandbox_id, 20)
+            client.remove_sandbox(pod.sandbox_id, 20)
+
     def create_and_start(self, pod: Pod, config: Any) -> str:
         """CreateContainer + StartContainer; the id (StartContainer's RpcError propagates, with
         the id in `.container_id` on the exception)."""
@@ -360,6 +442,8 @@ class Lab:
         if self.running:
             self._remove_pods()
         self.stop_containerd()
+        self.stop_registries()
+        remove_link(TINY_BRIDGE)
         for pid in (self.state.kubelet_pid,):
             if pid and alive(pid):
                 with contextlib.suppress(ProcessLookupError):
@@ -421,7 +505,10 @@ class Lab:
                 argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
                 program = os.path.basename(argv[0])
                 # only what the lab starts: never a shell whose arguments name the lab dir
-                ours = program.startswith(b"containerd") or program == b"kubelet"
+                ours = program.startswith(b"containerd") or program in (
+                    b"kubelet",
+                    b"docker-registry",
+                )
                 if ours and marker in b" ".join(argv) and alive(int(entry)):
                     found.add(int(entry))
         for directory in self.cgroup_dirs():
@@ -486,6 +573,9 @@ class Lab:
                 "running": alive(self.state.kubelet_pid),
             },
             "restrict_oom_score_adj": self.state.restrict_oom_score_adj,
+            "registries": {
+                kind: f"127.0.0.1:{known['port']}" for kind, known in self.state.registries.items()
+            },
             "host_root": str(self.layout.host),
             "runtime_endpoint": self.layout.address,
             "sandboxes": len(pods),

@@ -12,16 +12,20 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
 
+from doctor.lab import registry
+from doctor.lab.config import CNI_MISSING_PLUGIN, CNI_TINY_RANGE, TINY_BRIDGE
 from doctor.lab.cri import wait_exited
 from doctor.lab.errors import LabError
-from doctor.lab.kubelet_side import pod_ref
-from doctor.lab.runtime import Lab, Pod, Resources
+from doctor.lab.generated import cri_admin_pb2 as m
+from doctor.lab.kubelet_side import pod_ref, quote
+from doctor.lab.runtime import Lab, Pod, Resources, remove_link
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,8 @@ class Scenario:
     timeout: float | None = None
     # the fault is the node's: `stackdoctor check` (no pod) must name the same root cause
     node_fault: bool = False
+    # needs the lab's registry (docker-registry, skopeo, openssl: see registry.py)
+    registry: bool = False
 
     @property
     def pod_ref(self) -> str:
@@ -351,6 +357,198 @@ def containerd_hung(lab: Lab, scenario: Scenario) -> Pod:
     return pod
 
 
+# -- images: the kubelet pulls before it creates a container ------------------------------------
+
+
+def _pull_failed(lab: Lab, pod: Pod, container: str, image: str, exc: grpc.RpcError) -> None:
+    """What the kubelet logs when PullImage fails: the CRI client's and the image manager's
+    lines, then pod_workers' sync error (ErrImagePull, the pull error as its message)."""
+    err = _rpc_text(exc)
+    write = lab.kubelet_log.write
+    write("E", "remote_image.go:180", "PullImage from image service failed", err=err, image=image)
+    write("E", "kuberuntime_image.go:55", "Failed to pull image", err=err, image=image)
+    write(
+        "E",
+        "pod_workers.go:1298",
+        "Error syncing pod, skipping",
+        err=f'failed to "StartContainer" for "{container}" with ErrImagePull: {quote(err)}',
+        pod=pod.ref,
+        podUID=pod.uid,
+    )
+
+
+def _pull_back_off(lab: Lab, pod: Pod, container: str, image: str) -> None:
+    inner = f'Back-off pulling image "{image}"'
+    lab.kubelet_log.write(
+        "E",
+        "pod_workers.go:1298",
+        "Error syncing pod, skipping",
+        err=f'failed to "StartContainer" for "{container}" with ImagePullBackOff: {quote(inner)}',
+        pod=pod.ref,
+        podUID=pod.uid,
+    )
+
+
+def pull_fails(lab: Lab, scenario: Scenario, image: str, auth: m.AuthConfig | None = None) -> Pod:
+    """The pod's sandbox runs; the `app` container's image cannot be pulled. The kubelet pulls,
+    fails (ErrImagePull), backs off (ImagePullBackOff), pulls again and backs off again."""
+    pod = lab.run_pod(scenario.name, NAMESPACE)
+    for _ in range(2):
+        try:
+            with lab.client() as client:
+                client.pull_image(image, pod.config, auth)
+        except grpc.RpcError as exc:
+            _pull_failed(lab, pod, "app", image, exc)
+        else:
+            raise LabError(f"{scenario.name}: {image} was pulled, it should not have been")
+        _pull_back_off(lab, pod, "app", image)
+    return pod
+
+
+def image_not_found(lab: Lab, scenario: Scenario) -> Pod:
+    port = lab.registry("plain")
+    return pull_fails(lab, scenario, f"127.0.0.1:{port}/{registry.REPOSITORY}:no-such-tag")
+
+
+def image_unauthorized(lab: Lab, scenario: Scenario) -> Pod:
+    """An imagePullSecret whose password is wrong (an expired token, say)."""
+    port = lab.registry("auth")
+    auth = m.AuthConfig(username=registry.USER, password="not-the-password")
+    return pull_fails(lab, scenario, f"127.0.0.1:{port}/{registry.REPOSITORY}:1", auth)
+
+
+def image_tls(lab: Lab, scenario: Scenario) -> Pod:
+    port = lab.registry("tls")
+    return pull_fails(lab, scenario, f"127.0.0.1:{port}/{registry.REPOSITORY}:1")
+
+
+def registry_unreachable(lab: Lab, scenario: Scenario) -> Pod:
+    port = registry.free_port()  # nothing listens there
+    return pull_fails(lab, scenario, f"127.0.0.1:{port}/{registry.REPOSITORY}:1")
+
+
+def sandbox_image_missing(lab: Lab, scenario: Scenario) -> None:
+    """containerd's sandbox_image names a tag the lab's registry does not have: every
+    RunPodSandbox fails pulling it."""
+    port = lab.registry("plain")
+    lab.stop_containerd()
+    lab.start_containerd(sandbox_image=f"127.0.0.1:{port}/lab/pause:3.9")
+    uid = _new_uid()
+    config = lab.sandbox_config(scenario.name, NAMESPACE, uid)
+    try:
+        with lab.client() as client:
+            client.run_sandbox(config)
+    except grpc.RpcError as exc:
+        _sandbox_failed(lab, scenario.name, NAMESPACE, uid, exc)
+        return None
+    raise LabError("sandbox-image-missing: the sandbox started without its image")
+
+
+# -- CNI: pods with their own network namespace ---------------------------------------------------
+
+
+def _pod_network_fails(lab: Lab, scenario: Scenario) -> None:
+    uid = _new_uid()
+    config = lab.sandbox_config(scenario.name, NAMESPACE, uid, host_network=False)
+    try:
+        with lab.client() as client:
+            client.run_sandbox(config)
+    except grpc.RpcError as exc:
+        _sandbox_failed(lab, scenario.name, NAMESPACE, uid, exc)
+        return None
+    raise LabError(f"{scenario.name}: the sandbox got a pod network")
+
+
+def cni_plugin_missing(lab: Lab, scenario: Scenario) -> None:
+    """The conflist names a plugin type (calico) that is not in containerd's bin_dir."""
+    lab.stop_containerd()
+    lab.start_containerd(cni=CNI_MISSING_PLUGIN)
+    return _pod_network_fails(lab, scenario)
+
+
+IP_HOLDER = "ip-holder"
+
+
+def cni_ip_exhausted(lab: Lab, scenario: Scenario) -> None:
+    """host-local on a /30 has one pod address: a first pod takes it, the next one fails."""
+    lab.stop_containerd()
+    lab.start_containerd(cni=CNI_TINY_RANGE)
+    lab.run_pod(IP_HOLDER, NAMESPACE, host_network=False)
+    return _pod_network_fails(lab, scenario)
+
+
+def restore_cni_network(lab: Lab) -> None:
+    """The shared lab's containerd back, then the pods these scenarios left with a pod network
+    removed (the holder of the only address; a sandbox whose failed network setup could not be
+    cleaned up either, containerd keeps it as SANDBOX_UNKNOWN): their netns and veth go with
+    them, with the default conflist in place so CNI DEL succeeds. Then the tiny range's bridge."""
+    from doctor.gather.cri.client import CriClient
+
+    restore_cni(lab)
+    names = {IP_HOLDER, "cni-plugin-missing", "cni-ip-exhausted"}
+    socket = lab.layout.socket
+    with CriClient(f"unix://{socket}", socket, 10) as cri:
+        cri.negotiate()
+        left = [s.id for s in cri.list_pod_sandbox() if s.metadata.name in names]
+    with lab.client() as client:
+        for sandbox in left:
+            client.stop_sandbox(sandbox, 20)
+            client.remove_sandbox(sandbox, 20)
+    remove_link(TINY_BRIDGE)
+
+
+# -- runc: the entrypoint cannot be executed ------------------------------------------------------
+
+
+def foreign_elf(machine: int = 183) -> bytes:
+    """A minimal ELF64 executable header for another machine (183: aarch64): the kernel's
+    execve refuses it with ENOEXEC, "exec format error"."""
+    header = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    header += struct.pack("<HHIQQQIHHHHHH", 2, machine, 1, 0x400078, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+    program = struct.pack("<IIQQQQQQ", 1, 5, 0, 0x400000, 0x400000, 0x80, 0x80, 0x1000)
+    return header + program + bytes(8)
+
+
+def _app_volume(lab: Lab, pod: Pod, name: str, data: bytes, mode: int) -> list[tuple[str, str]]:
+    """A host directory holding /app/<name>, mounted at /app (a volume with the binary)."""
+    directory = lab.layout.root / "volumes" / pod.uid / "app"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_bytes(data)
+    path.chmod(mode)
+    return [(str(directory), "/app")]
+
+
+def exec_format(lab: Lab, scenario: Scenario) -> Pod:
+    """The entrypoint is an aarch64 binary on this node: runc's execve fails after the start,
+    the container exits 1 with runc's message on its stderr; restarted with back-off."""
+    pod = lab.run_pod(scenario.name, NAMESPACE)
+    mounts = _app_volume(lab, pod, "server", foreign_elf(), 0o755)
+    for attempt in range(2):
+        config = lab.container_config(pod, "app", ["/app/server"], attempt, Resources(), mounts)
+        container_id = lab.create_and_start(pod, config)
+        wait_exited(lab.layout.socket, container_id)
+        _died(lab, pod, container_id)
+        _back_off(lab, pod, "app", attempt)
+    return pod
+
+
+def permission_denied(lab: Lab, scenario: Scenario) -> Pod:
+    """The entrypoint is a script without the execute bit: runc refuses it at start
+    (StartError 128); the kubelet retries."""
+    pod = lab.run_pod(scenario.name, NAMESPACE)
+    mounts = _app_volume(lab, pod, "run.sh", b"#!/bin/sh\necho started\n", 0o644)
+    for attempt in range(2):
+        config = lab.container_config(pod, "app", ["/app/run.sh"], attempt, Resources(), mounts)
+        try:
+            lab.create_and_start(pod, config)
+        except grpc.RpcError as exc:
+            _start_failed(lab, pod, "app", exc)
+        else:
+            raise LabError("permission-denied: the container started, it should not have")
+    return pod
+
+
 def _log_text(pod: Pod, container: str, attempt: int) -> str:
     try:
         return (pod.log_dir / container / f"{attempt}.log").read_text(errors="replace")
@@ -429,6 +627,47 @@ SCENARIOS: tuple[Scenario, ...] = (
         "cri.timeout", "cri", containerd_hung,
         exclusive=True, restore=lambda lab: lab.resume_containerd(), timeout=2.0,
         node_fault=True,
+    ),
+    Scenario(
+        "image-not-found", "a tag the lab's registry (127.0.0.1) does not have: 404",
+        "containerd.image-not-found", "containerd", image_not_found, registry=True,
+    ),
+    Scenario(
+        "image-unauthorized", "a registry with htpasswd auth, pulled with a wrong password: 401",
+        "containerd.image-unauthorized", "containerd", image_unauthorized, registry=True,
+    ),
+    Scenario(
+        "image-tls", "a registry serving HTTPS with a self-signed certificate",
+        "containerd.image-tls", "containerd", image_tls, registry=True,
+    ),
+    Scenario(
+        "registry-unreachable", "an image on 127.0.0.1 at a port nothing listens on",
+        "containerd.registry-unreachable", "containerd", registry_unreachable,
+    ),
+    Scenario(
+        "exec-format", "the entrypoint is an aarch64 binary: exec format error",
+        "runc.exec-format", "runc", exec_format,
+    ),
+    Scenario(
+        "permission-denied", "the entrypoint is a script without the execute bit",
+        "runc.permission-denied", "runc", permission_denied,
+    ),
+    Scenario(
+        "sandbox-image-missing",
+        "containerd's sandbox_image is a tag the lab's registry does not have",
+        "containerd.sandbox-image-unavailable", "containerd", sandbox_image_missing,
+        exclusive=True, restore=restore_cni, node_fault=True, registry=True,
+    ),
+    Scenario(
+        "cni-plugin-missing", "the CNI conflist names plugin type calico, not in bin_dir",
+        "containerd.cni-plugin-missing", "containerd", cni_plugin_missing,
+        exclusive=True, restore=restore_cni_network, node_fault=True,
+    ),
+    # last: its failure stays in the kubelet's and containerd's logs, and the rule reads logs
+    Scenario(
+        "cni-ip-exhausted", "host-local on a /30: one pod holds the only address, the next fails",
+        "containerd.cni-ip-exhausted", "containerd", cni_ip_exhausted,
+        exclusive=True, restore=restore_cni_network, node_fault=True,
     ),
 )  # fmt: skip
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}

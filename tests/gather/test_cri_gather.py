@@ -168,7 +168,11 @@ def test_a_pod_with_two_sandboxes(socket_path: Path, runtime: FakeRuntime) -> No
         "ListContainers f00dcafe01",
         "PodSandboxStatus f00dcafe01",
     ]
-    assert sum(c.startswith("ImageStatus") for c in runtime.calls) == 2  # once per image
+    pod_images = [c for c in runtime.calls if c.startswith("ImageStatus") and "pause" not in c]
+    assert len(pod_images) == 2  # once per image
+    # and once for the sandbox image the runtime's config names
+    image, present = ctx.notes["cri.sandbox_image"]
+    assert image == "registry.k8s.io/pause:3.6" and isinstance(present, bool)
     assert ctx.notes["runc.root"] == "/run/x/runc"
     assert ctx.notes["cri.cgroups_paths"]["f00dcafe01-app-2"].endswith("/f00dcafe01-app-2")
 

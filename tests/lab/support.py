@@ -6,12 +6,21 @@ import os
 
 import pytest
 
+from doctor.lab import registry
 from doctor.lab.runtime import unavailable_reason
 
 
 def require_lab() -> None:
     """Skip (with the reason) where the lab cannot run; with CI=true, fail instead."""
-    reason = unavailable_reason()
+    _require(unavailable_reason())
+
+
+def require_registry() -> None:
+    """The same for scenarios that pull from the lab's registry (docker-registry, skopeo)."""
+    _require(registry.unavailable_reason())
+
+
+def _require(reason: str | None) -> None:
     if reason is None:
         return
     if os.environ.get("CI") == "true":

@@ -8,6 +8,7 @@ import pytest
 from doctor.lab import scenarios
 from doctor.lab.runtime import Lab
 from tests.lab import diagnose as sd
+from tests.lab.support import require_registry
 
 SHARED = [s for s in scenarios.SCENARIOS if not s.exclusive]
 EXCLUSIVE = [s for s in scenarios.SCENARIOS if s.exclusive]
@@ -48,6 +49,8 @@ def test_check_clean_on_healthy_lab(lab: Lab) -> None:
 
 @pytest.mark.parametrize("scenario", SHARED, ids=lambda s: s.name)
 def test_shared_scenario(lab: Lab, scenario: scenarios.Scenario) -> None:
+    if scenario.registry:
+        require_registry()
     if scenario.name not in lab.state.scenarios:
         scenarios.run(lab, scenario)
     expect_diagnosis(lab, scenario)
@@ -57,6 +60,8 @@ def test_shared_scenario(lab: Lab, scenario: scenarios.Scenario) -> None:
 def test_exclusive_scenario(lab: Lab, scenario: scenarios.Scenario) -> None:
     """Scenarios that change containerd itself; the shared lab is put back afterwards (in a
     finally: a SIGSTOPped containerd always gets its SIGCONT)."""
+    if scenario.registry:
+        require_registry()
     try:
         scenarios.run(lab, scenario)
         expect_diagnosis(lab, scenario)

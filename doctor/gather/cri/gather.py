@@ -4,6 +4,8 @@ Writes ctx.pods (facts form) and these notes for later gatherers:
 - "cri.sandbox_ids": every sandbox id the runtime listed, any state (None: it could not be asked)
 - "cri.cgroups_paths": {container id: the runtime spec's linux.cgroupsPath}, pods of interest
 - "runc.root": runc's state root, when the runtime's options name one
+- "cri.sandbox_image": (the sandbox image the runtime's config names, whether the runtime has
+  it), when the runtime tells its config
 Reads "kubelet.runtime_endpoint" (see endpoint.py).
 """
 
@@ -88,6 +90,7 @@ def examine(ctx: GatherContext, client: CriClient, recorder: LayerRecorder) -> N
     recorder.facts["cgroup_driver"] = driver
     if root:
         ctx.notes["runc.root"] = root
+    sandbox_image(ctx, client, status.info, recorder)
     image_fs(client, recorder)
     everything = client.list_pod_sandbox()
     ctx.notes["cri.sandbox_ids"] = [s.id for s in everything]
@@ -168,6 +171,26 @@ def runtime_config(
     if isinstance(options.get("SystemdCgroup"), bool):
         driver = "systemd" if options["SystemdCgroup"] else "cgroupfs"
     return driver, runc_root(options)
+
+
+def sandbox_image(
+    ctx: GatherContext, client: CriClient, info: Mapping[str, str], recorder: LayerRecorder
+) -> None:
+    """Whether the runtime has the sandbox (pause) image its config names: containerd's CRI
+    config (verbose Status info["config"]) has `sandboxImage`; ImageStatus says if it is there."""
+    try:
+        config = json.loads(info.get("config") or "{}")
+    except ValueError:
+        return  # runtime_config recorded it
+    image = config.get("sandboxImage") if isinstance(config, dict) else None
+    if not isinstance(image, str) or not image:
+        return
+    try:
+        answer = client.image_status(image)
+    except CriCallError as exc:
+        recorder.error(f"ImageStatus {image}", exc.text)
+        return
+    ctx.notes["cri.sandbox_image"] = (image, bool(answer.HasField("image") and answer.image.id))
 
 
 def image_fs(client: CriClient, recorder: LayerRecorder) -> None:

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0f\x63ri_admin.proto\x12\x12stackdoctor.lab.v1\"S\n\x12PodSandboxMetadata\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03uid\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\r\"\xa5\x01\n\x0fNamespaceOption\x12\x32\n\x07network\x18\x01 \x01(\x0e\x32!.stackdoctor.lab.v1.NamespaceMode\x12.\n\x03pid\x18\x02 \x01(\x0e\x32!.stackdoctor.lab.v1.NamespaceMode\x12.\n\x03ipc\x18\x03 \x01(\x0e\x32!.stackdoctor.lab.v1.NamespaceMode\"]\n\x1bLinuxSandboxSecurityContext\x12>\n\x11namespace_options\x18\x01 \x01(\x0b\x32#.stackdoctor.lab.v1.NamespaceOption\"y\n\x15LinuxPodSandboxConfig\x12\x15\n\rcgroup_parent\x18\x01 \x01(\t\x12I\n\x10security_context\x18\x02 \x01(\x0b\x32/.stackdoctor.lab.v1.LinuxSandboxSecurityContext\"\xa0\x03\n\x10PodSandboxConfig\x12\x38\n\x08metadata\x18\x01 \x01(\x0b\x32&.stackdoctor.lab.v1.PodSandboxMetadata\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x15\n\rlog_directory\x18\x03 \x01(\t\x12@\n\x06labels\x18\x06 \x03(\x0b\x32\x30.stackdoctor.lab.v1.PodSandboxConfig.LabelsEntry\x12J\n\x0b\x61nnotations\x18\x07 \x03(\x0b\x32\x35.stackdoctor.lab.v1.PodSandboxConfig.AnnotationsEntry\x12\x38\n\x05linux\x18\x08 \x01(\x0b\x32).stackdoctor.lab.v1.LinuxPodSandboxConfig\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"e\n\x14RunPodSandboxRequest\x12\x34\n\x06\x63onfig\x18\x01 \x01(\x0b\x32$.stackdoctor.lab.v1.PodSandboxConfig\x12\x17\n\x0fruntime_handler\x18\x02 \x01(\t\"/\n\x15RunPodSandboxResponse\x12\x16\n\x0epod_sandbox_id\x18\x01 \x01(\t\"/\n\x15StopPodSandboxRequest\x12\x16\n\x0epod_sandbox_id\x18\x01 \x01(\t\"\x18\n\x16StopPodSandboxResponse\"1\n\x17RemovePodSandboxRequest\x12\x16\n\x0epod_sandbox_id\x18\x01 \x01(\t\"\x1a\n\x18RemovePodSandboxResponse\"2\n\x11\x43ontainerMetadata\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\"\x1a\n\tImageSpec\x12\r\n\x05image\x18\x01 \x01(\t\"s\n\x17LinuxContainerResources\x12\x12\n\ncpu_period\x18\x01 \x01(\x03\x12\x11\n\tcpu_quota\x18\x02 \x01(\x03\x12\x12\n\ncpu_shares\x18\x03 \x01(\x03\x12\x1d\n\x15memory_limit_in_bytes\x18\x04 \x01(\x03\"V\n\x14LinuxContainerConfig\x12>\n\tresources\x18\x01 \x01(\x0b\x32+.stackdoctor.lab.v1.LinuxContainerResources\"D\n\x05Mount\x12\x16\n\x0e\x63ontainer_path\x18\x01 \x01(\t\x12\x11\n\thost_path\x18\x02 \x01(\t\x12\x10\n\x08readonly\x18\x03 \x01(\x08\"\xfc\x03\n\x0f\x43ontainerConfig\x12\x37\n\x08metadata\x18\x01 \x01(\x0b\x32%.stackdoctor.lab.v1.ContainerMetadata\x12,\n\x05image\x18\x02 \x01(\x0b\x32\x1d.stackdoctor.lab.v1.ImageSpec\x12\x0f\n\x07\x63ommand\x18\x03 \x03(\t\x12\x0c\n\x04\x61rgs\x18\x04 \x03(\t\x12)\n\x06mounts\x18\x07 \x03(\x0b\x32\x19.stackdoctor.lab.v1.Mount\x12?\n\x06labels\x18\t \x03(\x0b\x32/.stackdoctor.lab.v1.ContainerConfig.LabelsEntry\x12I\n\x0b\x61nnotations\x18\n \x03(\x0b\x32\x34.stackdoctor.lab.v1.ContainerConfig.AnnotationsEntry\x12\x10\n\x08log_path\x18\x0b \x01(\t\x12\x37\n\x05linux\x18\x0f \x01(\x0b\x32(.stackdoctor.lab.v1.LinuxContainerConfig\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa3\x01\n\x16\x43reateContainerRequest\x12\x16\n\x0epod_sandbox_id\x18\x01 \x01(\t\x12\x33\n\x06\x63onfig\x18\x02 \x01(\x0b\x32#.stackdoctor.lab.v1.ContainerConfig\x12<\n\x0esandbox_config\x18\x03 \x01(\x0b\x32$.stackdoctor.lab.v1.PodSandboxConfig\"/\n\x17\x43reateContainerResponse\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\"-\n\x15StartContainerRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\"\x18\n\x16StartContainerResponse*=\n\rNamespaceMode\x12\x07\n\x03POD\x10\x00\x12\r\n\tCONTAINER\x10\x01\x12\x08\n\x04NODE\x10\x02\x12\n\n\x06TARGET\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0f\x63ri_admin.proto\x12\x12stackdoctor.lab.v1\"S\n\x12PodSandboxMetadata\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03uid\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\r\"\xa5\x01\n\x0fNamespaceOption\x12\x32\n\x07network\x18\x01 \x01(\x0e\x32!.stackdoctor.lab.v1.NamespaceMode\x12.\n\x03pid\x18\x02 \x01(\x0e\x32!.stackdoctor.lab.v1.NamespaceMode\x12.\n\x03ipc\x18\x03 \x01(\x0e\x32!.stackdoctor.lab.v1.NamespaceMode\"]\n\x1bLinuxSandboxSecurityContext\x12>\n\x11namespace_options\x18\x01 \x01(\x0b\x32#.stackdoctor.lab.v1.NamespaceOption\"y\n\x15LinuxPodSandboxConfig\x12\x15\n\rcgroup_parent\x18\x01 \x01(\t\x12I\n\x10security_context\x18\x02 \x01(\x0b\x32/.stackdoctor.lab.v1.LinuxSandboxSecurityContext\"\xa0\x03\n\x10PodSandboxConfig\x12\x38\n\x08metadata\x18\x01 \x01(\x0b\x32&.stackdoctor.lab.v1.PodSandboxMetadata\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x15\n\rlog_directory\x18\x03 \x01(\t\x12@\n\x06labels\x18\x06 \x03(\x0b\x32\x30.stackdoctor.lab.v1.PodSandboxConfig.LabelsEntry\x12J\n\x0b\x61nnotations\x18\x07 \x03(\x0b\x32\x35.stackdoctor.lab.v1.PodSandboxConfig.AnnotationsEntry\x12\x38\n\x05linux\x18\x08 \x01(\x0b\x32).stackdoctor.lab.v1.LinuxPodSandboxConfig\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"e\n\x14RunPodSandboxRequest\x12\x34\n\x06\x63onfig\x18\x01 \x01(\x0b\x32$.stackdoctor.lab.v1.PodSandboxConfig\x12\x17\n\x0fruntime_handler\x18\x02 \x01(\t\"/\n\x15RunPodSandboxResponse\x12\x16\n\x0epod_sandbox_id\x18\x01 \x01(\t\"/\n\x15StopPodSandboxRequest\x12\x16\n\x0epod_sandbox_id\x18\x01 \x01(\t\"\x18\n\x16StopPodSandboxResponse\"1\n\x17RemovePodSandboxRequest\x12\x16\n\x0epod_sandbox_id\x18\x01 \x01(\t\"\x1a\n\x18RemovePodSandboxResponse\"2\n\x11\x43ontainerMetadata\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\"\x1a\n\tImageSpec\x12\r\n\x05image\x18\x01 \x01(\t\"s\n\x17LinuxContainerResources\x12\x12\n\ncpu_period\x18\x01 \x01(\x03\x12\x11\n\tcpu_quota\x18\x02 \x01(\x03\x12\x12\n\ncpu_shares\x18\x03 \x01(\x03\x12\x1d\n\x15memory_limit_in_bytes\x18\x04 \x01(\x03\"V\n\x14LinuxContainerConfig\x12>\n\tresources\x18\x01 \x01(\x0b\x32+.stackdoctor.lab.v1.LinuxContainerResources\"&\n\x08KeyValue\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"D\n\x05Mount\x12\x16\n\x0e\x63ontainer_path\x18\x01 \x01(\t\x12\x11\n\thost_path\x18\x02 \x01(\t\x12\x10\n\x08readonly\x18\x03 \x01(\x08\"\xa8\x04\n\x0f\x43ontainerConfig\x12\x37\n\x08metadata\x18\x01 \x01(\x0b\x32%.stackdoctor.lab.v1.ContainerMetadata\x12,\n\x05image\x18\x02 \x01(\x0b\x32\x1d.stackdoctor.lab.v1.ImageSpec\x12\x0f\n\x07\x63ommand\x18\x03 \x03(\t\x12\x0c\n\x04\x61rgs\x18\x04 \x03(\t\x12*\n\x04\x65nvs\x18\x06 \x03(\x0b\x32\x1c.stackdoctor.lab.v1.KeyValue\x12)\n\x06mounts\x18\x07 \x03(\x0b\x32\x19.stackdoctor.lab.v1.Mount\x12?\n\x06labels\x18\t \x03(\x0b\x32/.stackdoctor.lab.v1.ContainerConfig.LabelsEntry\x12I\n\x0b\x61nnotations\x18\n \x03(\x0b\x32\x34.stackdoctor.lab.v1.ContainerConfig.AnnotationsEntry\x12\x10\n\x08log_path\x18\x0b \x01(\t\x12\x37\n\x05linux\x18\x0f \x01(\x0b\x32(.stackdoctor.lab.v1.LinuxContainerConfig\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa3\x01\n\x16\x43reateContainerRequest\x12\x16\n\x0epod_sandbox_id\x18\x01 \x01(\t\x12\x33\n\x06\x63onfig\x18\x02 \x01(\x0b\x32#.stackdoctor.lab.v1.ContainerConfig\x12<\n\x0esandbox_config\x18\x03 \x01(\x0b\x32$.stackdoctor.lab.v1.PodSandboxConfig\"/\n\x17\x43reateContainerResponse\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\"-\n\x15StartContainerRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\"\x18\n\x16StartContainerResponse\"\x86\x01\n\nAuthConfig\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x0c\n\x04\x61uth\x18\x03 \x01(\t\x12\x16\n\x0eserver_address\x18\x04 \x01(\t\x12\x16\n\x0eidentity_token\x18\x05 \x01(\t\x12\x16\n\x0eregistry_token\x18\x06 \x01(\t\"\xac\x01\n\x10PullImageRequest\x12,\n\x05image\x18\x01 \x01(\x0b\x32\x1d.stackdoctor.lab.v1.ImageSpec\x12,\n\x04\x61uth\x18\x02 \x01(\x0b\x32\x1e.stackdoctor.lab.v1.AuthConfig\x12<\n\x0esandbox_config\x18\x03 \x01(\x0b\x32$.stackdoctor.lab.v1.PodSandboxConfig\"&\n\x11PullImageResponse\x12\x11\n\timage_ref\x18\x01 \x01(\t*=\n\rNamespaceMode\x12\x07\n\x03POD\x10\x00\x12\r\n\tCONTAINER\x10\x01\x12\x08\n\x04NODE\x10\x02\x12\n\n\x06TARGET\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,8 +39,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONTAINERCONFIG_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_CONTAINERCONFIG_ANNOTATIONSENTRY']._loaded_options = None
   _globals['_CONTAINERCONFIG_ANNOTATIONSENTRY']._serialized_options = b'8\001'
-  _globals['_NAMESPACEMODE']._serialized_start=2389
-  _globals['_NAMESPACEMODE']._serialized_end=2450
+  _globals['_NAMESPACEMODE']._serialized_start=2825
+  _globals['_NAMESPACEMODE']._serialized_end=2886
   _globals['_PODSANDBOXMETADATA']._serialized_start=39
   _globals['_PODSANDBOXMETADATA']._serialized_end=122
   _globals['_NAMESPACEOPTION']._serialized_start=125
@@ -75,20 +75,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LINUXCONTAINERRESOURCES']._serialized_end=1430
   _globals['_LINUXCONTAINERCONFIG']._serialized_start=1432
   _globals['_LINUXCONTAINERCONFIG']._serialized_end=1518
-  _globals['_MOUNT']._serialized_start=1520
-  _globals['_MOUNT']._serialized_end=1588
-  _globals['_CONTAINERCONFIG']._serialized_start=1591
-  _globals['_CONTAINERCONFIG']._serialized_end=2099
+  _globals['_KEYVALUE']._serialized_start=1520
+  _globals['_KEYVALUE']._serialized_end=1558
+  _globals['_MOUNT']._serialized_start=1560
+  _globals['_MOUNT']._serialized_end=1628
+  _globals['_CONTAINERCONFIG']._serialized_start=1631
+  _globals['_CONTAINERCONFIG']._serialized_end=2183
   _globals['_CONTAINERCONFIG_LABELSENTRY']._serialized_start=830
   _globals['_CONTAINERCONFIG_LABELSENTRY']._serialized_end=875
   _globals['_CONTAINERCONFIG_ANNOTATIONSENTRY']._serialized_start=877
   _globals['_CONTAINERCONFIG_ANNOTATIONSENTRY']._serialized_end=927
-  _globals['_CREATECONTAINERREQUEST']._serialized_start=2102
-  _globals['_CREATECONTAINERREQUEST']._serialized_end=2265
-  _globals['_CREATECONTAINERRESPONSE']._serialized_start=2267
-  _globals['_CREATECONTAINERRESPONSE']._serialized_end=2314
-  _globals['_STARTCONTAINERREQUEST']._serialized_start=2316
-  _globals['_STARTCONTAINERREQUEST']._serialized_end=2361
-  _globals['_STARTCONTAINERRESPONSE']._serialized_start=2363
-  _globals['_STARTCONTAINERRESPONSE']._serialized_end=2387
+  _globals['_CREATECONTAINERREQUEST']._serialized_start=2186
+  _globals['_CREATECONTAINERREQUEST']._serialized_end=2349
+  _globals['_CREATECONTAINERRESPONSE']._serialized_start=2351
+  _globals['_CREATECONTAINERRESPONSE']._serialized_end=2398
+  _globals['_STARTCONTAINERREQUEST']._serialized_start=2400
+  _globals['_STARTCONTAINERREQUEST']._serialized_end=2445
+  _globals['_STARTCONTAINERRESPONSE']._serialized_start=2447
+  _globals['_STARTCONTAINERRESPONSE']._serialized_end=2471
+  _globals['_AUTHCONFIG']._serialized_start=2474
+  _globals['_AUTHCONFIG']._serialized_end=2608
+  _globals['_PULLIMAGEREQUEST']._serialized_start=2611
+  _globals['_PULLIMAGEREQUEST']._serialized_end=2783
+  _globals['_PULLIMAGERESPONSE']._serialized_start=2785
+  _globals['_PULLIMAGERESPONSE']._serialized_end=2823
 # @@protoc_insertion_point(module_scope)
