@@ -93,8 +93,11 @@ def collect(
         if show:
             show(layer, status)
 
-    document = collect_facts(options, progress)
+    raw: dict[str, bytes] = {}
+    document = collect_facts(options, progress, raw)
     artifacts = collect_artifacts(document, Host(host_root))
+    artifacts.files.update(raw)
+
     target = output_path or Path(
         f"stackdoctor-{document['collected']['host']}-"
         f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.tar.gz"

@@ -10,6 +10,7 @@ then nothing meaningful to diagnose.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import time
@@ -88,8 +89,16 @@ def _cgroup_version(ctx: GatherContext) -> int | None:
     return cgroup_version(ctx.host)
 
 
-def collect(options: GatherOptions, progress: Progress | None = None) -> dict[str, Any]:
-    """The facts document for this node (and the pods the options ask for)."""
+def collect(
+    options: GatherOptions,
+    progress: Progress | None = None,
+    raw: dict[str, bytes] | None = None,
+) -> dict[str, Any]:
+    """The facts document for this node (and the pods the options ask for).
+
+    With `raw`, also the runtime's own verbose answers for those pods (runtime specs, runtime
+    options), as JSON files by name, for a support bundle.
+    """
     started = time.monotonic()
     at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     ctx = GatherContext.create(options)
@@ -103,6 +112,9 @@ def collect(options: GatherOptions, progress: Progress | None = None) -> dict[st
         if progress:
             progress(layer, sections[layer]["status"])
     _assign_logs(ctx)
+    if raw is not None:
+        for name, answer in (ctx.notes.get("cri.verbose") or {}).items():
+            raw[f"cri/{name}.json"] = (json.dumps(answer, indent=2) + "\n").encode()
     return {
         "schema": SCHEMA_VERSION,
         "collected": {

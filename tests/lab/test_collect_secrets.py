@@ -114,6 +114,20 @@ def test_collect_leaves_planted_secrets_out(lab: Lab, tmp_path: Path) -> None:
         # the places the secrets were are in the bundle (redacted, not left out)
         assert any(name.endswith("config.toml") for name in names), names
         assert any(name.endswith("0.log") or "containers" in name for name in names), names
+        # the runtime spec (where the env value lives) is in it too
+        assert any("/artifacts/cri/container-" in name for name in names), names
+        # ...and the test can fail: without redaction every planted secret is there
+        raw_bundle = tmp_path / "raw.tar.gz"
+        unredacted = doctor(
+            "collect", f"{NAMESPACE}/{POD}",
+            "--host-root", str(lab.layout.host),
+            "--runtime-endpoint", lab.layout.address,
+            "--sample-interval", "0", "-o", str(raw_bundle), "--quiet", "--no-redact",
+        )  # fmt: skip
+        assert unredacted.returncode == 0, unredacted.stderr
+        kinds = {leak.split(" ")[0] for leak in leaks(raw_bundle, planted)}
+        assert kinds == set(planted), kinds
+
         report = doctor("analyze", str(bundle), "--output", "json")
         assert report.returncode in (0, 1), report.stderr
         document = json.loads(report.stdout)

@@ -137,6 +137,7 @@ def collect_pods(
     extra = PodFacts()
     facts = [pod_facts(client, pod, recorder, extra) for pod in pods]
     ctx.notes["cri.cgroups_paths"] = extra.cgroups_paths
+    ctx.notes["cri.verbose"] = extra.verbose  # raw answers, for `collect`'s artifacts
     if extra.runc_root and "runc.root" not in ctx.notes:
         ctx.notes["runc.root"] = extra.runc_root
     return facts

@@ -203,6 +203,9 @@ class PodFacts:
 
     cgroups_paths: dict[str, str] = field(default_factory=dict)
     runc_root: str | None = None
+    # The runtime's own verbose answers (runtime spec, options...), for support bundles only:
+    # the facts keep what rules need; `collect` keeps these as raw artifacts, redacted.
+    verbose: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def pod_facts(
@@ -255,6 +258,7 @@ def sandbox_facts(
     facts["ip"] = status.network.ip or None
     info = verbose_info(answer.info, recorder, f"PodSandboxStatus {sandbox.id}")
     extra.runc_root = extra.runc_root or runc_root(info.get("runtimeOptions"))
+    extra.verbose[f"sandbox-{sandbox.id}"] = info
     return facts
 
 
@@ -306,7 +310,9 @@ def container_facts(
         log_path=status.log_path or None,
     )
     info = verbose_info(answer.info, recorder, source)
+    extra.verbose[f"container-{container.id}"] = info
     pid = info.get("pid")
+
     facts["pid"] = pid if isinstance(pid, int) and pid > 0 else None
     spec = _obj(info, "runtimeSpec")
     args = _obj(spec, "process").get("args")
