@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from doctor.engine.evaluate import evaluate
 from doctor.engine.loader import RuleSet
-from doctor.engine.rootcause import CauseGraph, cause_graph, connected_to_pod, root_cause
+from doctor.engine.rootcause import (
+    CauseGraph,
+    PodIndex,
+    cause_graph,
+    connected_to_pod,
+    root_cause,
+    root_cause_among,
+)
 from doctor.facts.document import FactsDocument, PodRef
 from doctor.layers import LAYER_ORDER, LayerStatus
 from doctor.model import Finding, LayerVerdict, PodSummary, Report, Target
@@ -30,14 +37,16 @@ def diagnose(
     def unexaminable(finding: Finding) -> bool:
         return facts.layer_status(finding.layer) is not LayerStatus.OK
 
+    index = PodIndex(findings, unexaminable)
+
     def connected(ref: PodRef) -> set[str]:
-        return connected_to_pod(findings, graph, ref.namespace, ref.name, unexaminable)
+        return connected_to_pod(index, graph, ref.namespace, ref.name)
 
     eligible = {f.key for f in findings} if pod is None else connected(pod)
     summaries: tuple[PodSummary, ...] = ()
     if pod is None:
         summaries = tuple(
-            _summary(ref, findings, graph, connected(ref))
+            _summary(ref, index, graph, connected(ref))
             for ref in (PodRef(p["namespace"], p["name"]) for p in facts.pods())
         )
     return Report(
@@ -56,11 +65,9 @@ def diagnose(
     )
 
 
-def _summary(
-    ref: PodRef, findings: tuple[Finding, ...], graph: CauseGraph, eligible: set[str]
-) -> PodSummary:
-    cause = root_cause(findings, graph, eligible)
-    own = sum(1 for f in findings if f.subject.in_pod(ref.namespace, ref.name))
+def _summary(ref: PodRef, index: PodIndex, graph: CauseGraph, eligible: set[str]) -> PodSummary:
+    cause = root_cause_among(index.by_key, graph, eligible, index.order)
+    own = len(index.by_pod.get((ref.namespace, ref.name), ()))
     return PodSummary(ref.namespace, ref.name, cause.finding if cause else None, own)
 
 

@@ -26,16 +26,31 @@ class CauseGraph:
     effects: dict[str, tuple[str, ...]]
 
 
+def _pod(finding: Finding) -> tuple[str | None, str | None]:
+    return finding.subject.namespace, finding.subject.pod
+
+
 def cause_graph(findings: Sequence[Finding], rules: RuleSet) -> CauseGraph:
+    """Every `explains` edge between findings whose subjects allow it.
+
+    Findings are indexed by rule and pod, so a container's cause is matched only against its own
+    pod's findings: linear in findings, not quadratic, on a node with thousands of pods.
+    """
     causes: dict[str, list[str]] = {}
     effects: dict[str, list[str]] = {}
     by_rule: dict[str, list[Finding]] = {}
+    by_rule_and_pod: dict[tuple[str, str | None, str | None], list[Finding]] = {}
     for finding in findings:
         by_rule.setdefault(finding.rule_id, []).append(finding)
+        by_rule_and_pod.setdefault((finding.rule_id, *_pod(finding)), []).append(finding)
     for cause in findings:
         rule = rules.get(cause.rule_id)
         for explained_id in rule.explains if rule else ():
-            for effect in by_rule.get(explained_id, ()):
+            if cause.subject.kind is Scope.NODE:
+                candidates = by_rule.get(explained_id, [])
+            else:
+                candidates = by_rule_and_pod.get((explained_id, *_pod(cause)), [])
+            for effect in candidates:
                 if effect is not cause and cause.subject.covers(effect.subject):
                     causes.setdefault(effect.key, []).append(cause.key)
                     effects.setdefault(cause.key, []).append(effect.key)
@@ -44,16 +59,26 @@ def cause_graph(findings: Sequence[Finding], rules: RuleSet) -> CauseGraph:
     )
 
 
-def connected_to_pod(
-    findings: Sequence[Finding],
-    graph: CauseGraph,
-    namespace: str,
-    name: str,
-    unexaminable: Callable[[Finding], bool],
-) -> set[str]:
+class PodIndex:
+    """Findings grouped for per-pod questions, built once per diagnosis."""
+
+    def __init__(self, findings: Sequence[Finding], unexaminable: Callable[[Finding], bool]):
+        self.by_key = {f.key: f for f in findings}
+        self.order = {f.key: position for position, f in enumerate(findings)}
+
+        self.by_pod: dict[tuple[str | None, str | None], list[str]] = {}
+        for finding in findings:
+            if finding.subject.kind is not Scope.NODE:
+                self.by_pod.setdefault(_pod(finding), []).append(finding.key)
+        # A node finding in a layer that could not be examined blinded us to every pod.
+        self.blinding = [
+            f.key for f in findings if f.subject.kind is Scope.NODE and unexaminable(f)
+        ]
+
+
+def connected_to_pod(index: PodIndex, graph: CauseGraph, namespace: str, name: str) -> set[str]:
     """Keys of findings about the pod, or node findings that explain one or blinded us to it."""
-    connected = {f.key for f in findings if f.subject.in_pod(namespace, name)}
-    connected |= {f.key for f in findings if f.subject.kind is Scope.NODE and unexaminable(f)}
+    connected = set(index.by_pod.get((namespace, name), ())) | set(index.blinding)
     frontier = list(connected)
     while frontier:  # everything that (transitively) explains a connected finding
         key = frontier.pop()
@@ -61,13 +86,16 @@ def connected_to_pod(
             if cause not in connected:
                 connected.add(cause)
                 frontier.append(cause)
-    # ...and the other symptoms of those causes: the NotReady node that containerd being down
-    # also caused is part of this pod's story, not unrelated node health.
+    # ...and the other symptoms of those causes on the node or in this pod: the NotReady node
+    # that containerd being down also caused is part of this pod's story, not node health.
     frontier = list(connected)
     while frontier:
         key = frontier.pop()
         for effect in graph.effects.get(key, ()):
-            if effect not in connected:
+            subject = index.by_key[effect].subject
+            if effect not in connected and (
+                subject.kind is Scope.NODE or subject.in_pod(namespace, name)
+            ):
                 connected.add(effect)
                 frontier.append(effect)
     return connected
@@ -77,23 +105,41 @@ def root_cause(
     findings: Sequence[Finding], graph: CauseGraph, eligible: set[str]
 ) -> RootCause | None:
     by_key = {f.key: f for f in findings}
+    return root_cause_among(by_key, graph, eligible)
 
-    def could_be_root(finding: Finding) -> bool:
-        return finding.key in eligible and finding.severity.rank >= MIN_ROOT_SEVERITY.rank
 
-    # A finding is a symptom only when something that could itself be the root explains it: an
-    # info-level cause must not hide the error it explains.
-    explained = {
-        key for key, causes in graph.causes.items() if any(could_be_root(by_key[c]) for c in causes)
-    }
-    candidates = [f for f in findings if could_be_root(f) and f.key not in explained]
+def root_cause_among(
+    by_key: dict[str, Finding],
+    graph: CauseGraph,
+    eligible: set[str],
+    order: dict[str, int] | None = None,
+) -> RootCause | None:
+    """The root cause among the `eligible` findings (looked at alone: no pass over all).
 
+    `order` is each finding's position in the report (computed here when not given; a caller
+    asking for many pods passes it once).
+    """
+
+    def could_be_root(key: str) -> bool:
+        return key in eligible and by_key[key].severity.rank >= MIN_ROOT_SEVERITY.rank
+
+    def explained(key: str) -> bool:
+        # A symptom only when something that could itself be the root explains it: an
+        # info-level cause must not hide the error it explains.
+        return any(could_be_root(cause) for cause in graph.causes.get(key, ()))
+
+    # Findings come top layer first and max() keeps the first of equals: ties go to the order.
+    order = order if order is not None else {key: n for n, key in enumerate(by_key)}
+
+    candidates = sorted(
+        (key for key in eligible if could_be_root(key) and not explained(key)),
+        key=order.__getitem__,
+    )
     if not candidates:
         return None
-    # max() keeps the first of equals, and findings come top layer first: flip depth to prefer deep.
-    root = max(candidates, key=lambda f: (f.severity.rank, f.layer.depth))
-    path = _longest_upward_path(root.key, graph, eligible, by_key)
-    return RootCause(root, tuple(by_key[k] for k in reversed(path)))
+    root = max(candidates, key=lambda k: (by_key[k].severity.rank, by_key[k].layer.depth))
+    path = _longest_upward_path(root, graph, eligible, by_key)
+    return RootCause(by_key[root], tuple(by_key[k] for k in reversed(path)))
 
 
 def _longest_upward_path(
