@@ -201,20 +201,13 @@ def cpu_throttling(lab: Lab, scenario: Scenario) -> Pod:
     return running(lab, scenario, ["/bin/sh", "-c", "while :; do :; done"], resources)
 
 
-def oom_score_adj_denied(lab: Lab, scenario: Scenario) -> Pod | None:
+def oom_score_adj_denied(lab: Lab, scenario: Scenario) -> None:
+
     """containerd without restrict_oom_score_adj: runc may not raise oom_score_adj here, and
     every sandbox fails; the kubelet logs RunPodSandbox's failure, as it would."""
     lab.stop_containerd()
     lab.start_containerd(restrict_oom_score_adj=False)
-    uid = _new_uid()
-    config = lab.sandbox_config(scenario.name, NAMESPACE, uid)
-    try:
-        with lab.client() as client:
-            client.run_sandbox(config)
-    except grpc.RpcError as exc:
-        _sandbox_failed(lab, scenario.name, NAMESPACE, uid, exc)
-        return None
-    raise LabError("oom-score-adj-denied: the sandbox started (this machine allows it)")
+    _sandbox_must_fail(lab, scenario, "the sandbox started (this machine allows it)")
 
 
 def _sandbox_failed(lab: Lab, name: str, namespace: str, uid: str, exc: grpc.RpcError) -> None:
@@ -327,15 +320,9 @@ def cni_config_missing(lab: Lab, scenario: Scenario) -> None:
     write = lab.kubelet_log.write
     status = "NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"  # noqa: E501
     write("E", "kubelet.go:2874", "Container runtime network not ready", networkReady=status)
-    uid = _new_uid()
-    config = lab.sandbox_config(scenario.name, NAMESPACE, uid, host_network=False)
-    try:
-        with lab.client() as client:
-            client.run_sandbox(config)
-    except grpc.RpcError as exc:
-        _sandbox_failed(lab, scenario.name, NAMESPACE, uid, exc)
-        return None
-    raise LabError("cni-config-missing: the sandbox got a pod network without a CNI config")
+    _sandbox_must_fail(
+        lab, scenario, "the sandbox got a pod network without a CNI config", host_network=False
+    )
 
 
 def restore_cni(lab: Lab) -> None:
@@ -433,30 +420,30 @@ def sandbox_image_missing(lab: Lab, scenario: Scenario) -> None:
     port = lab.registry("plain")
     lab.stop_containerd()
     lab.start_containerd(sandbox_image=f"127.0.0.1:{port}/lab/pause:3.9")
-    uid = _new_uid()
-    config = lab.sandbox_config(scenario.name, NAMESPACE, uid)
-    try:
-        with lab.client() as client:
-            client.run_sandbox(config)
-    except grpc.RpcError as exc:
-        _sandbox_failed(lab, scenario.name, NAMESPACE, uid, exc)
-        return None
-    raise LabError("sandbox-image-missing: the sandbox started without its image")
+    _sandbox_must_fail(lab, scenario, "the sandbox started without its image")
 
 
 # -- CNI: pods with their own network namespace ---------------------------------------------------
 
 
 def _pod_network_fails(lab: Lab, scenario: Scenario) -> None:
+    _sandbox_must_fail(lab, scenario, "the sandbox got a pod network", host_network=False)
+
+
+def _sandbox_must_fail(
+    lab: Lab, scenario: Scenario, if_not: str, host_network: bool = True
+) -> None:
+    """RunPodSandbox as the kubelet would; its failure is the scenario (logged as the kubelet
+    logs it), and a sandbox that starts means the scenario did not reproduce here."""
     uid = _new_uid()
-    config = lab.sandbox_config(scenario.name, NAMESPACE, uid, host_network=False)
+    config = lab.sandbox_config(scenario.name, NAMESPACE, uid, host_network=host_network)
     try:
         with lab.client() as client:
             client.run_sandbox(config)
     except grpc.RpcError as exc:
         _sandbox_failed(lab, scenario.name, NAMESPACE, uid, exc)
-        return None
-    raise LabError(f"{scenario.name}: the sandbox got a pod network")
+        return
+    raise LabError(f"{scenario.name}: {if_not}")
 
 
 def cni_plugin_missing(lab: Lab, scenario: Scenario) -> None:
