@@ -202,7 +202,6 @@ def cpu_throttling(lab: Lab, scenario: Scenario) -> Pod:
 
 
 def oom_score_adj_denied(lab: Lab, scenario: Scenario) -> None:
-
     """containerd without restrict_oom_score_adj: runc may not raise oom_score_adj here, and
     every sandbox fails; the kubelet logs RunPodSandbox's failure, as it would."""
     lab.stop_containerd()

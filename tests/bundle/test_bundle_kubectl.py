@@ -79,8 +79,8 @@ def test_no_node_data_document_shape() -> None:
         "attempt": 2,
         "restart_count": 3,
         "image": {
-            "ref": "docker.io/polinux/stress:latest",
-            "id": "docker.io/polinux/stress@sha256:"
+            "ref": "127.0.0.1:5000/polinux/stress:latest",
+            "id": "127.0.0.1:5000/polinux/stress@sha256:"
             "b6144f84f9c15dac80deb48d3a646b55c7043ab1d83ea0a697c09097aaad21aa",
         },
         "id": "7be6ae7b3a1e6bd36f7bb2c0ad7e5b5d8b4c2a1f0e9d8c7b6a5f4e3d2c1b0a99",

@@ -84,7 +84,7 @@ def _servicers(pb: ModuleType, stubs: ModuleType, runtime: FakeRuntime) -> tuple
             id=c["id"],
             pod_sandbox_id=c["sandbox"],
             metadata=pb.ContainerMetadata(name=c["name"], attempt=c["attempt"]),
-            image=pb.ImageSpec(image=c.get("image", "docker.io/library/busybox:1.36")),
+            image=pb.ImageSpec(image=c.get("image", "127.0.0.1:5000/library/busybox:1.36")),
             image_ref=c.get(
                 "image_ref",
                 "sha256:3f57d9401f8d42f986df300f0c69192fc41da28ccc8d797829467780db3dd741",

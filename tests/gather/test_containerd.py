@@ -76,7 +76,7 @@ version = 2
     max_container_log_line_size = 16384
     netns_mounts_under_state_dir = false
     restrict_oom_score_adj = false
-    sandbox_image = "registry.k8s.io/pause:3.6"
+    sandbox_image = "127.0.0.1:5000/pause:3.6"
     selinux_category_range = 1024
     stats_collect_period = 10
     stream_idle_timeout = "4h0m0s"
@@ -285,7 +285,7 @@ imports = []
     max_concurrent_downloads = 3
 
     [plugins.'io.containerd.cri.v1.images'.pinned_images]
-      sandbox = 'registry.k8s.io/pause:3.10'
+      sandbox = '127.0.0.1:5000/pause:3.10'
 
     [plugins.'io.containerd.cri.v1.images'.registry]
       config_path = '/etc/containerd/certs.d'
@@ -320,7 +320,7 @@ imports = []
 """
 CONFIG_V1 = """\
 [plugins.cri]
-  sandbox_image = "k8s.gcr.io/pause:3.2"
+  sandbox_image = "127.0.0.1:5000/pause:3.2"
   systemd_cgroup = true
   [plugins.cri.cni]
     bin_dir = "/opt/cni/bin"
@@ -408,7 +408,7 @@ def test_default_1_6_config_running(tmp_path: Path) -> None:
     assert section["config"] == {
         "version": 2,
         "systemd_cgroup": False,
-        "sandbox_image": "registry.k8s.io/pause:3.6",
+        "sandbox_image": "127.0.0.1:5000/pause:3.6",
         "restrict_oom_score_adj": False,
         "snapshotter": "overlayfs",
         "disabled_plugins": [],
@@ -450,7 +450,7 @@ def test_version_3_config_from_the_command_line(tmp_path: Path) -> None:
     assert section["config_path"] == "/srv/containerd.toml"
     assert section["config"]["version"] == 3
     assert section["config"]["systemd_cgroup"] is True
-    assert section["config"]["sandbox_image"] == "registry.k8s.io/pause:3.10"
+    assert section["config"]["sandbox_image"] == "127.0.0.1:5000/pause:3.10"
     assert section["config"]["restrict_oom_score_adj"] is True
     assert section["config"]["registry_config_path"] == "/etc/containerd/certs.d"
     assert section["socket"] == "/run/k.sock"
@@ -470,7 +470,7 @@ def test_version_1_config_keeps_no_credentials(tmp_path: Path) -> None:
     assert section["running"] is False
     assert section["config"]["version"] == 1
     assert section["config"]["systemd_cgroup"] is True
-    assert section["config"]["sandbox_image"] == "k8s.gcr.io/pause:3.2"
+    assert section["config"]["sandbox_image"] == "127.0.0.1:5000/pause:3.2"
     assert "hunter2" not in repr(section)
 
 

@@ -31,7 +31,7 @@ CONTAINERD_CONFIG = {
             }
         },
     },
-    "sandboxImage": "registry.k8s.io/pause:3.6",
+    "sandboxImage": "127.0.0.1:5000/pause:3.6",
 }
 
 
@@ -46,7 +46,7 @@ def runtime() -> FakeRuntime:
     fake.sandbox("web", uid="uid-web", sid="f00dcafe01", created=60)
     fake.container("f00dcafe01", "app", 1, state=v1.CONTAINER_EXITED, exit_code=1, reason="Error")
     fake.container("f00dcafe01", "app", 2)
-    fake.container("f00dcafe01", "sidecar", 0, image="docker.io/library/missing:1")
+    fake.container("f00dcafe01", "sidecar", 0, image="127.0.0.1:5000/library/missing:1")
     fake.sandbox("web-2", uid="uid-web-2", sid="beef000002", created=10)
     fake.sandbox("dup", namespace="team-a", uid="uid-a", sid="d0000000aa")
     fake.sandbox("dup", namespace="team-b", uid="uid-b", sid="d0000000bb")
@@ -172,7 +172,7 @@ def test_a_pod_with_two_sandboxes(socket_path: Path, runtime: FakeRuntime) -> No
     assert len(pod_images) == 2  # once per image
     # and once for the sandbox image the runtime's config names
     image, present = ctx.notes["cri.sandbox_image"]
-    assert image == "registry.k8s.io/pause:3.6" and isinstance(present, bool)
+    assert image == "127.0.0.1:5000/pause:3.6" and isinstance(present, bool)
     assert ctx.notes["runc.root"] == "/run/x/runc"
     assert ctx.notes["cri.cgroups_paths"]["f00dcafe01-app-2"].endswith("/f00dcafe01-app-2")
 

@@ -44,7 +44,7 @@ staticPodPath: /etc/kubernetes/manifests
 """
 KUBEADM_FLAGS = (
     'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock'
-    ' --pod-infra-container-image=registry.k8s.io/pause:3.9"\n'
+    ' --pod-infra-container-image=127.0.0.1:5000/pause:3.9"\n'
 )
 DROP_IN = """\
 # Note: This dropin only works with kubeadm and kubelet v1.11+
@@ -78,7 +78,7 @@ ARGV = [
     "--kubeconfig=/etc/kubernetes/kubelet.conf",
     "--config=/var/lib/kubelet/config.yaml",
     "--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock",
-    "--pod-infra-container-image=registry.k8s.io/pause:3.9",
+    "--pod-infra-container-image=127.0.0.1:5000/pause:3.9",
 ]
 
 
