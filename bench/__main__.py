@@ -92,12 +92,14 @@ def startup(repeat: int) -> list[dict[str, Any]]:
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    keys = list(rows[0])
-    widths = [max(len(k), *(len(str(r[k])) for r in rows)) for k in keys]
+    keys = list(dict.fromkeys(k for row in rows for k in row))  # every column any row has
+    widths = [max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys]
     lines = ["  ".join(k.rjust(w) for k, w in zip(keys, widths, strict=True))]
     lines += [
-        "  ".join(str(r[k]).rjust(w) for k, w in zip(keys, widths, strict=True)) for r in rows
+        "  ".join(str(r.get(k, "")).rjust(w) for k, w in zip(keys, widths, strict=True))
+        for r in rows
     ]
+
     return "\n".join(lines)
 
 

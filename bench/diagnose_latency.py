@@ -74,16 +74,23 @@ def diagnose_latency(repeat: int) -> list[dict[str, Any]]:
                     "--sample-interval", "0", "-q", "-o", "json"]  # fmt: skip
             bare = [sys.executable, "-c", BARE, lab.layout.address, "bench", "web-25"]
             check = [sys.executable, "-m", "doctor", "check", *node, "--sample-interval", "0", "-q"]
+            bundle = Path(raw) / "node.tar.gz"
+            collect = [sys.executable, "-m", "doctor", "collect", "--all-pods", *node,
+                       "--sample-interval", "0", "-q", "-o", str(bundle)]  # fmt: skip
             baseline = _median(bare, repeat)
             timed = {
                 f"bare CRI calls for 1 pod ({PODS} running)": baseline,
                 "stackdoctor diagnose (interval 0)": _median(ours, repeat),
                 "stackdoctor check (interval 0)": _median(check, repeat),
+                f"stackdoctor collect --all-pods (interval 0, {PODS} pods)": _median(collect, 1),
             }
-            return [
+
+            rows = [
                 {"command": name, "median_s": round(took, 3), "ratio": round(took / baseline, 2)}
                 for name, took in timed.items()
             ]
+            rows[-1]["bundle_kib"] = round(bundle.stat().st_size / 1024)
+            return rows
 
         finally:
             lab.down()
