@@ -9,7 +9,8 @@ import tarfile
 from pathlib import Path
 
 from tests.conftest import stackdoctor
-from tests.gather.test_collect import kubeadm_node, write
+from tests.gather.hosttree import write
+from tests.gather.test_collect import kubeadm_node
 
 PASSWORD = "hunter2-Zq9vX"
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.Zm9v"

@@ -27,6 +27,7 @@ from doctor.gather.cgroups import (
     systemd_cgroup_path,
 )
 from doctor.gather.host import Host
+from tests.gather.hosttree import write
 
 CID = "9b4e2a9d7c1f3e5a8b6d4c2e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e4f6a"
 POD_UID = "6f1b6c1e-0d3c-4a52-9a55-0e2d3c1b7a10"
@@ -75,13 +76,6 @@ V2_FILES = {
     "{p}/pids.events": "max 5\n",
     "{p}/cgroup.freeze": "0\n",
 }
-
-
-def write(root: Path, path: str, text: str) -> Path:
-    target = root / path.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
-    return target
 
 
 def v1_tree(root: Path, pid: int = 4242) -> Host:

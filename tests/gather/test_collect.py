@@ -11,6 +11,7 @@ from doctor.facts.document import parse_facts
 from doctor.gather.collect import collect, examined_anything
 from doctor.gather.context import GatherOptions, PodQuery
 from tests.conftest import stackdoctor
+from tests.gather.hosttree import write
 from tests.gather.test_kubelet import DROP_IN, KUBEADM_CONFIG, KUBEADM_FLAGS
 
 # A containerd 1.6 config of the shape `containerd config default` prints, reduced to the keys
@@ -38,12 +39,6 @@ KUBELET_LOG = (
     " Error while dialing: dial unix /var/run/containerd/containerd.sock: connect: no such file"
     ' or directory\\""\n'
 )
-
-
-def write(root: Path, path: str, text: str) -> None:
-    target = root / path.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
 
 
 def kubeadm_node(root: Path) -> Path:

@@ -13,6 +13,7 @@ from doctor.facts.document import parse_facts
 from doctor.gather import containerd, logs
 from doctor.gather.context import GatherContext, GatherOptions, PodQuery
 from doctor.layers import Layer
+from tests.gather.hosttree import add_process, context, write
 
 # `containerd config default` of containerd 1.6.20 (Debian 12), verbatim.
 CONFIG_V2_DEFAULT = """\
@@ -359,25 +360,8 @@ CONTAINERD_LOG = (
 )
 
 
-def write(root: Path, path: str, text: str) -> Path:
-    local = root / path.lstrip("/")
-    local.parent.mkdir(parents=True, exist_ok=True)
-    local.write_text(text)
-    return local
-
-
 def executable(root: Path, path: str) -> None:
     write(root, path, "#!/bin/sh\n").chmod(0o755)
-
-
-def add_process(root: Path, pid: int, argv: list[str]) -> None:
-    (root / "proc" / str(pid)).mkdir(parents=True)
-    (root / "proc" / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
-
-
-def context(root: Path, **options: Any) -> GatherContext:
-    (root / "proc").mkdir(parents=True, exist_ok=True)
-    return GatherContext.create(GatherOptions(host_root=root, **options))
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from doctor.facts.document import parse_facts
 from doctor.gather import kubelet, logs
 from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder, PodQuery
 from doctor.layers import Layer
+from tests.gather.hosttree import add_process, context, write
 
 # Shapes of real kubeadm output (kubeadm 1.28: /var/lib/kubelet/config.yaml, kubeadm-flags.env,
 # the 10-kubeadm.conf drop-in of the kubeadm package).
@@ -80,23 +81,6 @@ ARGV = [
     "--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock",
     "--pod-infra-container-image=127.0.0.1:5000/pause:3.9",
 ]
-
-
-def write(root: Path, path: str, text: str) -> Path:
-    local = root / path.lstrip("/")
-    local.parent.mkdir(parents=True, exist_ok=True)
-    local.write_text(text)
-    return local
-
-
-def add_process(root: Path, pid: int, argv: list[str]) -> None:
-    (root / "proc" / str(pid)).mkdir(parents=True)
-    (root / "proc" / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
-
-
-def context(root: Path, **options: Any) -> GatherContext:
-    (root / "proc").mkdir(parents=True, exist_ok=True)
-    return GatherContext.create(GatherOptions(host_root=root, **options))
 
 
 @pytest.fixture(autouse=True)

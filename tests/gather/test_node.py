@@ -14,6 +14,7 @@ from doctor.gather import node
 from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder
 from doctor.gather.host import Host
 from doctor.layers import Layer
+from tests.gather.hosttree import write
 
 BTIME = 1714550000  # /proc/stat btime: 2024-05-01T07:53:20Z
 # /dev/kmsg records (`prio,seq,usec,flags;message`, dictionary lines start with a space). The
@@ -61,12 +62,6 @@ MOUNTINFO = """22 1 252:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
 45 22 252:17 / /var/lib/containerd rw,relatime shared:30 - xfs /dev/vdb1 rw
 46 22 252:33 / /var/log\\040old rw,relatime shared:31 - ext4 /dev/vdc1 rw
 """
-
-
-def write(root: Path, path: str, text: str) -> None:
-    target = root / path.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
 
 
 @pytest.fixture

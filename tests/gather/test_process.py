@@ -14,6 +14,7 @@ from doctor.gather import process
 from doctor.gather.context import GatherContext, GatherOptions
 from doctor.gather.host import Host
 from doctor.gather.process import parse_cri_log, read_stat
+from tests.gather.hosttree import write
 
 CID = "9b4e2a9d7c1f3e5a8b6d4c2e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e4f6a"
 CID2 = "1c3e5a7b9d1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c"
@@ -47,12 +48,6 @@ LOG = """2024-05-01T10:00:00.000000001Z stdout F starting nginx
 2024-05-01T10:00:01.000000004Z stdout F  three parts
 2024-05-01T10:00:02.000000001Z stderr F
 """
-
-
-def write(root: Path, path: str, text: str) -> None:
-    target = root / path.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
 
 
 def namespaces(root: Path, pid: int, links: dict[str, str]) -> None:

@@ -13,6 +13,7 @@ from doctor.facts.document import parse_facts
 from doctor.gather import runc
 from doctor.gather.context import GatherContext, GatherOptions
 from doctor.gather.host import Host
+from tests.gather.hosttree import write
 
 CID = "53940ebcbf87d9313bb88b1656bc189745b04414888305a7ec47aef9c55fcdaf"
 ROOT = "/run/containerd/runc/k8s.io"
@@ -50,12 +51,6 @@ def state_json(start: int | str = 123456) -> dict[str, Any]:
         "external_descriptors": ["/dev/null", "pipe:[3184912]", "pipe:[3184913]"],
         "intel_rdt_path": "",
     }
-
-
-def write(root: Path, path: str, text: str) -> None:
-    target = root / path.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
 
 
 @pytest.fixture
