@@ -162,14 +162,26 @@ def segfault(lab: Lab, scenario: Scenario) -> Pod:
 def exec_not_found(lab: Lab, scenario: Scenario) -> Pod:
     """StartContainer fails in runc; the kubelet logs it and retries (a new attempt)."""
     pod = lab.run_pod(scenario.name, NAMESPACE)
+    return _start_fails_twice(lab, scenario, pod, ["/app/server"])
+
+
+def _start_fails_twice(
+    lab: Lab,
+    scenario: Scenario,
+    pod: Pod,
+    command: list[str],
+    mounts: list[tuple[str, str]] | None = None,
+) -> Pod:
+    """StartContainer fails in runc (StartError 128) and the kubelet retries: two attempts, each
+    logged as the kubelet logs it; a container that starts means the scenario did not reproduce."""
     for attempt in range(2):
-        config = lab.container_config(pod, "app", ["/app/server"], attempt, Resources())
+        config = lab.container_config(pod, "app", command, attempt, Resources(), mounts)
         try:
             lab.create_and_start(pod, config)
         except grpc.RpcError as exc:
             _start_failed(lab, pod, "app", exc)
         else:
-            raise LabError("exec-not-found: the container started, it should not have")
+            raise LabError(f"{scenario.name}: the container started, it should not have")
     return pod
 
 
@@ -524,15 +536,7 @@ def permission_denied(lab: Lab, scenario: Scenario) -> Pod:
     (StartError 128); the kubelet retries."""
     pod = lab.run_pod(scenario.name, NAMESPACE)
     mounts = _app_volume(lab, pod, "run.sh", b"#!/bin/sh\necho started\n", 0o644)
-    for attempt in range(2):
-        config = lab.container_config(pod, "app", ["/app/run.sh"], attempt, Resources(), mounts)
-        try:
-            lab.create_and_start(pod, config)
-        except grpc.RpcError as exc:
-            _start_failed(lab, pod, "app", exc)
-        else:
-            raise LabError("permission-denied: the container started, it should not have")
-    return pod
+    return _start_fails_twice(lab, scenario, pod, ["/app/run.sh"], mounts)
 
 
 def _log_text(pod: Pod, container: str, attempt: int) -> str:
