@@ -1,5 +1,5 @@
 # Routine tasks. Each is one command you could also type; see README.md.
-.PHONY: install test lint format bench docs validators check demo lab-up lab-down lab-fixtures
+.PHONY: install test lint format bench docs validators rule-pack check demo lab-up lab-down lab-fixtures
 
 install:            ## editable install with the test tools
 	python3 -m pip install -q -e ".[test]"
@@ -22,7 +22,11 @@ docs:               ## regenerate the generated parts of docs/
 validators:         ## recompile the JSON Schemas into doctor/*/compiled_*.py
 	python3 scripts/gen-validators
 
+rule-pack:          ## re-pack rules/*.yaml into rules/rules.json (after editing a rule)
+	python3 scripts/gen-rule-pack
+
 check: lint test
+
 
 demo:               ## start the lab, OOM-kill a pod, diagnose it, tear down (root)
 	scripts/demo

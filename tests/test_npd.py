@@ -32,8 +32,10 @@ def fake_collect(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """`collect` returns `state["document"]` and records the options it was given."""
     state: dict[str, Any] = {}
 
-    def collect(options: Any, progress: Any = None) -> dict[str, Any]:
+    def collect(options: Any, progress: Any = None, meanwhile: Any = None) -> dict[str, Any]:
         state["options"] = options
+        if meanwhile:
+            meanwhile()
         return copy.deepcopy(state["document"])
 
     monkeypatch.setattr("doctor.gather.collect.collect", collect)
@@ -120,7 +122,7 @@ def test_the_report_still_goes_to_output_file(fake_collect: dict[str, Any], tmp_
 def test_a_run_past_the_deadline_is_unknown(
     fake_collect: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def hang(options: Any, progress: Any = None) -> dict[str, Any]:
+    def hang(options: Any, progress: Any = None, meanwhile: Any = None) -> dict[str, Any]:
         time.sleep(5)
         raise AssertionError("the deadline did not fire")
 

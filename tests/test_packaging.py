@@ -29,8 +29,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_ships_rules_and_schemas(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {name.rsplit("/", 1)[-1] for name in names if name.startswith("doctor/rules/")}
-    expected = {path.name for path in (REPO / "rules").glob("*.yaml")}
-    assert expected and shipped == expected
+    expected = {path.name for path in (REPO / "rules").glob("*.yaml")} | {"rules.json"}
+    assert len(expected) > 1 and shipped == expected
     assert "doctor/facts/schema.json" in names
     assert "doctor/engine/rule_schema.json" in names
     assert any(name.endswith("entry_points.txt") for name in names)
@@ -62,6 +62,23 @@ def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) 
         timeout=60,
     )
     assert str(env_dir) in origin.stdout, "the test must exercise the installed copy"
+    # The installed copy loads its built-in rules from the pre-parsed pack, not the YAML.
+    packed = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import doctor.engine.loader as loader\n"
+            "def no_yaml(text): raise SystemExit('parsed YAML')\n"
+            "loader.load_yaml = no_yaml\n"
+            "print(len(loader.load_rules()))",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert packed.returncode == 0 and packed.stdout.strip() == "54", packed.stderr
+
     fixture = REPO / "fixtures" / "scenarios" / "oom-kill.json"
     diagnosis = subprocess.run(
         [str(stackdoctor), "analyze", str(fixture), "-o", "json"],

@@ -162,6 +162,11 @@ CASES: list[tuple[str, str, str]] = [
         " subpattern at position 0",
     ),
     (
+        "a regex whose captures cannot be read from its text",
+        variant(9, "        - {fact: reason, op: matches, value: 'x[(?P<y>]'}\n"),
+        "{f}:9: process.demo: write named groups as (?P<name>...) in 'x[(?P<y>]'",
+    ),
+    (
         "matches with a number",
         variant(9, "        - {fact: reason, op: matches, value: 5}\n"),
         "{f}:9: process.demo: operator matches takes a regular expression string",

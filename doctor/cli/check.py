@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from doctor.cli.gathering import gather_facts, gather_options, make_options, save_facts
+from doctor.cli.gathering import gather_facts_while, gather_options, make_options, save_facts
 from doctor.cli.options import (
     baseline_options,
     emit,
@@ -90,10 +90,9 @@ def check(
         )
         return
     started = time.monotonic()
-    rules = _rules(rule_dirs, disable, only_layers, rule_ids)
     known = read_baseline(baseline)
     options = make_options(host_root, runtime_endpoint, timeout, sample_interval, all_pods=all_pods)
-    report = _run(options, rules, quiet, save, started)
+    report = _run(options, (rule_dirs, disable, only_layers, rule_ids), quiet, save, started)
     report = with_baseline(report, known, write_baseline)
     emit(_format(output, report), output_file)
     raise SystemExit(exit_code(report, fail_on))
@@ -108,6 +107,7 @@ def _rules(
     only_layers: tuple[str, ...],
     rule_ids: tuple[str, ...],
 ) -> RuleSet:
+    import doctor.diagnosis  # noqa: F401  (imported now, while the facts gather)
     from doctor.engine.loader import load_rules
     from doctor.engine.select import with_causes
 
@@ -116,14 +116,15 @@ def _rules(
 
 
 def _run(
-    options: GatherOptions, rules: RuleSet, quiet: bool, save: Path | None, started: float
+    options: GatherOptions, rule_args: RuleArgs, quiet: bool, save: Path | None, started: float
 ) -> Report:
+    """Gather and diagnose; the rules load while the facts gather (a broken one stops us)."""
     from dataclasses import replace
 
     from doctor.diagnosis import diagnose
     from doctor.facts.document import parse_facts
 
-    document = gather_facts(options, quiet)
+    document, rules = gather_facts_while(options, quiet, lambda: _rules(*rule_args))
     if save:
         save_facts(document, save)
     report = diagnose(parse_facts(document, "live facts"), rules, node_only=True)
@@ -159,9 +160,8 @@ def _check_npd(
     started = time.monotonic()
     try:
         with deadline(DEADLINE_SECONDS):
-            rules = _rules(*rule_args)
             known = read_baseline(baseline)
-            report = with_baseline(_run(options, rules, True, None, started), known, None)
+            report = with_baseline(_run(options, rule_args, True, None, started), known, None)
             if output_file is not None:
                 emit(_format(output, report), output_file)
         result = verdict(report, fail_on)

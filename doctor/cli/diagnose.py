@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from doctor.cli.gathering import gather_facts, gather_options, make_options, save_facts
-from doctor.cli.options import emit, exit_code, report_options, rule_options
+from doctor.cli.gathering import gather_facts_while, gather_options, make_options, save_facts
+from doctor.cli.options import emit, exit_code, prepare_engine, report_options, rule_options
 
 
 @click.command()
@@ -38,19 +38,19 @@ def diagnose(
     fail_on: str,
 ) -> None:
     """Diagnose POD on this node: a name, NAMESPACE/NAME, a pod uid or a sandbox id prefix."""
-    from doctor.diagnosis import diagnose as run_diagnosis
-    from doctor.engine.loader import load_rules
-    from doctor.facts.document import PodRef, parse_facts
-    from doctor.report import formatter
-
-    rules = load_rules(rule_dirs, disable, only_layers)  # a broken rule stops us before gathering
     options = make_options(host_root, runtime_endpoint, timeout, sample_interval, pod, namespace)
-    document = gather_facts(options, quiet)
+    # A broken rule stops the run before any report; the rules load while the facts gather.
+    document, (rules, render) = gather_facts_while(
+        options, quiet, lambda: prepare_engine(rule_dirs, disable, only_layers, output)
+    )
+    from doctor.diagnosis import diagnose as run_diagnosis
+    from doctor.facts.document import PodRef, parse_facts
+
     if save:
         save_facts(document, save)
     facts = parse_facts(document, "live facts")
     target = facts.pods()[0] if facts.pods() else None
     ref = PodRef(target["namespace"], target["name"]) if target else None
     report = run_diagnosis(facts, rules, ref)
-    emit(formatter(output)(report), output_file)
+    emit(render(report), output_file)
     raise SystemExit(exit_code(report, fail_on))

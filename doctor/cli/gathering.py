@@ -19,6 +19,7 @@ from doctor.gather.context import (
 from doctor.layers import Layer
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def gather_options(command: F) -> F:
@@ -102,16 +103,29 @@ def progress_display(quiet: bool) -> Callable[[Layer, str], None] | None:
 
 def gather_facts(options: GatherOptions, quiet: bool) -> dict[str, Any]:
     """Collect the facts; stop with exit 2 when no layer at all could be examined."""
+    document, _ = gather_facts_while(options, quiet, lambda: None)
+    return document
+
+
+def gather_facts_while(
+    options: GatherOptions, quiet: bool, meanwhile: Callable[[], T]
+) -> tuple[dict[str, Any], T]:
+    """Collect the facts and run `meanwhile` (loading the rules) while the runtime is asked
+    (in parallel when collect can ask it from a child process). Exit 2 when no layer at all
+    could be examined."""
     from doctor.errors import GatherError
     from doctor.gather.collect import collect, examined_anything
 
-    document = collect(options, progress_display(quiet))
+    results: list[T] = []
+    document = collect(
+        options, progress_display(quiet), meanwhile=lambda: results.append(meanwhile())
+    )
     if not examined_anything(document):
         reasons = "; ".join(
             f"{name}: {section['status']}" for name, section in document["layers"].items()
         )
         raise GatherError(f"could not examine any layer of this node ({reasons})")
-    return document
+    return document, results[0] if results else meanwhile()
 
 
 def save_facts(document: dict[str, Any], path: Path) -> None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from doctor.errors import EXIT_FINDINGS, EXIT_OK
 from doctor.layers import LAYER_NAMES, SEVERITY_ORDER, Severity
 from doctor.model import Report
+
+if TYPE_CHECKING:
+    from doctor.engine.loader import RuleSet
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,3 +131,18 @@ def emit(text: str, output_file: Path | None) -> None:
     from doctor.report.files import write_atomically
 
     write_atomically(output_file, text)
+
+
+def prepare_engine(
+    rule_dirs: tuple[Path, ...],
+    disable: tuple[str, ...],
+    only_layers: tuple[str, ...],
+    output: str,
+) -> tuple[RuleSet, Callable[[Report], str]]:
+    """The rules and the report's formatter, with the evaluation's modules imported: what a
+    live command prepares while its facts gather (gathering.gather_facts_while)."""
+    import doctor.diagnosis  # noqa: F401  (imported now, in parallel with gathering)
+    from doctor.engine.loader import load_rules
+    from doctor.report import formatter
+
+    return load_rules(rule_dirs, disable, only_layers), formatter(output)

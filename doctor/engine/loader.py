@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from doctor.engine.conditions import All, AnyOf, Condition, Not, Predicate
-from doctor.engine.operators import OPERATORS, ValueKind
+from doctor.engine.operators import OPERATORS, LazyRegex, ValueKind
+from doctor.engine.packed import PackedFile, pack_entry, packed_file, read_pack, render_pack
 from doctor.engine.paths import PathSyntaxError, compile_path
 from doctor.engine.rule import Example, Rule, SourceRef
 from doctor.engine.templates import TemplateError, compile_template
-from doctor.engine.yaml_source import line_of, load_yaml
+from doctor.engine.yaml_source import LineDict, LineList, line_of, load_yaml
 from doctor.errors import RuleError
 from doctor.layers import Layer, Scope, Severity
 from doctor.schema_validation import best_error, schema_errors
@@ -32,6 +31,9 @@ if TYPE_CHECKING:
     from jsonschema import ValidationError
 
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
+# The captures a regex makes, read without compiling it (`(?P<name>` is Python's only syntax;
+# the YAML path checks that this finds exactly the compiled regex's groups).
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
 log = logging.getLogger(__name__)
 
 
@@ -86,10 +88,35 @@ def rule_files(path: Path) -> list[Path]:
 
 
 def lint(paths: Sequence[Path], with_builtin: bool = False) -> tuple[RuleSet, list[Problem]]:
-    """Load every file under `paths` and return what compiled plus every problem found."""
-    sources = ([builtin_rules_dir()] if with_builtin else []) + list(paths)
-    packs = [_load_pack(path) for path in sources]
+    """Load every file under `paths` and return what compiled plus every problem found.
+
+    Only the built-in packs come from their pre-parsed form (packed.py); a path given here is
+    always parsed, even when it is the built-in directory: that is what `rules lint` checks.
+    """
+    builtin = builtin_rules_dir()
+    packs = [_load_pack(builtin, read_pack(builtin))] if with_builtin else []
+    packs += [_load_pack(path) for path in paths]
+
     return _merge(packs)
+
+
+def build_pack(directory: Path) -> str:
+    """The pre-parsed pack of the rule files in `directory` (see packed.py).
+
+    Raises RuleError when any file has a problem: only valid files may be packed.
+    """
+    problems: list[Problem] = []
+    entries = {}
+    for file in rule_files(directory):
+        data = file.read_bytes()
+        document = _parse(file, data, problems)
+        if document is not None:
+            parsed = _yaml_lines(document)
+            _compile_rules(document, str(file), parsed, problems)
+            entries[file.name] = pack_entry(data, parsed)
+    if problems:
+        raise RuleError(f"cannot pack {directory}: {problems[0]}")
+    return render_pack(entries)
 
 
 def load_rules(
@@ -182,7 +209,7 @@ def _explains_cycles(rules: dict[str, Rule]) -> list[Problem]:
     return problems
 
 
-def _load_pack(path: Path) -> _Pack:
+def _load_pack(path: Path, packed: dict[str, Any] | None = None) -> _Pack:
     pack = _Pack()
     if not path.exists():
         pack.problems.append(Problem(str(path), 0, "no such rule file or directory"))
@@ -192,7 +219,7 @@ def _load_pack(path: Path) -> _Pack:
         pack.problems.append(Problem(str(path), 0, "no *.yaml rule files in this directory"))
     seen: dict[str, SourceRef] = {}
     for file in files:
-        for rule in _load_file(file, pack.problems):
+        for rule in _load_file(file, pack.problems, packed or {}):
             if rule.id in seen:
                 pack.problems.append(
                     Problem(
@@ -207,26 +234,52 @@ def _load_pack(path: Path) -> _Pack:
     return pack
 
 
-def _load_file(file: Path, problems: list[Problem]) -> list[Rule]:
+def _load_file(file: Path, problems: list[Problem], packed: dict[str, Any]) -> list[Rule]:
     name = str(file)
     try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        problems.append(Problem(name, 0, "not UTF-8 text"))
-        return []
+        data = file.read_bytes()
     except OSError as exc:
         problems.append(Problem(name, 0, f"cannot read: {exc.strerror}"))
         return []
+    pre = packed_file(packed, file.name, data) if packed else None
+    if pre is not None:
+        # Validated when it was packed (build_pack), from these very bytes: not again here.
+        found: list[Problem] = []
+        try:
+            rules = _compile_rules(pre.document, name, pre, found)
+        except (KeyError, TypeError, AttributeError, IndexError):
+            found.append(Problem(name, 0, "stale pack"))
+        if not found:
+            return rules
+        # The pack came from other code than this: parse the YAML, which reports exact lines.
+
+    document = _parse(file, data, problems)
+    if document is None:
+        return []
+    return _compile_rules(document, name, _yaml_lines(document), problems)
+
+
+def _parse(file: Path, data: bytes, problems: list[Problem]) -> LineDict | None:
+    """The YAML document of a rule file, schema-checked; None (and problems) when it is not."""
+    import yaml
+
+    name = str(file)
+    try:
+        text = data.decode("utf-8")
+
+    except UnicodeDecodeError:
+        problems.append(Problem(name, 0, "not UTF-8 text"))
+        return None
     try:
         document = load_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         problems.append(Problem(name, line, f"invalid YAML: {exc.problem or exc.context}"))
-        return []
+        return None
     except yaml.YAMLError as exc:
         problems.append(Problem(name, 0, f"invalid YAML: {exc}"))
-        return []
+        return None
     errors = schema_errors("rules", document)
     if errors:
         for error in _deepest(errors):
@@ -237,11 +290,30 @@ def _load_file(file: Path, problems: list[Problem]) -> list[Rule]:
                 unknown = [key for key in error.instance if key not in known]
                 path = [*path, *unknown[:1]]
             problems.append(Problem(name, line_of(document, path), _schema_message(error)))
+        return None
+    if not isinstance(document, LineDict):
+        return None  # the schema makes it a mapping; this tells mypy
+    return document
 
-        return []
+
+def _yaml_lines(document: LineDict) -> PackedFile:
+    """The lines the compiled rules carry, from a YAML document (the pack stores them)."""
+    rules: LineList = document["rules"]
+    examples = [
+        {kind: list(rule["examples"][kind].item_lines) for kind in ("fires", "quiet")}
+        for rule in rules
+    ]
+    return PackedFile(document, list(rules.item_lines), examples)
+
+
+def _compile_rules(
+    document: dict[str, Any], name: str, lines: PackedFile, problems: list[Problem]
+) -> list[Rule]:
     rules: list[Rule] = []
     for index, raw in enumerate(document["rules"]):
-        compiled = _compile_rule(raw, name, line_of(document, ["rules", index]), problems)
+        compiled = _compile_rule(
+            raw, name, lines.rule_lines[index], lines.example_lines[index], problems
+        )
         if compiled is not None:
             rules.append(compiled)
     return rules
@@ -273,19 +345,31 @@ class _CompileError(Exception):
         self.line = line
 
 
-def _compile_rule(raw: Any, file: str, line: int, problems: list[Problem]) -> Rule | None:
+def _line(node: Any, key: str | None = None) -> int:
+    """Where `node` (or its `key`) is in its YAML file; 0 in a pre-parsed document, whose
+    problems are reported again from the YAML."""
+    if key is None:
+        return int(getattr(node, "line", 0))
+
+    key_lines: dict[str, int] = getattr(node, "key_lines", {})
+    return key_lines.get(key, 0)
+
+
+def _compile_rule(
+    raw: Any, file: str, line: int, example_lines: dict[str, list[int]], problems: list[Problem]
+) -> Rule | None:
     rule_id = raw["id"]
     try:
         if rule_id.split(".", 1)[0] != raw["layer"]:
             raise _CompileError(
-                raw.key_lines["id"], f"the id must start with its layer {raw['layer']!r}"
+                _line(raw, "id"), f"the id must start with its layer {raw['layer']!r}"
             )
         scope = raw["scope"]
         captures: set[str] = set()
         when = _compile_condition(raw["when"], scope, captures)
         message = _compile_template(raw, "message", scope, captures)
         fix = _compile_template(raw, "fix", scope, captures)
-        examples = tuple(_examples(raw, file))
+        examples = tuple(_examples(raw, file, example_lines))
     except _CompileError as exc:
         problems.append(Problem(file, exc.line, f"{rule_id}: {exc}"))
         return None
@@ -310,7 +394,7 @@ def _compile_template(raw: Any, key: str, scope: str, captures: set[str]) -> Any
     try:
         return compile_template(raw[key].strip(), scope, frozenset(captures))
     except TemplateError as exc:
-        raise _CompileError(raw.key_lines[key], f"{key}: {exc}") from None
+        raise _CompileError(_line(raw, key), f"{key}: {exc}") from None
 
 
 def _compile_condition(node: Any, scope: str, captures: set[str]) -> Condition:
@@ -328,11 +412,11 @@ def _compile_condition(node: Any, scope: str, captures: set[str]) -> Condition:
 
 
 def _compile_predicate(node: Any, scope: str, captures: set[str]) -> Predicate:
-    line = node.line
+    line = _line(node)
     op = OPERATORS.get(node["op"])
     if op is None:
         raise _CompileError(
-            node.key_lines["op"], f"unknown operator {node['op']!r} (known: {', '.join(OPERATORS)})"
+            _line(node, "op"), f"unknown operator {node['op']!r} (known: {', '.join(OPERATORS)})"
         )
     try:
         fact = compile_path(node["fact"], scope)
@@ -343,7 +427,7 @@ def _compile_predicate(node: Any, scope: str, captures: set[str]) -> Predicate:
         raise _CompileError(line, f"`per` makes a ratio, which takes lt/le/gt/ge, not {op.name}")
     value = _check_value(node, op.name, op.value_kind, line)
     if op.value_kind == ValueKind.REGEX:
-        captures.update(value.groupindex)
+        captures.update(_NAMED_GROUP.findall(value.pattern))
     bind = node.get("as")
     if bind is not None:
         captures.add(bind)
@@ -371,10 +455,15 @@ def _check_value(node: Any, op: str, kind: str, line: int) -> Any:
     if kind == ValueKind.REGEX:
         if not isinstance(value, str):
             raise _CompileError(line, f"operator {op} takes a regular expression string")
+        if not isinstance(node, LineDict):
+            return LazyRegex(value)  # from the pack: compiled when it was made
         try:
-            return re.compile(value)
+            compiled = re.compile(value)
         except re.error as exc:
             raise _CompileError(line, f"bad regular expression {value!r}: {exc}") from None
+        if set(compiled.groupindex) != set(_NAMED_GROUP.findall(value)):
+            raise _CompileError(line, f"write named groups as (?P<name>...) in {value!r}")
+        return LazyRegex(value, compiled)
     return value
 
 
@@ -382,7 +471,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _examples(raw: Any, file: str) -> list[Example]:
+def _examples(raw: Any, file: str, lines: dict[str, list[int]]) -> list[Example]:
     examples: list[Example] = []
     for kind in ("fires", "quiet"):
         items = raw["examples"][kind]
@@ -396,7 +485,7 @@ def _examples(raw: Any, file: str) -> list[Example]:
                 Example(
                     fires=kind == "fires",
                     fragment=fragment,
-                    source=SourceRef(file, items.item_lines[index]),
+                    source=SourceRef(file, lines[kind][index]),
                     message_contains=item.get("message_contains"),
                     description=item.get("description"),
                 )
@@ -405,7 +494,10 @@ def _examples(raw: Any, file: str) -> list[Example]:
 
 
 def _plain(value: Any) -> Any:
-    """LineDict/LineList back to plain dict/list (facts fragments are plain JSON)."""
+    """LineDict/LineList back to plain dict/list (facts fragments are plain JSON); a pre-parsed
+    document is plain already, all the way down."""
+    if type(value) is dict or type(value) is list:
+        return value
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
-
-import yaml
 
 
 class LineDict(dict[str, Any]):
@@ -19,44 +18,50 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
-# libyaml's parser when PyYAML was built with it (the wheels are): several times faster, and the
-# constructor below (pure Python either way) still sees every node's position.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+@functools.cache
+def _line_loader() -> Any:
+    """A YAML loader class whose mappings and lists keep their lines (PyYAML is imported here,
+    on first use: the built-in rules come pre-parsed and most runs parse no YAML rules)."""
+    import yaml
 
+    # libyaml's parser when PyYAML was built with it (the wheels are): several times faster,
+    # and the constructor below (pure Python either way) still sees every node's position.
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
-        self.flatten_mapping(node)
-        mapping = LineDict()
-        mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                key = str(key)
-            if key in mapping:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            mapping[key] = self.construct_object(value_node, deep=True)
-            mapping.key_lines[key] = key_node.start_mark.line + 1
-        return mapping
+    class LineLoader(base):  # type: ignore[misc,valid-type]
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
+            self.flatten_mapping(node)
+            mapping = LineDict()
+            mapping.line = node.start_mark.line + 1
+            mapping.key_lines = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, str):
+                    key = str(key)
+                if key in mapping:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                    )
+                mapping[key] = self.construct_object(value_node, deep=True)
+                mapping.key_lines[key] = key_node.start_mark.line + 1
+            return mapping
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:
+        def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:
+            items = LineList(self.construct_object(child, deep=True) for child in node.value)
+            items.line = node.start_mark.line + 1
+            items.item_lines = [child.start_mark.line + 1 for child in node.value]
+            return items
 
-        items = LineList(self.construct_object(child, deep=True) for child in node.value)
-        items.line = node.start_mark.line + 1
-        items.item_lines = [child.start_mark.line + 1 for child in node.value]
-        return items
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mapping)
-_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
+    LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_mapping)
+    LineLoader.add_constructor("tag:yaml.org,2002:seq", LineLoader.construct_sequence)
+    return LineLoader
 
 
 def load_yaml(text: str) -> Any:
     """Parse YAML; raises yaml.YAMLError (with a problem_mark) on bad syntax."""
-    return yaml.load(text, Loader=_LineLoader)
+    import yaml
+
+    return yaml.load(text, Loader=_line_loader())
 
 
 def line_of(document: Any, path: list[str | int]) -> int:

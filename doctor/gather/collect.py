@@ -21,7 +21,9 @@ from typing import Any
 from doctor import __version__
 from doctor.errors import DoctorError
 from doctor.facts.document import SCHEMA_VERSION
+from doctor.gather.child import Child, fork_is_safe
 from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder
+from doctor.gather.cri.query import settle_deferred
 from doctor.layers import LAYER_ORDER, Layer, LayerStatus
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,31 @@ def _run_gatherer(layer: Layer, module_name: str, ctx: GatherContext) -> dict[st
         return recorder.section()
 
 
+def _cri_alone(ctx: GatherContext) -> dict[str, Any]:
+    """The cri layer as a child process gathers it: before the kubelet's layer, so with the
+    kubelet's endpoint looked up here, and an unknown pod settled later by the parent."""
+    from doctor.gather.cri.endpoint import named_without_kubelet
+
+    if not named_without_kubelet(ctx):
+        from doctor.gather.kubelet import note_runtime_endpoint, started_with
+
+        note_runtime_endpoint(ctx, started_with(ctx, LayerRecorder(Layer.KUBELET)))
+    ctx.notes["cri.defer_not_found"] = True
+    before = dict(ctx.notes)
+    section = _run_gatherer(Layer.CRI, "doctor.gather.cri.gather", ctx)
+    # every note the CRI gatherer left for the later layers (cri/gather.py lists them)
+    notes = {k: v for k, v in ctx.notes.items() if k not in before or v is not before[k]}
+    return {"section": section, "pods": ctx.pods, "notes": notes}
+
+
+def _cri_answer(ctx: GatherContext, child: Child) -> dict[str, Any]:
+    answer = child.result()
+    ctx.pods = answer["pods"]
+    ctx.notes.update(answer["notes"])
+    section: dict[str, Any] = answer["section"]
+    return section
+
+
 def _assign_logs(ctx: GatherContext) -> None:
     """Give each pod the kubelet and containerd log lines that mention it."""
     from doctor.gather.logs import assign_pod_lines
@@ -93,11 +120,13 @@ def collect(
     options: GatherOptions,
     progress: Progress | None = None,
     raw: dict[str, bytes] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[str, Any]:
     """The facts document for this node (and the pods the options ask for).
 
     With `raw`, also the runtime's own verbose answers for those pods (runtime specs, runtime
-    options), as JSON files by name, for a support bundle.
+    options), as JSON files by name, for a support bundle. `meanwhile` (loading the rules)
+    runs while the runtime is asked.
     """
     started = time.monotonic()
     at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
@@ -105,12 +134,25 @@ def collect(
     sections: dict[Layer, dict[str, Any]] = {Layer.APISERVER: _apiserver_section()}
     if progress:
         progress(Layer.APISERVER, sections[Layer.APISERVER]["status"])
-    for layer, module_name in GATHERERS:
-        if progress:
-            progress(layer, "start")
-        sections[layer] = ctx.sections[layer] = _run_gatherer(layer, module_name, ctx)
-        if progress:
-            progress(layer, sections[layer]["status"])
+    cri = Child(lambda: _cri_alone(ctx)) if fork_is_safe() else None
+    try:
+        if meanwhile:
+            meanwhile()
+        for layer, module_name in GATHERERS:
+            if progress:
+                progress(layer, "start")
+            if layer is Layer.CRI and cri is not None:
+                section, cri = _cri_answer(ctx, cri), None
+            else:
+                section = _run_gatherer(layer, module_name, ctx)
+            if layer is Layer.CRI:
+                settle_deferred(ctx, section)  # may raise: the pod is nowhere
+            sections[layer] = ctx.sections[layer] = section
+            if progress:
+                progress(layer, sections[layer]["status"])
+    finally:
+        if cri is not None:  # something failed before the child's answer was wanted
+            cri.cancel()
     _assign_logs(ctx)
     if raw is not None:
         for name, answer in (ctx.notes.get("cri.verbose") or {}).items():

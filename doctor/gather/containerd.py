@@ -117,7 +117,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
         facts["sandbox_image_present"] = known[1]
 
     raw = read_raw_log(ctx, recorder, CONTAINERD_LOG)
-    important = node_lines(raw.lines()) if raw is not None else None
+    important = node_lines(raw) if raw is not None else None
     if important is not None:  # unread: the key stays absent (not known), never null
         facts["log"] = important
     cri_version = ctx.sections.get(Layer.CRI, {}).get("runtime_version")

@@ -19,9 +19,8 @@ import logging
 import os
 import re
 import shlex
+from dataclasses import dataclass
 from typing import Any
-
-import yaml
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
 from doctor.gather.logs import KUBELET_LOG, RawLog, node_lines, read_raw_log, unit_active_state
@@ -64,35 +63,57 @@ _VALUE_FLAGS = {
 }
 
 
+@dataclass(frozen=True)
+class StartedWith:
+    """The running kubelet (when /proc could be read) and the flags and config it runs with."""
+
+    processes: list[tuple[int, list[str]]] | None  # None: /proc unreadable
+    flags: dict[str, str]
+    config: dict[str, Any] | None
+    config_path: str | None
+
+
+def started_with(ctx: GatherContext, recorder: LayerRecorder) -> StartedWith:
+    # Without /proc the process cannot be looked for ("not running" would be a guess): the
+    # layer is not examined, but its config files and log still say a lot.
+    processes = None
+    if _proc_readable(ctx, recorder):
+        processes = _prefer_endpoint(ctx, ctx.host.find_processes("kubelet"))
+    argv = processes[0][1] if processes else None
+    flags = parse_flags(argv[1:]) if argv else parse_flags(unit_command(ctx, recorder))
+    config, config_path = _read_config(ctx, recorder, flags.get("config"))
+    return StartedWith(processes, flags, config, config_path)
+
+
+def note_runtime_endpoint(ctx: GatherContext, start: StartedWith) -> None:
+    """What the CRI gatherer reads (cri/endpoint.py). Also run on its own, before the rest of
+    this layer, when the CRI is asked from a child process (collect.py)."""
+    endpoint, source = _runtime_endpoint(start.flags, start.config)
+    ctx.notes["kubelet.runtime_endpoint"] = endpoint
+    ctx.notes["kubelet.runtime_endpoint_source"] = source
+
+
 def gather(ctx: GatherContext) -> dict[str, Any]:
     recorder = LayerRecorder(Layer.KUBELET)
     facts = recorder.facts
-    argv: list[str] | None = None
-    # Without /proc the process cannot be looked for ("not running" would be a guess): the
-    # layer is not examined, but its config files and log still say a lot.
-    if _proc_readable(ctx, recorder):
-        processes = _prefer_endpoint(ctx, ctx.host.find_processes("kubelet"))
-        facts["running"] = bool(processes)
-        argv = processes[0][1] if processes else None
-        facts["pid"] = processes[0][0] if processes else None
-        facts["cmdline"] = argv
+    start = started_with(ctx, recorder)
+    if start.processes is not None:
+        facts["running"] = bool(start.processes)
+        facts["pid"] = start.processes[0][0] if start.processes else None
+        facts["cmdline"] = start.processes[0][1] if start.processes else None
     facts["active_state"] = unit_active_state(ctx, recorder, "kubelet")
-
-    flags = parse_flags(argv[1:]) if argv else parse_flags(unit_command(ctx, recorder))
-
-    config, config_path = _read_config(ctx, recorder, flags.get("config"))
-    facts["config_path"] = config_path
+    flags, config = start.flags, start.config
+    facts["config_path"] = start.config_path
     facts["cgroup_driver"] = _cgroup_driver(flags, config)
-    endpoint, endpoint_source = _runtime_endpoint(flags, config)
+    note_runtime_endpoint(ctx, start)
+    endpoint = ctx.notes["kubelet.runtime_endpoint"]
     facts["runtime_endpoint"] = endpoint
     facts["runtime_endpoint_exists"] = endpoint_exists(ctx, endpoint)
     facts["eviction_hard"] = _eviction_hard(flags, config)
     facts["healthz"] = _healthz(ctx, recorder, flags, config)
-    ctx.notes["kubelet.runtime_endpoint"] = endpoint
-    ctx.notes["kubelet.runtime_endpoint_source"] = endpoint_source
 
     raw = read_raw_log(ctx, recorder, KUBELET_LOG)
-    important = node_lines(raw.lines()) if raw is not None else None
+    important = node_lines(raw) if raw is not None else None
     if important is not None:  # unread: the key stays absent (not known), never null
         facts["log"] = important
     facts["version"] = _version(raw)
@@ -246,8 +267,11 @@ def _read_config(
 
 
 def _parse_config(recorder: LayerRecorder, path: str, text: str) -> dict[str, Any] | None:
+    import yaml  # on first use: PyYAML costs ~10 ms of start-up
+
     try:
-        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+        data = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, loader)
     except (ValueError, yaml.YAMLError) as exc:
         recorder.error(path, f"not valid YAML/JSON: {exc}")
         return None

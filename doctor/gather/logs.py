@@ -114,7 +114,7 @@ def _pattern(name: str, regex: str, min_rank: int, reason: str) -> NodePattern:
     return NodePattern(name, re.compile(regex), min_rank, reason)
 
 
-WARN, INFO = 1, 0
+WARN, INFO, FATAL = 1, 0, 3
 NODE_PATTERNS: tuple[NodePattern, ...] = (
     _pattern("pleg", r"PLEG is not healthy", WARN,
              "the kubelet stops syncing pods; the node goes NotReady"),
@@ -161,7 +161,7 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              "runc / shim failures wrapped by containerd and the kubelet"),
     _pattern("disk", r"no space left on device|[Ii]mage garbage collection failed", WARN,
              "a full disk breaks pulls, sandboxes and the kubelet's own state"),
-    _pattern("fatal", r"", 3, "a fatal line is the reason the component exited"),
+    _pattern("fatal", r"", FATAL, "a fatal line is the reason the component exited"),
 )  # fmt: skip
 
 
@@ -174,10 +174,38 @@ def is_node_line(line: Mapping[str, Any]) -> bool:
     return False
 
 
-def node_lines(lines: Iterable[LogLine]) -> list[LogLine]:
-    """The newest `NODE_LINES_MAX` lines that matter at node level, oldest first."""
+def node_lines(lines: Iterable[LogLine] | RawLog) -> list[LogLine]:
+    """The newest `NODE_LINES_MAX` lines that matter at node level, oldest first.
 
+    From a RawLog, the lines that surely do not matter are skipped unparsed (most of a tail).
+    """
+    if isinstance(lines, RawLog):
+        log = lines
+        lines = (
+            line
+            for entry in log.entries
+            if not surely_not_node_line(entry)
+            if (line := log.parse(entry)) is not None
+        )
     return list(deque((line for line in lines if is_node_line(line)), maxlen=NODE_LINES_MAX))
+
+
+def surely_not_node_line(entry: str) -> bool:
+    """True for a line `is_node_line` would reject, told from its text alone.
+
+    That holds for a klog or logrus-text line (the formats whose message is a substring of the
+    line, and whose level sits at a fixed place) below fatal level when no node pattern
+    matches anywhere in it. Any other line is left to the parser.
+    """
+    if _ANY_NODE_PATTERN.search(entry):
+        return False
+    prefix = _PREFIX.match(entry)
+    body = entry[prefix.end() :] if prefix else entry
+    head = _KLOG.match(body) or _LOGRUS_HEAD.match(body)
+    if head is None:
+        return False
+    rank = severity_rank(head.group("sev"))
+    return rank is not None and rank < FATAL
 
 
 def assign_pod_lines(
@@ -242,6 +270,9 @@ _LOGRUS_TTY_LINE = re.compile(r"(?P<lvl>[A-Z]{4})\[(?P<ts>[^\]]*)\] +(?P<msg>.*)
 _BSD_TIME = re.compile(r"(?P<mon>\S+) +(?P<day>\d+) (?P<time>\d\d:\d\d:\d\d(?:\.\d+)?)")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+# containerd's logrus text as _logrus_text reads it: time, then level, then msg.
+_LOGRUS_HEAD = re.compile(r'time="[^"\\]*" level=(?P<sev>\w+) msg=')
+_ANY_NODE_PATTERN = re.compile("|".join(p.regex.pattern for p in NODE_PATTERNS if p.regex.pattern))
 
 
 def parse_line(text: str, reference: datetime, ident: str | None = None) -> LogLine | None:

@@ -244,8 +244,10 @@ def _keep(lines: list[bytes], boot: float | None, kept: deque[dict[str, Any]]) -
         if not raw or raw.startswith(b" "):
             continue  # empty, or a record's KEY=value dictionary continuation
         line = raw.decode("utf-8", "replace")
+        if not KERNEL_TROUBLE.search(line, line.find(";") + 1):
+            continue  # most records: matched before the costlier parse
         record = parse_kmsg(line, boot)
-        if record is not None and KERNEL_TROUBLE.search(record["message"]):
+        if record is not None:
             kept.append(record)
 
 

@@ -155,7 +155,7 @@ def test_nothing_examinable_is_exit_2(monkeypatch: Any) -> None:
     blind = base_document()
     for section in blind["layers"].values():
         section["status"] = "permission-denied"
-    monkeypatch.setattr("doctor.gather.collect.collect", lambda options, progress=None: blind)
+    monkeypatch.setattr("doctor.gather.collect.collect", lambda *args, **kwargs: blind)
     with pytest.raises(GatherError, match="could not examine any layer") as raised:
         gathering.gather_facts(GatherOptions(), quiet=True)
     assert raised.value.exit_code == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from doctor.gather.context import GatherContext, GatherOptions, PodQuery
 from doctor.gather.cri.gather import gather
 from doctor.gather.cri.generated.runtime.v1 import api_pb2 as v1
 from doctor.gather.cri.pods import PodLookupError
+from doctor.gather.cri.query import settle_deferred
+from doctor.gather.logs import parse_line
 from doctor.layers import Layer
 from tests.gather.cri_fake import FakeRuntime, serve
 
@@ -273,3 +276,43 @@ def test_no_endpoint_at_all(tmp_path: Path) -> None:
     assert section["status"] == "unreachable"
     assert section["endpoint"] is None
     assert "no default socket exists" in section["errors"][0]["message"]
+
+
+KUBELET_LINE = (
+    'E1129 10:00:00.000001    7321 pod_workers.go:1301] "Error syncing pod, skipping"'
+    ' err="failed to \\"CreatePodSandbox\\"" pod="default/ghost"'
+)
+
+
+def deferred(socket_path: Path, query: str) -> GatherContext:
+    """The cri layer as collect.py's child process gathers it: before the kubelet's log."""
+    ctx = GatherContext.create(
+        GatherOptions(runtime_endpoint=f"unix://{socket_path}", pod=PodQuery(query))
+    )
+    ctx.notes["cri.defer_not_found"] = True
+    ctx.sections[Layer.CRI] = gather(ctx)
+    return ctx
+
+
+def test_a_deferred_unknown_pod_is_settled_from_the_kubelet_log(socket_path: Path) -> None:
+    ctx = deferred(socket_path, "default/ghost")
+    assert ctx.pods == [] and ctx.notes["cri.pod_not_found"].startswith("pod default/ghost not")
+    ctx.notes["kubelet.log_lines"] = [parse_line(KUBELET_LINE, datetime(2026, 11, 29))]
+    settle_deferred(ctx, cri(ctx))
+    assert [(p["namespace"], p["name"]) for p in ctx.pods] == [("default", "ghost")]
+    assert cri(ctx)["errors"][-1]["message"].endswith("its sandbox never started")
+    assert "cri.pod_not_found" not in ctx.notes
+
+
+def test_a_deferred_unknown_pod_the_kubelet_never_logged_is_an_error(socket_path: Path) -> None:
+    ctx = deferred(socket_path, "default/ghost")
+    ctx.notes["kubelet.log_lines"] = []
+    with pytest.raises(PodLookupError, match=r"^pod default/ghost not found on this node"):
+        settle_deferred(ctx, cri(ctx))
+
+
+def test_settling_without_a_deferred_pod_changes_nothing(socket_path: Path) -> None:
+    ctx = run(socket_path, "web")
+    before = copy.deepcopy((ctx.pods, cri(ctx)))
+    settle_deferred(ctx, cri(ctx))
+    assert (ctx.pods, cri(ctx)) == before

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from doctor.gather.context import GatherContext
 
 log = logging.getLogger(__name__)
@@ -100,6 +98,8 @@ def read_crictl_config(ctx: GatherContext) -> tuple[str | None, float | None, st
         return None, None, None
     except OSError as exc:
         return None, None, f"{CRICTL_CONFIG}: {exc.strerror or exc}"
+    import yaml  # here: a node seldom has /etc/crictl.yaml
+
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -127,3 +127,10 @@ def parse_timeout(value: Any) -> float | None:
             scale = {"ms": 0.001, "s": 1.0, "m": 60.0}[found.group(2) or "s"]
             return number * scale or None
     return None
+
+
+def named_without_kubelet(ctx: GatherContext) -> bool:
+    """Whether `discover` finds the endpoint before it would ask the kubelet's."""
+    return bool(
+        ctx.options.runtime_endpoint or ctx.options.environ.get("CONTAINER_RUNTIME_ENDPOINT")
+    )

@@ -6,8 +6,13 @@ Writes ctx.pods (facts form) and these notes for later gatherers:
 - "runc.root": runc's state root, when the runtime's options name one
 - "cri.sandbox_image": (the sandbox image the runtime's config names, whether the runtime has
   it), when the runtime tells its config
-Reads "kubelet.runtime_endpoint" (see endpoint.py).
+- "cri.verbose": the runtime's verbose answers for the pods, for `collect`'s artifacts
+- "cri.pod_not_found": with "cri.defer_not_found" set (asked from a child process, before the
+  kubelet's log was read), the not-found message that query.settle_deferred settles later
+Reads "kubelet.runtime_endpoint" (see endpoint.py). All notes are JSON: collect.py may bring
+them back from a child process.
 """
+
 
 from __future__ import annotations
 
@@ -19,16 +24,8 @@ from typing import Any
 from doctor.gather.context import GatherContext, LayerRecorder
 from doctor.gather.cri.client import CriCallError, CriClient
 from doctor.gather.cri.endpoint import discover, local_target
-from doctor.gather.cri.pods import (
-    PodFacts,
-    PodGroup,
-    PodNotFoundError,
-    group,
-    placeholder,
-    pod_facts,
-    resolve,
-    runc_root,
-)
+from doctor.gather.cri.pods import PodFacts, PodGroup, group, pod_facts, resolve, runc_root
+from doctor.gather.cri.query import PodNotFoundError, known_from_kubelet_log, placeholder
 from doctor.layers import Layer, LayerStatus
 
 log = logging.getLogger(__name__)
@@ -97,38 +94,17 @@ def examine(ctx: GatherContext, client: CriClient, recorder: LayerRecorder) -> N
     if ctx.options.pod is not None:
         try:
             pods = resolve(client, ctx.options.pod, everything)
-        except PodNotFoundError:
-            ctx.pods = known_from_kubelet_log(ctx)
-            if not ctx.pods:
-                raise
-            recorder.error(
-                "ListPodSandbox",
-                f"pod {ctx.pods[0]['namespace']}/{ctx.pods[0]['name']} has no sandbox in the "
-                "runtime, but the kubelet log names it: its sandbox never started",
-            )
+        except PodNotFoundError as exc:
+            if ctx.notes.get("cri.defer_not_found"):
+                ctx.notes["cri.pod_not_found"] = str(exc)  # query.settle_deferred's, later
+                return
+            recorder.errors.append(known_from_kubelet_log(ctx, exc))
             return
     elif ctx.options.all_pods:
         pods = group(everything)
     else:
         pods = []
     ctx.pods = collect_pods(ctx, client, recorder, pods)
-
-
-def known_from_kubelet_log(ctx: GatherContext) -> list[dict[str, Any]]:
-    """The queried pod (NAMESPACE/NAME) as a placeholder when the kubelet log mentions it.
-
-    A pod whose RunPodSandbox fails has no sandbox: containerd removes what it made. The
-    kubelet still works on it and logs why; that log is then all there is to diagnose.
-    """
-    from doctor.gather.logs import assign_pod_lines
-
-    pods = placeholder(ctx.options.pod)
-    lines = ctx.notes.get("kubelet.log_lines")
-    if not pods or lines is None:
-        return []
-    probe = [dict(pods[0])]
-    assign_pod_lines(probe, lines, "kubelet_log")
-    return pods if probe[0].get("kubelet_log") else []
 
 
 def collect_pods(

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from doctor.errors import GatherError
 from doctor.gather.context import LayerRecorder, PodQuery
 from doctor.gather.cri.client import CriCallError, CriClient
 from doctor.gather.cri.generated.runtime.v1 import api_pb2 as v1
+from doctor.gather.cri.query import PodLookupError, PodNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +29,6 @@ NAME_LABEL = "io.kubernetes.pod.name"
 NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
 UID_LABEL = "io.kubernetes.pod.uid"
 MAX_CANDIDATES = 10
-
-
-class PodLookupError(GatherError):
-    """The pod query names no pod on this node, or more than one."""
-
-
-class PodNotFoundError(PodLookupError):
-    """The runtime has no sandbox of the pod the query names."""
 
 
 @dataclass
@@ -157,23 +149,6 @@ def similar_names(query: PodQuery, known: list[str]) -> list[str]:
     by_name = {key.rpartition("/")[2]: key for key in known}
     close = [by_name[n] for n in difflib.get_close_matches(name, list(by_name), n=5, cutoff=0.6)]
     return list(dict.fromkeys(containing + close))[:MAX_CANDIDATES]
-
-
-def placeholder(query: PodQuery | None) -> list[dict[str, Any]]:
-    """A pod the CRI could not be asked about, when the query names it well enough to match
-    log lines: NAMESPACE/NAME, or a name with the namespace option."""
-    if query is None:
-        return []
-    text = query.text.strip()
-    if "/" in text:
-        namespace, _, name = text.partition("/")
-    elif query.namespace:
-        namespace, name = query.namespace, text
-    else:
-        return []
-    if not namespace or not name:
-        return []
-    return [{"name": name, "namespace": namespace, "containers": []}]
 
 
 def rfc3339(nanoseconds: int) -> str | None:

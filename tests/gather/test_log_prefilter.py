@@ -1,0 +1,150 @@
+"""The unparsed skip of node-level filtering (logs.surely_not_node_line) never skips a line
+`is_node_line` would keep, whatever the format, level, prefix or message."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from doctor.gather.logs import (
+    NODE_PATTERNS,
+    NodePattern,
+    RawLog,
+    is_node_line,
+    node_lines,
+    parse_line,
+)
+from doctor.gather.logs import surely_not_node_line as skipped
+from tests.gather.test_logs import (
+    KLOG_EVICTION,
+    KLOG_INFO,
+    KLOG_JOURNAL,
+    KLOG_PLEG,
+    KLOG_POD,
+    LOGRUS_SANDBOX,
+    LOGRUS_SHIM,
+    LOGRUS_TTY,
+    REFERENCE,
+)
+
+# Texts that node patterns match, and near misses, including escapes and odd spacing.
+FRAGMENTS = [
+    "PLEG is not healthy",
+    "PLEG is  not healthy",
+    "Container runtime network not ready",
+    "cni plugin not initialized",
+    "Eviction manager: evicting",
+    '\\"command failed\\"',
+    '"command failed"',
+    "dial unix /run/containerd/containerd.sock",
+    "OCI runtime create failed",
+    "I/O error",
+    "no space left on device",
+    "no space\\u0020left",
+    "shim disconnected",
+    "Kubelet version",
+    "level=fatal",
+    'msg="x" level=error',
+    "",
+]
+LEVELS = ["info", "debug", "warning", "warn", "error", "fatal", "panic", "trace", "weird", "INFO"]
+PREFIXES = ["", "Nov 11 19:19:23 a0.local kubelet[7321]: ", "Nov 11 19:19:23 h containerd: "]
+
+
+@st.composite
+def log_lines(draw: st.DrawFn) -> str:
+    message = " ".join(draw(st.lists(st.sampled_from(FRAGMENTS), max_size=3)))
+    message += draw(st.text(alphabet='ab \\"=:{}[]', max_size=8))
+    level = draw(st.sampled_from(LEVELS))
+    shape = draw(st.sampled_from(["klog", "logrus", "logrus-json", "tty", "plain", "spaced"]))
+    if shape == "klog":
+        letter = draw(st.sampled_from("IWEFX"))
+        body = f"{letter}1129 10:00:00.000001    7321 kubelet.go:1] {message}"
+    elif shape == "logrus":
+        body = f'time="2024-01-01T00:00:00Z" level={level} msg="{message}"'
+    elif shape == "logrus-json":
+        body = json.dumps({"level": level, "msg": message})
+    elif shape == "tty":
+        body = f"{level[:4].upper()}[0001] {message}"
+    elif shape == "spaced":
+        body = f'time="2024-01-01T00:00:00Z"  level={level} msg={message}'
+    else:
+        body = message
+    return draw(st.sampled_from(PREFIXES)) + body
+
+
+def kept(text: str, ident: str | None = None) -> bool:
+    line = parse_line(text, REFERENCE, ident)
+    return line is not None and is_node_line(line)
+
+
+@settings(max_examples=600, deadline=None)
+@given(log_lines())
+def test_a_skipped_line_is_never_a_node_line(text: str) -> None:
+    if skipped(text):
+        assert not kept(text), text
+        assert not kept(text, "kubelet"), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [KLOG_JOURNAL, KLOG_PLEG, KLOG_EVICTION, KLOG_POD, LOGRUS_SANDBOX, LOGRUS_TTY],
+)
+def test_lines_that_matter_are_parsed(text: str) -> None:
+    assert not skipped(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        KLOG_INFO,
+        LOGRUS_SHIM,
+        'W1129 10:00:00.000001    7321 kubelet.go:1] "Unrelated warning"',
+        'Nov 11 19:19:23 h containerd[1]: time="2024-01-01T00:00:00Z" level=error msg="no"',
+    ],
+)
+def test_ordinary_lines_are_skipped_unparsed(text: str) -> None:
+    assert skipped(text)
+
+
+def test_fatal_and_unlevelled_lines_are_parsed() -> None:
+    assert not skipped('F1129 10:00:00.000001    7321 server.go:1] "anything"')
+    assert not skipped('time="2024-01-01T00:00:00Z" level=fatal msg="anything"')
+    assert not skipped("goroutine 1 [running]:")
+
+
+def test_node_lines_of_a_raw_log_equal_those_of_its_parsed_lines() -> None:
+    texts = [KLOG_JOURNAL, KLOG_INFO, LOGRUS_SHIM, LOGRUS_SANDBOX, KLOG_PLEG, "plain text"] * 3
+    raw = RawLog(texts, lambda text: parse_line(text, REFERENCE))
+    assert node_lines(raw) == node_lines(raw.lines())
+    assert len(node_lines(raw)) == 12
+
+
+# One message per node pattern, each matched by its pattern (checked below).
+MATCHED = {
+    "pleg": "PLEG is not healthy: pleg was last seen active 3m0s ago",
+    "runtime-not-ready": "Container runtime not ready",
+    "cni": "failed to setup network for sandbox",
+    "eviction": "Eviction manager: attempting to reclaim",
+    "cgroup": "misconfiguration: kubelet cgroup driver differs",
+    "kubelet-start": "failed to run Kubelet: running with swap on is not supported",
+    "runtime-service": "dial unix /run/containerd/containerd.sock: connect: refused",
+    "probe": "Probe failed",
+    "image-pull": "Back-off pulling image",
+    "sandbox": "Failed to create sandbox for pod",
+    "container-start": "OCI runtime create failed",
+    "disk": "no space left on device",
+}
+
+
+@pytest.mark.parametrize(
+    "pattern", [p for p in NODE_PATTERNS if p.regex.pattern], ids=lambda p: p.name
+)
+def test_a_line_any_node_pattern_matches_is_parsed(pattern: NodePattern) -> None:
+    message = MATCHED[pattern.name]
+    assert pattern.regex.search(message)
+    assert not skipped(f"I1129 10:00:00.000001    7321 x.go:1] {message}")
+    assert not skipped(f'time="2024-01-01T00:00:00Z" level=info msg="{message}"')
