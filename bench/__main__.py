@@ -1,6 +1,7 @@
-"""Run the benchmarks: rule-engine scaling and start-up time.
+"""Run the benchmarks: log scanning, rule-engine scaling, start-up, fleet analysis and the
+live diagnose on a 50-pod lab, against their baselines.
 
-    python -m bench [--sizes 100,1000,10000] [--quick]
+    python -m bench [--sizes 100,1000,10000] [--repeat 5] [--only diagnose ...]
 
 Each figure is also given as a ratio against a baseline measured in the same run, because these
 machines are noisy and absolute times are only indicative.
@@ -9,6 +10,7 @@ machines are noisy and absolute times are only indicative.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import statistics
 import subprocess
@@ -27,6 +29,8 @@ from doctor.engine.loader import load_rules
 from doctor.facts.document import parse_facts
 
 RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+SECTIONS = ("logscan", "engine", "startup", "fleet", "diagnose")
 
 
 def _best_of(repeat: int, fn: Any) -> float:
@@ -111,31 +115,39 @@ def main() -> None:
     parser.add_argument("--log-root", default="/var/tmp/stackdoctor-bench", type=Path)
     parser.add_argument("--bundles", type=int, default=100, help="bundles for the fleet run")
 
+    parser.add_argument(
+        "--only", choices=SECTIONS, action="append", help="run only this part (repeatable)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    wanted = set(args.only or SECTIONS)
+    # What a wheel install does: stale or missing .pyc files (PYTHONDONTWRITEBYTECODE, a
+    # fresh checkout) would otherwise be compiled again by every timed run.
+    compileall.compile_dir(REPO / "doctor", quiet=1)
     # The log scan first: a child's peak RSS (getrusage) includes the parent's pages at fork,
     # so it must run while this process is still small.
-    results = {"logscan": logscan(args.log_root, args.log_mib << 20)}
-    results["engine"] = engine_scaling(sizes)
-    results["startup"] = startup(args.repeat)
-
-    results["fleet"] = fleet(args.log_root / "bundles", args.bundles)
-    results["diagnose"] = diagnose_latency(args.repeat)
-
-    print("Rule engine: full catalog over synthetic pods x 3 containers")
-    print(_table(results["engine"]))
-    print()
-    print("Start-up (median of", args.repeat, "runs)")
-    print(_table(results["startup"]))
-    print()
-    print("Log scan: one pod's lines from a kubelet log (stackdoctor reads the 16 MiB tail)")
-    print(_table(results["logscan"]))
-    print()
-    print("Fleet: analyze a directory of bundles (2 cores)")
-    print(_table(results["fleet"]))
-    print()
-    print("Live diagnose on the lab (needs root and containerd; median of runs)")
-    print(_table(results["diagnose"]))
+    runs = {
+        "logscan": lambda: logscan(args.log_root, args.log_mib << 20),
+        "engine": lambda: engine_scaling(sizes),
+        "startup": lambda: startup(args.repeat),
+        "fleet": lambda: fleet(args.log_root / "bundles", args.bundles),
+        "diagnose": lambda: diagnose_latency(max(args.repeat, 11)),
+    }
+    results = {name: run() for name, run in runs.items() if name in wanted}
+    titles = {
+        "engine": "Rule engine: full catalog over synthetic pods x 3 containers",
+        "startup": f"Start-up (median of {args.repeat} runs)",
+        "logscan": "Log scan: one pod's lines from a kubelet log (stackdoctor reads the 16 MiB"
+        " tail)",
+        "fleet": "Fleet: analyze a directory of bundles (2 cores)",
+        "diagnose": "Live diagnose on the lab (needs root and containerd; median of"
+        f" {max(args.repeat, 11)} interleaved runs)",
+    }
+    for name, title in titles.items():
+        if name in results:
+            print(title)
+            print(_table(results[name]))
+            print()
 
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

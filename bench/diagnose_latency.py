@@ -37,15 +37,12 @@ im.ImageFsInfo(m.ImageFsInfoRequest(), timeout=5)
 """
 
 
-def _median(args: list[str], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = subprocess.run(args, capture_output=True, text=True)
-        if result.returncode not in (0, 1):
-            raise RuntimeError(result.stderr[-2000:])
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def _time(args: list[str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(args, capture_output=True, text=True)
+    if result.returncode not in (0, 1):
+        raise RuntimeError(result.stderr[-2000:])
+    return time.perf_counter() - start
 
 
 def diagnose_latency(repeat: int) -> list[dict[str, Any]]:
@@ -77,13 +74,20 @@ def diagnose_latency(repeat: int) -> list[dict[str, Any]]:
             bundle = Path(raw) / "node.tar.gz"
             collect = [sys.executable, "-m", "doctor", "collect", "--all-pods", *node,
                        "--sample-interval", "0", "-q", "-o", str(bundle)]  # fmt: skip
-            baseline = _median(bare, repeat)
-            timed = {
-                f"bare CRI calls for 1 pod ({PODS} running)": baseline,
-                "stackdoctor diagnose (interval 0)": _median(ours, repeat),
-                "stackdoctor check (interval 0)": _median(check, repeat),
-                f"stackdoctor collect --all-pods (interval 0, {PODS} pods)": _median(collect, 1),
+            # Interleaved, round by round: a noisy moment costs every command alike.
+            commands = {
+                f"bare CRI calls for 1 pod ({PODS} running)": bare,
+                "stackdoctor diagnose (interval 0)": ours,
+                "stackdoctor check (interval 0)": check,
             }
+            samples: dict[str, list[float]] = {name: [] for name in commands}
+            for _ in range(repeat):
+                for name, command in commands.items():
+                    samples[name].append(_time(command))
+            timed = {name: statistics.median(values) for name, values in samples.items()}
+            baseline = timed[next(iter(commands))]
+            collect_name = f"stackdoctor collect --all-pods (interval 0, {PODS} pods)"
+            timed[collect_name] = _time(collect)
 
             rows = [
                 {"command": name, "median_s": round(took, 3), "ratio": round(took / baseline, 2)}

@@ -10,10 +10,10 @@ import click
 
 from doctor.errors import EXIT_FINDINGS, EXIT_OK
 from doctor.layers import LAYER_NAMES, SEVERITY_ORDER, Severity
-from doctor.model import Report
 
 if TYPE_CHECKING:
     from doctor.engine.loader import RuleSet
+    from doctor.model import Report
 
 
 F = TypeVar("F", bound=Callable[..., Any])

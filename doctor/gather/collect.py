@@ -20,7 +20,6 @@ from typing import Any
 
 from doctor import __version__
 from doctor.errors import DoctorError
-from doctor.facts.document import SCHEMA_VERSION
 from doctor.gather.child import Child, fork_is_safe
 from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder
 from doctor.gather.cri.query import settle_deferred
@@ -85,7 +84,20 @@ def _cri_alone(ctx: GatherContext) -> dict[str, Any]:
     return {"section": section, "pods": ctx.pods, "notes": notes}
 
 
+# Later layers' reading that needs no other layer (their `prefetch`).
+PREFETCHERS = ("doctor.gather.containerd", "doctor.gather.node")
+
+
+def _prefetch(ctx: GatherContext) -> None:
+    for module_name in PREFETCHERS:
+        try:
+            importlib.import_module(module_name).prefetch(ctx)
+        except Exception:  # the layer's gatherer reads it again, and reports what failed
+            log.debug("prefetch by %s failed", module_name, exc_info=True)
+
+
 def _cri_answer(ctx: GatherContext, child: Child) -> dict[str, Any]:
+
     answer = child.result()
     ctx.pods = answer["pods"]
     ctx.notes.update(answer["notes"])
@@ -142,6 +154,7 @@ def collect(
             if progress:
                 progress(layer, "start")
             if layer is Layer.CRI and cri is not None:
+                _prefetch(ctx)  # the parent's work while the child's answer is not in yet
                 section, cri = _cri_answer(ctx, cri), None
             else:
                 section = _run_gatherer(layer, module_name, ctx)
@@ -154,6 +167,8 @@ def collect(
         if cri is not None:  # something failed before the child's answer was wanted
             cri.cancel()
     _assign_logs(ctx)
+    from doctor.facts.document import SCHEMA_VERSION  # here: not needed before the CRI's fork
+
     if raw is not None:
         for name, answer in (ctx.notes.get("cri.verbose") or {}).items():
             raw[f"cri/{name}.json"] = (json.dumps(answer, indent=2) + "\n").encode()

@@ -116,8 +116,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     if known is not None:
         facts["sandbox_image_present"] = known[1]
 
-    raw = read_raw_log(ctx, recorder, CONTAINERD_LOG)
-    important = node_lines(raw) if raw is not None else None
+    raw, important = ctx.prefetched("containerd_log", recorder, lambda r: _read_log(ctx, r))
     if important is not None:  # unread: the key stays absent (not known), never null
         facts["log"] = important
     cri_version = ctx.sections.get(Layer.CRI, {}).get("runtime_version")
@@ -128,7 +127,21 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     return recorder.section()
 
 
+def prefetch(ctx: GatherContext) -> None:
+    """Its log needs no other layer: read (and filter) it ahead (collect.py)."""
+    ctx.prefetch("containerd_log", Layer.CONTAINERD, lambda r: _read_log(ctx, r))
+
+
+def _read_log(
+    ctx: GatherContext, recorder: LayerRecorder
+) -> tuple[RawLog | None, list[dict[str, Any]] | None]:
+    """The log's bounded tail and its node-level lines (None, None when unreadable)."""
+    raw = read_raw_log(ctx, recorder, CONTAINERD_LOG)
+    return raw, node_lines(raw) if raw is not None else None
+
+
 def _missing(ctx: GatherContext, path: str) -> bool:
+
     return not ctx.host.path(path).exists()
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import errno
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from doctor.gather.host import Host
 from doctor.layers import Layer, LayerStatus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_SAMPLE_INTERVAL = 1.0
@@ -60,6 +62,27 @@ class GatherContext:
     @classmethod
     def create(cls, options: GatherOptions) -> GatherContext:
         return cls(options, Host(options.host_root))
+
+    def prefetch(self, key: str, layer: Layer, read: Callable[[LayerRecorder], T]) -> None:
+        """Run `read` now, ahead of its layer (while the CRI answers in a child process: see
+        collect.py), for `prefetched` to hand over with what it recorded."""
+        recorder = LayerRecorder(layer)
+        self.notes[f"prefetched.{key}"] = (read(recorder), recorder)
+
+    def prefetched(
+        self, key: str, recorder: LayerRecorder, read: Callable[[LayerRecorder], T]
+    ) -> T:
+        """`read(recorder)`; or what `prefetch` read, its errors and status recorded as if
+        read now."""
+        early = self.notes.pop(f"prefetched.{key}", None)
+        if early is None:
+            return read(recorder)
+        result, seen = early
+        for item in seen.errors:
+            recorder.errors.append(item)
+        if recorder.status is LayerStatus.OK:
+            recorder.status = seen.status
+        return result  # type: ignore[no-any-return]
 
     def pod_terms(self) -> dict[str, list[str]]:
         """For log filtering: per pod key (`ns/name`), the strings that identify it in a log."""

@@ -194,18 +194,18 @@ def surely_not_node_line(entry: str) -> bool:
     """True for a line `is_node_line` would reject, told from its text alone.
 
     That holds for a klog or logrus-text line (the formats whose message is a substring of the
-    line, and whose level sits at a fixed place) below fatal level when no node pattern
-    matches anywhere in it. Any other line is left to the parser.
+    line, and whose level sits at a fixed place) below fatal level when no node pattern of its
+    level or lower matches anywhere in it. Any other line is left to the parser.
     """
-    if _ANY_NODE_PATTERN.search(entry):
-        return False
     prefix = _PREFIX.match(entry)
     body = entry[prefix.end() :] if prefix else entry
     head = _KLOG.match(body) or _LOGRUS_HEAD.match(body)
     if head is None:
         return False
     rank = severity_rank(head.group("sev"))
-    return rank is not None and rank < FATAL
+    if rank is None or rank >= FATAL:
+        return False
+    return not _PATTERNS_FROM_RANK[rank].search(entry)
 
 
 def assign_pod_lines(
@@ -272,7 +272,15 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 # containerd's logrus text as _logrus_text reads it: time, then level, then msg.
 _LOGRUS_HEAD = re.compile(r'time="[^"\\]*" level=(?P<sev>\w+) msg=')
-_ANY_NODE_PATTERN = re.compile("|".join(p.regex.pattern for p in NODE_PATTERNS if p.regex.pattern))
+# Per severity rank below fatal: the node patterns a line of that rank can be kept for, as one
+# regex (an info line, most of any log, is searched for the two info-level patterns only).
+_PATTERNS_FROM_RANK = [
+    re.compile(
+        "|".join(p.regex.pattern for p in NODE_PATTERNS if p.regex.pattern and p.min_rank <= rank)
+        or "(?!)"
+    )
+    for rank in range(FATAL)
+]
 
 
 def parse_line(text: str, reference: datetime, ident: str | None = None) -> LogLine | None:

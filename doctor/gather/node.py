@@ -60,7 +60,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
         disk_usage(ctx.host, path, recorder, failures) for path in _disk_paths(ctx)
     ]
     recorder.facts["memory"] = memory(ctx.host, recorder, failures)
-    kernel_log = read_kernel_log(ctx.host, recorder)
+    kernel_log = ctx.prefetched("kernel_log", recorder, lambda r: read_kernel_log(ctx.host, r))
     if kernel_log is not None:
         recorder.facts["kernel_log"] = kernel_log
     recorder.facts["limits"] = limits(ctx.host, recorder)
@@ -71,7 +71,13 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     return recorder.section()
 
 
+def prefetch(ctx: GatherContext) -> None:
+    """The kernel log needs no other layer: read it ahead (collect.py)."""
+    ctx.prefetch("kernel_log", Layer.NODE, lambda r: read_kernel_log(ctx.host, r))
+
+
 def _disk_paths(ctx: GatherContext) -> list[str]:
+
     config = (ctx.sections.get(Layer.CONTAINERD) or {}).get("config") or {}
     root = config.get("root")
     containerd_root = root if isinstance(root, str) and root.startswith("/") else None

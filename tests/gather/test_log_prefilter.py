@@ -103,6 +103,9 @@ def test_lines_that_matter_are_parsed(text: str) -> None:
         KLOG_INFO,
         LOGRUS_SHIM,
         'W1129 10:00:00.000001    7321 kubelet.go:1] "Unrelated warning"',
+        'I1129 10:00:00.000001    7321 kubelet.go:1] "PLEG is not healthy"',  # info: not kept
+        'time="2024-01-01T00:00:00Z" level=info msg="RunPodSandbox for &PodSandboxMetadata{}"',
+
         'Nov 11 19:19:23 h containerd[1]: time="2024-01-01T00:00:00Z" level=error msg="no"',
     ],
 )
@@ -146,5 +149,9 @@ MATCHED = {
 def test_a_line_any_node_pattern_matches_is_parsed(pattern: NodePattern) -> None:
     message = MATCHED[pattern.name]
     assert pattern.regex.search(message)
-    assert not skipped(f"I1129 10:00:00.000001    7321 x.go:1] {message}")
-    assert not skipped(f'time="2024-01-01T00:00:00Z" level=info msg="{message}"')
+    letter, level = ("I", "info") if pattern.min_rank == 0 else ("W", "warning")
+    for text in (
+        f"{letter}1129 10:00:00.000001    7321 x.go:1] {message}",
+        f'time="2024-01-01T00:00:00Z" level={level} msg="{message}"',
+    ):
+        assert kept(text) and not skipped(text), text

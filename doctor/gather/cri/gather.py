@@ -13,7 +13,6 @@ Reads "kubelet.runtime_endpoint" (see endpoint.py). All notes are JSON: collect.
 them back from a child process.
 """
 
-
 from __future__ import annotations
 
 import json
