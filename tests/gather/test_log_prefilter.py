@@ -105,7 +105,6 @@ def test_lines_that_matter_are_parsed(text: str) -> None:
         'W1129 10:00:00.000001    7321 kubelet.go:1] "Unrelated warning"',
         'I1129 10:00:00.000001    7321 kubelet.go:1] "PLEG is not healthy"',  # info: not kept
         'time="2024-01-01T00:00:00Z" level=info msg="RunPodSandbox for &PodSandboxMetadata{}"',
-
         'Nov 11 19:19:23 h containerd[1]: time="2024-01-01T00:00:00Z" level=error msg="no"',
     ],
 )
