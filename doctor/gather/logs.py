@@ -177,17 +177,22 @@ def is_node_line(line: Mapping[str, Any]) -> bool:
 def node_lines(lines: Iterable[LogLine] | RawLog) -> list[LogLine]:
     """The newest `NODE_LINES_MAX` lines that matter at node level, oldest first.
 
-    From a RawLog, the lines that surely do not matter are skipped unparsed (most of a tail).
+    From a RawLog: newest first, stopping at `NODE_LINES_MAX`, and the lines that surely do not
+    matter skipped unparsed (most of a tail).
     """
     if isinstance(lines, RawLog):
-        log = lines
-        lines = (
-            line
-            for entry in log.entries
-            if not surely_not_node_line(entry)
-            if (line := log.parse(entry)) is not None
-        )
+        kept: list[LogLine] = []
+        for entry in reversed(lines.entries):
+            if surely_not_node_line(entry):
+                continue
+            line = lines.parse(entry)
+            if line is not None and is_node_line(line):
+                kept.append(line)
+                if len(kept) == NODE_LINES_MAX:
+                    break
+        return kept[::-1]
     return list(deque((line for line in lines if is_node_line(line)), maxlen=NODE_LINES_MAX))
+
 
 
 def surely_not_node_line(entry: str) -> bool:

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from doctor.gather.logs import (
+    NODE_LINES_MAX,
     NODE_PATTERNS,
     NodePattern,
     RawLog,
@@ -154,3 +156,23 @@ def test_a_line_any_node_pattern_matches_is_parsed(pattern: NodePattern) -> None
         f'time="2024-01-01T00:00:00Z" level={level} msg="{message}"',
     ):
         assert kept(text) and not skipped(text), text
+
+
+def test_only_the_newest_node_lines_are_kept_and_parsed() -> None:
+    texts = [
+        f'E1129 10:00:00.000001    7321 kubelet.go:1] "PLEG is not healthy" n={n}'
+        if n % 3
+        else LOGRUS_SHIM
+        for n in range(3 * NODE_LINES_MAX)
+    ]
+    parsed: list[str] = []
+
+    def parse(text: str) -> dict[str, Any] | None:
+        parsed.append(text)
+        return parse_line(text, REFERENCE)
+
+    raw = RawLog(texts, parse)
+    newest = node_lines(raw)
+    assert newest == node_lines(RawLog(texts, lambda t: parse_line(t, REFERENCE)).lines())
+    assert len(newest) == NODE_LINES_MAX and newest[-1]["message"].endswith(f"n={len(texts) - 1}")
+    assert len(parsed) == NODE_LINES_MAX  # older lines were never parsed
