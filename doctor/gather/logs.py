@@ -194,7 +194,6 @@ def node_lines(lines: Iterable[LogLine] | RawLog) -> list[LogLine]:
     return list(deque((line for line in lines if is_node_line(line)), maxlen=NODE_LINES_MAX))
 
 
-
 def surely_not_node_line(entry: str) -> bool:
     """True for a line `is_node_line` would reject, told from its text alone.
 
