@@ -55,6 +55,7 @@ class Child:
         os.close(write_end)
         self.pid = pid
         self._pipe = os.fdopen(read_end, "rb")
+        self._status: str | None = None  # how it ended, once reaped
 
     def result(self) -> Any:
         try:
@@ -72,7 +73,9 @@ class Child:
         return answer["result"]
 
     def cancel(self) -> None:
-        """Stop the child (the parent failed first) and reap it."""
+        """Stop the child (the parent failed first) and reap it; nothing once it was reaped."""
+        if self._status is not None:
+            return  # its pid may already be another process's
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
         self._pipe.close()
@@ -81,8 +84,11 @@ class Child:
     def _reap(self) -> str:
         _, status = os.waitpid(self.pid, 0)
         if os.WIFSIGNALED(status):
-            return f"killed by signal {os.WTERMSIG(status)}"
-        return f"exit status {os.WEXITSTATUS(status)}"
+            self._status = f"killed by signal {os.WTERMSIG(status)}"
+        else:
+            self._status = f"exit status {os.WEXITSTATUS(status)}"
+        return self._status
+
 
 
 def _serve(fn: Callable[[], Any], write_end: int) -> None:  # pragma: no cover - runs in child

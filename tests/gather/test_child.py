@@ -90,3 +90,15 @@ def test_fork_is_safe_only_without_grpc_or_threads(
     assert child.fork_is_safe() is safe
     monkeypatch.setattr(child.threading, "active_count", lambda: 2)
     assert child.fork_is_safe() is False
+
+
+def test_cancel_after_an_answer_changes_nothing() -> None:
+    """collect.py cancels in a `finally` whatever happened, also after the child's error."""
+
+    def fail() -> None:
+        raise Unknown("pod dup is ambiguous on this node")
+
+    running = Child(fail)
+    with pytest.raises(DoctorError, match="ambiguous"):
+        running.result()
+    running.cancel()  # must not raise, nor signal a pid that may be another process's now
