@@ -66,7 +66,6 @@ def main() -> None:
 def _run() -> None:
     try:
         cli.main(standalone_mode=False)
-
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

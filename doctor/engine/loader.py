@@ -96,7 +96,6 @@ def lint(paths: Sequence[Path], with_builtin: bool = False) -> tuple[RuleSet, li
     builtin = builtin_rules_dir()
     packs = [_load_pack(builtin, read_pack(builtin))] if with_builtin else []
     packs += [_load_pack(path) for path in paths]
-
     return _merge(packs)
 
 
@@ -252,7 +251,6 @@ def _load_file(file: Path, problems: list[Problem], packed: dict[str, Any]) -> l
         if not found:
             return rules
         # The pack came from other code than this: parse the YAML, which reports exact lines.
-
     document = _parse(file, data, problems)
     if document is None:
         return []
@@ -266,7 +264,6 @@ def _parse(file: Path, data: bytes, problems: list[Problem]) -> LineDict | None:
     name = str(file)
     try:
         text = data.decode("utf-8")
-
     except UnicodeDecodeError:
         problems.append(Problem(name, 0, "not UTF-8 text"))
         return None
@@ -350,7 +347,6 @@ def _line(node: Any, key: str | None = None) -> int:
     problems are reported again from the YAML."""
     if key is None:
         return int(getattr(node, "line", 0))
-
     key_lines: dict[str, int] = getattr(node, "key_lines", {})
     return key_lines.get(key, 0)
 

@@ -131,7 +131,6 @@ def _contains(values: Sequence[Any], expected: Any) -> Hit | None:
 
 def _matches(values: Sequence[Any], expected: Any) -> Hit | None:
     pattern: LazyRegex = expected
-
     # Newest first: log lines are oldest first, and the latest occurrence is the evidence wanted.
     for v in reversed(values):
         if isinstance(v, str):

@@ -5,7 +5,7 @@ measured against the bare CRI calls; JSON of the same data loads in ~1 ms. `rule
 beside the packs holds, per file, its SHA-256, its plain data and the lines the loader
 reports (each rule's and each example's). A file is taken from it only when its hash matches
 the YAML on disk, so an edited rule file is simply parsed again: the pack can make a run
-slower, never different. `scripts/gen-rule-pack` writes it; tests/engine/test_packed.py fails
+slower, never different. `scripts/gen-rule-pack` writes it; tests/test_rule_pack.py fails
 when it is stale.
 """
 

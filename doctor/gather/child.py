@@ -90,7 +90,6 @@ class Child:
         return self._status
 
 
-
 def _serve(fn: Callable[[], Any], write_end: int) -> None:  # pragma: no cover - runs in child
     code = 0
     try:

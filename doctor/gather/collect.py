@@ -97,7 +97,6 @@ def _prefetch(ctx: GatherContext) -> None:
 
 
 def _cri_answer(ctx: GatherContext, child: Child) -> dict[str, Any]:
-
     answer = child.result()
     ctx.pods = answer["pods"]
     ctx.notes.update(answer["notes"])

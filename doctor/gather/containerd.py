@@ -27,8 +27,7 @@ from doctor.gather.kubelet import parse_flags
 from doctor.gather.logs import (
     CONTAINERD_LOG,
     RawLog,
-    node_lines,
-    read_raw_log,
+    read_node_log,
     unit_active_state,
 )
 from doctor.layers import Layer
@@ -116,7 +115,9 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     if known is not None:
         facts["sandbox_image_present"] = known[1]
 
-    raw, important = ctx.prefetched("containerd_log", recorder, lambda r: _read_log(ctx, r))
+    raw, important = ctx.prefetched(
+        "containerd_log", recorder, lambda r: read_node_log(ctx, r, CONTAINERD_LOG)
+    )
     if important is not None:  # unread: the key stays absent (not known), never null
         facts["log"] = important
     cri_version = ctx.sections.get(Layer.CRI, {}).get("runtime_version")
@@ -129,19 +130,12 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
 
 def prefetch(ctx: GatherContext) -> None:
     """Its log needs no other layer: read (and filter) it ahead (collect.py)."""
-    ctx.prefetch("containerd_log", Layer.CONTAINERD, lambda r: _read_log(ctx, r))
-
-
-def _read_log(
-    ctx: GatherContext, recorder: LayerRecorder
-) -> tuple[RawLog | None, list[dict[str, Any]] | None]:
-    """The log's bounded tail and its node-level lines (None, None when unreadable)."""
-    raw = read_raw_log(ctx, recorder, CONTAINERD_LOG)
-    return raw, node_lines(raw) if raw is not None else None
+    ctx.prefetch(
+        "containerd_log", Layer.CONTAINERD, lambda r: read_node_log(ctx, r, CONTAINERD_LOG)
+    )
 
 
 def _missing(ctx: GatherContext, path: str) -> bool:
-
     return not ctx.host.path(path).exists()
 
 

@@ -17,7 +17,6 @@ from doctor.layers import Layer, LayerStatus
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_SAMPLE_INTERVAL = 1.0
 DEFAULT_LOG_BYTES = 16 << 20  # the tail of the kubelet / containerd log that is read

@@ -48,16 +48,8 @@ class Host:
         """Read at most `limit` bytes; raises OSError (FileNotFoundError, PermissionError...)."""
         # A string path, not self.path(): gatherers read thousands of /proc files, and a
         # pathlib join costs more than the read.
-        local = os.path.join(self._root_text, absolute.lstrip("/"))
-        with open(local, "rb") as handle:
+        with open(os.path.join(self.root, absolute.lstrip("/")), "rb") as handle:
             return handle.read(limit)
-
-    @property
-    def _root_text(self) -> str:
-        text = self._cache.get("root")
-        if not isinstance(text, str):
-            text = self._cache["root"] = os.fspath(self.root)
-        return text
 
     def read_text(self, absolute: str, limit: int = DEFAULT_READ_LIMIT) -> str:
         return self.read_bytes(absolute, limit).decode("utf-8", errors="replace")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
-from doctor.gather.logs import KUBELET_LOG, RawLog, node_lines, read_raw_log, unit_active_state
+from doctor.gather.logs import KUBELET_LOG, RawLog, read_node_log, unit_active_state
 from doctor.layers import Layer
 
 log = logging.getLogger(__name__)
@@ -85,12 +85,13 @@ def started_with(ctx: GatherContext, recorder: LayerRecorder) -> StartedWith:
     return StartedWith(processes, flags, config, config_path)
 
 
-def note_runtime_endpoint(ctx: GatherContext, start: StartedWith) -> None:
-    """What the CRI gatherer reads (cri/endpoint.py). Also run on its own, before the rest of
-    this layer, when the CRI is asked from a child process (collect.py)."""
+def note_runtime_endpoint(ctx: GatherContext, start: StartedWith) -> str | None:
+    """Note what the CRI gatherer reads (cri/endpoint.py), and return the endpoint. Also run on
+    its own, before the rest of this layer, when the CRI is asked from a child (collect.py)."""
     endpoint, source = _runtime_endpoint(start.flags, start.config)
     ctx.notes["kubelet.runtime_endpoint"] = endpoint
     ctx.notes["kubelet.runtime_endpoint_source"] = source
+    return endpoint
 
 
 def gather(ctx: GatherContext) -> dict[str, Any]:
@@ -105,15 +106,13 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     flags, config = start.flags, start.config
     facts["config_path"] = start.config_path
     facts["cgroup_driver"] = _cgroup_driver(flags, config)
-    note_runtime_endpoint(ctx, start)
-    endpoint = ctx.notes["kubelet.runtime_endpoint"]
+    endpoint = note_runtime_endpoint(ctx, start)
     facts["runtime_endpoint"] = endpoint
     facts["runtime_endpoint_exists"] = endpoint_exists(ctx, endpoint)
     facts["eviction_hard"] = _eviction_hard(flags, config)
     facts["healthz"] = _healthz(ctx, recorder, flags, config)
 
-    raw = read_raw_log(ctx, recorder, KUBELET_LOG)
-    important = node_lines(raw) if raw is not None else None
+    raw, important = read_node_log(ctx, recorder, KUBELET_LOG)
     if important is not None:  # unread: the key stays absent (not known), never null
         facts["log"] = important
     facts["version"] = _version(raw)

@@ -470,6 +470,14 @@ def read_log(
     return None if raw is None else list(raw.lines())
 
 
+def read_node_log(
+    ctx: GatherContext, recorder: LayerRecorder, source: LogSource
+) -> tuple[RawLog | None, list[LogLine] | None]:
+    """The bounded tail (read_raw_log) and its node-level lines; (None, None) when unread."""
+    raw = read_raw_log(ctx, recorder, source)
+    return raw, None if raw is None else node_lines(raw)
+
+
 def read_raw_log(ctx: GatherContext, recorder: LayerRecorder, source: LogSource) -> RawLog | None:
     """The bounded tail as text, parsed on demand (see RawLog); None when nothing was readable."""
     journal = _read_journal(ctx, recorder, source)

@@ -77,7 +77,6 @@ def prefetch(ctx: GatherContext) -> None:
 
 
 def _disk_paths(ctx: GatherContext) -> list[str]:
-
     config = (ctx.sections.get(Layer.CONTAINERD) or {}).get("config") or {}
     root = config.get("root")
     containerd_root = root if isinstance(root, str) and root.startswith("/") else None
