@@ -2,7 +2,7 @@
 .PHONY: install test lint format bench docs validators rule-pack check demo lab-up lab-down lab-fixtures
 
 install:            ## editable install with the test tools
-	python3 -m pip install -q -e ".[test]"
+	python3 -m pip install -q -c constraints.txt -e ".[test]"
 
 test:               ## the test suite (what .ci/run runs)
 	python3 -m pytest -q

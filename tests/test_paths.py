@@ -221,3 +221,42 @@ def test_syntax_error_on_absolute_node_path() -> None:
 )
 def test_layer_attribution(text: str, scope: str, layer: Layer | None) -> None:
     assert compile_path(text, scope).layer is layer
+
+
+def test_jsonpath_parser_uses_the_fixed_class_name_without_a_deprecation_warning() -> None:
+    import warnings
+
+    from doctor.engine import paths
+
+    paths._jsonpath_parser.cache_clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        parser = paths._jsonpath_parser()
+    assert type(parser).__name__ in {"ExtendedJsonPathParser", "ExtentedJsonPathParser"}
+    # A jsonpath-ng older than 1.8 has only the misspelt name: the fallback must find it.
+    from jsonpath_ng.ext import parser as module
+
+    if hasattr(module, "ExtendedJsonPathParser"):
+        assert type(parser).__name__ == "ExtendedJsonPathParser"
+
+
+def test_jsonpath_parser_falls_back_to_the_old_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from jsonpath_ng.ext import parser as module
+
+    from doctor.engine import paths
+
+    class OldParser:
+        pass
+
+    # Set the old name first: on newer releases reading it runs a __getattr__ that needs the new.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        monkeypatch.setattr(module, "ExtentedJsonPathParser", OldParser, raising=False)
+    monkeypatch.delattr(module, "ExtendedJsonPathParser", raising=False)
+    paths._jsonpath_parser.cache_clear()
+    try:
+        assert isinstance(paths._jsonpath_parser(), OldParser)
+    finally:
+        paths._jsonpath_parser.cache_clear()

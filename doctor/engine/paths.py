@@ -137,9 +137,14 @@ def _simple_steps(expression: str) -> list[Step] | None:
 
 @cache
 def _jsonpath_parser() -> Any:
-    from jsonpath_ng.ext.parser import ExtentedJsonPathParser
+    from jsonpath_ng.ext import parser
 
-    return ExtentedJsonPathParser()
+    # jsonpath-ng fixed the class name's typo; releases before 1.8 have only the old spelling,
+    # newer ones serve it as a deprecated alias.
+    parser_class: Any = getattr(parser, "ExtendedJsonPathParser", None)
+    if parser_class is None:
+        parser_class = parser.ExtentedJsonPathParser
+    return parser_class()
 
 
 def _flatten(expr: Any) -> list[Any] | None:
