@@ -23,6 +23,7 @@ from doctor.errors import DoctorError
 from doctor.gather.child import Child, fork_is_safe
 from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder
 from doctor.gather.cri.query import settle_deferred
+from doctor.gather.handoff import CriHandoff
 from doctor.layers import LAYER_ORDER, Layer, LayerStatus
 
 log = logging.getLogger(__name__)
@@ -69,19 +70,17 @@ def _run_gatherer(layer: Layer, module_name: str, ctx: GatherContext) -> dict[st
 
 def _cri_alone(ctx: GatherContext) -> dict[str, Any]:
     """The cri layer as a child process gathers it: before the kubelet's layer, so with the
-    kubelet's endpoint looked up here, and an unknown pod settled later by the parent."""
+    kubelet's endpoint looked up here, and an unknown pod settled later by the parent. The
+    answer, JSON: the section, the pods, and the CRI's hand-offs whole (`_cri_answer`)."""
     from doctor.gather.cri.endpoint import named_without_kubelet
 
     if not named_without_kubelet(ctx):
         from doctor.gather.kubelet import note_runtime_endpoint, started_with
 
         note_runtime_endpoint(ctx, started_with(ctx, LayerRecorder(Layer.KUBELET)))
-    ctx.notes["cri.defer_not_found"] = True
-    before = dict(ctx.notes)
+    ctx.handoff.cri_defer_not_found = True
     section = _run_gatherer(Layer.CRI, "doctor.gather.cri.gather", ctx)
-    # every note the CRI gatherer left for the later layers (cri/gather.py lists them)
-    notes = {k: v for k, v in ctx.notes.items() if k not in before or v is not before[k]}
-    return {"section": section, "pods": ctx.pods, "notes": notes}
+    return {"section": section, "pods": ctx.pods, "cri": ctx.handoff.cri.to_json()}
 
 
 # Later layers' reading that needs no other layer (their `prefetch`).
@@ -96,10 +95,11 @@ def _prefetch(ctx: GatherContext) -> None:
             log.debug("prefetch by %s failed", module_name, exc_info=True)
 
 
-def _cri_answer(ctx: GatherContext, child: Child) -> dict[str, Any]:
-    answer = child.result()
+def _cri_answer(ctx: GatherContext, answer: dict[str, Any]) -> dict[str, Any]:
+    """Take in the child's answer (`_cri_alone`); return the CRI section."""
     ctx.pods = answer["pods"]
-    ctx.notes.update(answer["notes"])
+    # the CRI's part of the record is the child's alone: the parent wrote none of it
+    ctx.handoff.cri = CriHandoff.from_json(answer["cri"])
     section: dict[str, Any] = answer["section"]
     return section
 
@@ -108,11 +108,10 @@ def _assign_logs(ctx: GatherContext) -> None:
     """Give each pod the kubelet and containerd log lines that mention it."""
     from doctor.gather.logs import assign_pod_lines
 
-    for note, field in (
-        ("kubelet.log_lines", "kubelet_log"),
-        ("containerd.log_lines", "containerd_log"),
+    for lines, field in (
+        (ctx.handoff.kubelet_log_lines, "kubelet_log"),
+        (ctx.handoff.containerd_log_lines, "containerd_log"),
     ):
-        lines = ctx.notes.get(note)
         if lines is not None:
             assign_pod_lines(ctx.pods, lines, field, ctx.pod_terms())
     from doctor.gather.cri.waiting import add_waiting_containers
@@ -154,7 +153,7 @@ def collect(
                 progress(layer, "start")
             if layer is Layer.CRI and cri is not None:
                 _prefetch(ctx)  # the parent's work while the child's answer is not in yet
-                section, cri = _cri_answer(ctx, cri), None
+                section, cri = _cri_answer(ctx, cri.result()), None
             else:
                 section = _run_gatherer(layer, module_name, ctx)
             if layer is Layer.CRI:
@@ -169,7 +168,7 @@ def collect(
     from doctor.facts.document import SCHEMA_VERSION  # here: not needed before the CRI's fork
 
     if raw is not None:
-        for name, answer in (ctx.notes.get("cri.verbose") or {}).items():
+        for name, answer in ctx.handoff.cri.verbose.items():
             raw[f"cri/{name}.json"] = (json.dumps(answer, indent=2) + "\n").encode()
     return {
         "schema": SCHEMA_VERSION,

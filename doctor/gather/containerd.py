@@ -5,12 +5,13 @@ version line), version 2 (`plugins."io.containerd.grpc.v1.cri"`, 1.x) and versio
 (containerd 2.x: `io.containerd.cri.v1.runtime` / `io.containerd.cri.v1.images`). Only the
 facts the rules need are kept: never registry credentials (auths, configs, headers).
 
-Notes (ctx.notes):
-- "containerd.log_lines": the parsed bounded tail of its log (None when unreadable), for
+Hands on (ctx.handoff, see handoff.py):
+- `containerd_log_lines`: the parsed bounded tail of its log (None when unreadable), for
   `logs.assign_pod_lines(ctx.pods, lines, "containerd_log")`; node-level lines only when no
   pod was asked for;
-
-- "runc.root": the runc state root, when the default runtime's options set `Root`.
+- `containerd_runc_root`: the runc state root, when the default runtime's options set `Root`.
+Reads the CRI's `cri.sandbox_image`, and reads its log ahead (`prefetch`) into
+`containerd_log_ahead`.
 """
 
 from __future__ import annotations
@@ -109,21 +110,21 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     facts["socket_exists"] = os.path.exists(ctx.host.path(socket))
     runc_root = _runc_root(data or {})
     if runc_root:
-        ctx.notes["runc.root"] = runc_root
+        ctx.handoff.containerd_runc_root = runc_root
     facts["cni"] = cni_facts(ctx, recorder, _cni_dirs(data or {}))
-    known = ctx.notes.get("cri.sandbox_image")  # the CRI layer asked the runtime (ImageStatus)
+    known = ctx.handoff.cri.sandbox_image  # the CRI layer asked the runtime (ImageStatus)
     if known is not None:
         facts["sandbox_image_present"] = known[1]
 
     raw, important = ctx.prefetched(
-        "containerd_log", recorder, lambda r: read_node_log(ctx, r, CONTAINERD_LOG)
+        ctx.handoff.containerd_log_ahead, recorder, lambda r: read_node_log(ctx, r, CONTAINERD_LOG)
     )
     if important is not None:  # unread: the key stays absent (not known), never null
         facts["log"] = important
     cri_version = ctx.sections.get(Layer.CRI, {}).get("runtime_version")
     facts["version"] = cri_version or _logged_version(raw)
     keep_all = ctx.options.pod is not None or ctx.options.all_pods
-    ctx.notes["containerd.log_lines"] = raw if keep_all else important
+    ctx.handoff.containerd_log_lines = raw if keep_all else important
 
     return recorder.section()
 
@@ -131,7 +132,9 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
 def prefetch(ctx: GatherContext) -> None:
     """Its log needs no other layer: read (and filter) it ahead (collect.py)."""
     ctx.prefetch(
-        "containerd_log", Layer.CONTAINERD, lambda r: read_node_log(ctx, r, CONTAINERD_LOG)
+        ctx.handoff.containerd_log_ahead,
+        Layer.CONTAINERD,
+        lambda r: read_node_log(ctx, r, CONTAINERD_LOG),
     )
 
 

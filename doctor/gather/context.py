@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from doctor.gather.handoff import Handoff, Prefetch
 from doctor.gather.host import Host
 from doctor.layers import Layer, LayerStatus
 
@@ -46,34 +47,34 @@ class GatherOptions:
 class GatherContext:
     """Shared by the layer gatherers of one collection, in top-down order.
 
-    `sections` holds what earlier layers found (the CRI gatherer reads the kubelet's endpoint;
-    the process gatherer reads the runc state); `pods` are the pods of interest, in facts form,
-    which later layers enrich.
+    `sections` holds what earlier layers found (the containerd gatherer reads the CRI
+    endpoint); `pods` are the pods of interest, in facts form, which later layers enrich;
+    `handoff` is what a gatherer leaves for another beyond the facts (the CRI gatherer reads
+    the kubelet's endpoint; the process gatherer reads the runc state).
     """
 
     options: GatherOptions
     host: Host
     sections: dict[Layer, dict[str, Any]] = field(default_factory=dict)
     pods: list[dict[str, Any]] = field(default_factory=list)
-    # Private facts one gatherer leaves for another, not part of the document.
-    notes: dict[str, Any] = field(default_factory=dict)
+    handoff: Handoff = field(default_factory=Handoff)
 
     @classmethod
     def create(cls, options: GatherOptions) -> GatherContext:
         return cls(options, Host(options.host_root))
 
-    def prefetch(self, key: str, layer: Layer, read: Callable[[LayerRecorder], T]) -> None:
+    def prefetch(self, slot: Prefetch[T], layer: Layer, read: Callable[[LayerRecorder], T]) -> None:
         """Run `read` now, ahead of its layer (while the CRI answers in a child process: see
         collect.py), for `prefetched` to hand over with what it recorded."""
         recorder = LayerRecorder(layer)
-        self.notes[f"prefetched.{key}"] = (read(recorder), recorder)
+        slot.done = (read(recorder), recorder)
 
     def prefetched(
-        self, key: str, recorder: LayerRecorder, read: Callable[[LayerRecorder], T]
+        self, slot: Prefetch[T], recorder: LayerRecorder, read: Callable[[LayerRecorder], T]
     ) -> T:
         """`read(recorder)`; or what `prefetch` read, its errors and status recorded as if
         read now."""
-        early = self.notes.pop(f"prefetched.{key}", None)
+        early, slot.done = slot.done, None
         if early is None:
             return read(recorder)
         result, seen = early
@@ -81,7 +82,7 @@ class GatherContext:
             recorder.errors.append(item)
         if recorder.status is LayerStatus.OK:
             recorder.status = seen.status
-        return result  # type: ignore[no-any-return]
+        return result
 
     def pod_terms(self) -> dict[str, list[str]]:
         """For log filtering: per pod key (`ns/name`), the strings that identify it in a log."""

@@ -4,10 +4,10 @@ Flags come from the running process; when it is not running, from what systemd w
 with (the kubelet.service drop-ins, /var/lib/kubelet/kubeadm-flags.env, /etc/default/kubelet).
 The config file is the one `--config` names, else the first of the paths distributions use.
 
-Notes left for later gatherers (ctx.notes):
-- "kubelet.runtime_endpoint": the CRI endpoint the kubelet uses (str or None), with
-  "kubelet.runtime_endpoint_source" saying where it was found;
-- "kubelet.log_lines": every parsed line of the log's bounded tail (None when the log could not
+Hands on to later gatherers (ctx.handoff, see handoff.py):
+- `kubelet_runtime_endpoint`: the CRI endpoint the kubelet uses (str or None), with
+  `kubelet_runtime_endpoint_source` saying where it was found;
+- `kubelet_log_lines`: every parsed line of the log's bounded tail (None when the log could not
   be read) — for `logs.assign_pod_lines(ctx.pods, lines, "kubelet_log")`. Without a pod query
   (neither --pod nor --all-pods) only the node-level lines are kept, to save memory.
 """
@@ -86,11 +86,11 @@ def started_with(ctx: GatherContext, recorder: LayerRecorder) -> StartedWith:
 
 
 def note_runtime_endpoint(ctx: GatherContext, start: StartedWith) -> str | None:
-    """Note what the CRI gatherer reads (cri/endpoint.py), and return the endpoint. Also run on
-    its own, before the rest of this layer, when the CRI is asked from a child (collect.py)."""
+    """Hand on what the CRI gatherer reads (cri/endpoint.py), and return the endpoint. Also run
+    on its own, before the rest of this layer, when the CRI is asked from a child (collect.py)."""
     endpoint, source = _runtime_endpoint(start.flags, start.config)
-    ctx.notes["kubelet.runtime_endpoint"] = endpoint
-    ctx.notes["kubelet.runtime_endpoint_source"] = source
+    ctx.handoff.kubelet_runtime_endpoint = endpoint
+    ctx.handoff.kubelet_runtime_endpoint_source = source
     return endpoint
 
 
@@ -117,7 +117,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
         facts["log"] = important
     facts["version"] = _version(raw)
     keep_all = ctx.options.pod is not None or ctx.options.all_pods
-    ctx.notes["kubelet.log_lines"] = raw if keep_all else important
+    ctx.handoff.kubelet_log_lines = raw if keep_all else important
 
     return recorder.section()
 

@@ -60,7 +60,9 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
         disk_usage(ctx.host, path, recorder, failures) for path in _disk_paths(ctx)
     ]
     recorder.facts["memory"] = memory(ctx.host, recorder, failures)
-    kernel_log = ctx.prefetched("kernel_log", recorder, lambda r: read_kernel_log(ctx.host, r))
+    kernel_log = ctx.prefetched(
+        ctx.handoff.kernel_log_ahead, recorder, lambda r: read_kernel_log(ctx.host, r)
+    )
     if kernel_log is not None:
         recorder.facts["kernel_log"] = kernel_log
     recorder.facts["limits"] = limits(ctx.host, recorder)
@@ -73,7 +75,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
 
 def prefetch(ctx: GatherContext) -> None:
     """The kernel log needs no other layer: read it ahead (collect.py)."""
-    ctx.prefetch("kernel_log", Layer.NODE, lambda r: read_kernel_log(ctx.host, r))
+    ctx.prefetch(ctx.handoff.kernel_log_ahead, Layer.NODE, lambda r: read_kernel_log(ctx.host, r))
 
 
 def _disk_paths(ctx: GatherContext) -> list[str]:

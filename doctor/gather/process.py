@@ -5,9 +5,9 @@ pid: whether /proc/<pid> exists, its state, parent, argv and oom_score_adj, the 
 shares with the host, and its cgroup (cpu.stat sampled twice over the sample interval, memory,
 pids). For every container with a log file: the newest lines of its CRI log.
 
-Reads the notes "runc.cgroup_paths" ({container id: runc's cgroup_paths}, written by the runc
-gatherer) and "cri.cgroups_paths" ({container id: the runtime spec's linux.cgroupsPath}, written
-by the CRI gatherer when it has the spec) to find a cgroup that /proc/<pid>/cgroup cannot give.
+Reads ctx.handoff's `runc_cgroup_paths` ({container id: runc's cgroup_paths}, from the runc
+gatherer) and `cri.cgroups_paths` ({container id: the runtime spec's linux.cgroupsPath}, from
+the CRI gatherer when it has the spec) to find a cgroup that /proc/<pid>/cgroup cannot give.
 """
 
 from __future__ import annotations
@@ -202,14 +202,14 @@ def _cgroup_dirs(
             return dirs
     except OSError as exc:
         error = exc
-    cid = container.get("id")
-    runc_paths = (ctx.notes.get("runc.cgroup_paths") or {}).get(cid)
-    if isinstance(runc_paths, dict):
+    cid = container.get("id") or ""
+    runc_paths = ctx.handoff.runc_cgroup_paths.get(cid)
+    if runc_paths is not None:
         from_runc = dirs_from_runc(runc_paths, version)
         if from_runc is not None:
             return from_runc
-    spec_path = (ctx.notes.get("cri.cgroups_paths") or {}).get(cid)
-    if isinstance(spec_path, str) and spec_path:
+    spec_path = ctx.handoff.cri.cgroups_paths.get(cid)
+    if spec_path:
         return dirs_from_cgroups_path(spec_path, version)
     return error
 

@@ -5,8 +5,9 @@ does: the init process must exist with the recorded start time and not be a zomb
 "stopped"); an exec.fifo still in the state dir means "created"; a frozen cgroup means "paused";
 otherwise "running". A container with no state dir gets status "absent".
 
-Writes the note "runc.cgroup_paths" ({container id: state.json's cgroup_paths}) for the process
-gatherer, which uses it when /proc/<pid>/cgroup cannot tell.
+Reads the root the containerd or CRI gatherer found (ctx.handoff), and hands on
+`runc_cgroup_paths` ({container id: state.json's cgroup_paths}) to the process gatherer, which
+uses it when /proc/<pid>/cgroup cannot tell.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ DEAD_STATES = ("Z", "X", "x")
 
 def gather(ctx: GatherContext) -> dict[str, Any]:
     recorder = LayerRecorder(Layer.RUNC)
-    root = str(ctx.notes.get("runc.root") or DEFAULT_ROOT).rstrip("/") or "/"
+    # containerd's config.toml first, then the runtime's own answer to the CRI
+    named = ctx.handoff.containerd_runc_root or ctx.handoff.cri.runc_root
+    root = (named or DEFAULT_ROOT).rstrip("/") or "/"
     recorder.facts.update({"root": root, "version": None})
     if not ctx.host.path(root).is_dir():
         recorder.fail(LayerStatus.ABSENT, root, "no runc state root")
         return recorder.section()
     version = cgroup_version(ctx.host)
-    cgroup_paths: dict[str, dict[str, str]] = ctx.notes.setdefault("runc.cgroup_paths", {})
+    cgroup_paths = ctx.handoff.runc_cgroup_paths
     for pod in ctx.pods:
         for container in pod.get("containers", []):
             cid = container.get("id")

@@ -7,8 +7,8 @@ process and the containers are its children. The legacy containerd-shim (v1) ser
 container, named by its -workdir. A shim whose id is no sandbox the CRI knows is an orphan; a pod
 or container the CRI calls running whose shim is gone gets `shim.alive: false`.
 
-Reads the note "cri.sandbox_ids" (every sandbox id the CRI listed, any state; written by the CRI
-gatherer) to tell orphans from shims of pods that are merely not of interest.
+Reads ctx.handoff's `cri.sandbox_ids` (every sandbox id the CRI listed, any state) to tell
+orphans from shims of pods that are merely not of interest.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     if table is None:
         return recorder.section()
     pod_sandboxes = {p["sandbox"]["id"] for p in ctx.pods if (p.get("sandbox") or {}).get("id")}
-    listed = ctx.notes.get("cri.sandbox_ids")
+    listed = ctx.handoff.cri.sandbox_ids
     sandbox_ids = None if listed is None else {str(i) for i in listed} | pod_sandboxes
     state_dir = _state_dir(ctx)
     endpoint = ctx.sections.get(Layer.CRI, {}).get("endpoint")

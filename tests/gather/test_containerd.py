@@ -418,7 +418,7 @@ def test_default_1_6_config_running(tmp_path: Path) -> None:
     }
     assert section["version"] == "1.6.20~ds1"
     assert [line["message"][:24] for line in section["log"]] == ["failed to load cni durin"]
-    assert "runc.root" not in ctx.notes
+    assert ctx.handoff.containerd_runc_root is None
 
 
 def test_version_3_config_from_the_command_line(tmp_path: Path) -> None:
@@ -439,7 +439,7 @@ def test_version_3_config_from_the_command_line(tmp_path: Path) -> None:
     assert section["config"]["registry_config_path"] == "/etc/containerd/certs.d"
     assert section["socket"] == "/run/k.sock"
     assert section["socket_exists"] is False
-    assert ctx.notes["runc.root"] == "/run/containerd/runc"
+    assert ctx.handoff.containerd_runc_root == "/run/containerd/runc"
     assert section["cni"]["bin_dirs"] == ["/opt/cni/bin", "/usr/lib/cni"]
     assert section["cni"]["configs"][0]["plugins"] == ["bridge"]
     assert section["cni"]["missing_plugins"] == ["host-local"]  # IPAM binaries count too
@@ -539,7 +539,7 @@ def test_log_lines_for_pods(tmp_path: Path) -> None:
     write(tmp_path, "/var/log/containerd.log", CONTAINERD_LOG)
     ctx = context(tmp_path, all_pods=True)
     containerd.gather(ctx)
-    lines = ctx.notes["containerd.log_lines"]
+    lines = ctx.handoff.containerd_log_lines
     pod: dict[str, Any] = {
         "name": "web",
         "namespace": "default",
@@ -559,4 +559,4 @@ def test_unreadable_proc(tmp_path: Path) -> None:
 def test_pod_query_option_is_accepted(tmp_path: Path) -> None:
     ctx = context(tmp_path, pod=PodQuery("web"))
     containerd.gather(ctx)
-    assert ctx.notes["containerd.log_lines"] is None
+    assert ctx.handoff.containerd_log_lines is None

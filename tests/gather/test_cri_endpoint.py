@@ -46,7 +46,7 @@ def root(tmp_path: Path) -> Path:
 
 def test_the_flag_wins(root: Path) -> None:
     ctx = context(root, flag="unix:///custom.sock", env="unix:///env.sock")
-    ctx.notes["kubelet.runtime_endpoint"] = "unix:///kubelet.sock"
+    ctx.handoff.kubelet_runtime_endpoint = "unix:///kubelet.sock"
     found = discover(ctx)
     assert found is not None
     assert (found.address, found.source) == ("unix:///custom.sock", "flag")
@@ -54,7 +54,7 @@ def test_the_flag_wins(root: Path) -> None:
 
 def test_then_the_environment(root: Path) -> None:
     ctx = context(root, env="/run/env.sock")
-    ctx.notes["kubelet.runtime_endpoint"] = "unix:///kubelet.sock"
+    ctx.handoff.kubelet_runtime_endpoint = "unix:///kubelet.sock"
     found = discover(ctx)
     assert found is not None
     assert (found.address, found.source) == ("unix:///run/env.sock", "env")
@@ -62,7 +62,7 @@ def test_then_the_environment(root: Path) -> None:
 
 def test_then_the_kubelet(root: Path) -> None:
     ctx = context(root)
-    ctx.notes["kubelet.runtime_endpoint"] = "unix:///run/containerd/containerd.sock"
+    ctx.handoff.kubelet_runtime_endpoint = "unix:///run/containerd/containerd.sock"
     found = discover(ctx)
     assert found is not None
     assert (found.address, found.source) == ("unix:///run/containerd/containerd.sock", "kubelet")
@@ -70,7 +70,7 @@ def test_then_the_kubelet(root: Path) -> None:
 
 def test_then_crictl_yaml_with_its_timeout(root: Path) -> None:
     ctx = context(root)
-    ctx.notes["kubelet.runtime_endpoint"] = None
+    ctx.handoff.kubelet_runtime_endpoint = None
     found = discover(ctx)
     assert found is not None
     assert (found.address, found.source, found.timeout) == (

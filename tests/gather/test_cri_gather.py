@@ -13,6 +13,7 @@ import pytest
 
 from doctor.engine.examples import base_document
 from doctor.facts.document import parse_facts
+from doctor.gather.collect import _cri_alone, _cri_answer
 from doctor.gather.context import GatherContext, GatherOptions, PodQuery
 from doctor.gather.cri.gather import gather
 from doctor.gather.cri.generated.runtime.v1 import api_pb2 as v1
@@ -111,7 +112,7 @@ def test_the_section_without_pods(socket_path: Path, runtime: FakeRuntime) -> No
         }
     ]
     assert ctx.pods == []
-    assert sorted(ctx.notes["cri.sandbox_ids"]) == sorted(s["id"] for s in runtime.sandboxes)
+    assert sorted(ctx.handoff.cri.sandbox_ids) == sorted(s["id"] for s in runtime.sandboxes)
     assert not any(call.startswith("ContainerStatus") for call in runtime.calls)
     validate(ctx)
 
@@ -174,10 +175,10 @@ def test_a_pod_with_two_sandboxes(socket_path: Path, runtime: FakeRuntime) -> No
     pod_images = [c for c in runtime.calls if c.startswith("ImageStatus") and "pause" not in c]
     assert len(pod_images) == 2  # once per image
     # and once for the sandbox image the runtime's config names
-    image, present = ctx.notes["cri.sandbox_image"]
+    image, present = ctx.handoff.cri.sandbox_image
     assert image == "127.0.0.1:5000/pause:3.6" and isinstance(present, bool)
-    assert ctx.notes["runc.root"] == "/run/x/runc"
-    assert ctx.notes["cri.cgroups_paths"]["f00dcafe01-app-2"].endswith("/f00dcafe01-app-2")
+    assert ctx.handoff.cri.runc_root == "/run/x/runc"
+    assert ctx.handoff.cri.cgroups_paths["f00dcafe01-app-2"].endswith("/f00dcafe01-app-2")
 
 
 @pytest.mark.parametrize(
@@ -266,7 +267,7 @@ def test_an_unreachable_runtime_leaves_a_placeholder_pod(
     assert section["status"] == "unreachable"
     assert section["errors"][0]["message"].startswith("rpc error: code = Unavailable desc = ")
     assert ctx.pods == placeholder
-    assert ctx.notes["cri.sandbox_ids"] is None
+    assert ctx.handoff.cri.sandbox_ids is None
     validate(ctx)
 
 
@@ -284,29 +285,45 @@ KUBELET_LINE = (
 )
 
 
+def from_child(socket_path: Path, query: str) -> tuple[GatherContext, GatherContext]:
+    """(child, parent): the cri layer as collect.py's child process gathers it, before the
+    kubelet's log, and the parent's context once it took in the child's answer, as JSON."""
+    options = GatherOptions(runtime_endpoint=f"unix://{socket_path}", pod=PodQuery(query))
+    child = GatherContext.create(options)  # the forked copy: the parent never sees it
+    answer = json.loads(json.dumps(_cri_alone(child)))
+    parent = GatherContext.create(options)
+    parent.sections[Layer.CRI] = _cri_answer(parent, answer)
+    return child, parent
+
+
 def deferred(socket_path: Path, query: str) -> GatherContext:
-    """The cri layer as collect.py's child process gathers it: before the kubelet's log."""
-    ctx = GatherContext.create(
-        GatherOptions(runtime_endpoint=f"unix://{socket_path}", pod=PodQuery(query))
-    )
-    ctx.notes["cri.defer_not_found"] = True
-    ctx.sections[Layer.CRI] = gather(ctx)
-    return ctx
+    return from_child(socket_path, query)[1]
+
+
+def test_the_parent_takes_the_childs_cri_handoff_whole(socket_path: Path) -> None:
+    child, parent = from_child(socket_path, "default/web")
+    assert parent.handoff.cri == child.handoff.cri
+    assert parent.pods == child.pods and [p["name"] for p in parent.pods] == ["web"]
+    handoff = parent.handoff.cri
+    assert handoff.sandbox_image == ("127.0.0.1:5000/pause:3.6", True)
+    assert handoff.runc_root == "/run/x/runc" and handoff.cgroups_paths and handoff.verbose
+    assert handoff.sandbox_ids and handoff.pod_not_found is None
+    assert parent.handoff.cri_defer_not_found is False  # the child's own setting
 
 
 def test_a_deferred_unknown_pod_is_settled_from_the_kubelet_log(socket_path: Path) -> None:
     ctx = deferred(socket_path, "default/ghost")
-    assert ctx.pods == [] and ctx.notes["cri.pod_not_found"].startswith("pod default/ghost not")
-    ctx.notes["kubelet.log_lines"] = [parse_line(KUBELET_LINE, datetime(2026, 11, 29))]
+    assert ctx.pods == [] and str(ctx.handoff.cri.pod_not_found).startswith("pod default/ghost not")
+    ctx.handoff.kubelet_log_lines = [parse_line(KUBELET_LINE, datetime(2026, 11, 29))]
     settle_deferred(ctx, cri(ctx))
     assert [(p["namespace"], p["name"]) for p in ctx.pods] == [("default", "ghost")]
     assert cri(ctx)["errors"][-1]["message"].endswith("its sandbox never started")
-    assert "cri.pod_not_found" not in ctx.notes
+    assert ctx.handoff.cri.pod_not_found is None
 
 
 def test_a_deferred_unknown_pod_the_kubelet_never_logged_is_an_error(socket_path: Path) -> None:
     ctx = deferred(socket_path, "default/ghost")
-    ctx.notes["kubelet.log_lines"] = []
+    ctx.handoff.kubelet_log_lines = []
     with pytest.raises(PodLookupError, match=r"^pod default/ghost not found on this node"):
         settle_deferred(ctx, cri(ctx))
 

@@ -124,18 +124,18 @@ def test_running_kubeadm_kubelet(tmp_path: Path) -> None:
     assert "not checked" in section["errors"][0]["message"]
     assert section["version"] == "v1.28.2"
     assert [line["source"] for line in section["log"]] == ["kubelet.go:1870"]
-    assert ctx.notes["kubelet.runtime_endpoint"] == "unix:///var/run/containerd/containerd.sock"
+    assert ctx.handoff.kubelet_runtime_endpoint == "unix:///var/run/containerd/containerd.sock"
     assert (
-        ctx.notes["kubelet.runtime_endpoint_source"] == "kubelet --container-runtime-endpoint flag"
+        ctx.handoff.kubelet_runtime_endpoint_source == "kubelet --container-runtime-endpoint flag"
     )
-    assert ctx.notes["kubelet.log_lines"] == section["log"]  # no pod asked for: node lines only
+    assert ctx.handoff.kubelet_log_lines == section["log"]  # no pod asked for: node lines only
 
 
 def test_all_lines_are_kept_for_pods(tmp_path: Path) -> None:
     kubeadm_node(tmp_path)
     ctx = context(tmp_path, pod=PodQuery("web", "default"))
     kubelet.gather(ctx)
-    lines = ctx.notes["kubelet.log_lines"]
+    lines = ctx.handoff.kubelet_log_lines
     assert isinstance(lines, logs.RawLog)  # the text, parsed only where a pod is mentioned
     assert len(list(lines.lines())) == 3
 
@@ -176,7 +176,7 @@ def test_config_from_flag_wins_and_endpoint_from_config(tmp_path: Path) -> None:
     assert section["config_path"] == "/srv/kubelet.yaml"
     assert section["runtime_endpoint"] == "unix:///run/containerd/containerd.sock"
     assert section["runtime_endpoint_exists"] is False
-    assert ctx.notes["kubelet.runtime_endpoint_source"] == "kubelet config containerRuntimeEndpoint"
+    assert ctx.handoff.kubelet_runtime_endpoint_source == "kubelet config containerRuntimeEndpoint"
 
 
 def test_eks_config_is_found_without_a_flag(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from doctor.engine.examples import base_document
 from doctor.facts.document import parse_facts
 from doctor.gather import process
 from doctor.gather.context import GatherContext, GatherOptions
+from doctor.gather.handoff import CriHandoff, Handoff
 from doctor.gather.host import Host
 from doctor.gather.process import parse_cri_log, read_stat
 from tests.gather.hosttree import write
@@ -116,10 +117,12 @@ def pods() -> list[dict[str, Any]]:
     ]
 
 
-def run(root: Path, interval: float = 0.0, **notes: Any) -> tuple[dict[str, Any], GatherContext]:
+def run(
+    root: Path, interval: float = 0.0, handoff: Handoff | None = None
+) -> tuple[dict[str, Any], GatherContext]:
     ctx = GatherContext(GatherOptions(host_root=root, sample_interval=interval), Host(root))
     ctx.pods = pods()
-    ctx.notes.update(notes)
+    ctx.handoff = handoff or Handoff()
     section = process.gather(ctx)
     document = base_document()
     document["layers"]["process"] = section
@@ -189,7 +192,7 @@ def test_gone_process(node: Path) -> None:
 def test_cgroup_from_runc_note_when_proc_is_gone(node: Path) -> None:
     (node / "proc/4242/cgroup").unlink()
     scope = f"/sys/fs/cgroup{SCOPE}/cri-containerd-{CID}.scope"
-    _, ctx = run(node, **{"runc.cgroup_paths": {CID: {"": scope}}})
+    _, ctx = run(node, handoff=Handoff(runc_cgroup_paths={CID: {"": scope}}))
     assert ctx.pods[0]["containers"][1]["cgroup"]["pids"]["current"] == 7
 
 
@@ -197,7 +200,7 @@ def test_cgroup_from_spec_when_namespaced(node: Path) -> None:
     """A private cgroup namespace shows /../..; the spec's systemd cgroupsPath finds it."""
     write(node, "/proc/4242/cgroup", "0::/../../kubepods.slice/x\n")
     spec = f"kubepods-burstable-pod6f1b.slice:cri-containerd:{CID}"
-    _, ctx = run(node, **{"cri.cgroups_paths": {CID: spec}})
+    _, ctx = run(node, handoff=Handoff(cri=CriHandoff(cgroups_paths={CID: spec})))
     cgroup = ctx.pods[0]["containers"][1]["cgroup"]
     assert cgroup["path"] == f"{SCOPE}/cri-containerd-{CID}.scope"
 

@@ -12,6 +12,7 @@ from doctor.engine.examples import base_document
 from doctor.facts.document import parse_facts
 from doctor.gather import runc
 from doctor.gather.context import GatherContext, GatherOptions
+from doctor.gather.handoff import CriHandoff, Handoff
 from doctor.gather.host import Host
 from tests.gather.hosttree import write
 
@@ -62,7 +63,7 @@ def node(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run(root: Path, **notes: Any) -> tuple[dict[str, Any], GatherContext]:
+def run(root: Path, handoff: Handoff | None = None) -> tuple[dict[str, Any], GatherContext]:
     ctx = GatherContext(GatherOptions(host_root=root), Host(root))
     ctx.pods = [
         {
@@ -74,7 +75,7 @@ def run(root: Path, **notes: Any) -> tuple[dict[str, Any], GatherContext]:
             ],
         }
     ]
-    ctx.notes.update(notes)
+    ctx.handoff = handoff or Handoff()
     section = runc.gather(ctx)
     document = base_document()
     document["layers"]["runc"] = section
@@ -98,7 +99,7 @@ def test_running(node: Path) -> None:
         "cgroup_paths": state_json()["cgroup_paths"],
     }
     assert ctx.pods[0]["containers"][1]["runc"] == {"status": "absent", "pid": None}
-    assert ctx.notes["runc.cgroup_paths"][CID]["memory"] == f"/sys/fs/cgroup/memory{V1_PATH}"
+    assert ctx.handoff.runc_cgroup_paths[CID]["memory"] == f"/sys/fs/cgroup/memory{V1_PATH}"
 
 
 def test_stopped_when_the_pid_is_gone(node: Path) -> None:
@@ -141,7 +142,17 @@ def test_root_from_the_runtime_options(node: Path) -> None:
     other = "/run/containerd/runc/custom"
     (node / other.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
     (node / ROOT.lstrip("/")).rename(node / other.lstrip("/"))
-    section, ctx = run(node, **{"runc.root": other})
+    section, ctx = run(node, Handoff(cri=CriHandoff(runc_root=other)))
+    assert section["root"] == other
+    assert app_runc(ctx)["status"] == "running"
+
+
+def test_containerds_config_root_comes_before_the_runtimes_answer(node: Path) -> None:
+    other = "/run/containerd/runc/custom"
+    (node / other.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+    (node / ROOT.lstrip("/")).rename(node / other.lstrip("/"))
+    both = Handoff(containerd_runc_root=other, cri=CriHandoff(runc_root="/run/elsewhere"))
+    section, ctx = run(node, both)
     assert section["root"] == other
     assert app_runc(ctx)["status"] == "running"
 

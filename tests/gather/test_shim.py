@@ -16,6 +16,7 @@ from doctor.engine.examples import base_document
 from doctor.facts.document import parse_facts
 from doctor.gather import shim
 from doctor.gather.context import GatherContext, GatherOptions
+from doctor.gather.handoff import CriHandoff, Handoff
 from doctor.gather.host import Host
 from doctor.gather.shim import shim_flags
 
@@ -92,10 +93,10 @@ def pods(sandbox_state: str = "SANDBOX_READY") -> list[dict[str, Any]]:
     ]
 
 
-def run(host: Host, notes: dict[str, Any] | None = None, **kw: Any) -> GatherContext:
+def run(host: Host, handoff: Handoff | None = None, **kw: Any) -> GatherContext:
     ctx = GatherContext(GatherOptions(host_root=host.root), host)
     ctx.pods = kw.get("pods", pods())
-    ctx.notes.update(notes or {})
+    ctx.handoff = handoff or Handoff()
     ctx.sections[shim.Layer.SHIM] = section = shim.gather(ctx)
     document = base_document()
     document["layers"]["shim"] = section
@@ -105,7 +106,7 @@ def run(host: Host, notes: dict[str, Any] | None = None, **kw: Any) -> GatherCon
 
 
 def test_shims_and_what_they_serve(tmp_path: Path) -> None:
-    ctx = run(synthetic(tmp_path), {"cri.sandbox_ids": [SANDBOX]})
+    ctx = run(synthetic(tmp_path), Handoff(cri=CriHandoff(sandbox_ids=[SANDBOX])))
     section = ctx.sections[shim.Layer.SHIM]
     assert section["status"] == "ok"
     by_pid = {s["pid"]: s for s in section["shims"]}

@@ -59,7 +59,7 @@ def test_version_status_and_image_fs(containerd: Containerd) -> None:
     assert [fs["mountpoint"] for fs in cri["image_fs"]] == [
         str(containerd.workdir / "root/io.containerd.snapshotter.v1.overlayfs")
     ]
-    assert ctx.notes["runc.root"] == str(containerd.runc_root)
+    assert ctx.handoff.cri.runc_root == str(containerd.runc_root)
     assert ctx.pods == []
     validate(ctx)
 
@@ -103,10 +103,10 @@ def test_a_pod_with_running_exited_and_restarted_containers(cluster: Cluster) ->
         assert crash["run_seconds"] is not None and 0 <= crash["run_seconds"] < 10
         assert "stats" not in crash
         assert Path(crash["log_path"]).read_text().rstrip().endswith("stdout F boom")
-    assert ctx.notes["cri.cgroups_paths"][cluster.app_id].startswith(
+    assert ctx.handoff.cri.cgroups_paths[cluster.app_id].startswith(
         cluster.runtime.cgroup_parent + "/"
     )
-    assert cluster.web.sandbox_id in ctx.notes["cri.sandbox_ids"]
+    assert cluster.web.sandbox_id in ctx.handoff.cri.sandbox_ids
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Which CRI socket to talk to, and why: the same order crictl and the kubelet would use.
 
 Order: --runtime-endpoint, CONTAINER_RUNTIME_ENDPOINT, the endpoint the running kubelet was
-started with (ctx.notes["kubelet.runtime_endpoint"]), /etc/crictl.yaml, then the first default
+started with (ctx.handoff.kubelet_runtime_endpoint), /etc/crictl.yaml, then the first default
 socket that exists, in crictl's order (cri-tools cmd/crictl/main_unix.go
 defaultRuntimeEndpoints). The endpoint is kept as the host names it (unix:///run/...); it is
 mapped through the host root only when connecting.
@@ -76,8 +76,8 @@ def discover(ctx: GatherContext) -> Endpoint | None:
     from_env = ctx.options.environ.get("CONTAINER_RUNTIME_ENDPOINT")
     if from_env:
         return Endpoint(normalize(from_env), SOURCE_ENV)
-    from_kubelet = ctx.notes.get("kubelet.runtime_endpoint")
-    if isinstance(from_kubelet, str) and from_kubelet:
+    from_kubelet = ctx.handoff.kubelet_runtime_endpoint
+    if from_kubelet:
         return Endpoint(normalize(from_kubelet), SOURCE_KUBELET)
     crictl, timeout, problem = read_crictl_config(ctx)
     if problem:

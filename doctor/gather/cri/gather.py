@@ -1,16 +1,16 @@
 """The cri layer: the runtime as the kubelet sees it, and the pods of interest.
 
-Writes ctx.pods (facts form) and these notes for later gatherers:
-- "cri.sandbox_ids": every sandbox id the runtime listed, any state (None: it could not be asked)
-- "cri.cgroups_paths": {container id: the runtime spec's linux.cgroupsPath}, pods of interest
-- "runc.root": runc's state root, when the runtime's options name one
-- "cri.sandbox_image": (the sandbox image the runtime's config names, whether the runtime has
-  it), when the runtime tells its config
-- "cri.verbose": the runtime's verbose answers for the pods, for `collect`'s artifacts
-- "cri.pod_not_found": with "cri.defer_not_found" set (asked from a child process, before the
-  kubelet's log was read), the not-found message that query.settle_deferred settles later
-Reads "kubelet.runtime_endpoint" (see endpoint.py). All notes are JSON: collect.py may bring
-them back from a child process.
+Writes ctx.pods (facts form) and, for later gatherers, ctx.handoff.cri (handoff.CriHandoff):
+- `sandbox_ids`: every sandbox id the runtime listed, any state (None: it could not be asked)
+- `cgroups_paths`: {container id: the runtime spec's linux.cgroupsPath}, pods of interest
+- `runc_root`: runc's state root, when the runtime's options name one
+- `sandbox_image`: (the sandbox image the runtime's config names, whether the runtime has it),
+  when the runtime tells its config
+- `verbose`: the runtime's verbose answers for the pods, for `collect`'s artifacts
+- `pod_not_found`: with ctx.handoff.cri_defer_not_found set (asked from a child process, before
+  the kubelet's log was read), the not-found message that query.settle_deferred settles later
+Reads ctx.handoff.kubelet_runtime_endpoint (see endpoint.py). collect.py may gather this layer
+in a child process, which sends ctx.pods and ctx.handoff.cri back as JSON.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def gather(ctx: GatherContext) -> dict[str, Any]:
     recorder = LayerRecorder(Layer.CRI)
     recorder.facts.update(endpoint=None, endpoint_source=None, api_version=None)
-    ctx.notes["cri.sandbox_ids"] = None
+    ctx.handoff.cri.sandbox_ids = None
     endpoint = discover(ctx)
     if endpoint is None:
         recorder.fail(
@@ -85,17 +85,17 @@ def examine(ctx: GatherContext, client: CriClient, recorder: LayerRecorder) -> N
     driver, root = runtime_config(status.info, recorder)
     recorder.facts["cgroup_driver"] = driver
     if root:
-        ctx.notes["runc.root"] = root
+        ctx.handoff.cri.runc_root = root
     sandbox_image(ctx, client, status.info, recorder)
     image_fs(client, recorder)
     everything = client.list_pod_sandbox()
-    ctx.notes["cri.sandbox_ids"] = [s.id for s in everything]
+    ctx.handoff.cri.sandbox_ids = [s.id for s in everything]
     if ctx.options.pod is not None:
         try:
             pods = resolve(client, ctx.options.pod, everything)
         except PodNotFoundError as exc:
-            if ctx.notes.get("cri.defer_not_found"):
-                ctx.notes["cri.pod_not_found"] = str(exc)  # query.settle_deferred's, later
+            if ctx.handoff.cri_defer_not_found:
+                ctx.handoff.cri.pod_not_found = str(exc)  # query.settle_deferred's, later
                 return
             recorder.errors.append(known_from_kubelet_log(ctx, exc))
             return
@@ -111,10 +111,11 @@ def collect_pods(
 ) -> list[dict[str, Any]]:
     extra = PodFacts()
     facts = [pod_facts(client, pod, recorder, extra) for pod in pods]
-    ctx.notes["cri.cgroups_paths"] = extra.cgroups_paths
-    ctx.notes["cri.verbose"] = extra.verbose  # raw answers, for `collect`'s artifacts
-    if extra.runc_root and "runc.root" not in ctx.notes:
-        ctx.notes["runc.root"] = extra.runc_root
+    handoff = ctx.handoff.cri
+    handoff.cgroups_paths = extra.cgroups_paths
+    handoff.verbose = extra.verbose  # raw answers, for `collect`'s artifacts
+    if handoff.runc_root is None:  # the runtime's config names none
+        handoff.runc_root = extra.runc_root
     return facts
 
 
@@ -166,7 +167,7 @@ def sandbox_image(
     except CriCallError as exc:
         recorder.error(f"ImageStatus {image}", exc.text)
         return
-    ctx.notes["cri.sandbox_image"] = (image, bool(answer.HasField("image") and answer.image.id))
+    ctx.handoff.cri.sandbox_image = (image, bool(answer.HasField("image") and answer.image.id))
 
 
 def image_fs(client: CriClient, recorder: LayerRecorder) -> None:

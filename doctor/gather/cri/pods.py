@@ -174,7 +174,7 @@ def verbose_info(info: Mapping[str, str], recorder: LayerRecorder, source: str) 
 
 @dataclass
 class PodFacts:
-    """What the per-pod calls leave beyond the facts: notes for later gatherers."""
+    """What the per-pod calls leave beyond the facts, for the CRI layer's CriHandoff."""
 
     cgroups_paths: dict[str, str] = field(default_factory=dict)
     runc_root: str | None = None

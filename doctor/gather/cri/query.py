@@ -48,7 +48,7 @@ def known_from_kubelet_log(ctx: GatherContext, not_found: PodNotFoundError) -> d
     from doctor.gather.logs import assign_pod_lines
 
     pods = placeholder(ctx.options.pod)
-    lines = ctx.notes.get("kubelet.log_lines")
+    lines = ctx.handoff.kubelet_log_lines
     if not pods or lines is None:
         raise not_found
     probe = [dict(pods[0])]
@@ -66,6 +66,6 @@ def known_from_kubelet_log(ctx: GatherContext, not_found: PodNotFoundError) -> d
 def settle_deferred(ctx: GatherContext, cri_section: dict[str, Any]) -> None:
     """The not-found a CRI asked from a child process left for later (the kubelet's log was
     not read yet): settle it now that it is."""
-    message = ctx.notes.pop("cri.pod_not_found", None)
+    message, ctx.handoff.cri.pod_not_found = ctx.handoff.cri.pod_not_found, None
     if message is not None:
         cri_section["errors"].append(known_from_kubelet_log(ctx, PodNotFoundError(message)))
