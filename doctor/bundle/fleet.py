@@ -14,21 +14,13 @@ from pathlib import Path
 from doctor.bundle.layout import APISERVER, FACTS, MANIFEST
 from doctor.bundle.safefs import real_directory
 from doctor.engine.loader import RuleSet
+from doctor.engine.select import RuleChoice
 from doctor.errors import BundleError, DoctorError
 from doctor.model import Report
 
 log = logging.getLogger(__name__)
 
 BUNDLE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".json")
-
-
-@dataclass(frozen=True)
-class RuleChoice:
-    """How to load the rules; a worker process loads its own from this."""
-
-    rule_dirs: tuple[Path, ...] = ()
-    disable: tuple[str, ...] = ()
-    only_layers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,9 +61,8 @@ def expand(paths: Sequence[Path]) -> tuple[list[Path], bool]:
 
 @lru_cache(maxsize=4)
 def _rules(choice: RuleChoice) -> RuleSet:
-    from doctor.engine.loader import load_rules
-
-    return load_rules(choice.rule_dirs, choice.disable, choice.only_layers)
+    """Loaded once per worker process, whatever the number of bundles it is given."""
+    return choice.load()
 
 
 def analyse(path: Path, choice: RuleChoice, pod: str | None) -> Outcome:

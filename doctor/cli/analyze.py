@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +20,9 @@ from doctor.cli.options import (
 from doctor.errors import EXIT_CANNOT_RUN
 
 FLEET_OUTPUTS = ("text", "json")
+
+if TYPE_CHECKING:
+    from doctor.engine.select import RuleChoice
 
 
 @click.command()
@@ -62,9 +66,7 @@ def analyze(
     events_json: tuple[Path, ...],
     describe: tuple[Path, ...],
     jobs: int | None,
-    rule_dirs: tuple[Path, ...],
-    disable: tuple[str, ...],
-    only_layers: tuple[str, ...],
+    rule_choice: RuleChoice,
     output: str,
     output_file: Path | None,
     fail_on: str,
@@ -82,12 +84,11 @@ def analyze(
     Bundles are untrusted input: anything hostile is refused with exit 2.
     """
     from doctor.bundle.fleet import expand
-    from doctor.engine.loader import load_rules
 
     kubectl = (*pod_json, *events_json, *describe)
     if not inputs and not kubectl:
         raise click.UsageError("give a BUNDLE, or kubectl output with --pod-json / --events-json")
-    rules = load_rules(rule_dirs, disable, only_layers)  # broken rules stop us before any work
+    rules = rule_choice.load()  # broken rules stop us before any work
     known = read_baseline(baseline)
     bundles, fleet = expand(inputs)
     if fleet:
@@ -97,7 +98,7 @@ def analyze(
             raise click.UsageError("--pod-json/--events-json/--describe go with one bundle only")
         if output not in FLEET_OUTPUTS:
             raise click.UsageError(f"a fleet summary is {' or '.join(FLEET_OUTPUTS)} output")
-        _fleet(bundles, pod, (rule_dirs, disable, only_layers), jobs, output, output_file, fail_on)
+        _fleet(bundles, pod, rule_choice, jobs, output, output_file, fail_on)
         return
     from doctor.bundle.source import load_document
     from doctor.diagnosis import diagnose
@@ -114,16 +115,16 @@ def analyze(
 def _fleet(
     bundles: Sequence[Path],
     pod: str | None,
-    rule_args: tuple[tuple[Path, ...], tuple[str, ...], tuple[str, ...]],
+    rule_choice: RuleChoice,
     jobs: int | None,
     output: str,
     output_file: Path | None,
     fail_on: str,
 ) -> None:
-    from doctor.bundle.fleet import RuleChoice, analyse_all
+    from doctor.bundle.fleet import analyse_all
     from doctor.bundle.fleet_report import render_json, render_text
 
-    outcomes = analyse_all(bundles, RuleChoice(*rule_args), pod, jobs)
+    outcomes = analyse_all(bundles, rule_choice, pod, jobs)
     emit((render_json if output == "json" else render_text)(outcomes), output_file)
     if any(outcome.error for outcome in outcomes):
         raise SystemExit(EXIT_CANNOT_RUN)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from doctor.bundle.fleet import RuleChoice, analyse_all, expand
+from doctor.bundle.fleet import analyse_all, expand
 from doctor.bundle.writer import write_bundle
 from doctor.engine.examples import base_document
+from doctor.engine.select import RuleChoice
 from tests.bundle.helpers import build_tar, facts_document, member, run
 
 
