@@ -19,8 +19,6 @@ from doctor.cli.options import (
 )
 from doctor.errors import EXIT_CANNOT_RUN
 
-FLEET_OUTPUTS = ("text", "json")
-
 if TYPE_CHECKING:
     from doctor.engine.select import RuleChoice
 
@@ -96,8 +94,6 @@ def analyze(
             raise click.UsageError("--baseline/--write-baseline go with one bundle only")
         if kubectl:
             raise click.UsageError("--pod-json/--events-json/--describe go with one bundle only")
-        if output not in FLEET_OUTPUTS:
-            raise click.UsageError(f"a fleet summary is {' or '.join(FLEET_OUTPUTS)} output")
         _fleet(bundles, pod, rule_choice, jobs, output, output_file, fail_on)
         return
     from doctor.bundle.source import load_document
@@ -122,10 +118,13 @@ def _fleet(
     fail_on: str,
 ) -> None:
     from doctor.bundle.fleet import analyse_all
-    from doctor.bundle.fleet_report import render_json, render_text
+    from doctor.bundle.fleet_report import FLEET_FORMATTERS
 
+    render = FLEET_FORMATTERS.get(output)
+    if render is None:
+        raise click.UsageError(f"a fleet summary is {' or '.join(FLEET_FORMATTERS)} output")
     outcomes = analyse_all(bundles, rule_choice, pod, jobs)
-    emit((render_json if output == "json" else render_text)(outcomes), output_file)
+    emit(render(outcomes), output_file)
     if any(outcome.error for outcome in outcomes):
         raise SystemExit(EXIT_CANNOT_RUN)
     codes = [exit_code(o.report, fail_on) for o in outcomes if o.report is not None]

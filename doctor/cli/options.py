@@ -11,16 +11,17 @@ import click
 
 from doctor.errors import EXIT_FINDINGS, EXIT_OK
 from doctor.layers import LAYER_NAMES, SEVERITY_ORDER, Severity
+from doctor.report import FORMATTERS
 
 if TYPE_CHECKING:
     from doctor.engine.loader import RuleSet
     from doctor.engine.select import RuleChoice
     from doctor.model import Report
+    from doctor.report import Formatter
 
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-OUTPUTS = ("text", "json", "junit", "markdown", "prometheus")
 FAIL_ON = (*(s.value for s in SEVERITY_ORDER), "never")
 
 
@@ -98,7 +99,7 @@ def report_options(command: F) -> F:
     command = click.option(
         "--output",
         "-o",
-        type=click.Choice(OUTPUTS),
+        type=click.Choice(tuple(FORMATTERS)),
         default="text",
         show_default=True,
         help="Report format.",
@@ -173,7 +174,7 @@ def prepare_rules(rule_choice: RuleChoice) -> RuleSet:
     return rule_choice.load()
 
 
-def prepare_engine(rule_choice: RuleChoice, output: str) -> tuple[RuleSet, Callable[[Report], str]]:
+def prepare_engine(rule_choice: RuleChoice, output: str) -> tuple[RuleSet, Formatter]:
     """The rules and the report's formatter, prepared while the facts gather."""
     from doctor.report import formatter
 
