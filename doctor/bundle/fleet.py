@@ -65,7 +65,7 @@ def _rules(choice: RuleChoice) -> RuleSet:
     return choice.load()
 
 
-def analyse(path: Path, choice: RuleChoice, pod: str | None) -> Outcome:
+def analyze(path: Path, choice: RuleChoice, pod: str | None) -> Outcome:
     """One bundle: its report, or the one-line reason it could not be read."""
     from doctor.bundle.source import load_document
     from doctor.diagnosis import diagnose
@@ -77,22 +77,22 @@ def analyse(path: Path, choice: RuleChoice, pod: str | None) -> Outcome:
     except DoctorError as exc:
         return Outcome(str(path), None, str(exc))
     except Exception as exc:  # a bug of ours must cost one bundle, not the fleet
-        log.debug("analysing %s failed", path, exc_info=True)
+        log.debug("analyzing %s failed", path, exc_info=True)
         return Outcome(str(path), None, f"internal error: {type(exc).__name__}: {exc}")
     return Outcome(str(path), report)
 
 
-def analyse_all(
+def analyze_all(
     paths: Sequence[Path], choice: RuleChoice, pod: str | None, jobs: int | None = None
 ) -> list[Outcome]:
     """Every bundle, in the order given; in worker processes when there is more than one."""
     workers = min(len(paths), jobs or os.cpu_count() or 1)
     if workers <= 1:
-        return [analyse(path, choice, pod) for path in paths]
+        return [analyze(path, choice, pod) for path in paths]
     try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(analyse, path, choice, pod) for path in paths]
+            futures = [pool.submit(analyze, path, choice, pod) for path in paths]
             return [future.result() for future in futures]
     except (OSError, BrokenProcessPool) as exc:  # no processes here (sandbox): do it in turn
-        log.debug("process pool unavailable (%s); analysing sequentially", exc)
-        return [analyse(path, choice, pod) for path in paths]
+        log.debug("process pool unavailable (%s); analyzing sequentially", exc)
+        return [analyze(path, choice, pod) for path in paths]

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    help="Bundles analysed at once when there are several (default: one per core).",
+    help="Bundles analyzed at once when there are several (default: one per core).",
 )
 @rule_options
 @report_options
@@ -117,13 +117,13 @@ def _fleet(
     output_file: Path | None,
     fail_on: str,
 ) -> None:
-    from doctor.bundle.fleet import analyse_all
+    from doctor.bundle.fleet import analyze_all
     from doctor.bundle.fleet_report import FLEET_FORMATTERS
 
     render = FLEET_FORMATTERS.get(output)
     if render is None:
         raise click.UsageError(f"a fleet summary is {' or '.join(FLEET_FORMATTERS)} output")
-    outcomes = analyse_all(bundles, rule_choice, pod, jobs)
+    outcomes = analyze_all(bundles, rule_choice, pod, jobs)
     emit(render(outcomes), output_file)
     if any(outcome.error for outcome in outcomes):
         raise SystemExit(EXIT_CANNOT_RUN)
