@@ -1,5 +1,6 @@
 """Support bundles: a .tar.gz of the facts document, the raw artifacts and a manifest.
 
-`write_bundle` (writer.py) is what `stackdoctor collect` calls; `read_bundle` (reader.py) is how
-`stackdoctor analyze` opens one, treating it as hostile input.
+`collect_bundle` (collect.py) is what `stackdoctor collect` runs: it gathers and writes through
+`write_bundle` (writer.py); `read_bundle` (reader.py) is how `stackdoctor analyze` opens one,
+treating it as hostile input.
 """

@@ -14,21 +14,13 @@ from pathlib import Path
 from doctor.bundle.layout import APISERVER, FACTS, MANIFEST
 from doctor.bundle.safefs import real_directory
 from doctor.engine.loader import RuleSet
+from doctor.engine.select import RuleChoice
 from doctor.errors import BundleError, DoctorError
 from doctor.model import Report
 
 log = logging.getLogger(__name__)
 
 BUNDLE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".json")
-
-
-@dataclass(frozen=True)
-class RuleChoice:
-    """How to load the rules; a worker process loads its own from this."""
-
-    rule_dirs: tuple[Path, ...] = ()
-    disable: tuple[str, ...] = ()
-    only_layers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,12 +61,11 @@ def expand(paths: Sequence[Path]) -> tuple[list[Path], bool]:
 
 @lru_cache(maxsize=4)
 def _rules(choice: RuleChoice) -> RuleSet:
-    from doctor.engine.loader import load_rules
+    """Loaded once per worker process, whatever the number of bundles it is given."""
+    return choice.load()
 
-    return load_rules(choice.rule_dirs, choice.disable, choice.only_layers)
 
-
-def analyse(path: Path, choice: RuleChoice, pod: str | None) -> Outcome:
+def analyze(path: Path, choice: RuleChoice, pod: str | None) -> Outcome:
     """One bundle: its report, or the one-line reason it could not be read."""
     from doctor.bundle.source import load_document
     from doctor.diagnosis import diagnose
@@ -86,22 +77,22 @@ def analyse(path: Path, choice: RuleChoice, pod: str | None) -> Outcome:
     except DoctorError as exc:
         return Outcome(str(path), None, str(exc))
     except Exception as exc:  # a bug of ours must cost one bundle, not the fleet
-        log.debug("analysing %s failed", path, exc_info=True)
+        log.debug("analyzing %s failed", path, exc_info=True)
         return Outcome(str(path), None, f"internal error: {type(exc).__name__}: {exc}")
     return Outcome(str(path), report)
 
 
-def analyse_all(
+def analyze_all(
     paths: Sequence[Path], choice: RuleChoice, pod: str | None, jobs: int | None = None
 ) -> list[Outcome]:
     """Every bundle, in the order given; in worker processes when there is more than one."""
     workers = min(len(paths), jobs or os.cpu_count() or 1)
     if workers <= 1:
-        return [analyse(path, choice, pod) for path in paths]
+        return [analyze(path, choice, pod) for path in paths]
     try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(analyse, path, choice, pod) for path in paths]
+            futures = [pool.submit(analyze, path, choice, pod) for path in paths]
             return [future.result() for future in futures]
     except (OSError, BrokenProcessPool) as exc:  # no processes here (sandbox): do it in turn
-        log.debug("process pool unavailable (%s); analysing sequentially", exc)
-        return [analyse(path, choice, pod) for path in paths]
+        log.debug("process pool unavailable (%s); analyzing sequentially", exc)
+        return [analyze(path, choice, pod) for path in paths]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from doctor.bundle.fleet import Outcome
@@ -91,3 +91,10 @@ def render_text(outcomes: Sequence[Outcome]) -> str:
     if unreadable:
         lines += ["", "Unreadable:", *(f"  {b['error']}" for b in unreadable)]
     return "\n".join(lines) + "\n"
+
+
+# `analyze --output` for a fleet: the summary has these formats only.
+FLEET_FORMATTERS: dict[str, Callable[[Sequence[Outcome]], str]] = {
+    "text": render_text,
+    "json": render_json,
+}

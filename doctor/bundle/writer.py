@@ -1,6 +1,6 @@
 """write_bundle: redact, fit into --max-size, checksum, and write the .tar.gz atomically.
 
-This is the API `stackdoctor collect` calls:
+Every bundle is written by this call (collect.py makes it for `stackdoctor collect`):
 
     manifest = write_bundle(document, artifacts, path, max_size, redaction)
 

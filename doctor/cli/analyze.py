@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,7 +19,8 @@ from doctor.cli.options import (
 )
 from doctor.errors import EXIT_CANNOT_RUN
 
-FLEET_OUTPUTS = ("text", "json")
+if TYPE_CHECKING:
+    from doctor.engine.select import RuleChoice
 
 
 @click.command()
@@ -50,7 +52,7 @@ FLEET_OUTPUTS = ("text", "json")
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    help="Bundles analysed at once when there are several (default: one per core).",
+    help="Bundles analyzed at once when there are several (default: one per core).",
 )
 @rule_options
 @report_options
@@ -62,9 +64,7 @@ def analyze(
     events_json: tuple[Path, ...],
     describe: tuple[Path, ...],
     jobs: int | None,
-    rule_dirs: tuple[Path, ...],
-    disable: tuple[str, ...],
-    only_layers: tuple[str, ...],
+    rule_choice: RuleChoice,
     output: str,
     output_file: Path | None,
     fail_on: str,
@@ -82,12 +82,11 @@ def analyze(
     Bundles are untrusted input: anything hostile is refused with exit 2.
     """
     from doctor.bundle.fleet import expand
-    from doctor.engine.loader import load_rules
 
     kubectl = (*pod_json, *events_json, *describe)
     if not inputs and not kubectl:
         raise click.UsageError("give a BUNDLE, or kubectl output with --pod-json / --events-json")
-    rules = load_rules(rule_dirs, disable, only_layers)  # broken rules stop us before any work
+    rules = rule_choice.load()  # broken rules stop us before any work
     known = read_baseline(baseline)
     bundles, fleet = expand(inputs)
     if fleet:
@@ -95,9 +94,7 @@ def analyze(
             raise click.UsageError("--baseline/--write-baseline go with one bundle only")
         if kubectl:
             raise click.UsageError("--pod-json/--events-json/--describe go with one bundle only")
-        if output not in FLEET_OUTPUTS:
-            raise click.UsageError(f"a fleet summary is {' or '.join(FLEET_OUTPUTS)} output")
-        _fleet(bundles, pod, (rule_dirs, disable, only_layers), jobs, output, output_file, fail_on)
+        _fleet(bundles, pod, rule_choice, jobs, output, output_file, fail_on)
         return
     from doctor.bundle.source import load_document
     from doctor.diagnosis import diagnose
@@ -114,17 +111,20 @@ def analyze(
 def _fleet(
     bundles: Sequence[Path],
     pod: str | None,
-    rule_args: tuple[tuple[Path, ...], tuple[str, ...], tuple[str, ...]],
+    rule_choice: RuleChoice,
     jobs: int | None,
     output: str,
     output_file: Path | None,
     fail_on: str,
 ) -> None:
-    from doctor.bundle.fleet import RuleChoice, analyse_all
-    from doctor.bundle.fleet_report import render_json, render_text
+    from doctor.bundle.fleet import analyze_all
+    from doctor.bundle.fleet_report import FLEET_FORMATTERS
 
-    outcomes = analyse_all(bundles, RuleChoice(*rule_args), pod, jobs)
-    emit((render_json if output == "json" else render_text)(outcomes), output_file)
+    render = FLEET_FORMATTERS.get(output)
+    if render is None:
+        raise click.UsageError(f"a fleet summary is {' or '.join(FLEET_FORMATTERS)} output")
+    outcomes = analyze_all(bundles, rule_choice, pod, jobs)
+    emit(render(outcomes), output_file)
     if any(outcome.error for outcome in outcomes):
         raise SystemExit(EXIT_CANNOT_RUN)
     codes = [exit_code(o.report, fail_on) for o in outcomes if o.report is not None]

@@ -13,15 +13,17 @@ from doctor.cli.options import (
     baseline_options,
     emit,
     exit_code,
+    prepare_rules,
     read_baseline,
     report_options,
+    rule_id_option,
     rule_options,
     with_baseline,
 )
 from doctor.errors import DoctorError
 
 if TYPE_CHECKING:
-    from doctor.engine.loader import RuleSet
+    from doctor.engine.select import RuleChoice
     from doctor.gather.context import GatherOptions
     from doctor.model import Report
 
@@ -33,13 +35,7 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the facts document here.",
 )
-@click.option(
-    "--rule",
-    "rule_ids",
-    multiple=True,
-    metavar="ID",
-    help="Evaluate only this rule and the rules that can explain it (repeatable).",
-)
+@rule_id_option
 @click.option(
     "--npd",
     is_flag=True,
@@ -53,16 +49,13 @@ if TYPE_CHECKING:
 def check(
     all_pods: bool,
     save: Path | None,
-    rule_ids: tuple[str, ...],
     npd: bool,
     host_root: Path,
     runtime_endpoint: str | None,
     timeout: float,
     sample_interval: float,
     quiet: bool,
-    rule_dirs: tuple[Path, ...],
-    disable: tuple[str, ...],
-    only_layers: tuple[str, ...],
+    rule_choice: RuleChoice,
     output: str,
     output_file: Path | None,
     fail_on: str,
@@ -75,48 +68,26 @@ def check(
     (rule@subject) first, within the 80 characters NPD keeps; --output-file still gets the
     report in --output's format.
     """
-    if rule_ids and only_layers:
-        raise click.UsageError("--rule and --only select rules in two ways: give one of them")
     if npd:
         timeout = _npd_timeout(timeout)
         options = make_options(host_root, runtime_endpoint, timeout, 0, all_pods=all_pods)
-        _check_npd(
-            options,
-            (rule_dirs, disable, only_layers, rule_ids),
-            fail_on,
-            output,
-            output_file,
-            baseline,
-        )
+        _check_npd(options, rule_choice, fail_on, output, output_file, baseline)
         return
     started = time.monotonic()
     known = read_baseline(baseline)
     options = make_options(host_root, runtime_endpoint, timeout, sample_interval, all_pods=all_pods)
-    report = _run(options, (rule_dirs, disable, only_layers, rule_ids), quiet, save, started)
+    report = _run(options, rule_choice, quiet, save, started)
     report = with_baseline(report, known, write_baseline)
     emit(_format(output, report), output_file)
     raise SystemExit(exit_code(report, fail_on))
 
 
-RuleArgs = tuple[tuple[Path, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
-
-
-def _rules(
-    rule_dirs: tuple[Path, ...],
-    disable: tuple[str, ...],
-    only_layers: tuple[str, ...],
-    rule_ids: tuple[str, ...],
-) -> RuleSet:
-    import doctor.diagnosis  # noqa: F401  (imported now, while the facts gather)
-    from doctor.engine.loader import load_rules
-    from doctor.engine.select import with_causes
-
-    rules = load_rules(rule_dirs, disable, only_layers)
-    return with_causes(rules, rule_ids) if rule_ids else rules
-
-
 def _run(
-    options: GatherOptions, rule_args: RuleArgs, quiet: bool, save: Path | None, started: float
+    options: GatherOptions,
+    rule_choice: RuleChoice,
+    quiet: bool,
+    save: Path | None,
+    started: float,
 ) -> Report:
     """Gather and diagnose; the rules load while the facts gather (a broken one stops us)."""
     from dataclasses import replace
@@ -124,7 +95,7 @@ def _run(
     from doctor.diagnosis import diagnose
     from doctor.facts.document import parse_facts
 
-    document, rules = gather_facts_while(options, quiet, lambda: _rules(*rule_args))
+    document, rules = gather_facts_while(options, quiet, lambda: prepare_rules(rule_choice))
     if save:
         save_facts(document, save)
     report = diagnose(parse_facts(document, "live facts"), rules, node_only=True)
@@ -148,7 +119,7 @@ def _npd_timeout(timeout: float) -> float:
 
 def _check_npd(
     options: GatherOptions,
-    rule_args: RuleArgs,
+    rule_choice: RuleChoice,
     fail_on: str,
     output: str,
     output_file: Path | None,
@@ -161,7 +132,7 @@ def _check_npd(
     try:
         with deadline(DEADLINE_SECONDS):
             known = read_baseline(baseline)
-            report = with_baseline(_run(options, rule_args, True, None, started), known, None)
+            report = with_baseline(_run(options, rule_choice, True, None, started), known, None)
             if output_file is not None:
                 emit(_format(output, report), output_file)
         result = verdict(report, fail_on)

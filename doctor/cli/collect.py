@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from doctor.cli.gathering import gather_options, make_options, progress_display
-from doctor.layers import Layer
 
 
 @click.command()
@@ -54,12 +51,9 @@ def collect(
 ) -> None:
     """Write a support bundle: the facts of this node (and PODS), the raw files behind them and
     a manifest, redacted, for `stackdoctor analyze` anywhere else."""
-    from doctor.bundle.artifacts import collect_artifacts
+    from doctor.bundle.collect import collect_bundle
     from doctor.bundle.limits import parse_size
-    from doctor.bundle.writer import write_bundle
     from doctor.errors import DoctorError
-    from doctor.gather.collect import collect as collect_facts
-    from doctor.gather.host import Host
     from doctor.redact import RedactionPolicy, load_patterns
 
     if len(pods) > 1 and not all_pods:
@@ -78,37 +72,9 @@ def collect(
         host_root, runtime_endpoint, timeout, sample_interval,
         pods[0] if pods else None, namespace, all_pods,
     )  # fmt: skip
-    durations: dict[str, float] = {}
-    show = progress_display(quiet)
-    started: dict[Layer, float] = {}
-
-    def progress(layer: Layer, status: str) -> None:
-        # Time each layer for the manifest, and show progress where there is a terminal.
-        if status == "start":
-            started[layer] = time.monotonic()
-        else:
-            durations[layer.value] = round(
-                time.monotonic() - started.get(layer, time.monotonic()), 3
-            )
-        if show:
-            show(layer, status)
-
-    raw: dict[str, bytes] = {}
-    document = collect_facts(options, progress, raw)
-    artifacts = collect_artifacts(document, Host(host_root))
-    artifacts.files.update(raw)
-
-    target = output_path or Path(
-        f"stackdoctor-{document['collected']['host']}-"
-        f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.tar.gz"
-    )
-    manifest = write_bundle(
-        document, artifacts.files, target, max_size=limit, redaction=policy,
-        layer_durations=durations, unreadable=artifacts.missing,
-    )  # fmt: skip
-    size = target.stat().st_size
-    redacted = sum(manifest["redaction"]["rules"].values())
+    written = collect_bundle(options, output_path, limit, policy, progress_display(quiet))
     click.echo(
-        f"{target}: {len(manifest['files'])} files, {size} bytes, {redacted} values redacted",
+        f"{written.path}: {written.files} files, {written.size} bytes,"
+        f" {written.redacted} values redacted",
         err=True,
     )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from doctor.cli.gathering import gather_facts_while, gather_options, make_options, save_facts
 from doctor.cli.options import emit, exit_code, prepare_engine, report_options, rule_options
+
+if TYPE_CHECKING:
+    from doctor.engine.select import RuleChoice
 
 
 @click.command()
@@ -30,9 +34,7 @@ def diagnose(
     timeout: float,
     sample_interval: float,
     quiet: bool,
-    rule_dirs: tuple[Path, ...],
-    disable: tuple[str, ...],
-    only_layers: tuple[str, ...],
+    rule_choice: RuleChoice,
     output: str,
     output_file: Path | None,
     fail_on: str,
@@ -41,7 +43,7 @@ def diagnose(
     options = make_options(host_root, runtime_endpoint, timeout, sample_interval, pod, namespace)
     # A broken rule stops the run before any report; the rules load while the facts gather.
     document, (rules, render) = gather_facts_while(
-        options, quiet, lambda: prepare_engine(rule_dirs, disable, only_layers, output)
+        options, quiet, lambda: prepare_engine(rule_choice, output)
     )
     from doctor.diagnosis import diagnose as run_diagnosis
     from doctor.facts.document import PodRef, parse_facts

@@ -2,42 +2,64 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
 from doctor.errors import EXIT_FINDINGS, EXIT_OK
 from doctor.layers import LAYER_NAMES, SEVERITY_ORDER, Severity
+from doctor.report import FORMATTERS
 
 if TYPE_CHECKING:
     from doctor.engine.loader import RuleSet
+    from doctor.engine.select import RuleChoice
     from doctor.model import Report
+    from doctor.report import Formatter
 
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-OUTPUTS = ("text", "json", "junit", "markdown", "prometheus")
 FAIL_ON = (*(s.value for s in SEVERITY_ORDER), "never")
 
 
 def rule_options(command: F) -> F:
-    """--rules, --disable, --only: which rules run."""
-    command = click.option(
+    """--rules, --disable, --only (and --rule, when the command has `rule_id_option`): which
+    rules run, handed to the command as one `rule_choice: RuleChoice`."""
+
+    @functools.wraps(command)
+    def with_rule_choice(
+        *args: Any,
+        rule_dirs: tuple[Path, ...],
+        disable: tuple[str, ...],
+        only_layers: tuple[str, ...],
+        **kwargs: Any,
+    ) -> Any:
+        from doctor.engine.select import RuleChoice
+
+        try:
+            choice = RuleChoice(rule_dirs, disable, only_layers, kwargs.pop("rule_ids", ()))
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        return command(*args, rule_choice=choice, **kwargs)
+
+    wrapped = cast(F, with_rule_choice)
+    wrapped = click.option(
         "--only",
         "only_layers",
         multiple=True,
         type=click.Choice(LAYER_NAMES),
         help="Evaluate only the rules of this layer (repeatable).",
-    )(command)
-    command = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--disable",
         multiple=True,
         metavar="ID",
         help="Do not evaluate the rule with this id (repeatable).",
-    )(command)
-    command = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--rules",
         "rule_dirs",
         multiple=True,
@@ -45,8 +67,19 @@ def rule_options(command: F) -> F:
         metavar="DIR",
         help="Add a rule pack (a directory or file of YAML rules); its rules replace built-in"
         " rules with the same id (repeatable).",
+    )(wrapped)
+    return wrapped
+
+
+def rule_id_option(command: F) -> F:
+    """--rule: only these rules and their causes (goes with `rule_options`)."""
+    return click.option(
+        "--rule",
+        "rule_ids",
+        multiple=True,
+        metavar="ID",
+        help="Evaluate only this rule and the rules that can explain it (repeatable).",
     )(command)
-    return command
 
 
 def report_options(command: F) -> F:
@@ -66,7 +99,7 @@ def report_options(command: F) -> F:
     command = click.option(
         "--output",
         "-o",
-        type=click.Choice(OUTPUTS),
+        type=click.Choice(tuple(FORMATTERS)),
         default="text",
         show_default=True,
         help="Report format.",
@@ -133,16 +166,16 @@ def emit(text: str, output_file: Path | None) -> None:
     write_atomically(output_file, text)
 
 
-def prepare_engine(
-    rule_dirs: tuple[Path, ...],
-    disable: tuple[str, ...],
-    only_layers: tuple[str, ...],
-    output: str,
-) -> tuple[RuleSet, Callable[[Report], str]]:
-    """The rules and the report's formatter, with the evaluation's modules imported: what a
-    live command prepares while its facts gather (gathering.gather_facts_while)."""
+def prepare_rules(rule_choice: RuleChoice) -> RuleSet:
+    """The rules, with the evaluation's modules imported: what a live command prepares while
+    its facts gather (gathering.gather_facts_while)."""
     import doctor.diagnosis  # noqa: F401  (imported now, in parallel with gathering)
-    from doctor.engine.loader import load_rules
+
+    return rule_choice.load()
+
+
+def prepare_engine(rule_choice: RuleChoice, output: str) -> tuple[RuleSet, Formatter]:
+    """The rules and the report's formatter, prepared while the facts gather."""
     from doctor.report import formatter
 
-    return load_rules(rule_dirs, disable, only_layers), formatter(output)
+    return prepare_rules(rule_choice), formatter(output)

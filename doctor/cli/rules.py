@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from doctor.cli.options import rule_options
 from doctor.errors import EXIT_FINDINGS, EXIT_OK
+
+if TYPE_CHECKING:
+    from doctor.engine.select import RuleChoice
 
 
 @click.group()
@@ -21,13 +25,9 @@ def rules() -> None:
 @click.option(
     "--output", "-o", type=click.Choice(("text", "json")), default="text", show_default=True
 )
-def list_rules(
-    rule_dirs: tuple[Path, ...], disable: tuple[str, ...], only_layers: tuple[str, ...], output: str
-) -> None:
+def list_rules(rule_choice: RuleChoice, output: str) -> None:
     """List the rules that would run, top layer first."""
-    from doctor.engine.loader import load_rules
-
-    ruleset = load_rules(rule_dirs, disable, only_layers)
+    ruleset = rule_choice.load()
     if output == "json":
         rows = [
             {
@@ -56,19 +56,12 @@ def list_rules(
 @click.option(
     "--output", "-o", type=click.Choice(("text", "markdown")), default="text", show_default=True
 )
-def show_rule(
-    rule_id: str,
-    rule_dirs: tuple[Path, ...],
-    disable: tuple[str, ...],
-    only_layers: tuple[str, ...],
-    output: str,
-) -> None:
+def show_rule(rule_id: str, rule_choice: RuleChoice, output: str) -> None:
     """Show a rule's documentation, generated from its YAML entry."""
     from doctor.engine.catalog import describe
-    from doctor.engine.loader import load_rules
     from doctor.errors import RuleError
 
-    ruleset = load_rules(rule_dirs, disable, only_layers)
+    ruleset = rule_choice.load()
     rule = ruleset.get(rule_id)
     if rule is None:
         raise RuleError(f"no rule {rule_id!r} (see `stackdoctor rules list`)")
@@ -112,10 +105,11 @@ def test_rules(paths: tuple[Path, ...], verbose: bool) -> None:
     Exit 0 when every fires-example fires and every quiet-example stays quiet, else 1.
     """
     from doctor.engine.examples import run_examples
-    from doctor.engine.loader import builtin_rules_dir, load_rules, rule_files
+    from doctor.engine.loader import builtin_rules_dir, rule_files
+    from doctor.engine.select import RuleChoice
 
-    sources = list(paths) or [builtin_rules_dir()]
-    ruleset = load_rules(sources, with_builtin=bool(paths))
+    sources = paths or (builtin_rules_dir(),)
+    ruleset = RuleChoice(sources, builtin=bool(paths)).load()
     files = {str(file) for path in sources for file in rule_files(path)}
     results = [r for r in run_examples(ruleset) if r.example.source.file in files]
     failed = [r for r in results if not r.passed]

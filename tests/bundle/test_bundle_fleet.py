@@ -1,13 +1,14 @@
-"""Many bundles: a fleet summary across them, analysed in parallel; the worst exit code wins."""
+"""Many bundles: a fleet summary across them, analyzed in parallel; the worst exit code wins."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from doctor.bundle.fleet import RuleChoice, analyse_all, expand
+from doctor.bundle.fleet import analyze_all, expand
 from doctor.bundle.writer import write_bundle
 from doctor.engine.examples import base_document
+from doctor.engine.select import RuleChoice
 from tests.bundle.helpers import build_tar, facts_document, member, run
 
 
@@ -56,8 +57,8 @@ def test_an_unreadable_bundle_is_listed_and_exits_2(tmp_path: Path) -> None:
 def test_parallel_and_sequential_agree(tmp_path: Path) -> None:
     bundles, is_fleet = expand([fleet(tmp_path)])
     assert is_fleet and len(bundles) == 3
-    parallel = analyse_all(bundles, RuleChoice(), None, jobs=3)
-    sequential = analyse_all(bundles, RuleChoice(), None, jobs=1)
+    parallel = analyze_all(bundles, RuleChoice(), None, jobs=3)
+    sequential = analyze_all(bundles, RuleChoice(), None, jobs=1)
     assert [o.report.root_cause for o in parallel] == [o.report.root_cause for o in sequential]  # type: ignore[union-attr]
 
 

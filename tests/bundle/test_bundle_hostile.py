@@ -191,7 +191,7 @@ def test_directory_with_fifo_is_refused(tmp_path: Path) -> None:
     refused(bundle, "not a regular file")
 
 
-def test_unpacked_directory_analyses(tmp_path: Path) -> None:
+def test_unpacked_directory_analyzes(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     (bundle / "facts.json").write_text(json.dumps(facts_document()))

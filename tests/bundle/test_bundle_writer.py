@@ -114,7 +114,7 @@ def test_parse_size_refuses(text: str) -> None:
         parse_size(text)
 
 
-def test_a_written_bundle_reads_back_and_analyses(tmp_path: Path) -> None:
+def test_a_written_bundle_reads_back_and_analyzes(tmp_path: Path) -> None:
     path = tmp_path / "b.tar.gz"
     write_bundle(facts_document(), {"kubelet/kubelet.log": b"x\n"}, path)
     contents = read_bundle(path)
