@@ -24,12 +24,8 @@ from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
 from doctor.gather.kubelet import parse_flags
-from doctor.gather.logs import (
-    CONTAINERD_LOG,
-    RawLog,
-    read_node_log,
-    unit_active_state,
-)
+from doctor.gather.logs.selection import read_node_log
+from doctor.gather.logs.sources import CONTAINERD_LOG, RawLog, unit_active_state
 from doctor.layers import Layer
 
 log = logging.getLogger(__name__)

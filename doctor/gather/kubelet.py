@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
-from doctor.gather.logs import KUBELET_LOG, RawLog, read_node_log, unit_active_state
+from doctor.gather.logs.selection import read_node_log
+from doctor.gather.logs.sources import KUBELET_LOG, RawLog, unit_active_state
 from doctor.layers import Layer
 
 log = logging.getLogger(__name__)
