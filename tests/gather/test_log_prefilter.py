@@ -141,6 +141,7 @@ MATCHED = {
     "sandbox": "Failed to create sandbox for pod",
     "container-start": "OCI runtime create failed",
     "disk": "no space left on device",
+    "image-gc": "Image garbage collection failed",
 }
 
 

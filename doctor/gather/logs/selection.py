@@ -81,13 +81,16 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              r"|failed to create shim task|failed to start shim|OCI runtime \w+ failed"
              r"|oom_score_adj", WARN,
              "runc / shim failures wrapped by containerd and the kubelet"),
-    _pattern("disk", r"no space left on device|[Ii]mage garbage collection failed", WARN,
-             "a full disk breaks pulls, sandboxes and the kubelet's own state"),
+    _pattern("disk", r"no space left on device", INFO,
+             "a full disk breaks pulls, sandboxes and the kubelet's own state (containerd logs"
+             " a layer that would not unpack at info level)"),
+    _pattern("image-gc", r"[Ii]mage garbage collection failed", WARN,
+             "the kubelet cannot free image space: disk pressure and evictions follow"),
     _pattern("fatal", r"", FATAL, "a fatal line is the reason the component exited"),
 )  # fmt: skip
 
 # Per severity rank below fatal: the node patterns a line of that rank can be kept for, as one
-# regex (an info line, most of any log, is searched for the two info-level patterns only).
+# regex (an info line, most of any log, is searched for the few info-level patterns only).
 _PATTERNS_FROM_RANK = [
     re.compile(
         "|".join(p.regex.pattern for p in NODE_PATTERNS if p.regex.pattern and p.min_rank <= rank)
