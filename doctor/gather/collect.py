@@ -106,7 +106,7 @@ def _cri_answer(ctx: GatherContext, answer: dict[str, Any]) -> dict[str, Any]:
 
 def _assign_logs(ctx: GatherContext) -> None:
     """Give each pod the kubelet and containerd log lines that mention it."""
-    from doctor.gather.logs import assign_pod_lines
+    from doctor.gather.logs.selection import assign_pod_lines
 
     for lines, field in (
         (ctx.handoff.kubelet_log_lines, "kubelet_log"),

@@ -7,7 +7,7 @@ facts the rules need are kept: never registry credentials (auths, configs, heade
 
 Hands on (ctx.handoff, see handoff.py):
 - `containerd_log_lines`: the parsed bounded tail of its log (None when unreadable), for
-  `logs.assign_pod_lines(ctx.pods, lines, "containerd_log")`; node-level lines only when no
+  `assign_pod_lines(ctx.pods, lines, "containerd_log")`; node-level lines only when no
   pod was asked for;
 - `containerd_runc_root`: the runc state root, when the default runtime's options set `Root`.
 Reads the CRI's `cri.sandbox_image`, and reads its log ahead (`prefetch`) into
@@ -25,12 +25,8 @@ from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
 from doctor.gather.kubelet import parse_flags
-from doctor.gather.logs import (
-    CONTAINERD_LOG,
-    RawLog,
-    read_node_log,
-    unit_active_state,
-)
+from doctor.gather.logs.selection import read_node_log
+from doctor.gather.logs.sources import CONTAINERD_LOG, RawLog, unit_active_state
 from doctor.layers import Layer
 
 log = logging.getLogger(__name__)

@@ -10,15 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
-if TYPE_CHECKING:  # logs.py imports context.py, which imports this module
+if TYPE_CHECKING:  # the logs package imports context.py, which imports this module
     from collections.abc import Mapping
 
     from doctor.gather.context import LayerRecorder
-    from doctor.gather.logs import LogLine, RawLog
+    from doctor.gather.logs.formats import LogLine
+    from doctor.gather.logs.sources import RawLog
 
 T = TypeVar("T")
 
-# A log's parsed tail for `logs.assign_pod_lines`: all of it (a RawLog) when a pod was asked
+# A log's parsed tail for `assign_pod_lines`: all of it (a RawLog) when a pod was asked
 # for, else only its node-level lines; None when it could not be read.
 LogLines: TypeAlias = "RawLog | list[LogLine] | None"
 
@@ -86,7 +87,7 @@ class Handoff:
     cri_defer_not_found: bool = False
     # cri/gather.py -> shim, runc, process, containerd, collect, query (see CriHandoff)
     cri: CriHandoff = field(default_factory=CriHandoff)
-    # containerd.prefetch -> containerd.gather: logs.read_node_log of its log, read ahead
+    # containerd.prefetch -> containerd.gather: logs.selection.read_node_log of its log, read ahead
     containerd_log_ahead: Prefetch[tuple[RawLog | None, list[LogLine] | None]] = field(
         default_factory=Prefetch
     )

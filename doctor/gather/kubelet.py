@@ -8,7 +8,7 @@ Hands on to later gatherers (ctx.handoff, see handoff.py):
 - `kubelet_runtime_endpoint`: the CRI endpoint the kubelet uses (str or None), with
   `kubelet_runtime_endpoint_source` saying where it was found;
 - `kubelet_log_lines`: every parsed line of the log's bounded tail (None when the log could not
-  be read) — for `logs.assign_pod_lines(ctx.pods, lines, "kubelet_log")`. Without a pod query
+  be read) — for `assign_pod_lines(ctx.pods, lines, "kubelet_log")`. Without a pod query
   (neither --pod nor --all-pods) only the node-level lines are kept, to save memory.
 """
 
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
-from doctor.gather.logs import KUBELET_LOG, RawLog, read_node_log, unit_active_state
+from doctor.gather.logs.selection import read_node_log
+from doctor.gather.logs.sources import KUBELET_LOG, RawLog, unit_active_state
 from doctor.layers import Layer
 
 log = logging.getLogger(__name__)

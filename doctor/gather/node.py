@@ -36,7 +36,7 @@ LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 # The kernel lines that explain container trouble (format strings: mm/oom_kill.c,
 # mm/memcontrol.c, kernel/cgroup/pids.c, kernel/hung_task.c, arch/x86/mm/fault.c, block/).
 KERNEL_TROUBLE = re.compile(
-    r"Out of memory: Kill"
+    r"Out of memory(?: \(oom_kill_allocating_task\))?: Kill"
     r"|Memory cgroup out of memory"
     r"|oom-kill:constraint="
     r"|invoked oom-killer"

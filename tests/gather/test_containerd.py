@@ -10,8 +10,9 @@ import pytest
 
 from doctor.engine.examples import base_document
 from doctor.facts.document import parse_facts
-from doctor.gather import containerd, logs
+from doctor.gather import containerd
 from doctor.gather.context import GatherContext, GatherOptions, PodQuery
+from doctor.gather.logs.selection import assign_pod_lines
 from doctor.layers import Layer
 from tests.gather.hosttree import add_process, context, write
 
@@ -366,7 +367,7 @@ def executable(root: Path, path: str) -> None:
 
 @pytest.fixture(autouse=True)
 def no_journal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("doctor.gather.logs.shutil.which", lambda name: None)
+    monkeypatch.setattr("doctor.gather.logs.sources.shutil.which", lambda name: None)
 
 
 def validate(section: dict[str, Any]) -> None:
@@ -546,7 +547,7 @@ def test_log_lines_for_pods(tmp_path: Path) -> None:
         "sandbox": {"id": SANDBOX},
         "containers": [],
     }
-    logs.assign_pod_lines([pod], lines, "containerd_log")
+    assign_pod_lines([pod], lines, "containerd_log")
     assert [line["message"][:18] for line in pod["containerd_log"]] == ['shim disconnected"']
 
 

@@ -19,7 +19,7 @@ from doctor.gather.cri.gather import gather
 from doctor.gather.cri.generated.runtime.v1 import api_pb2 as v1
 from doctor.gather.cri.pods import PodLookupError
 from doctor.gather.cri.query import settle_deferred
-from doctor.gather.logs import parse_line
+from doctor.gather.logs.formats import parse_line
 from doctor.layers import Layer
 from tests.gather.cri_fake import FakeRuntime, serve
 

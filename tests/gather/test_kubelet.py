@@ -10,8 +10,10 @@ import pytest
 
 from doctor.engine.examples import base_document
 from doctor.facts.document import parse_facts
-from doctor.gather import kubelet, logs
+from doctor.gather import kubelet
 from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder, PodQuery
+from doctor.gather.logs.selection import assign_pod_lines
+from doctor.gather.logs.sources import RawLog
 from doctor.layers import Layer
 from tests.gather.hosttree import add_process, context, write
 
@@ -85,7 +87,7 @@ ARGV = [
 
 @pytest.fixture(autouse=True)
 def no_journal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("doctor.gather.logs.shutil.which", lambda name: None)
+    monkeypatch.setattr("doctor.gather.logs.sources.shutil.which", lambda name: None)
 
 
 def validate(section: dict[str, Any]) -> None:
@@ -136,12 +138,12 @@ def test_all_lines_are_kept_for_pods(tmp_path: Path) -> None:
     ctx = context(tmp_path, pod=PodQuery("web", "default"))
     kubelet.gather(ctx)
     lines = ctx.handoff.kubelet_log_lines
-    assert isinstance(lines, logs.RawLog)  # the text, parsed only where a pod is mentioned
+    assert isinstance(lines, RawLog)  # the text, parsed only where a pod is mentioned
     assert len(list(lines.lines())) == 3
 
     uid = "6f1b6c1e-0d3c-4a52-9a55-0e2d3c1b7a10"
     pod: dict[str, Any] = {"name": "web", "namespace": "default", "uid": uid, "containers": []}
-    logs.assign_pod_lines([pod], lines, "kubelet_log")
+    assign_pod_lines([pod], lines, "kubelet_log")
     assert [line["source"] for line in pod["kubelet_log"]] == ["kuberuntime_container.go:742"]
 
 

@@ -1,4 +1,4 @@
-"""The unparsed skip of node-level filtering (logs.surely_not_node_line) never skips a line
+"""The unparsed skip of node-level filtering (selection.surely_not_node_line) never skips a line
 `is_node_line` would keep, whatever the format, level, prefix or message."""
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from doctor.gather.logs import (
+from doctor.gather.logs.formats import parse_line
+from doctor.gather.logs.selection import (
     NODE_LINES_MAX,
     NODE_PATTERNS,
     NodePattern,
-    RawLog,
     is_node_line,
     node_lines,
-    parse_line,
 )
-from doctor.gather.logs import surely_not_node_line as skipped
-from tests.gather.test_logs import (
+from doctor.gather.logs.selection import surely_not_node_line as skipped
+from doctor.gather.logs.sources import RawLog
+from tests.gather.log_lines import (
     KLOG_EVICTION,
     KLOG_INFO,
     KLOG_JOURNAL,
@@ -141,6 +141,7 @@ MATCHED = {
     "sandbox": "Failed to create sandbox for pod",
     "container-start": "OCI runtime create failed",
     "disk": "no space left on device",
+    "image-gc": "Image garbage collection failed",
 }
 
 

@@ -45,7 +45,7 @@ def known_from_kubelet_log(ctx: GatherContext, not_found: PodNotFoundError) -> d
     A pod whose RunPodSandbox fails has no sandbox: containerd removes what it made. The
     kubelet still works on it and logs why; that log is then all there is to diagnose.
     """
-    from doctor.gather.logs import assign_pod_lines
+    from doctor.gather.logs.selection import assign_pod_lines
 
     pods = placeholder(ctx.options.pod)
     lines = ctx.handoff.kubelet_log_lines

@@ -1,0 +1,188 @@
+"""Where a log is read from: the journal, a dedicated file, the syslog files; a bounded tail."""
+
+from __future__ import annotations
+
+import json
+import os
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder
+from doctor.gather.host import Host
+from doctor.gather.logs.sources import KUBELET_LOG, read_log
+from doctor.layers import Layer
+from tests.gather.log_lines import KLOG_INFO, KLOG_JOURNAL, KLOG_PLEG, LOGRUS_SHIM
+
+
+def _context(root: Path, **options: Any) -> GatherContext:
+    return GatherContext.create(GatherOptions(host_root=root, **options))
+
+
+@pytest.fixture
+def no_journal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("doctor.gather.logs.sources.shutil.which", lambda name: None)
+
+
+def _write(root: Path, path: str, text: str) -> Path:
+    local = root / path.lstrip("/")
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_text(text)
+    return local
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_read_log_prefers_the_dedicated_file(tmp_path: Path) -> None:
+    _write(tmp_path, "/var/log/kubelet.log", KLOG_PLEG + "\n" + KLOG_INFO + "\n")
+    _write(tmp_path, "/var/log/syslog", KLOG_JOURNAL + "\n")
+    recorder = LayerRecorder(Layer.KUBELET)
+    lines = read_log(_context(tmp_path), recorder, KUBELET_LOG)
+    assert lines is not None and [line["raw"] for line in lines] == [KLOG_PLEG, KLOG_INFO]
+    assert recorder.errors == []
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_read_log_filters_syslog_by_program(tmp_path: Path) -> None:
+    other = "Nov 11 19:19:24 a0.local containerd[900]: " + LOGRUS_SHIM
+    _write(tmp_path, "/var/log/messages", KLOG_JOURNAL + "\n" + other + "\n")
+    lines = read_log(_context(tmp_path), LayerRecorder(Layer.KUBELET), KUBELET_LOG)
+    assert lines is not None and [line["raw"] for line in lines] == [KLOG_JOURNAL]
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_missing_log_is_not_an_empty_log(tmp_path: Path) -> None:
+    recorder = LayerRecorder(Layer.KUBELET)
+    assert read_log(_context(tmp_path), recorder, KUBELET_LOG) is None
+    assert recorder.errors and "none of /var/log/kubelet.log" in recorder.errors[0]["message"]
+    _write(tmp_path, "/var/log/kubelet.log", "")
+    assert read_log(_context(tmp_path), LayerRecorder(Layer.KUBELET), KUBELET_LOG) == []
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_unreadable_log_is_recorded(tmp_path: Path) -> None:
+    (tmp_path / "var/log/kubelet.log").mkdir(parents=True)  # a directory where a file should be
+    recorder = LayerRecorder(Layer.KUBELET)
+    assert read_log(_context(tmp_path), recorder, KUBELET_LOG) is None
+    assert recorder.errors[0]["source"] == "/var/log/kubelet.log"
+    assert recorder.status.value == "ok"
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_permission_denied_is_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(tmp_path, "/var/log/kubelet.log", KLOG_PLEG + "\n")
+
+    def denied(*args: object, **kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied")
+
+    ctx = _context(tmp_path)
+    monkeypatch.setattr(type(ctx.host), "read_tail", denied)
+    recorder = LayerRecorder(Layer.KUBELET)
+    assert read_log(ctx, recorder, KUBELET_LOG) is None
+    assert recorder.errors[0] == {
+        "source": "/var/log/kubelet.log",
+        "message": "Permission denied",
+    }
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_a_huge_log_is_read_only_to_the_bound(tmp_path: Path) -> None:
+    """A 200 MB (sparse) log with a 1 MiB bound: only the bound is read and parsed."""
+    path = tmp_path / "var/log/kubelet.log"
+    path.parent.mkdir(parents=True)
+    bound = 1 << 20
+    with open(path, "wb") as handle:
+        handle.truncate(200 << 20)
+        handle.seek(0, os.SEEK_END)
+        line = (KLOG_PLEG + "\n").encode()
+        handle.write(line * (2 * bound // len(line)))
+    size = path.stat().st_size
+    assert size > 200 << 20
+    reads: list[int] = []
+    original = Host.read_tail
+
+    def spy(host: Host, absolute: str, max_bytes: int) -> Any:
+        tail = original(host, absolute, max_bytes)
+        reads.append(len(tail.data))
+        return tail
+
+    ctx = _context(tmp_path, log_bytes=bound)
+    tracemalloc.start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Host, "read_tail", spy)
+            lines = read_log(ctx, LayerRecorder(Layer.KUBELET), KUBELET_LOG)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert reads and reads[0] <= bound
+    assert lines is not None and len(lines) == reads[0] // len(line)
+    assert peak < 20 * bound  # parsed lines of a 1 MiB tail, nowhere near the 200 MB file
+
+
+def _fake_journalctl(tmp_path: Path, script: str) -> str:
+    """A stand-in journalctl (the real one would read this machine's journal)."""
+    fake = tmp_path / "bin/journalctl"
+    fake.parent.mkdir(parents=True, exist_ok=True)
+    fake.write_text("#!/bin/sh\n" + script)
+    fake.chmod(0o755)
+    return str(fake)
+
+
+def _with_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
+    root = tmp_path / "host"
+    _write(root, "/var/log/journal/0123456789abcdef/system.journal", "x")
+    fake = _fake_journalctl(tmp_path, script)
+    monkeypatch.setattr(
+        "doctor.gather.logs.sources.shutil.which",
+        lambda name: fake if name == "journalctl" else None,
+    )
+    return root
+
+
+def test_read_log_from_the_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = json.dumps(
+        {"MESSAGE": KLOG_PLEG, "__REALTIME_TIMESTAMP": "1701180126631719", "PRIORITY": "3"}
+    )
+    args = tmp_path / "args"
+    root = _with_journal(tmp_path, monkeypatch, f"echo \"$@\" > {args}\necho '{record}'\n")
+    recorder = LayerRecorder(Layer.KUBELET)
+    lines = read_log(_context(root), recorder, KUBELET_LOG)
+    assert lines is not None and [line["raw"] for line in lines] == [KLOG_PLEG]
+    assert lines[0]["time"] == "2023-11-28T14:02:06.631719Z"
+    called = args.read_text()
+    assert f"--directory={root}/var/log/journal" in called
+    assert "-u kubelet" in called and "-o json" in called and "-n " in called
+
+
+def test_journal_failure_falls_back_to_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _with_journal(tmp_path, monkeypatch, "echo 'Failed to open journal' >&2\nexit 1\n")
+    _write(root, "/var/log/kubelet.log", KLOG_INFO + "\n")
+    recorder = LayerRecorder(Layer.KUBELET)
+    lines = read_log(_context(root), recorder, KUBELET_LOG)
+    assert lines is not None and [line["raw"] for line in lines] == [KLOG_INFO]
+    assert recorder.errors == [
+        {"source": "journalctl -u kubelet", "message": "Failed to open journal"}
+    ]
+
+
+def test_journal_timeout_is_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _with_journal(tmp_path, monkeypatch, "exec sleep 30\n")
+    recorder = LayerRecorder(Layer.KUBELET)
+    assert read_log(_context(root, timeout=0.3), recorder, KUBELET_LOG) is None
+    assert recorder.errors[0] == {
+        "source": "journalctl -u kubelet",
+        "message": "timed out after 0.3s",
+    }
+
+
+def test_empty_journal_unit_is_looked_and_found_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _with_journal(tmp_path, monkeypatch, "exit 0\n")
+    recorder = LayerRecorder(Layer.KUBELET)
+    assert read_log(_context(root), recorder, KUBELET_LOG) == []
+    assert recorder.errors == []
