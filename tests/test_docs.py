@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from doctor.engine.operators import operator_reference
+from doctor.facts.reference import render
+from doctor.schema_validation import load_schema
 from tests.conftest import REPO
 
 
 def test_operator_table_in_rules_guide_matches_code() -> None:
     text = (REPO / "docs" / "rules.md").read_text()
     assert f"<!-- operators:begin -->\n{operator_reference()}<!-- operators:end -->" in text
+
+
+def test_facts_tables_are_generated_from_the_schema() -> None:
+    text = (REPO / "docs" / "facts.md").read_text()
+    assert render(text, load_schema("facts")) == text, "run scripts/gen-docs"
+
+
+def test_gen_docs_check_passes() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/gen-docs", "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr + " (run scripts/gen-docs)"
 
 
 def test_readme_test_command_is_what_ci_runs() -> None:
