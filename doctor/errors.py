@@ -1,6 +1,6 @@
 """The exception hierarchy and the exit codes every command shares.
 
-Exit codes (documented in README and docs/cli.md):
+Exit codes (documented for users in README.md, "Use"):
   0  no finding at or above the --fail-on severity
   1  at least one such finding
   2  could not run: bad input, unreadable file, broken rule, usage error

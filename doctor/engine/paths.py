@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from doctor.engine.operators import same_type
-from doctor.facts.document import RELATIVE_FACT_LAYERS
+from doctor.facts.document import relative_fact_layers
 from doctor.layers import LAYER_NAMES, Layer
 
 
@@ -293,4 +293,4 @@ def _layer_of(text: str, root: PathRoot) -> Layer | None:
     elif root is PathRoot.POD:
         parts = parts[1:] if parts and parts[0] == "pod" else parts
     head = parts[0] if parts else ""
-    return RELATIVE_FACT_LAYERS.get(head, Layer.CRI)
+    return relative_fact_layers().get(head, Layer.CRI)

@@ -6,30 +6,34 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from doctor.errors import FactsError
 from doctor.layers import LAYER_NAMES, Layer, LayerStatus
-from doctor.schema_validation import best_error, location, schema_errors
+from doctor.schema_validation import best_error, load_schema, location, schema_errors
 
 SCHEMA_VERSION = 1
+# The schema's annotation of a pod or container fact naming the layer that gathers it.
+LAYER_KEY = "x-layer"
 
-# Which layer produced the facts under a pod or container, by their first key. A rule reading
-# `cgroup.memory.usage_bytes` is skipped with the process layer's status when that layer could
-# not be examined. Keys not listed come from the CRI.
-RELATIVE_FACT_LAYERS: Mapping[str, Layer] = {
-    "cgroup": Layer.PROCESS,
-    "pid": Layer.PROCESS,
-    "log_tail": Layer.PROCESS,
-    "shim": Layer.SHIM,
-    "runc": Layer.RUNC,
-    "events": Layer.APISERVER,
-    "phase": Layer.APISERVER,
-    "conditions": Layer.APISERVER,
-    "kubelet_log": Layer.KUBELET,
-    "containerd_log": Layer.CONTAINERD,
-}
+
+@cache
+def relative_fact_layers() -> Mapping[str, Layer]:
+    """Which layer gathers the facts under a pod or a container, by their first key: the
+    schema's LAYER_KEY of each pod and container property. A rule reading
+    `cgroup.memory.usage_bytes` is skipped with the process layer's status when that layer could
+    not be examined."""
+    defs = load_schema("facts")["$defs"]
+    return MappingProxyType(
+        {
+            key: Layer(fact[LAYER_KEY])
+            for part in ("pod", "container")
+            for key, fact in defs[part]["properties"].items()
+        }
+    )
 
 
 @dataclass(frozen=True)

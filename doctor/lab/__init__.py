@@ -2,7 +2,9 @@
 drives it, to reproduce real node failures for `stackdoctor diagnose` (and for the tests).
 
 Modules, in the order a lab comes up: config (the layout and containerd's generated config),
-images (a local busybox image), kubelet_side (the synthetic host tree a kubelet would leave),
-runtime (start/stop containerd, the mutating CRI client), scenarios (the failures), state.
-Nothing here is used by the diagnosis itself: doctor/gather never imports doctor/lab.
+images (a local busybox image), registry (local registries for the image-pull scenarios),
+kubelet_side (the synthetic host tree a kubelet would leave), cri (the mutating CRI client),
+runtime (start/stop containerd and pods; its state in <lab>/lab.json), scenarios (the
+failures); errors holds LabError. Nothing here is used by the diagnosis itself: only the
+`stackdoctor lab` command imports doctor.lab (tests/test_import_boundaries.py checks it).
 """

@@ -417,12 +417,6 @@ class Lab:
             raise LabError(f"no {controller} cgroup for pod {pod.ref}")
         return path
 
-    def remove_pod(self, pod: Pod) -> None:
-        """StopPodSandbox + RemovePodSandbox, as the kubelet does for a deleted pod."""
-        with self.client() as client:
-            client.stop_sandbox(pod.sandbox_id, 20)
-            client.remove_sandbox(pod.sandbox_id, 20)
-
     def create_and_start(self, pod: Pod, config: Any) -> str:
         """CreateContainer + StartContainer; the id (StartContainer's RpcError propagates, with
         the id in `.container_id` on the exception)."""
