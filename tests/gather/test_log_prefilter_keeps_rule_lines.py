@@ -126,7 +126,7 @@ def _log_facts_in_schema() -> set[tuple[str, str]]:
         (definition, name)
         for definition, body in schema["$defs"].items()
         for name, prop in body.get("properties", {}).items()
-        if prop == {"$ref": "#/$defs/log"}
+        if prop.get("$ref") == "#/$defs/log"  # beside its `description` (and `x-layer`)
     }
 
 
