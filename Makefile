@@ -1,5 +1,5 @@
 # Routine tasks. Each is one command you could also type; see README.md.
-.PHONY: install test lint format bench docs validators rule-pack check demo lab-up lab-down lab-fixtures
+.PHONY: install test lint format bench docs validators rule-pack check demo kube lab-up cluster-up lab-down lab-fixtures
 
 install:            ## editable install with the test tools
 	python3 -m pip install -q -c constraints.txt -e ".[test]"
@@ -31,8 +31,14 @@ check: lint test
 demo:               ## start the lab, OOM-kill a pod, diagnose it, tear down (root)
 	scripts/demo
 
+kube:               ## build (or reuse) the pinned Kubernetes binaries, cached by version
+	scripts/build-kube
+
 lab-up:             ## start the lab in /var/tmp/stackdoctor-lab (root)
 	stackdoctor lab up
+
+cluster-up: kube    ## the lab as a real single-node Kubernetes (root)
+	stackdoctor lab up --cluster
 
 lab-down:           ## stop it and remove everything it made
 	stackdoctor lab down

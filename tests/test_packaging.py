@@ -41,7 +41,9 @@ def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) 
     # The test environment's site-packages provide the dependencies; only the wheel is new.
     venv.create(env_dir, system_site_packages=True, with_pip=False)
     python = env_dir / "bin" / "python"
-    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q"]
+    # --ignore-installed: a stackdoctor in the base site-packages must not stand in for the wheel
+    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps"]
+    install += ["--ignore-installed", "-q"]
     subprocess.run([*install, str(wheel)], check=True, capture_output=True, timeout=300)
     stackdoctor = env_dir / "bin" / "stackdoctor"
     listing = subprocess.run(

@@ -45,11 +45,22 @@ def lab() -> None:
 
 @lab.command()
 @lab_dir_option
-def up(lab_dir: Path) -> None:
-    """Start the lab: containerd, the kubelet stand-in, the local busybox image."""
+@click.option(
+    "--cluster",
+    is_flag=True,
+    help="Run a real Kubernetes (etcd, kube-apiserver, controller manager, scheduler, kubelet;"
+    " built by scripts/build-kube) instead of the kubelet stand-in; waits for the node to be"
+    " Ready and writes LAB_DIR/kubeconfig.",
+)
+def up(lab_dir: Path, cluster: bool) -> None:
+    """Start the lab: containerd, the local busybox image, and the kubelet stand-in or (with
+    --cluster) a real single-node Kubernetes."""
     instance = _lab(lab_dir)
-    instance.up()
+    instance.up(cluster=cluster)
     click.echo(f"lab up in {lab_dir}")
+    if cluster:
+        kubectl = Path(instance.cluster.state.bin_dir) / "kubectl"
+        click.echo(f"kubectl: {kubectl} --kubeconfig {instance.cluster.files.admin_kubeconfig}")
     click.echo(
         f"diagnose with: stackdoctor diagnose NAMESPACE/POD --host-root {instance.layout.host}"
         f" --runtime-endpoint {instance.layout.address}"

@@ -111,7 +111,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     facts["runtime_endpoint"] = endpoint
     facts["runtime_endpoint_exists"] = endpoint_exists(ctx, endpoint)
     facts["eviction_hard"] = _eviction_hard(flags, config)
-    facts["healthz"] = _healthz(ctx, recorder, flags, config)
+    facts["healthz"] = _healthz(ctx, recorder, flags, config, facts.get("pid"))
 
     raw, important = read_node_log(ctx, recorder, KUBELET_LOG)
     if important is not None:  # unread: the key stays absent (not known), never null
@@ -326,12 +326,13 @@ def _healthz(
     recorder: LayerRecorder,
     flags: dict[str, str],
     config: dict[str, Any] | None,
+    pid: int | None,
 ) -> str | None:
-    """ "ok", or what went wrong; only on the machine this runs on (host root "/")."""
+    """ "ok", or what went wrong; asked only where 127.0.0.1 is the kubelet's loopback too."""
     port = flags.get("healthz-port") or (config or {}).get("healthzPort", HEALTHZ_PORT)
     url = f"http://127.0.0.1:{port}/healthz"
-    if ctx.host.root != ctx.host.root.parent:
-        recorder.error(url, f"not checked: the host root is {ctx.host.root}, not this machine")
+    if not _shares_network(ctx, pid):
+        recorder.error(url, f"not checked: the kubelet under {ctx.host.root} is in another network")
         return None
     if str(port) == "0":
         return "disabled (healthzPort 0)"
@@ -349,6 +350,20 @@ def _healthz(
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return str(getattr(reason, "strerror", None) or reason)
+
+
+def _shares_network(ctx: GatherContext, pid: int | None) -> bool:
+    """Whether this process is in the kubelet's network namespace (a DaemonSet with
+    hostNetwork, or on the node itself), so 127.0.0.1 reaches its healthz. Without its pid:
+    only when the host root is this machine's /."""
+    if pid is None:
+        return ctx.host.root == ctx.host.root.parent
+    try:
+        theirs = os.stat(ctx.host.path(f"/proc/{pid}/ns/net"))
+        ours = os.stat("/proc/self/ns/net")
+    except OSError:
+        return False
+    return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
 
 
 def _version(raw: RawLog | None) -> str | None:

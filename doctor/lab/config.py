@@ -30,6 +30,17 @@ class Layout:
     root: Path
 
     @property
+    def bridge(self) -> str:
+        """The default network's bridge (made once a pod has its own netns): one per lab dir,
+        like the cgroup root, so labs side by side never share or remove each other's."""
+        return "sd-" + self.cgroup_root[-8:]
+
+    @property
+    def tiny_bridge(self) -> str:
+        """The tiny-range network's bridge."""
+        return "sdt-" + self.cgroup_root[-8:]
+
+    @property
     def cgroup_root(self) -> str:
         """The cgroup (under every hierarchy) holding the lab's pods: one per lab dir, so one
         lab's teardown never touches another's."""
@@ -145,21 +156,20 @@ REGISTRY_AUTH = """    [plugins."io.containerd.grpc.v1.cri".registry.configs."{h
 # leaves it out on purpose).
 RESTRICT = "  restrict_oom_score_adj = true\n"
 
-# A conflist on a private subnet, so the runtime reports NetworkReady; the lab's pods use the
-# host's network, so no bridge, veth or network namespace is ever made from it.
+# A conflist on a private subnet, so the runtime reports NetworkReady. The CRI scenarios' pods
+# use the host's network; the cluster's pods get a network namespace on its bridge.
 CNI_DEFAULT = "default"
 CNI_NONE = "none"  # an empty conf dir: cni-config-missing
 CNI_MISSING_PLUGIN = "missing-plugin"  # names a plugin type not in bin_dir
 CNI_TINY_RANGE = "tiny-range"  # a /30: one pod address (pods get their own netns)
 MISSING_PLUGIN = "calico"
-TINY_BRIDGE = "sdlab1"  # the bridge the tiny-range network makes (teardown removes it)
 TINY_SUBNET = "10.88.215.0/30"
 
 
 def cni_conflist(layout: Layout, variant: str) -> dict[str, object]:
-    subnet, bridge, kind = "10.88.214.0/24", "sdlab0", "bridge"
+    subnet, bridge, kind = "10.88.214.0/24", layout.bridge, "bridge"
     if variant == CNI_TINY_RANGE:
-        subnet, bridge = TINY_SUBNET, TINY_BRIDGE
+        subnet, bridge = TINY_SUBNET, layout.tiny_bridge
     elif variant == CNI_MISSING_PLUGIN:
         kind = MISSING_PLUGIN
     return {

@@ -30,8 +30,9 @@ FLAGS_ENV = 'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint={endpoint}"\n'
 STAND_IN = "import signal; signal.pause()"
 
 
-def build_host_tree(layout: Layout) -> None:
-    """The host tree's links to this machine and the kubelet's files."""
+def build_host_tree(layout: Layout, stand_in_files: bool = True) -> None:
+    """The host tree's links to this machine and (for the stand-in) the kubelet's files; a
+    real kubelet writes its own."""
     host = layout.host
     for directory in ("dev", "var/lib/kubelet", "var/log/pods", "etc"):
         (host / directory).mkdir(parents=True, exist_ok=True)
@@ -49,6 +50,9 @@ def build_host_tree(layout: Layout) -> None:
         if not link.is_symlink():
             link.symlink_to(target)
     (host / "etc" / "hostname").write_text("stackdoctor-lab\n")
+    layout.kubelet_log.touch()
+    if not stand_in_files:
+        return
     endpoint = layout.address
     layout.host_path("/var/lib/kubelet/config.yaml").write_text(
         CONFIG_YAML.format(endpoint=endpoint)
@@ -56,7 +60,6 @@ def build_host_tree(layout: Layout) -> None:
     layout.host_path("/var/lib/kubelet/kubeadm-flags.env").write_text(
         FLAGS_ENV.format(endpoint=endpoint)
     )
-    layout.kubelet_log.touch()
 
 
 def start_stand_in(layout: Layout) -> int:

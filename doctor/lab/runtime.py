@@ -32,7 +32,6 @@ from doctor.lab.config import (
     CNI_NONE,
     IMAGE,
     NAMESPACE,
-    TINY_BRIDGE,
     Layout,
     write_containerd_config,
 )
@@ -40,6 +39,7 @@ from doctor.lab.cri import AdminClient, sandbox_ids
 from doctor.lab.errors import LabError
 from doctor.lab.generated import cri_admin_pb2 as m
 from doctor.lab.images import build_busybox_image
+from doctor.lab.kube.cluster import Cluster, ClusterState
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,16 @@ CGROUP_FS = Path("/sys/fs/cgroup")
 # containerd 1.6 puts shim sockets under /run/containerd/s whatever its state dir
 RUN_DIRS = (Path("/run/containerd/s"), Path("/run/containerd"))
 START_TIMEOUT = 20.0
+NETNS_DIR = Path("/run/netns")
+# What the lab starts besides containerd (found by name and the lab dir in their arguments).
+LAB_PROGRAMS = (
+    b"kubelet",
+    b"docker-registry",
+    b"etcd",
+    b"kube-apiserver",
+    b"kube-controller-manager",
+    b"kube-scheduler",
+)
 
 
 def unavailable_reason() -> str | None:
@@ -76,6 +86,8 @@ class State:
     # the registries started (kind -> {"pid", "port"}), and the auth registry's password
     registries: dict[str, dict[str, int]] = field(default_factory=dict)
     registry_password: str = ""
+    # the real Kubernetes, when `up(cluster=True)` started it (kube.cluster.ClusterState)
+    cluster: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -131,6 +143,7 @@ class Lab:
         self.layout = Layout(root)
         self.state = self._load()
         self._containerd: subprocess.Popen[bytes] | None = None
+        self.cluster = Cluster(self.layout, ClusterState.from_json(self.state.cluster))
 
     # -- state --------------------------------------------------------------------------------
 
@@ -141,6 +154,7 @@ class Lab:
             return State()
 
     def save(self) -> None:
+        self.state.cluster = asdict(self.cluster.state)
         self.layout.root.mkdir(parents=True, exist_ok=True)
         tmp = self.layout.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(self.state), indent=2) + "\n")
@@ -156,21 +170,32 @@ class Lab:
 
     # -- up -----------------------------------------------------------------------------------
 
-    def up(self, restrict_oom_score_adj: bool = True) -> None:
-        """Start the lab (idempotent): host tree, kubelet stand-in, containerd, the image."""
+    def up(self, restrict_oom_score_adj: bool = True, cluster: bool = False) -> None:
+        """Start the lab (idempotent): host tree, containerd, the image, and either the kubelet
+        stand-in or (`cluster`) the real control plane and kubelet, waiting for the node."""
         reason = unavailable_reason()
         if reason:
             raise LabError(f"cannot start the lab: {reason}")
+        if cluster and alive(self.state.kubelet_pid):
+            raise LabError(f"the lab in {self.layout.root} runs the kubelet stand-in: down first")
+        if not cluster and self.state.cluster:
+            raise LabError(f"the lab in {self.layout.root} runs a cluster: lab down first")
         self.layout.root.mkdir(parents=True, exist_ok=True)
-        kubelet_side.build_host_tree(self.layout)
-        if not alive(self.state.kubelet_pid):
+        kubelet_side.build_host_tree(self.layout, stand_in_files=not cluster)
+        if not cluster and not alive(self.state.kubelet_pid):
             self.state.kubelet_pid = kubelet_side.start_stand_in(self.layout)
             self.save()
             self.kubelet_log.started()
+        if cluster and not self.state.made_run_dirs:
+            # pods get their own network namespace: containerd makes /run/netns if missing
+            self.state.made_run_dirs = [str(p) for p in (*RUN_DIRS, NETNS_DIR) if not p.exists()]
         if not self.running:
             self.start_containerd(restrict_oom_score_adj)
             archive = build_busybox_image(self.layout.images, IMAGE)
             self.ctr("images", "import", str(archive))
+        if cluster and not self.cluster.running:
+            self.cluster.up(self.layout.address, self.layout.cgroup_root, self.save)
+            self.save()
 
     def start_containerd(
         self,
@@ -433,11 +458,13 @@ class Lab:
 
     def down(self) -> None:
         """Remove every pod, end every process, unmount, remove cgroups and the lab dir."""
+        self.cluster.down()  # first: a running kubelet would make the pods again
         if self.running:
             self._remove_pods()
         self.stop_containerd()
         self.stop_registries()
-        remove_link(TINY_BRIDGE)
+        remove_link(self.layout.tiny_bridge)
+        remove_link(self.layout.bridge)
         for pid in (self.state.kubelet_pid,):
             if pid and alive(pid):
                 with contextlib.suppress(ProcessLookupError):
@@ -499,10 +526,7 @@ class Lab:
                 argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
                 program = os.path.basename(argv[0])
                 # only what the lab starts: never a shell whose arguments name the lab dir
-                ours = program.startswith(b"containerd") or program in (
-                    b"kubelet",
-                    b"docker-registry",
-                )
+                ours = program.startswith(b"containerd") or program in LAB_PROGRAMS
                 if ours and marker in b" ".join(argv) and alive(int(entry)):
                     found.add(int(entry))
         for directory in self.cgroup_dirs():
@@ -566,6 +590,14 @@ class Lab:
                 "pid": self.state.kubelet_pid,
                 "running": alive(self.state.kubelet_pid),
             },
+            "cluster": {
+                "running": self.cluster.running,
+                "pids": self.cluster.state.pids,
+                "kubeconfig": str(self.cluster.files.admin_kubeconfig),
+                "versions": self.cluster.state.versions,
+            }
+            if self.state.cluster
+            else None,
             "restrict_oom_score_adj": self.state.restrict_oom_score_adj,
             "registries": {
                 kind: f"127.0.0.1:{known['port']}" for kind, known in self.state.registries.items()

@@ -20,7 +20,7 @@ from typing import Any
 import grpc  # type: ignore[import-untyped]
 
 from doctor.lab import registry
-from doctor.lab.config import CNI_MISSING_PLUGIN, CNI_TINY_RANGE, TINY_BRIDGE
+from doctor.lab.config import CNI_MISSING_PLUGIN, CNI_TINY_RANGE
 from doctor.lab.cri import wait_exited
 from doctor.lab.errors import LabError
 from doctor.lab.generated import cri_admin_pb2 as m
@@ -492,7 +492,7 @@ def restore_cni_network(lab: Lab) -> None:
         for sandbox in left:
             client.stop_sandbox(sandbox, 20)
             client.remove_sandbox(sandbox, 20)
-    remove_link(TINY_BRIDGE)
+    remove_link(lab.layout.tiny_bridge)
 
 
 # -- runc: the entrypoint cannot be executed ------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -281,6 +282,26 @@ def test_healthz_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Host root "/": the probe goes to 127.0.0.1 (a port nothing listens on here)."""
     ctx = GatherContext.create(GatherOptions())
     recorder = LayerRecorder(Layer.KUBELET)
-    result = kubelet._healthz(ctx, recorder, {"healthz-port": "1"}, None)
+    result = kubelet._healthz(ctx, recorder, {"healthz-port": "1"}, None, None)
     assert result is not None and result != "ok"
     assert recorder.errors == []
+
+
+def test_healthz_under_a_host_root_in_the_kubelets_network(tmp_path: Path) -> None:
+    """A DaemonSet with hostNetwork (or the lab, whose host tree links /proc): the kubelet's
+    network namespace is this process's, so 127.0.0.1 reaches its healthz."""
+    (tmp_path / "proc").symlink_to("/proc")
+    ctx = GatherContext.create(GatherOptions(host_root=tmp_path))
+    recorder = LayerRecorder(Layer.KUBELET)
+    result = kubelet._healthz(ctx, recorder, {"healthz-port": "1"}, None, os.getpid())
+    assert result is not None and result != "ok"  # asked: nothing listens on port 1
+    assert recorder.errors == []
+
+
+def test_healthz_is_not_asked_across_network_namespaces(tmp_path: Path) -> None:
+    """The kubelet's netns cannot be compared (another machine's tree, no such pid): 127.0.0.1
+    here may be anything, so the answer would be a guess."""
+    ctx = GatherContext.create(GatherOptions(host_root=tmp_path))
+    recorder = LayerRecorder(Layer.KUBELET)
+    assert kubelet._healthz(ctx, recorder, {"healthz-port": "1"}, None, 4242) is None
+    assert recorder.errors[0]["message"].startswith("not checked")

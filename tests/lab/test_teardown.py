@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 from doctor.lab import scenarios
-from doctor.lab.config import TINY_BRIDGE
 from doctor.lab.registry import unavailable_reason as registry_missing
 from doctor.lab.runtime import Lab
 from tests.lab.support import require_lab
@@ -64,7 +63,7 @@ def test_down_leaves_nothing_behind() -> None:
         for name in names:
             scenarios.run(lab, scenarios.get(name))
         assert lab_processes(root) and lab.mounts() and lab.cgroup_dirs()
-        assert Path("/sys/class/net", TINY_BRIDGE).exists()  # the pod network was made
+        assert Path("/sys/class/net", lab.layout.tiny_bridge).exists()  # the pod network was made
         cgroups = lab.cgroup_dirs()
         done = subprocess.run(
             [sys.executable, "-m", "doctor", "lab", "down", "--lab-dir", str(root)],
@@ -82,5 +81,5 @@ def test_down_leaves_nothing_behind() -> None:
             if f" {root}/" in line] == []  # fmt: skip
     assert [str(p) for p in cgroups if p.exists()] == []
     assert not root.exists()
-    assert not Path("/sys/class/net", TINY_BRIDGE).exists()
+    assert not Path("/sys/class/net", lab.layout.tiny_bridge).exists()
     assert network_state() == before

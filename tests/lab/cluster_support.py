@@ -1,0 +1,74 @@
+"""The real cluster for the lab tests: binaries built by scripts/build-kube, manifests applied
+with the real kubectl, and waits on what the API server reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import pytest
+
+from doctor.lab.errors import LabError
+from doctor.lab.kube.binaries import find_binaries
+from doctor.lab.runtime import Lab
+from tests.lab.support import require_lab
+
+IMAGE = "localhost/stackdoctor-lab/busybox:1"
+
+
+def require_cluster() -> None:
+    """Skip where the Kubernetes binaries are not built; with CI=true (.ci/run builds them),
+    fail instead."""
+    require_lab()
+    try:
+        find_binaries()
+    except LabError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the lab's cluster cannot start in CI: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+
+
+def pod(name: str, containers: list[dict[str, Any]], **spec: Any) -> str:
+    """A pod manifest (JSON, which kubectl apply takes) in namespace default."""
+    for container in containers:
+        container.setdefault("image", IMAGE)
+        container.setdefault("imagePullPolicy", "Never")
+    document = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"containers": containers, "terminationGracePeriodSeconds": 1, **spec},
+    }
+    return json.dumps(document)
+
+
+def apply(lab: Lab, manifest: str) -> None:
+    lab.cluster.kubectl("apply", "-f", "-", stdin=manifest)
+
+
+def get_pod(lab: Lab, name: str) -> dict[str, Any]:
+    found = lab.cluster.kubectl_json("get", "pod", "-n", "default", name)
+    assert found is not None
+    return found
+
+
+def wait_pod(lab: Lab, name: str, done: Any, timeout: float = 90.0) -> dict[str, Any]:
+    """Poll the pod until `done(pod)` is true; the pod as the API server last showed it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = get_pod(lab, name)
+        if done(found):
+            return found
+        if time.monotonic() > deadline:
+            status = json.dumps(found.get("status"), indent=1)[-3000:]
+            raise AssertionError(f"pod {name} did not get there in {timeout} s: {status}")
+        time.sleep(1)
+
+
+def container_status(found: dict[str, Any], name: str) -> dict[str, Any]:
+    for status in (found.get("status") or {}).get("containerStatuses") or []:
+        if status["name"] == name:
+            return dict(status)
+    return {}

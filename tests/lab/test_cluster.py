@@ -1,0 +1,223 @@
+"""The lab's real Kubernetes: kubectl apply -> kube-apiserver -> scheduler -> kubelet -> CRI ->
+containerd -> shim -> runc -> the process, diagnosed as it failed, and torn down without a
+trace on this machine (whose kernel other machines share)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from doctor.lab.kube.kubelet import KERNEL_TUNABLES
+from doctor.lab.runtime import Lab
+from tests.lab.cluster_support import (
+    apply,
+    container_status,
+    get_pod,
+    pod,
+    require_cluster,
+    wait_pod,
+)
+from tests.lab.diagnose import diagnose, root_cause, severe, stackdoctor
+
+# kernel/ns_last_pid is the last pid handed out, not a setting
+VOLATILE = {"/proc/sys/kernel/ns_last_pid"}
+
+
+def kernel_settings() -> dict[str, str]:
+    """Every writable value under /proc/sys/{kernel,vm,fs}: the host-wide settings."""
+    found = {}
+    for top in ("kernel", "vm", "fs"):
+        for directory, _, files in os.walk(f"/proc/sys/{top}"):
+            for name in files:
+                path = os.path.join(directory, name)
+                try:
+                    if path in VOLATILE or not os.stat(path).st_mode & 0o200:
+                        continue
+                    found[path] = Path(path).read_text()
+                except OSError:
+                    continue
+    return found
+
+
+def machine_state() -> dict[str, Any]:
+    """What a lab must leave as it found it, beyond its own directory."""
+    netns = Path("/run/netns")
+    return {
+        "kernel": kernel_settings(),
+        "iptables": iptables_rules(),
+        "links": sorted(os.listdir("/sys/class/net")),
+        "netns": sorted(os.listdir(netns)) if netns.is_dir() else None,
+        "run": sorted(os.listdir("/run")),
+    }
+
+
+def iptables_rules() -> list[str]:
+    """This network namespace's iptables chains and rules (not comments, not counters)."""
+    if not shutil.which("iptables-save"):
+        return []
+    saved = subprocess.run(["iptables-save"], capture_output=True, text=True, check=False).stdout
+    lines = [line.split(" [")[0] for line in saved.splitlines() if not line.startswith("#")]
+    return sorted(line for line in lines if line not in ("COMMIT", ""))
+
+
+def new_lab() -> Lab:
+    return Lab(Path(tempfile.mkdtemp(prefix="sd-k8s-", dir="/tmp")))  # short: socket paths
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Lab]:
+    require_cluster()
+    lab = new_lab()
+    try:
+        lab.up(cluster=True)
+        yield lab
+    finally:
+        lab.down()
+        shutil.rmtree(lab.layout.root, ignore_errors=True)
+
+
+def test_up_and_down_leave_the_machine_as_they_found_it() -> None:
+    require_cluster()
+    before = machine_state()
+    tunables_before = {key: Path(f"/proc/sys/{key}").read_text() for key in KERNEL_TUNABLES}
+    lab = new_lab()
+    try:
+        lab.up(cluster=True)
+        apply(lab, pod("netns", [{"name": "app", "command": ["sleep", "3600"]}]))
+        wait_pod(lab, "netns", lambda p: container_status(p, "app").get("ready"))
+        shadows = lab.cluster.files.sysctl_shadows
+        # The kubelet did set its kernel tunables — in the lab's files, not in the kernel.
+        assert {
+            key: int((shadows / key.replace("/", ".")).read_text()) for key in KERNEL_TUNABLES
+        } == KERNEL_TUNABLES
+        assert {
+            key: Path(f"/proc/sys/{key}").read_text() for key in KERNEL_TUNABLES
+        } == tunables_before
+        assert "Updating kernel flag" in lab.layout.kubelet_log.read_text()
+        assert Path("/sys/class/net", lab.layout.bridge).exists()  # the pod got its own netns
+        assert lab.processes()
+    finally:
+        lab.down()
+    after = machine_state()
+    assert after == before
+    assert not lab.layout.root.exists()
+    assert lab.leftovers() == {"processes": [], "mounts": [], "cgroups": []}
+
+
+def test_the_components_are_the_real_ones(cluster: Lab) -> None:
+    node = cluster.cluster.kubectl_json("get", "node", "lab-node")
+    assert node is not None
+    info = node["status"]["nodeInfo"]
+    assert info["kubeletVersion"] == "v1.36.3"
+    assert info["containerRuntimeVersion"].startswith("containerd://1.")
+    assert cluster.cluster.state.versions == {"kubernetes": "v1.36.3", "etcd": "3.6.17"}
+    kubelet_pid = cluster.cluster.state.pids["kubelet"]
+    assert Path(f"/proc/{kubelet_pid}/exe").resolve().name == "kubelet"
+
+
+def test_oom_kill_is_diagnosed_from_the_real_kubelet(cluster: Lab) -> None:
+    apply(
+        cluster,
+        pod(
+            "oom",
+            [
+                {
+                    "name": "app",
+                    "command": ["sh", "-c", "head -c 200m /dev/zero | tail"],
+                    "resources": {"limits": {"memory": "32Mi"}},
+                }
+            ],
+        ),
+    )
+    wait_pod(
+        cluster,
+        "oom",
+        lambda p: (
+            container_status(p, "app").get("restartCount", 0) >= 1
+            and (container_status(p, "app").get("lastState") or {})
+            .get("terminated", {})
+            .get("reason")
+            == "OOMKilled"
+        ),
+    )
+    run = diagnose(cluster, "default/oom")
+    assert root_cause(run.report) == ("process.oom-killed", "process"), severe(run.report)
+    kubelet = facts(cluster, "default/oom")["layers"]["kubelet"]
+    assert kubelet["running"] is True
+    assert kubelet["version"] == "v1.36.3"  # read from the real kubelet's own log
+    assert kubelet["cgroup_driver"] == "cgroupfs"
+    assert kubelet["healthz"] == "ok"
+
+
+def test_a_failing_liveness_probe_is_not_an_oom_kill(cluster: Lab) -> None:
+    probe = {"exec": {"command": ["false"]}, "periodSeconds": 1, "failureThreshold": 1}
+    apply(
+        cluster,
+        pod("liveness", [{"name": "app", "command": ["sleep", "3600"], "livenessProbe": probe}]),
+    )
+    found = wait_pod(
+        cluster, "liveness", lambda p: container_status(p, "app").get("restartCount", 0) >= 1
+    )
+    last = container_status(found, "app")["lastState"]["terminated"]
+    assert last["exitCode"] in (137, 143) and last["reason"] != "OOMKilled"
+    run = diagnose(cluster, "default/liveness")
+    assert root_cause(run.report) == ("kubelet.probe-failed", "kubelet"), severe(run.report)
+    fired = {f["id"] for f in run.report["findings"]}
+    assert "process.oom-killed" not in fired
+
+
+def test_cri_facts_equal_what_the_real_crictl_prints(cluster: Lab) -> None:
+    found = get_pod(cluster, "oom") if _exists(cluster, "oom") else None
+    if found is None:
+        pytest.skip("needs the oom pod of test_oom_kill_is_diagnosed_from_the_real_kubelet")
+    document = facts(cluster, "default/oom")
+    (pod_facts,) = document["pods"]
+    sandbox = pod_facts["sandbox"]
+    inspectp = crictl(cluster, "inspectp", sandbox["id"])
+    assert inspectp["status"]["id"] == sandbox["id"]
+    assert inspectp["status"]["state"] == sandbox["state"]
+    assert inspectp["status"]["metadata"]["uid"] == pod_facts["uid"]
+    listed = crictl(cluster, "ps", "-a", "--pod", sandbox["id"])["containers"]
+    by_id = {c["id"]: c for c in listed}
+    ours = {c["id"]: c for c in pod_facts["containers"]}
+    assert set(ours) <= set(by_id)
+    for container_id, container in ours.items():
+        status = crictl(cluster, "inspect", container_id)["status"]
+        assert status["state"] == container["state"]
+        assert status["metadata"]["attempt"] == container["attempt"]
+        assert status["exitCode"] == container.get("exit_code", 0)
+        assert (status.get("reason") or None) == container.get("reason")
+
+
+def _exists(lab: Lab, name: str) -> bool:
+    return lab.cluster.kubectl("get", "pod", "-n", "default", name, check=False).returncode == 0
+
+
+def facts(lab: Lab, pod_ref: str) -> dict[str, Any]:
+    code, out, err, _ = stackdoctor(lab, "facts", pod_ref)
+    assert code == 0, err
+    document: dict[str, Any] = json.loads(out)
+    return document
+
+
+def crictl(lab: Lab, command: str, *args: str) -> dict[str, Any]:
+    """crictl COMMAND -o json ARGS (crictl 1.37 reads flags after an argument as arguments)."""
+    program = Path(lab.cluster.state.bin_dir) / "crictl"
+    endpoint = ["--runtime-endpoint", lab.layout.address]
+    result = subprocess.run(
+        [str(program), *endpoint, command, "-o", "json", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    answer: dict[str, Any] = json.loads(result.stdout)
+    return answer
