@@ -87,23 +87,32 @@ def status(lab_dir: Path) -> None:
 @lab.command("list")
 def list_scenarios() -> None:
     """The scenarios and the root cause each one must be diagnosed with."""
+    from doctor.lab.kube.scenarios import SCENARIOS as CLUSTER_SCENARIOS
     from doctor.lab.scenarios import SCENARIOS
 
+    click.echo("on a cluster lab (lab up --cluster): a manifest applied with kubectl")
+    for cluster_scenario in CLUSTER_SCENARIOS:
+        cause = cluster_scenario.root_cause or "(none: healthy)"
+        click.echo(f"  {cluster_scenario.name:<22} {cause:<28} {cluster_scenario.description}")
+    click.echo("on a CRI lab (lab up): made through the CRI beside a kubelet stand-in")
     for scenario in SCENARIOS:
         cause = scenario.root_cause or "(none: healthy)"
-        click.echo(f"{scenario.name:<22} {cause:<28} {scenario.description}")
+        click.echo(f"  {scenario.name:<22} {cause:<28} {scenario.description}")
 
 
 @lab.command()
 @click.argument("scenario")
 @lab_dir_option
 def run(scenario: str, lab_dir: Path) -> None:
-    """Make SCENARIO's pod in the lab (starting the lab when it is not running)."""
+    """Make SCENARIO's pod in the lab (starting a CRI lab when none runs)."""
+    instance = _lab(lab_dir)
+    if instance.state.cluster:
+        _run_on_cluster(instance, scenario)
+        return
     from doctor.lab import scenarios
     from doctor.lab.errors import LabError
 
     chosen = scenarios.get(scenario)
-    instance = _lab(lab_dir)
     if scenario in instance.state.scenarios:
         raise LabError(f"scenario {scenario} already ran in this lab; `lab down` then `lab up`")
     instance.up()
@@ -112,6 +121,20 @@ def run(scenario: str, lab_dir: Path) -> None:
         f"{record['pod']} is ready to diagnose (expected root cause: "
         f"{record['root_cause'] or 'none'}):\n"
         f"  stackdoctor diagnose {record['pod']} --host-root {instance.layout.host}"
+        f" --runtime-endpoint {instance.layout.address}"
+        f" --sample-interval {chosen.sample_interval}"
+    )
+
+
+def _run_on_cluster(instance: Lab, name: str) -> None:
+    from doctor.lab.kube import scenarios
+
+    chosen = scenarios.get(name)
+    scenarios.run(instance, chosen)
+    click.echo(
+        f"{chosen.pod_ref} is ready to diagnose (expected root cause: "
+        f"{chosen.root_cause or 'none'}):\n"
+        f"  stackdoctor diagnose {chosen.pod_ref} --host-root {instance.layout.host}"
         f" --runtime-endpoint {instance.layout.address}"
         f" --sample-interval {chosen.sample_interval}"
     )

@@ -15,16 +15,11 @@ from typing import Any
 
 import pytest
 
+from doctor.lab.kube import scenarios
 from doctor.lab.kube.kubelet import KERNEL_TUNABLES
+from doctor.lab.kube.scenarios import SCENARIOS, ClusterScenario, last_terminated
 from doctor.lab.runtime import Lab
-from tests.lab.cluster_support import (
-    apply,
-    container_status,
-    get_pod,
-    pod,
-    require_cluster,
-    wait_pod,
-)
+from tests.lab.cluster_support import apply, container_status, pod, require_cluster, wait_pod
 from tests.lab.diagnose import diagnose, root_cause, severe, stackdoctor
 
 # kernel/ns_last_pid is the last pid handed out, not a setting
@@ -123,62 +118,38 @@ def test_the_components_are_the_real_ones(cluster: Lab) -> None:
     assert Path(f"/proc/{kubelet_pid}/exe").resolve().name == "kubelet"
 
 
-def test_oom_kill_is_diagnosed_from_the_real_kubelet(cluster: Lab) -> None:
-    apply(
-        cluster,
-        pod(
-            "oom",
-            [
-                {
-                    "name": "app",
-                    "command": ["sh", "-c", "head -c 200m /dev/zero | tail"],
-                    "resources": {"limits": {"memory": "32Mi"}},
-                }
-            ],
-        ),
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_scenario(cluster: Lab, scenario: ClusterScenario) -> None:
+    """Applied with kubectl, failed in the kubelet's own time, diagnosed to its root cause."""
+    pod_json = scenarios.run(cluster, scenario)
+    run = diagnose(cluster, scenario.pod_ref, sample_interval=scenario.sample_interval)
+    assert root_cause(run.report) == (scenario.root_cause, scenario.layer), (
+        severe(run.report),
+        last_terminated(pod_json),
     )
-    wait_pod(
-        cluster,
-        "oom",
-        lambda p: (
-            container_status(p, "app").get("restartCount", 0) >= 1
-            and (container_status(p, "app").get("lastState") or {})
-            .get("terminated", {})
-            .get("reason")
-            == "OOMKilled"
-        ),
-    )
-    run = diagnose(cluster, "default/oom")
-    assert root_cause(run.report) == ("process.oom-killed", "process"), severe(run.report)
-    kubelet = facts(cluster, "default/oom")["layers"]["kubelet"]
+    if scenario.root_cause != "process.oom-killed":
+        assert "process.oom-killed" not in {f["id"] for f in run.report["findings"]}
+
+
+def test_kubelet_facts_come_from_the_real_kubelet(cluster: Lab) -> None:
+    scenarios.run(cluster, scenarios.get("oom-kill"))
+    kubelet = facts(cluster, "default/oom-kill")["layers"]["kubelet"]
     assert kubelet["running"] is True
     assert kubelet["version"] == "v1.36.3"  # read from the real kubelet's own log
     assert kubelet["cgroup_driver"] == "cgroupfs"
-    assert kubelet["healthz"] == "ok"
+    assert kubelet["config_path"] == str(cluster.cluster.files.kubelet_config)
+    assert kubelet["healthz"] == "ok"  # asked: the lab shares the kubelet's network namespace
 
 
-def test_a_failing_liveness_probe_is_not_an_oom_kill(cluster: Lab) -> None:
-    probe = {"exec": {"command": ["false"]}, "periodSeconds": 1, "failureThreshold": 1}
-    apply(
-        cluster,
-        pod("liveness", [{"name": "app", "command": ["sleep", "3600"], "livenessProbe": probe}]),
-    )
-    found = wait_pod(
-        cluster, "liveness", lambda p: container_status(p, "app").get("restartCount", 0) >= 1
-    )
-    last = container_status(found, "app")["lastState"]["terminated"]
+def test_liveness_kill_is_not_an_oom_kill(cluster: Lab) -> None:
+    """What makes the liveness scenario worth having: an exit 137 the kernel did not cause."""
+    last = last_terminated(scenarios.run(cluster, scenarios.get("liveness-probe")))
     assert last["exitCode"] in (137, 143) and last["reason"] != "OOMKilled"
-    run = diagnose(cluster, "default/liveness")
-    assert root_cause(run.report) == ("kubelet.probe-failed", "kubelet"), severe(run.report)
-    fired = {f["id"] for f in run.report["findings"]}
-    assert "process.oom-killed" not in fired
 
 
 def test_cri_facts_equal_what_the_real_crictl_prints(cluster: Lab) -> None:
-    found = get_pod(cluster, "oom") if _exists(cluster, "oom") else None
-    if found is None:
-        pytest.skip("needs the oom pod of test_oom_kill_is_diagnosed_from_the_real_kubelet")
-    document = facts(cluster, "default/oom")
+    scenarios.run(cluster, scenarios.get("oom-kill"))
+    document = facts(cluster, "default/oom-kill")
     (pod_facts,) = document["pods"]
     sandbox = pod_facts["sandbox"]
     inspectp = crictl(cluster, "inspectp", sandbox["id"])
@@ -195,10 +166,6 @@ def test_cri_facts_equal_what_the_real_crictl_prints(cluster: Lab) -> None:
         assert status["metadata"]["attempt"] == container["attempt"]
         assert status["exitCode"] == container.get("exit_code", 0)
         assert (status.get("reason") or None) == container.get("reason")
-
-
-def _exists(lab: Lab, name: str) -> bool:
-    return lab.cluster.kubectl("get", "pod", "-n", "default", name, check=False).returncode == 0
 
 
 def facts(lab: Lab, pod_ref: str) -> dict[str, Any]:
