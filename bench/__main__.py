@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bundles import fleet
+from bench.crictl_walk import versus_crictl
 from bench.diagnose_latency import diagnose_latency
 from bench.logscan import logscan
 from bench.synthetic import synthetic_document
@@ -30,7 +31,7 @@ from doctor.facts.document import parse_facts
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ("logscan", "engine", "startup", "fleet", "diagnose")
+SECTIONS = ("logscan", "engine", "startup", "fleet", "diagnose", "crictl")
 
 
 def _best_of(repeat: int, fn: Any) -> float:
@@ -132,6 +133,7 @@ def main() -> None:
         "startup": lambda: startup(args.repeat),
         "fleet": lambda: fleet(args.log_root / "bundles", args.bundles),
         "diagnose": lambda: diagnose_latency(max(args.repeat, 11)),
+        "crictl": lambda: versus_crictl(max(args.repeat, 11)),
     }
     results = {name: run() for name, run in runs.items() if name in wanted}
     titles = {
@@ -142,6 +144,8 @@ def main() -> None:
         "fleet": "Fleet: analyze a directory of bundles (2 cores)",
         "diagnose": "Live diagnose on the lab (needs root and containerd; median of"
         f" {max(args.repeat, 11)} interleaved runs)",
+        "crictl": "Live diagnose of one pod on the lab's real cluster against the real crictl's"
+        f" walk of it (root; scripts/build-kube; median of {max(args.repeat, 11)} rounds)",
     }
     for name, title in titles.items():
         if name in results:

@@ -305,3 +305,40 @@ def test_healthz_is_not_asked_across_network_namespaces(tmp_path: Path) -> None:
     recorder = LayerRecorder(Layer.KUBELET)
     assert kubelet._healthz(ctx, recorder, {"healthz-port": "1"}, None, 4242) is None
     assert recorder.errors[0]["message"].startswith("not checked")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (200, "ok", "ok"),
+        (500, "[-]syncloop failed: reason withheld\nhealthz check failed", "HTTP 500: [-]syncloop"),
+        (200, "not quite", "HTTP 200: not quite"),
+    ],
+)
+def test_healthz_answers(status: int, body: str, expected: str) -> None:
+    """What a kubelet's healthz answers, served on 127.0.0.1 by a real HTTP server."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            assert self.path == "/healthz"
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        ctx = GatherContext.create(GatherOptions())
+        recorder = LayerRecorder(Layer.KUBELET)
+        port = str(server.server_address[1])
+        result = kubelet._healthz(ctx, recorder, {"healthz-port": port}, None, None)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result is not None and result.startswith(expected)
