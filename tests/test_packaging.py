@@ -79,7 +79,7 @@ def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) 
         text=True,
         timeout=60,
     )
-    assert packed.returncode == 0 and packed.stdout.strip() == "54", packed.stderr
+    assert packed.returncode == 0 and packed.stdout.strip() == "55", packed.stderr
 
     fixture = REPO / "fixtures" / "scenarios" / "oom-kill.json"
     diagnosis = subprocess.run(

@@ -127,14 +127,21 @@ def _prefer_endpoint(
     ctx: GatherContext, processes: list[tuple[int, list[str]]]
 ) -> list[tuple[int, list[str]]]:
     """Several kubelets (a test machine running more than one node): the one using the runtime
-    endpoint we were told to use goes first; otherwise the order of /proc stands."""
+    endpoint we were told to use goes first; otherwise the order of /proc stands. The endpoint
+    is the flag's or, the flag being deprecated, the config file's it names (read under the host
+    root: a kubelet whose config is not there is not this host's)."""
     wanted = ctx.options.runtime_endpoint
     if len(processes) < 2 or not wanted:
         return processes
 
     def uses_it(process: tuple[int, list[str]]) -> bool:
-        flag = parse_flags(process[1][1:]).get("container-runtime-endpoint")
-        return flag is not None and _same_endpoint(flag, wanted)
+        flags = parse_flags(process[1][1:])
+        config = None
+        if not flags.get("container-runtime-endpoint") and flags.get("config"):
+            # another kubelet's unreadable config is no error of the one examined
+            config, _ = _read_config(ctx, LayerRecorder(Layer.KUBELET), flags["config"])
+        endpoint, _ = _runtime_endpoint(flags, config)
+        return endpoint is not None and _same_endpoint(endpoint, wanted)
 
     return sorted(processes, key=lambda process: not uses_it(process))
 

@@ -50,3 +50,12 @@ LOGRUS_TTY = (
     "WARN[2019-04-11T10:39:37.414006366-07:00] cleaning up after shim disconnected"
     "           id=" + CONTAINER + " namespace=k8s.io"
 )
+# The lab's kubelet v1.36.3 at --v=2: an exec probe's output ends in a line break, so klog
+# writes it as a multi-line value (`key=<`, tab-indented lines, ` >`): three lines of the file.
+KLOG_PROBE_LINES = (
+    'I1206 21:06:43.209106   25263 prober.go:122] "Probe failed" probeType="Readiness"'
+    ' pod="default/readiness-probe" podUID="bdb7dd49-c143-46c9-b831-99bac44c3150"'
+    ' containerName="app" probeResult="failure" output=<\n'
+    "\tcat: can't open '/tmp/ready': No such file or directory\n"
+    " >"
+)

@@ -117,6 +117,19 @@ def test_the_section_without_pods(socket_path: Path, runtime: FakeRuntime) -> No
     validate(ctx)
 
 
+def test_a_pod_made_again_under_its_name_is_not_its_predecessor(
+    socket_path: Path, runtime: FakeRuntime
+) -> None:
+    """The cluster lab: readiness-probe deleted and applied again; the deleted pod's sandbox and
+    its killed container (137) were still there, and were diagnosed as the new pod's."""
+    runtime.sandbox("web", uid="uid-web-deleted", sid="de1e7ed000", created=-60, ready=False)
+    runtime.container("de1e7ed000", "app", 0, state=v1.CONTAINER_EXITED, exit_code=137)
+    [pod] = run(socket_path, "default/web").pods
+    assert pod["uid"] == "uid-web"
+    assert [c["id"] for c in pod["containers"] if c["id"].startswith("de1e7ed000")] == []
+    assert len(pod["containers"]) == 4
+
+
 def test_no_cgroup_driver_unless_the_runtime_says(runtime: FakeRuntime) -> None:
     runtime.status_info = {"config": json.dumps({"containerd": {"runtimes": {"runc": {}}}})}
     with serve(runtime) as path:

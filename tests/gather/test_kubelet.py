@@ -182,6 +182,32 @@ def test_config_from_flag_wins_and_endpoint_from_config(tmp_path: Path) -> None:
     assert ctx.handoff.kubelet_runtime_endpoint_source == "kubelet config containerRuntimeEndpoint"
 
 
+@pytest.mark.parametrize("our_pid", [10, 15, 20])  # wherever /proc happens to list it
+def test_of_several_kubelets_the_one_whose_config_names_our_endpoint_is_examined(
+    tmp_path: Path, our_pid: int
+) -> None:
+    """A machine running several lab nodes: their kubelets set the runtime endpoint in their
+    config files (the flag is deprecated), and only this host root's config is readable here."""
+    ours = "unix:///var/tmp/lab-b/run/containerd.sock"
+    config = '{"kind": "KubeletConfiguration", "containerRuntimeEndpoint": "%s"}'
+    write(tmp_path, "/var/tmp/lab-c/config.json", config % "unix:///var/tmp/lab-c/c.sock")
+    write(tmp_path, "/var/tmp/lab-b/config.json", config % ours)
+    others = iter(
+        [
+            ["kubelet", "--config=/var/tmp/lab-a/config.json"],  # not under this host root
+            ["kubelet", "--config=/var/tmp/lab-c/config.json"],
+        ]
+    )
+    for pid in (10, 15, 20):
+        argv = ["kubelet", "--config=/var/tmp/lab-b/config.json"] if pid == our_pid else None
+        add_process(tmp_path, pid, argv or next(others))
+    section = kubelet.gather(context(tmp_path, runtime_endpoint=ours))
+    assert section["pid"] == our_pid
+    assert section["config_path"] == "/var/tmp/lab-b/config.json"
+    assert section["runtime_endpoint"] == ours
+    assert not any("lab-a" in error["source"] for error in section.get("errors", []))
+
+
 def test_eks_config_is_found_without_a_flag(tmp_path: Path) -> None:
     write(tmp_path, "/etc/kubernetes/kubelet/kubelet-config.json", EKS_CONFIG)
     section = kubelet.gather(context(tmp_path))

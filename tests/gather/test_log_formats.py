@@ -9,6 +9,7 @@ from tests.gather.log_lines import (
     CONTAINER,
     KLOG_JOURNAL,
     KLOG_PLEG,
+    KLOG_PROBE_LINES,
     LOGRUS_SANDBOX,
     LOGRUS_SHIM,
     LOGRUS_TTY,
@@ -31,6 +32,22 @@ def test_klog_year_is_inferred_backwards_across_new_year() -> None:
     line = parse_line(KLOG_PLEG, datetime(2024, 1, 2))
     assert line is not None and line["time"] == "2023-11-28T14:02:06.631719"
     assert line["message"].startswith('"Skipping pod synchronization" err="PLEG')
+
+
+def test_klog_multi_line_value_reads_as_a_quoted_one() -> None:
+    line = parse_line(KLOG_PROBE_LINES, REFERENCE)
+    assert line is not None and line["raw"] == KLOG_PROBE_LINES
+    assert line["message"].endswith(
+        'probeResult="failure" output="cat: can\'t open \'/tmp/ready\': No such file or directory"'
+    )
+
+
+def test_klog_multi_line_values_are_quoted_as_klog_quotes_one_line_values() -> None:
+    head = 'E1206 21:06:43.209106   25263 server.go:1] "Failed" '
+    text = head + 'err=<\n\tfirst "quoted"\n\t\n\tlast\n > a=<\n\tone\n > b="x"'
+    line = parse_line(text, REFERENCE)
+    assert line is not None
+    assert line["message"] == '"Failed" err="first \\"quoted\\"\\n\\nlast" a="one" b="x"'
 
 
 def test_logrus_text_keeps_msg_and_its_fields() -> None:

@@ -14,7 +14,13 @@ from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder
 from doctor.gather.host import Host
 from doctor.gather.logs.sources import KUBELET_LOG, read_log
 from doctor.layers import Layer
-from tests.gather.log_lines import KLOG_INFO, KLOG_JOURNAL, KLOG_PLEG, LOGRUS_SHIM
+from tests.gather.log_lines import (
+    KLOG_INFO,
+    KLOG_JOURNAL,
+    KLOG_PLEG,
+    KLOG_PROBE_LINES,
+    LOGRUS_SHIM,
+)
 
 
 def _context(root: Path, **options: Any) -> GatherContext:
@@ -41,6 +47,24 @@ def test_read_log_prefers_the_dedicated_file(tmp_path: Path) -> None:
     lines = read_log(_context(tmp_path), recorder, KUBELET_LOG)
     assert lines is not None and [line["raw"] for line in lines] == [KLOG_PLEG, KLOG_INFO]
     assert recorder.errors == []
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_a_klog_multi_line_value_stays_with_its_line(tmp_path: Path) -> None:
+    text = "\n".join(
+        ["\tcut off by the tail", " >", KLOG_PROBE_LINES, KLOG_INFO, "\tnot in a value"]
+    )
+    _write(tmp_path, "/var/log/kubelet.log", text + "\n")
+    lines = read_log(_context(tmp_path), LayerRecorder(Layer.KUBELET), KUBELET_LOG)
+    assert lines is not None
+    assert [line["raw"] for line in lines] == [
+        "\tcut off by the tail",
+        " >",
+        KLOG_PROBE_LINES,
+        KLOG_INFO,
+        "\tnot in a value",
+    ]
+    assert "No such file or directory" in lines[2]["message"]
 
 
 @pytest.mark.usefixtures("no_journal")

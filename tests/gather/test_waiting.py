@@ -48,6 +48,28 @@ def test_the_newest_pull_error_becomes_a_waiting_container() -> None:
     assert (
         container["message"] == 'Back-off pulling image "127.0.0.1:45391/lab/busybox:no-such-tag"'
     )
+    assert container["image"] == {"ref": "127.0.0.1:45391/lab/busybox:no-such-tag"}
+
+
+def test_the_image_is_the_one_the_kubelet_names() -> None:
+    """The cluster lab's kubelet v1.36.3 (its line, the pod renamed to this test's): the
+    back-off message names the pod's image first."""
+    back_off = (
+        '"Error syncing pod, skipping" err="failed to \\"StartContainer\\" for \\"app\\" with'
+        ' ImagePullBackOff: \\"Back-off pulling image \\\\\\"127.0.0.1:1/nothing/here:1\\\\\\":'
+        " ErrImagePull: failed to pull and unpack image"
+        ' \\\\\\"127.0.0.1:1/nothing/here:1\\\\\\": failed to resolve reference'
+        ' \\\\\\"127.0.0.1:1/nothing/here:1\\\\\\": failed to do request: Head'
+        ' \\\\\\"http://127.0.0.1:1/v2/nothing/here/manifests/1\\\\\\": dial tcp 127.0.0.1:1:'
+        ' connect: connection refused\\"" pod="lab/image-not-found"'
+        ' podUID="1e559556-2ab5-4143-9863-d2ec6371e655"'
+    )
+    pods = [pod(back_off)]
+    add_waiting_containers(pods)
+    [container] = pods[0]["containers"]  # type: ignore[misc]
+    assert container["reason"] == "ImagePullBackOff"
+    assert container["image"] == {"ref": "127.0.0.1:1/nothing/here:1"}
+    assert container["message"].endswith("dial tcp 127.0.0.1:1: connect: connection refused")
 
 
 def test_a_container_the_runtime_has_is_left_alone() -> None:

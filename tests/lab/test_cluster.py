@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from doctor.lab.kube import scenarios
 from doctor.lab.kube.kubelet import KERNEL_TUNABLES
@@ -118,19 +120,6 @@ def test_the_components_are_the_real_ones(cluster: Lab) -> None:
     assert Path(f"/proc/{kubelet_pid}/exe").resolve().name == "kubelet"
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
-def test_scenario(cluster: Lab, scenario: ClusterScenario) -> None:
-    """Applied with kubectl, failed in the kubelet's own time, diagnosed to its root cause."""
-    pod_json = scenarios.run(cluster, scenario)
-    run = diagnose(cluster, scenario.pod_ref, sample_interval=scenario.sample_interval)
-    assert root_cause(run.report) == (scenario.root_cause, scenario.layer), (
-        severe(run.report),
-        last_terminated(pod_json),
-    )
-    if scenario.root_cause != "process.oom-killed":
-        assert "process.oom-killed" not in {f["id"] for f in run.report["findings"]}
-
-
 def test_kubelet_facts_come_from_the_real_kubelet(cluster: Lab) -> None:
     scenarios.run(cluster, scenarios.get("oom-kill"))
     kubelet = facts(cluster, "default/oom-kill")["layers"]["kubelet"]
@@ -166,6 +155,46 @@ def test_cri_facts_equal_what_the_real_crictl_prints(cluster: Lab) -> None:
         assert status["metadata"]["attempt"] == container["attempt"]
         assert status["exitCode"] == container.get("exit_code", 0)
         assert (status.get("reason") or None) == container.get("reason")
+
+
+# Last: the tests above reuse the oom-kill and liveness-probe pods, which this one deletes.
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_scenario(cluster: Lab, scenario: ClusterScenario) -> None:
+    """Applied with kubectl, failed in the kubelet's own time, diagnosed to its root cause from
+    what the real kubelet and containerd printed; the pod is then deleted, so that one
+    scenario's restarts and log lines do not run on into the next one's diagnosis."""
+    try:
+        pod_json = scenarios.run(cluster, scenario)
+        run = diagnose(cluster, scenario.pod_ref, sample_interval=scenario.sample_interval)
+    finally:
+        scenarios.remove(cluster, scenario)
+    assert root_cause(run.report) == (scenario.root_cause, scenario.layer), (
+        severe(run.report),
+        last_terminated(pod_json),
+    )
+    if scenario.root_cause is None:
+        assert severe(run.report) == []
+    if scenario.root_cause != "process.oom-killed":
+        assert "process.oom-killed" not in {f["id"] for f in run.report["findings"]}
+    chain = run.report["root_cause"]["chain"] if scenario.root_cause else []
+    findings = {f["id"]: f for f in run.report["findings"]}
+    for rule_id, pattern in scenario.evidence:
+        assert rule_id in chain, (rule_id, chain)
+        values = [str(item.get("value")) for item in findings[rule_id]["evidence"]]
+        assert any(re.search(pattern, value) for value in values), (rule_id, pattern, values)
+
+
+def test_every_scenario_has_its_manifest() -> None:
+    """One pod per manifest, named as its scenario, saying what it does, on local images only."""
+    for scenario in SCENARIOS:
+        text = scenario.manifest.read_text()
+        assert text.startswith("# "), scenario.name
+        manifest = yaml.safe_load(text)
+        assert manifest["kind"] == "Pod"
+        assert manifest["metadata"] == {"name": scenario.name, "namespace": scenarios.NAMESPACE}
+        for container in manifest["spec"]["containers"]:
+            assert container["image"].startswith(("localhost/", "127.0.0.1:")), scenario.name
+    assert {path.stem for path in scenarios.MANIFESTS.glob("*.yaml")} == set(scenarios.BY_NAME)
 
 
 def facts(lab: Lab, pod_ref: str) -> dict[str, Any]:

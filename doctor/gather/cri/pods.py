@@ -186,7 +186,9 @@ class PodFacts:
 def pod_facts(
     client: CriClient, pod: PodGroup, recorder: LayerRecorder, extra: PodFacts
 ) -> dict[str, Any]:
-    """The facts of one pod: its newest sandbox and every container attempt of all of them."""
+    """The facts of one pod: its newest sandbox and every container attempt of all of them —
+    of this pod only: a pod deleted and made again under its name (a StatefulSet's) is another
+    uid, whose sandboxes linger until the kubelet's garbage collection."""
     namespace, name, uid = pod_identity(pod.newest)
     facts: dict[str, Any] = {
         "name": name,
@@ -196,7 +198,7 @@ def pod_facts(
         "containers": [],
     }
     containers: list[v1.Container] = []
-    for sandbox in pod.sandboxes:
+    for sandbox in (s for s in pod.sandboxes if pod_identity(s)[2] == uid):
         try:
             containers += client.list_containers(sandbox.id)
         except CriCallError as exc:

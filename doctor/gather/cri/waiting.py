@@ -9,7 +9,7 @@ container's waiting state). On a node that log is all there is: pod_workers' syn
 
 names the container, the kubelet's waiting reason and its message. For each such container the
 runtime does not list, the pod gets a CONTAINER_WAITING container with that reason and message
-(the newest line wins), as the API server would show it.
+(the newest line wins), as the API server would show it, and the image the message names.
 """
 
 from __future__ import annotations
@@ -33,6 +33,14 @@ _SYNC_ERROR = re.compile(
     r'failed to "StartContainer" for "(?P<name>[^"]+)" with (?P<reason>'
     + "|".join(PULL_REASONS)
     + r'): "(?P<message>(?:[^"\\]|\\.)*)"'
+)
+
+# The image a pull error names: the kubelet's own words name it as the pod does (v1.36.3
+# pkg/kubelet/images/image_manager.go:157 and 338), containerd's "failed to pull and unpack" as
+# it resolved it (a short name with docker.io/library/ in front).
+_IMAGE = re.compile(
+    r"(?:Back-off pulling image|Container image|[Ff]ailed to pull (?:and unpack )?image)"
+    r' "(?P<ref>[^"]+)"'
 )
 
 
@@ -71,9 +79,15 @@ def waiting_containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
             "state": "CONTAINER_WAITING",
             "reason": reason,
             "message": message,
+            **_image(message),
         }
         for name, (reason, message) in sorted(newest.items())
     ]
+
+
+def _image(message: str) -> dict[str, Any]:
+    named = _IMAGE.search(message)
+    return {"image": {"ref": named.group("ref")}} if named else {}
 
 
 def add_waiting_containers(pods: list[dict[str, Any]]) -> None:

@@ -54,6 +54,9 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 # containerd's logrus text as _logrus_text reads it: time, then level, then msg.
 _LOGRUS_HEAD = re.compile(r'time="[^"\\]*" level=(?P<sev>\w+) msg=')
+# klog's multi-line string value (klog v2.140.0 internal/serialize/keyvalues.go:295-310):
+# `key=<`, each line of the value behind a tab, then ` >` on a line of its own.
+_KLOG_LINES_VALUE = re.compile(r"=<\n((?:\t[^\n]*\n)*) >")
 
 
 def header_level(entry: str) -> str | None:
@@ -100,7 +103,7 @@ def parse_body(body: str, reference: datetime) -> LogLine:
             "time": _with_year(month, day, klog.group("time"), reference),
             "severity": klog.group("sev"),
             "source": klog.group("src"),
-            "message": body[klog.end() :],
+            "message": quote_klog_lines(body[klog.end() :]),
         }
     if body.startswith("{"):
         record = _json_object(body)
@@ -120,6 +123,21 @@ def parse_body(body: str, reference: datetime) -> LogLine:
             "message": re.sub(r" {2,}", " ", tty.group("msg")).strip(),
         }
     return {"time": None, "severity": None, "source": None, "message": body}
+
+
+def quote_klog_lines(message: str) -> str:
+    """A klog message with each multi-line value (`key=<`, tab-indented lines, ` >`) written as
+    klog writes a one-line value, `key="..."`, so a rule reads either the same way. The line
+    break before ` >` is dropped: klog writes it whether or not the value ended with one."""
+    if "=<\n" not in message:
+        return message
+
+    def quoted(match: re.Match[str]) -> str:
+        lines = match.group(1).split("\n")[:-1]
+        value = "\n".join(line[1:] for line in lines)
+        return "=" + json.dumps(value, ensure_ascii=False)  # Go's %q, as klog quotes
+
+    return _KLOG_LINES_VALUE.sub(quoted, message)
 
 
 def _logrus_text(body: str) -> LogLine | None:

@@ -121,9 +121,22 @@ def _read_file(
 
 
 def _lines(data: bytes) -> Iterator[str]:
+    """The non-blank lines; a klog line with a multi-line value (`key=<`, tab-indented lines,
+    ` >`: formats.quote_klog_lines) is one entry, as klog wrote it in one write."""
+    entry, value_open = "", False
     for raw in io.BytesIO(data):
-        if raw.strip():
-            yield raw.decode("utf-8", errors="replace")
+        text = raw.decode("utf-8", errors="replace")
+        if value_open and text.startswith(("\t", " >")):
+            entry += text
+        else:
+            if entry.strip():
+                yield entry
+            entry = text
+        # still open after a value line, or when this line (or the ` >` closing one) opens one
+        value_open = text.startswith("\t") if value_open else False
+        value_open = value_open or text.rstrip("\r\n").endswith("=<")
+    if entry.strip():
+        yield entry
 
 
 def journal_directory(ctx: GatherContext) -> str | None:
