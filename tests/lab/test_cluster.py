@@ -16,10 +16,20 @@ from typing import Any
 import pytest
 
 from doctor.lab.kube import scenarios
+from doctor.lab.kube.cluster import node_ready
 from doctor.lab.kube.kubelet import KERNEL_TUNABLES
-from doctor.lab.kube.scenarios import SCENARIOS, ClusterScenario, last_terminated
+from doctor.lab.kube.scenarios import ORDERED, ClusterScenario, last_terminated
 from doctor.lab.runtime import Lab
-from tests.lab.cluster_support import apply, container_status, pod, require_cluster, wait_pod
+from tests.lab.cluster_support import (
+    analyze,
+    apply,
+    container_status,
+    kubectl_output,
+    node_json,
+    pod,
+    require_cluster,
+    wait_pod,
+)
 from tests.lab.diagnose import diagnose, root_cause, severe, stackdoctor
 
 # kernel/ns_last_pid is the last pid handed out, not a setting
@@ -118,17 +128,48 @@ def test_the_components_are_the_real_ones(cluster: Lab) -> None:
     assert Path(f"/proc/{kubelet_pid}/exe").resolve().name == "kubelet"
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
-def test_scenario(cluster: Lab, scenario: ClusterScenario) -> None:
-    """Applied with kubectl, failed in the kubelet's own time, diagnosed to its root cause."""
-    pod_json = scenarios.run(cluster, scenario)
-    run = diagnose(cluster, scenario.pod_ref, sample_interval=scenario.sample_interval)
-    assert root_cause(run.report) == (scenario.root_cause, scenario.layer), (
-        severe(run.report),
-        last_terminated(pod_json),
-    )
-    if scenario.root_cause != "process.oom-killed":
-        assert "process.oom-killed" not in {f["id"] for f in run.report["findings"]}
+@pytest.mark.parametrize("scenario", ORDERED, ids=lambda s: s.name)
+def test_scenario(cluster: Lab, scenario: ClusterScenario, tmp_path: Path) -> None:
+    """Made for real (a manifest applied with kubectl, the node broken the way it breaks),
+    shown by the API server in the kubelet's and the controllers' own time, and diagnosed to
+    its root cause: on the pod, on the node (`check`) for a node fault, from kubectl output for
+    what only the API server shows. A fault is restored: the next scenario gets a healthy node."""
+    expected = (scenario.root_cause, scenario.layer)
+    try:
+        shown = scenarios.run(cluster, scenario)
+        if scenario.via_api:
+            files = kubectl_output(cluster, scenario, tmp_path)
+            for given in (("--pod-json", "--events-json"), ("--describe",)):
+                report = analyze(*[arg for option in given for arg in (option, files[option])])
+                assert root_cause(report) == expected, (given, severe(report))
+        elif scenario.has_pod:
+            run = diagnose(cluster, scenario.pod_ref, sample_interval=scenario.sample_interval)
+            assert root_cause(run.report) == expected, (severe(run.report), shown.get("status"))
+            if scenario.root_cause != "process.oom-killed":
+                assert "process.oom-killed" not in {f["id"] for f in run.report["findings"]}
+        if scenario.node_fault:
+            saved = tmp_path / "facts.json"
+            code, out, err, _ = stackdoctor(
+                cluster, "check", "--output", "json", "--save", str(saved)
+            )
+            assert code == 1, err
+            assert root_cause(json.loads(out)) == expected, severe(json.loads(out))
+            if scenario.node_shown is not None:
+                node_not_ready_is_explained(saved, node_json(cluster, tmp_path), expected)
+    finally:
+        if scenario.restore is not None:
+            scenario.restore(cluster)
+    assert node_ready(cluster.cluster.kubectl_json("get", "node", "lab-node"))
+
+
+def node_not_ready_is_explained(
+    facts: Path, node: Path, expected: tuple[str | None, str | None]
+) -> None:
+    """The node's own facts and its NotReady from the API server: the node's finding stays the
+    root cause, and explains apiserver.node-not-ready (the real Ready condition's message)."""
+    report = analyze(facts, "--node-json", node)
+    assert root_cause(report) == expected, severe(report)
+    assert "apiserver.node-not-ready" in report["root_cause"]["chain"], report["root_cause"]
 
 
 def test_kubelet_facts_come_from_the_real_kubelet(cluster: Lab) -> None:
