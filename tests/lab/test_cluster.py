@@ -145,6 +145,10 @@ def test_scenario(cluster: Lab, scenario: ClusterScenario, tmp_path: Path) -> No
         elif scenario.has_pod:
             run = diagnose(cluster, scenario.pod_ref, sample_interval=scenario.sample_interval)
             assert root_cause(run.report) == expected, (severe(run.report), shown.get("status"))
+            if scenario.symptom is not None:
+                assert scenario.symptom in run.report["root_cause"]["chain"], run.report[
+                    "root_cause"
+                ]
             if scenario.root_cause != "process.oom-killed":
                 assert "process.oom-killed" not in {f["id"] for f in run.report["findings"]}
         if scenario.node_fault:

@@ -50,6 +50,7 @@ class ClusterScenario:
     has_pod: bool = True  # False: a node fault alone (no manifest; `shown` is not asked)
     node_fault: bool = False  # `stackdoctor check` (no pod) must name the root cause too
     via_api: bool = False  # only the API server shows it: diagnosed from kubectl output
+    symptom: str | None = None  # the pod's finding the diagnosis must explain by the root cause
 
     @property
     def manifest(self) -> Path:
@@ -107,11 +108,10 @@ def unschedulable(pod: PodJson) -> bool:
 
 
 def creating(pod: PodJson) -> bool:
-    """Scheduled, its container waiting to be created (no sandbox yet)."""
-    waiting = (container_status(pod).get("state") or {}).get("waiting") or {}
-    return _condition(pod, "PodScheduled")[0] == "True" and waiting.get("reason") == (
-        "ContainerCreating"
-    )
+    """Scheduled, and its container not started: waiting (ContainerCreating), or no status yet
+    (a pod the kubelet skips)."""
+    state = container_status(pod).get("state") or {"waiting": {}}
+    return _condition(pod, "PodScheduled")[0] == "True" and "waiting" in state
 
 
 def _condition(pod: PodJson, kind: str) -> tuple[str | None, str | None]:
@@ -226,6 +226,7 @@ SCENARIOS: tuple[ClusterScenario, ...] = (
         "containerd.cni-config-missing", "containerd", creating,
         fault=remove_cni_config, restore=cni_config_back, node_fault=True,
         node_shown=node_ready_is("False", "NetworkReady=false"),
+        symptom="kubelet.network-not-ready",
     ),
     ClusterScenario(
         "cgroup-driver-mismatch",
