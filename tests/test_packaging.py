@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.test_rule_pack import BUILTIN
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) 
         text=True,
         timeout=60,
     )
-    assert packed.returncode == 0 and packed.stdout.strip() == "55", packed.stderr
+    assert packed.returncode == 0 and packed.stdout.strip() == str(BUILTIN), packed.stderr
 
     fixture = REPO / "fixtures" / "scenarios" / "oom-kill.json"
     diagnosis = subprocess.run(

@@ -1,7 +1,7 @@
-"""Read kubectl output files (pod JSON, events JSON, describe text) into one Evidence record.
+"""Read kubectl output files (pod, events and node JSON, describe text) into one Evidence record.
 
-Files are told apart by content, not by name: a JSON Pod or a List of Pods, a JSON Event or a
-List of Events, or describe text. Anything else is refused with the file named.
+Files are told apart by content, not by name: a JSON Pod, Event or Node or a List of them, or
+describe text. Anything else is refused with the file named.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from doctor.apiserver.describe import looks_like_describe, parse_describe
 from doctor.apiserver.events_json import PodKey, is_event, parse_event
+from doctor.apiserver.node_json import is_node, parse_node
 from doctor.apiserver.pod_json import is_pod, parse_pod
 from doctor.errors import FactsError
 
@@ -25,10 +26,31 @@ class Evidence:
     described_events: dict[PodKey, list[dict[str, Any]]] = field(default_factory=dict)
     uids: dict[PodKey, str] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
-    node: str | None = None
+    node: str | None = None  # the pods' node
+    # from node JSON: each node's conditions by name (None: a Node without a name)
+    node_conditions: dict[str | None, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.pods or self.described or self.events or self.described_events)
+        return bool(
+            self.pods or self.described or self.events or self.described_events
+            or self.node_conditions
+        )  # fmt: skip
+
+    def conditions_of(self, host: str | None) -> tuple[str | None, list[dict[str, Any]] | None]:
+        """The node the facts are about and its conditions: the only node given, else the one
+        named `host` (the pods' node when kubectl output alone is read); (None, None) when no
+        node JSON was given. FactsError when several were given and none is that one."""
+        if not self.node_conditions:
+            return None, None
+        names = list(self.node_conditions)
+        name = names[0] if len(names) == 1 else (self.node or host)
+        if name not in self.node_conditions:
+            given = ", ".join(str(n) for n in names)
+            raise FactsError(
+                f"node JSON for {given}: which node is this? give that node's alone "
+                "(`kubectl get node NAME -o json`)"
+            )
+        return name, self.node_conditions[name]
 
     def pod_keys(self) -> list[PodKey]:
         keys: dict[PodKey, None] = {}
@@ -85,8 +107,12 @@ def _add_json(evidence: Evidence, name: str, text: str) -> None:
         elif is_event(item):
             _add_event(evidence, item)
             kinds.add("get events")
+        elif is_node(item):
+            node, conditions = parse_node(item)
+            evidence.node_conditions[node] = conditions
+            kinds.add("get node")
     if not kinds and items:
-        raise FactsError(f"{name}: neither a Pod nor an Event (nor a List of them)")
+        raise FactsError(f"{name}: neither a Pod, an Event nor a Node (nor a List of them)")
     for kind in sorted(kinds):
         evidence.sources.append(f"kubectl {kind} -o json ({name})")
 

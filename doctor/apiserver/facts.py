@@ -1,4 +1,5 @@
-"""Evidence into the facts document: fill the apiserver layer and the pods it tells of.
+"""Evidence into the facts document: fill the apiserver layer (the node's conditions, from node
+JSON) and the pods it tells of.
 
 With node facts, a pod already there gains its phase, reason, message, conditions and events,
 and container attempts the node did not see (a kubelet waiting state has no CRI container);
@@ -23,6 +24,7 @@ _POD_FIELDS = ("uid", "phase", "reason", "message", "conditions")
 
 def kubectl_document(evidence: Evidence) -> dict[str, Any]:
     """A facts document from kubectl output alone."""
+    node, _ = evidence.conditions_of(None)
     layers: dict[str, Any] = {
         name: {"status": "absent", "errors": [{"source": "node", "message": NO_NODE_DATA}]}
         for name in LAYER_NAMES
@@ -31,7 +33,7 @@ def kubectl_document(evidence: Evidence) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "collected": {
             "at": _newest_time(evidence),
-            "host": evidence.node or "unknown-node",
+            "host": evidence.node or node or "unknown-node",
             "stackdoctor": __version__,
             "source": "kubectl",
         },
@@ -49,6 +51,9 @@ def apply_evidence(document: dict[str, Any], evidence: Evidence) -> dict[str, An
         layer.clear()
         layer.update({"status": "ok", "errors": []})
     layer["source"] = "; ".join(evidence.sources)
+    _, conditions = evidence.conditions_of(document["collected"].get("host"))
+    if conditions is not None:
+        layer["node_conditions"] = conditions
     pods = document["pods"]
     for key in evidence.pod_keys():
         pod = next((p for p in pods if (p["namespace"], p["name"]) == key), None)

@@ -43,6 +43,12 @@ if TYPE_CHECKING:
     help="`kubectl get events -o json` output (repeatable).",
 )
 @click.option(
+    "--node-json",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="`kubectl get node NAME -o json` output: the node's conditions (repeatable).",
+)
+@click.option(
     "--describe",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
@@ -62,6 +68,7 @@ def analyze(
     pod: str | None,
     pod_json: tuple[Path, ...],
     events_json: tuple[Path, ...],
+    node_json: tuple[Path, ...],
     describe: tuple[Path, ...],
     jobs: int | None,
     rule_choice: RuleChoice,
@@ -79,13 +86,16 @@ def analyze(
 
     kubectl output fills the apiserver layer (a bundle's apiserver/ directory is read too); with
     no BUNDLE, it is all there is: `analyze --pod-json pod.json --events-json events.json`.
+    `--node-json` gives the node's conditions (NotReady and why), also to a node's facts.
     Bundles are untrusted input: anything hostile is refused with exit 2.
     """
     from doctor.bundle.fleet import expand
 
-    kubectl = (*pod_json, *events_json, *describe)
+    kubectl = (*pod_json, *events_json, *node_json, *describe)
     if not inputs and not kubectl:
-        raise click.UsageError("give a BUNDLE, or kubectl output with --pod-json / --events-json")
+        raise click.UsageError(
+            "give a BUNDLE, or kubectl output with --pod-json / --events-json / --node-json"
+        )
     rules = rule_choice.load()  # broken rules stop us before any work
     known = read_baseline(baseline)
     bundles, fleet = expand(inputs)
@@ -93,7 +103,9 @@ def analyze(
         if baseline or write_baseline:
             raise click.UsageError("--baseline/--write-baseline go with one bundle only")
         if kubectl:
-            raise click.UsageError("--pod-json/--events-json/--describe go with one bundle only")
+            raise click.UsageError(
+                "--pod-json/--events-json/--node-json/--describe go with one bundle only"
+            )
         _fleet(bundles, pod, rule_choice, jobs, output, output_file, fail_on)
         return
     from doctor.bundle.source import load_document

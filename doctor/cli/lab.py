@@ -90,14 +90,14 @@ def list_scenarios() -> None:
     from doctor.lab.kube.scenarios import SCENARIOS as CLUSTER_SCENARIOS
     from doctor.lab.scenarios import SCENARIOS
 
-    click.echo("on a cluster lab (lab up --cluster): a manifest applied with kubectl")
+    click.echo("on a cluster lab (lab up --cluster): a manifest applied with kubectl, a node fault")
     for cluster_scenario in CLUSTER_SCENARIOS:
         cause = cluster_scenario.root_cause or "(none: healthy)"
-        click.echo(f"  {cluster_scenario.name:<22} {cause:<28} {cluster_scenario.description}")
+        click.echo(f"  {cluster_scenario.name:<22} {cause:<33} {cluster_scenario.description}")
     click.echo("on a CRI lab (lab up): made through the CRI beside a kubelet stand-in")
     for scenario in SCENARIOS:
         cause = scenario.root_cause or "(none: healthy)"
-        click.echo(f"  {scenario.name:<22} {cause:<28} {scenario.description}")
+        click.echo(f"  {scenario.name:<22} {cause:<33} {scenario.description}")
 
 
 @lab.command()
@@ -131,10 +131,10 @@ def _run_on_cluster(instance: Lab, name: str) -> None:
 
     chosen = scenarios.get(name)
     scenarios.run(instance, chosen)
+    what = chosen.pod_ref if chosen.has_pod else "the node"
     click.echo(
-        f"{chosen.pod_ref} is ready to diagnose (expected root cause: "
-        f"{chosen.root_cause or 'none'}):\n"
-        f"  stackdoctor diagnose {chosen.pod_ref} --host-root {instance.layout.host}"
-        f" --runtime-endpoint {instance.layout.address}"
-        f" --sample-interval {chosen.sample_interval}"
+        f"{what} is ready to diagnose (expected root cause: {chosen.root_cause or 'none'}):\n"
+        f"  {chosen.command(instance)}"
     )
+    if chosen.fault is not None:
+        click.echo("the node stays broken until `stackdoctor lab down`")

@@ -24,6 +24,7 @@ import tomllib
 from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
+from doctor.gather.cri.endpoint import same_socket
 from doctor.gather.kubelet import parse_flags
 from doctor.gather.logs.selection import read_node_log
 from doctor.gather.logs.sources import CONTAINERD_LOG, RawLog, unit_active_state
@@ -51,29 +52,47 @@ DEFAULTS: dict[str, Any] = {
 _STARTING = re.compile(r'starting containerd"? .*?\bversion="?(?P<version>[^"\s]+)')
 
 
-def _serving_cri_first(
+def serving_cri(
     ctx: GatherContext, processes: list[tuple[int, list[str]]]
 ) -> list[tuple[int, list[str]]]:
-    """Several containerds (Docker's and the kubelet's, or test labs): the one whose socket is
-    the CRI endpoint in use goes first; otherwise the order of /proc stands."""
-    endpoint = ctx.sections.get(Layer.CRI, {}).get("endpoint")
-    if len(processes) < 2 or not isinstance(endpoint, str):
+    """The containerd processes that may serve the CRI endpoint in use, the one that does first.
+
+    A machine can run several (Docker's beside the kubelet's, test labs side by side): one whose
+    socket (`--address`, else its config's grpc.address, else the default) is another is not
+    the node's runtime, so when none serves the endpoint, the node's containerd is not running.
+    One whose config cannot be read may be it and stays. Without a unix endpoint, or when the
+    runtime there answered as another (CRI-O), nothing tells them apart: all stay.
+    """
+    cri = ctx.sections.get(Layer.CRI, {})
+    endpoint, runtime = cri.get("endpoint"), cri.get("runtime_name")
+    if not processes or not isinstance(endpoint, str) or not endpoint.startswith("unix://"):
         return processes
-    wanted = endpoint.split("://", 1)[1] if "://" in endpoint else endpoint
+    if isinstance(runtime, str) and runtime != "containerd":
+        return processes
+    serving, unknown = [], []
+    for process in processes:
+        socket = _process_socket(ctx, *process)
+        if socket is None:
+            unknown.append(process)
+        elif same_socket(ctx, socket, endpoint):
+            serving.append(process)
+    return serving + unknown
 
-    def serves_it(process: tuple[int, list[str]]) -> bool:
-        flags = parse_flags(process[1][1:])
-        socket = flags.get("address") or flags.get("a")
-        if not socket:
-            config = flags.get("config") or flags.get("c") or DEFAULT_CONFIG
-            try:
-                with open(ctx.host.path(config), "rb") as handle:
-                    socket = _grpc_address(tomllib.load(handle))
-            except (OSError, tomllib.TOMLDecodeError, ValueError):
-                socket = None
-        return os.path.normpath(socket or DEFAULT_SOCKET) == os.path.normpath(wanted)
 
-    return sorted(processes, key=lambda process: not serves_it(process))
+def _process_socket(ctx: GatherContext, pid: int, argv: list[str]) -> str | None:
+    """The socket a containerd process serves; None when its config cannot be read."""
+    flags = parse_flags(argv[1:])
+    socket = flags.get("address") or flags.get("a")
+    if socket:
+        return socket
+    config = flags.get("config") or flags.get("c") or DEFAULT_CONFIG
+    try:
+        text = ctx.host.read_text_seen_by(pid, config)
+        return _grpc_address(tomllib.loads(text)) or DEFAULT_SOCKET
+    except FileNotFoundError:
+        return DEFAULT_SOCKET  # no config: containerd runs on its defaults
+    except (OSError, tomllib.TOMLDecodeError, ValueError):
+        return None
 
 
 def gather(ctx: GatherContext) -> dict[str, Any]:
@@ -86,7 +105,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
         # Not examined (running or not is unknown), but the config, CNI and log still count.
         recorder.fail(status_for_os_error(exc), "/proc", exc.strerror or str(exc))
     else:
-        processes = _serving_cri_first(ctx, ctx.host.find_processes("containerd"))
+        processes = serving_cri(ctx, ctx.host.find_processes("containerd"))
         argv = processes[0][1] if processes else None
         facts["running"] = bool(processes)
         facts["pid"] = processes[0][0] if processes else None

@@ -54,6 +54,20 @@ class Host:
     def read_text(self, absolute: str, limit: int = DEFAULT_READ_LIMIT) -> str:
         return self.read_bytes(absolute, limit).decode("utf-8", errors="replace")
 
+    def read_text_seen_by(self, pid: int, absolute: str, limit: int = DEFAULT_READ_LIMIT) -> str:
+        """The file as process `pid` sees it, through its root (/proc/PID/root: a container's
+        or another mount namespace's own files); as the host sees it when that root cannot
+        be entered. FileNotFoundError when the process's root is there and the file is not."""
+        root = f"/proc/{pid}/root"
+        try:
+            return self.read_text(f"{root}/{absolute.lstrip('/')}", limit)
+        except FileNotFoundError:
+            if self.path(root).exists():
+                raise
+        except PermissionError:
+            pass
+        return self.read_text(absolute, limit)
+
     def read_tail(self, absolute: str, max_bytes: int) -> Tail:
         """The last `max_bytes` of a file, starting at a line boundary; reads nothing else."""
         with open(self.path(absolute), "rb") as handle:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
+from doctor.gather.cri.endpoint import same_socket
 from doctor.gather.logs.selection import read_node_log
 from doctor.gather.logs.sources import KUBELET_LOG, RawLog, unit_active_state
 from doctor.layers import Layer
@@ -126,32 +127,40 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
 def _prefer_endpoint(
     ctx: GatherContext, processes: list[tuple[int, list[str]]]
 ) -> list[tuple[int, list[str]]]:
-    """Several kubelets (a test machine running more than one node): the one using the runtime
-    endpoint we were told to use goes first; otherwise the order of /proc stands. The endpoint
-    is the flag's or, the flag being deprecated, the config file's it names (read under the host
-    root: a kubelet whose config is not there is not this host's)."""
-    wanted = ctx.options.runtime_endpoint
-    if len(processes) < 2 or not wanted:
+    """The kubelets that may be this node's, the one using the runtime endpoint named first.
+
+    A test machine can run a node per lab. When the endpoint is named (--runtime-endpoint,
+    CONTAINER_RUNTIME_ENDPOINT), a kubelet known to use another one (its flag, else its
+    config's containerRuntimeEndpoint) is another node's, so when none uses it this node's
+    kubelet is not running. One whose endpoint is not known may be it and stays.
+    """
+    wanted = ctx.options.runtime_endpoint or ctx.options.environ.get("CONTAINER_RUNTIME_ENDPOINT")
+    if not processes or not wanted:
         return processes
-
-    def uses_it(process: tuple[int, list[str]]) -> bool:
-        flags = parse_flags(process[1][1:])
-        config = None
-        if not flags.get("container-runtime-endpoint") and flags.get("config"):
-            # another kubelet's unreadable config is no error of the one examined
-            config, _ = _read_config(ctx, LayerRecorder(Layer.KUBELET), flags["config"])
-        endpoint, _ = _runtime_endpoint(flags, config)
-        return endpoint is not None and _same_endpoint(endpoint, wanted)
-
-    return sorted(processes, key=lambda process: not uses_it(process))
+    using, unknown = [], []
+    for process in processes:
+        endpoint = _process_endpoint(ctx, *process)
+        if endpoint is None:
+            unknown.append(process)
+        elif same_socket(ctx, endpoint, wanted):
+            using.append(process)
+    return using + unknown
 
 
-def _same_endpoint(a: str, b: str) -> bool:
-    def bare(address: str) -> str:
-        address = address.strip()
-        return address.split("://", 1)[1] if "://" in address else address
-
-    return os.path.normpath(bare(a)) == os.path.normpath(bare(b))
+def _process_endpoint(ctx: GatherContext, pid: int, argv: list[str]) -> str | None:
+    """The runtime endpoint a kubelet process uses, when its flags or config say."""
+    flags = parse_flags(argv[1:])
+    if flags.get("container-runtime-endpoint"):
+        return flags["container-runtime-endpoint"]
+    if not flags.get("config"):
+        return None
+    try:
+        # a recorder of its own: another kubelet's config problems are not this layer's
+        text = ctx.host.read_text_seen_by(pid, flags["config"])
+        config = _parse_config(LayerRecorder(Layer.KUBELET), flags["config"], text)
+    except OSError:
+        return None
+    return _runtime_endpoint(flags, config)[0]
 
 
 def _proc_readable(ctx: GatherContext, recorder: LayerRecorder) -> bool:

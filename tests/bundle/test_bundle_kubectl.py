@@ -1,5 +1,6 @@
-"""kubectl output (pod JSON, events JSON, describe text) fills the apiserver layer, and the
-deeper layers' rules fire from it alone — real shapes, from the API reference and issues."""
+"""kubectl output (pod, events and node JSON, describe text) fills the apiserver layer, and the
+deeper layers' rules fire from it alone — real shapes, from the API reference, issues and the
+cluster lab (lab-node-*, unschedulable-*: kube-apiserver v1.36.3)."""
 
 from __future__ import annotations
 
@@ -186,7 +187,7 @@ def test_cli_kubectl_only(tmp_path: Path) -> None:
     ("content", "match"),
     [
         (b"{not json", "invalid JSON"),
-        (b'{"kind": "Service", "metadata": {}}', "neither a Pod nor an Event"),
+        (b'{"kind": "Service", "metadata": {}}', "neither a Pod, an Event nor a Node"),
         (b"hello world", "neither kubectl JSON"),
         (b"\xff\xfe", "not UTF-8"),
     ],
@@ -201,3 +202,110 @@ def test_bad_kubectl_files(tmp_path: Path, content: bytes, match: str) -> None:
 def test_usage_without_anything() -> None:
     result = run("analyze")
     assert result.returncode == 2 and "give a BUNDLE" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [
+        ("unschedulable-pod.json", "unschedulable-events.json"),
+        ("unschedulable-pod.json",),
+        ("unschedulable-events.json",),
+        ("unschedulable-describe.txt",),
+    ],
+)
+def test_unschedulable_for_memory(sources: tuple[str, ...]) -> None:
+    """A pod requesting 1000Gi of memory, as the v1.36.3 scheduler left it (cluster lab)."""
+    report = report_for(*sources)
+    assert report.root_cause is not None
+    assert report.root_cause.finding.rule_id == "apiserver.insufficient-resources"
+    assert "no node with enough allocatable memory" in report.root_cause.finding.message
+
+
+# What the CRI gatherer recorded while the cluster lab's containerd was stopped (its socket gone).
+UNREACHABLE = {
+    "source": "Version unix:///run/containerd/containerd.sock",
+    "message": "rpc error: code = Unavailable desc = failed to connect to all addresses; last "
+    "error: FAILED_PRECONDITION: unix:/run/containerd/containerd.sock: connect failed: addr: "
+    "unix:/run/containerd/containerd.sock error: No such file or directory",
+}
+
+
+def node_json(name: str) -> dict[str, bytes]:
+    return {name: (KUBECTL / name).read_bytes()}
+
+
+def test_node_json_alone_gives_its_conditions() -> None:
+    """`kubectl get node -o json` of the lab's node 20 s after its kubelet stopped."""
+    document = kubectl_document(read_evidence(node_json("lab-node-kubelet-stopped.json")))
+    assert document["collected"]["host"] == "lab-node"
+    assert document["pods"] == []
+    conditions = document["layers"]["apiserver"]["node_conditions"]
+    assert {c["type"]: c["status"] for c in conditions} == {
+        "MemoryPressure": "Unknown",
+        "DiskPressure": "Unknown",
+        "PIDPressure": "Unknown",
+        "Ready": "Unknown",
+    }
+    report = diagnose(parse_facts(document, "test"), RULES)
+    assert report.root_cause is not None
+    assert report.root_cause.finding.rule_id == "apiserver.node-not-ready"
+    assert 'reason NodeStatusUnknown): "Kubelet stopped posting node status."' in (
+        report.root_cause.finding.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("node", "layer", "facts", "cause"),
+    [
+        ("lab-node-kubelet-stopped.json", "kubelet", {"running": False}, "kubelet.not-running"),
+        (
+            "lab-node-containerd-stopped.json",
+            "containerd",
+            {"running": False, "socket": "/run/containerd/containerd.sock"},
+            "containerd.not-running",
+        ),
+    ],
+)
+def test_node_json_with_node_facts_is_explained_by_the_node(
+    node: str, layer: str, facts: dict[str, Any], cause: str
+) -> None:
+    """The node's NotReady is the symptom; what the node's own facts show is the cause."""
+    document = facts_document()
+    document["pods"] = []
+    document["layers"][layer].update(facts)
+    if layer == "containerd":  # and so nothing answers on the CRI socket
+        document["layers"]["cri"] = {"status": "unreachable", "errors": [UNREACHABLE]}
+    merged = apply_evidence(document, read_evidence(node_json(node)))
+    report = diagnose(parse_facts(merged, "test"), RULES)
+    assert report.root_cause is not None
+    assert report.root_cause.finding.rule_id == cause
+    assert "apiserver.node-not-ready" in [f.rule_id for f in report.root_cause.chain]
+
+
+def test_several_nodes_need_the_pods_node() -> None:
+    stopped = json.loads((KUBECTL / "lab-node-kubelet-stopped.json").read_text())
+    other = json.loads((KUBECTL / "lab-node-containerd-stopped.json").read_text())
+    other["metadata"]["name"] = "node-2"
+    nodes = json.dumps({"kind": "List", "items": [other, stopped]}).encode()
+    with pytest.raises(FactsError, match="which node is this"):
+        kubectl_document(read_evidence({"nodes.json": nodes}))
+    pod = json.loads((KUBECTL / "calico-pod.json").read_text())
+    pod["spec"]["nodeName"] = "node-2"
+    evidence = read_evidence({"nodes.json": nodes, "pod.json": json.dumps(pod).encode()})
+    document = kubectl_document(evidence)
+    assert document["collected"]["host"] == "node-2"
+    (ready,) = [
+        c for c in document["layers"]["apiserver"]["node_conditions"] if c["type"] == "Ready"
+    ]
+    assert (ready["status"], ready["message"]) == ("False", "container runtime is down")
+
+
+def test_cli_node_json(tmp_path: Path) -> None:
+    result = run(
+        "analyze", "--node-json", str(KUBECTL / "lab-node-containerd-stopped.json"), "-o", "json"
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["root_cause"]["id"] == "apiserver.node-not-ready"
+    (finding,) = report["findings"]
+    assert "container runtime is down" in finding["message"]

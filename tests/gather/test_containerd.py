@@ -561,3 +561,73 @@ def test_pod_query_option_is_accepted(tmp_path: Path) -> None:
     ctx = context(tmp_path, pod=PodQuery("web"))
     containerd.gather(ctx)
     assert ctx.handoff.containerd_log_lines is None
+
+
+LAB_CONFIG = """version = 2
+[grpc]
+  address = "/var/tmp/lab-b/run/containerd.sock"
+"""
+
+
+def two_runtimes(root: Path, endpoint: str, runtime_name: str | None = None) -> GatherContext:
+    """A machine with Docker's containerd (--address) and a test lab's (its config's grpc
+    address), neither serving the default socket; the CRI endpoint in use is `endpoint`."""
+    write(root, "/etc/containerd/config.toml", CONFIG_V2_DEFAULT)
+    write(root, "/var/tmp/lab-b/config.toml", LAB_CONFIG)
+    add_process(root, 700, ["containerd", "--address", "/run/docker/containerd/containerd.sock"])
+    add_process(root, 800, ["containerd", "--config", "/var/tmp/lab-b/config.toml"])
+    ctx = context(root)
+    ctx.sections[Layer.CRI] = {"status": "unreachable", "endpoint": endpoint}
+    if runtime_name:
+        ctx.sections[Layer.CRI].update(status="ok", runtime_name=runtime_name)
+    return ctx
+
+
+def test_other_containerds_are_not_the_one_serving_the_endpoint(tmp_path: Path) -> None:
+    """The node's containerd stopped while others run: not running (the containerd-stopped
+    scenario named the kubelet when any process called containerd counted)."""
+    section = containerd.gather(two_runtimes(tmp_path, "unix:///run/containerd/containerd.sock"))
+    assert (section["running"], section["pid"], section["cmdline"]) == (False, None, None)
+    assert section["socket"] == "/run/containerd/containerd.sock"  # from the node's config
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "pid"),
+    [
+        ("unix:///var/tmp/lab-b/run/containerd.sock", 800),
+        ("unix:///var/run/docker/containerd/containerd.sock", 700),  # /var/run is /run
+    ],
+)
+def test_the_containerd_serving_the_endpoint_is_chosen(
+    tmp_path: Path, endpoint: str, pid: int
+) -> None:
+    section = containerd.gather(two_runtimes(tmp_path, endpoint))
+    assert (section["running"], section["pid"]) == (True, pid)
+
+
+def test_an_unreadable_config_may_be_the_one(tmp_path: Path) -> None:
+    ctx = two_runtimes(tmp_path, "unix:///run/containerd/containerd.sock")
+    (tmp_path / "var/tmp/lab-b/config.toml").write_text("not = [toml")
+    section = containerd.gather(ctx)
+    assert (section["running"], section["pid"]) == (True, 800)
+
+
+def test_a_cri_answered_by_another_runtime_leaves_containerd_as_found(tmp_path: Path) -> None:
+    """On a CRI-O node the endpoint says nothing about which containerd is whose."""
+    ctx = two_runtimes(tmp_path, "unix:///run/crio/crio.sock", runtime_name="cri-o")
+    section = containerd.gather(ctx)
+    assert (section["running"], section["pid"]) == (True, 700)
+
+
+def test_a_containerds_config_is_read_through_its_own_root(tmp_path: Path) -> None:
+    """Another lab's containerd names a config that exists only in its own root (/proc/PID/root):
+    read there it serves another socket; a missing config there means the default one."""
+    ctx = two_runtimes(tmp_path, "unix:///run/containerd/containerd.sock")
+    theirs = tmp_path / "elsewhere"
+    write(theirs, "/srv/lab-c.toml", LAB_CONFIG.replace("lab-b", "lab-c"))
+    add_process(tmp_path, 900, ["containerd", "--config", "/srv/lab-c.toml"])
+    (tmp_path / "proc/900/root").symlink_to(theirs)
+    (tmp_path / "proc/800/root").symlink_to(tmp_path / "empty")  # lab-b's config is not in it
+    (tmp_path / "empty").mkdir()
+    section = containerd.gather(ctx)
+    assert (section["running"], section["pid"]) == (True, 800)

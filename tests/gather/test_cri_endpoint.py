@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from doctor.gather.context import GatherContext, GatherOptions
-from doctor.gather.cri.endpoint import discover, local_target, parse_timeout
+from doctor.gather.cri.endpoint import discover, local_target, parse_timeout, same_socket
 
 
 def context(root: Path, flag: str | None = None, env: str | None = None) -> GatherContext:
@@ -114,3 +114,25 @@ def test_the_socket_is_reached_under_the_host_root(tmp_path: Path) -> None:
 )
 def test_crictl_timeouts(value: object, seconds: float | None) -> None:
     assert parse_timeout(value) == seconds
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("unix:///run/containerd/containerd.sock", "/run/containerd/containerd.sock", True),
+        ("unix:///var/run/containerd/containerd.sock", "/run/containerd//containerd.sock", True),
+        ("unix:///run/containerd/containerd.sock", "unix:///run/k3s/containerd.sock", False),
+    ],
+)
+def test_same_socket_by_path(tmp_path: Path, first: str, second: str, same: bool) -> None:
+    assert same_socket(context(tmp_path), first, second) is same
+
+
+def test_same_socket_through_a_link_on_the_host(tmp_path: Path) -> None:
+    """A socket reached through a link under the host root is the one the link points at."""
+    make_socket(tmp_path, "/run/k3s/containerd/containerd.sock")
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv/cri.sock").symlink_to(tmp_path / "run/k3s/containerd/containerd.sock")
+    ctx = context(tmp_path)
+    assert same_socket(ctx, "unix:///srv/cri.sock", "/run/k3s/containerd/containerd.sock")
+    assert not same_socket(ctx, "unix:///srv/cri.sock", "/run/missing.sock")

@@ -368,3 +368,59 @@ def test_healthz_answers(status: int, body: str, expected: str) -> None:
         server.shutdown()
         server.server_close()
     assert result is not None and result.startswith(expected)
+
+
+def lab_kubelet(root: Path, pid: int, name: str) -> None:
+    """A test lab's kubelet: its endpoint in its own config, as the lab's cluster runs it."""
+    config = KUBEADM_CONFIG.replace('containerRuntimeEndpoint: ""', "containerRuntimeEndpoint:"
+                                    f" unix:///var/tmp/{name}/containerd.sock")  # fmt: skip
+    write(root, f"/var/tmp/{name}/config.yaml", config)
+    add_process(root, pid, ["kubelet", f"--config=/var/tmp/{name}/config.yaml"])
+
+
+def test_the_kubelet_of_the_named_endpoint_is_chosen(tmp_path: Path) -> None:
+    lab_kubelet(tmp_path, 10, "lab-a")
+    lab_kubelet(tmp_path, 20, "lab-b")
+    ctx = context(tmp_path, runtime_endpoint="unix:///var/tmp/lab-b/containerd.sock")
+    section = kubelet.gather(ctx)
+    assert (section["running"], section["pid"]) == (True, 20)
+    assert section["config_path"] == "/var/tmp/lab-b/config.yaml"
+
+
+def test_other_nodes_kubelets_are_not_this_one(tmp_path: Path) -> None:
+    """This lab's kubelet stopped while other labs' run: not running (the kubelet-stopped
+    cluster scenario found another lab's kubelet running), examined from its config."""
+    kubeadm_node(tmp_path)  # this node: its config.yaml and unit files
+    lab_kubelet(tmp_path, 10, "lab-a")
+    add_process(tmp_path, 30, ["kubelet", "--container-runtime-endpoint=/run/k3s/k.sock"])
+    ctx = context(tmp_path, runtime_endpoint="unix:///run/containerd/containerd.sock")
+    section = kubelet.gather(ctx)
+    assert (section["running"], section["pid"]) == (False, None)
+    assert section["config_path"] == "/var/lib/kubelet/config.yaml"
+    assert [e for e in section["errors"] if e["source"].endswith(".yaml")] == []
+
+
+def test_a_kubelet_whose_endpoint_is_unknown_may_be_this_one(tmp_path: Path) -> None:
+    lab_kubelet(tmp_path, 10, "lab-a")
+    add_process(tmp_path, 20, ["kubelet", "--config=/var/tmp/gone/config.yaml"])  # unreadable
+    environ = {"CONTAINER_RUNTIME_ENDPOINT": "/run/containerd/containerd.sock"}
+    ctx = context(tmp_path, environ=environ)
+    section = kubelet.gather(ctx)
+    assert (section["running"], section["pid"]) == (True, 20)
+
+
+def test_another_kubelets_config_is_read_through_its_own_root(tmp_path: Path) -> None:
+    """A kubelet in its own mount namespace (a kind node, another lab): its --config is a path
+    in its root, /proc/PID/root, not on this host."""
+    kubeadm_node(tmp_path)
+    theirs = tmp_path / "elsewhere"
+    config = KUBEADM_CONFIG.replace('containerRuntimeEndpoint: ""', "containerRuntimeEndpoint:"
+                                    " unix:///run/containerd/containerd.sock")  # fmt: skip
+    write(theirs, "/var/lib/kubelet/config.yaml", config)
+    add_process(tmp_path, 40, ["kubelet", "--config=/var/lib/kubelet/config.yaml"])
+    (tmp_path / "proc/40/root").symlink_to(theirs)
+    # its own root's config names the socket; this node's (kubeadm's, on the host) another
+    ctx = context(tmp_path, runtime_endpoint="unix:///run/k3s/containerd/containerd.sock")
+    assert kubelet.gather(ctx)["running"] is False
+    ctx = context(tmp_path, runtime_endpoint="unix:///var/run/containerd/containerd.sock")
+    assert kubelet.gather(ctx)["pid"] == 40

@@ -18,10 +18,20 @@ import pytest
 import yaml
 
 from doctor.lab.kube import scenarios
+from doctor.lab.kube.cluster import node_ready
 from doctor.lab.kube.kubelet import KERNEL_TUNABLES
-from doctor.lab.kube.scenarios import SCENARIOS, ClusterScenario, last_terminated
+from doctor.lab.kube.scenarios import ORDERED, SCENARIOS, ClusterScenario, last_terminated
 from doctor.lab.runtime import Lab
-from tests.lab.cluster_support import apply, container_status, pod, require_cluster, wait_pod
+from tests.lab.cluster_support import (
+    analyze,
+    apply,
+    container_status,
+    kubectl_output,
+    node_json,
+    pod,
+    require_cluster,
+    wait_pod,
+)
 from tests.lab.diagnose import diagnose, root_cause, severe, stackdoctor
 
 # kernel/ns_last_pid is the last pid handed out, not a setting
@@ -120,6 +130,16 @@ def test_the_components_are_the_real_ones(cluster: Lab) -> None:
     assert Path(f"/proc/{kubelet_pid}/exe").resolve().name == "kubelet"
 
 
+def node_not_ready_is_explained(
+    facts: Path, node: Path, expected: tuple[str | None, str | None]
+) -> None:
+    """The node's own facts and its NotReady from the API server: the node's finding stays the
+    root cause, and explains apiserver.node-not-ready (the real Ready condition's message)."""
+    report = analyze(facts, "--node-json", node)
+    assert root_cause(report) == expected, severe(report)
+    assert "apiserver.node-not-ready" in report["root_cause"]["chain"], report["root_cause"]
+
+
 def test_kubelet_facts_come_from_the_real_kubelet(cluster: Lab) -> None:
     scenarios.run(cluster, scenarios.get("oom-kill"))
     kubelet = facts(cluster, "default/oom-kill")["layers"]["kubelet"]
@@ -158,26 +178,57 @@ def test_cri_facts_equal_what_the_real_crictl_prints(cluster: Lab) -> None:
 
 
 # Last: the tests above reuse the oom-kill and liveness-probe pods, which this one deletes.
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
-def test_scenario(cluster: Lab, scenario: ClusterScenario) -> None:
-    """Applied with kubectl, failed in the kubelet's own time, diagnosed to its root cause from
-    what the real kubelet and containerd printed; the pod is then deleted, so that one
-    scenario's restarts and log lines do not run on into the next one's diagnosis."""
+@pytest.mark.parametrize("scenario", ORDERED, ids=lambda s: s.name)
+def test_scenario(cluster: Lab, scenario: ClusterScenario, tmp_path: Path) -> None:
+    """Made for real (a manifest applied with kubectl, the node broken the way it breaks),
+    shown by the API server in the kubelet's and the controllers' own time, and diagnosed to
+    its root cause from what the real components printed: on the pod, on the node (`check`) for
+    a node fault, from kubectl output for what only the API server shows. A fault is restored
+    and the pod deleted, so the next scenario gets a healthy node and none of this one's lines."""
+    expected = (scenario.root_cause, scenario.layer)
     try:
-        pod_json = scenarios.run(cluster, scenario)
-        run = diagnose(cluster, scenario.pod_ref, sample_interval=scenario.sample_interval)
+        shown = scenarios.run(cluster, scenario)
+        if scenario.via_api:
+            files = kubectl_output(cluster, scenario, tmp_path)
+            for given in (("--pod-json", "--events-json"), ("--describe",)):
+                report = analyze(*[arg for option in given for arg in (option, files[option])])
+                assert root_cause(report) == expected, (given, severe(report))
+        elif scenario.has_pod:
+            run = diagnose(cluster, scenario.pod_ref, sample_interval=scenario.sample_interval)
+            assert root_cause(run.report) == expected, (
+                severe(run.report),
+                last_terminated(shown),
+            )
+            check_pod_report(scenario, run.report)
+        if scenario.node_fault:
+            saved = tmp_path / "facts.json"
+            code, out, err, _ = stackdoctor(
+                cluster, "check", "--output", "json", "--save", str(saved)
+            )
+            assert code == 1, err
+            assert root_cause(json.loads(out)) == expected, severe(json.loads(out))
+            if scenario.node_shown is not None:
+                node_not_ready_is_explained(saved, node_json(cluster, tmp_path), expected)
     finally:
-        scenarios.remove(cluster, scenario)
-    assert root_cause(run.report) == (scenario.root_cause, scenario.layer), (
-        severe(run.report),
-        last_terminated(pod_json),
-    )
+        try:
+            if scenario.restore is not None:
+                scenario.restore(cluster)
+        finally:
+            scenarios.remove(cluster, scenario)
+    assert node_ready(cluster.cluster.kubectl_json("get", "node", "lab-node"))
+
+
+def check_pod_report(scenario: ClusterScenario, report: dict[str, Any]) -> None:
+    """Beyond the root cause: a healthy pod has no finding; no exit 137 is called an OOM kill
+    unless it was; the chain holds the symptom and rests on the real lines named as evidence."""
     if scenario.root_cause is None:
-        assert severe(run.report) == []
+        assert severe(report) == []
     if scenario.root_cause != "process.oom-killed":
-        assert "process.oom-killed" not in {f["id"] for f in run.report["findings"]}
-    chain = run.report["root_cause"]["chain"] if scenario.root_cause else []
-    findings = {f["id"]: f for f in run.report["findings"]}
+        assert "process.oom-killed" not in {f["id"] for f in report["findings"]}
+    chain = report["root_cause"]["chain"] if scenario.root_cause else []
+    if scenario.symptom is not None:
+        assert scenario.symptom in chain, report["root_cause"]
+    findings = {f["id"]: f for f in report["findings"]}
     for rule_id, pattern in scenario.evidence:
         assert rule_id in chain, (rule_id, chain)
         values = [str(item.get("value")) for item in findings[rule_id]["evidence"]]
@@ -186,7 +237,8 @@ def test_scenario(cluster: Lab, scenario: ClusterScenario) -> None:
 
 def test_every_scenario_has_its_manifest() -> None:
     """One pod per manifest, named as its scenario, saying what it does, on local images only."""
-    for scenario in SCENARIOS:
+    with_pods = [scenario for scenario in SCENARIOS if scenario.has_pod]
+    for scenario in with_pods:
         text = scenario.manifest.read_text()
         assert text.startswith("# "), scenario.name
         manifest = yaml.safe_load(text)
@@ -194,7 +246,9 @@ def test_every_scenario_has_its_manifest() -> None:
         assert manifest["metadata"] == {"name": scenario.name, "namespace": scenarios.NAMESPACE}
         for container in manifest["spec"]["containers"]:
             assert container["image"].startswith(("localhost/", "127.0.0.1:")), scenario.name
-    assert {path.stem for path in scenarios.MANIFESTS.glob("*.yaml")} == set(scenarios.BY_NAME)
+    assert {path.stem for path in scenarios.MANIFESTS.glob("*.yaml")} == {
+        scenario.name for scenario in with_pods
+    }
 
 
 def facts(lab: Lab, pod_ref: str) -> dict[str, Any]:

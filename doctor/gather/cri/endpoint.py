@@ -10,6 +10,7 @@ mapped through the host root only when connecting.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,23 @@ def normalize(address: str) -> str:
     if "://" not in address:
         return "unix://" + address
     return address
+
+
+def same_socket(ctx: GatherContext, first: str, second: str) -> bool:
+    """Whether two endpoints or socket paths name one socket: the same path once /var/run is
+    read as /run (a link to it on every current distribution), or the same file on the host."""
+    one, other = _canonical(first), _canonical(second)
+    if one == other:
+        return True
+    try:
+        return os.path.samefile(ctx.host.path(one), ctx.host.path(other))
+    except OSError:
+        return False
+
+
+def _canonical(address: str) -> str:
+    path = os.path.normpath(socket_path(normalize(address)))
+    return "/run/" + path.removeprefix("/var/run/") if path.startswith("/var/run/") else path
 
 
 def local_target(ctx: GatherContext, address: str) -> Path:

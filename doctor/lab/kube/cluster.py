@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +173,10 @@ class Cluster:
         cgroup_root: str,
         save: Any,
         cgroup_driver: str = "cgroupfs",
+        exits: bool = False,
     ) -> None:
+        """Start the kubelet with the lab's config (`runtime_endpoint`, `cgroup_driver`); with
+        `exits`, a config it refuses: wait until it has exited, as it must."""
         files = self.files
         ports = self.ports
         config = kubelet.kubelet_config(
@@ -197,7 +201,21 @@ class Cluster:
             kubeconfig=files.kubelet_kubeconfig,
             root_dir=files.kubelet_root,
         )
-        self._start("kubelet", kubelet.private_namespace_command(argv, files.sysctl_shadows), save)
+        command = kubelet.private_namespace_command(argv, files.sysctl_shadows)
+        self._start("kubelet", command, save, exits)
+
+    def restart_kubelet(
+        self,
+        runtime_endpoint: str,
+        cgroup_root: str,
+        save: Any,
+        cgroup_driver: str = "cgroupfs",
+        exits: bool = False,
+    ) -> None:
+        """Stop the kubelet and start it again (from the binaries it ran from) with this config."""
+        self.stop("kubelet")
+        binaries = KubeBinaries(Path(self.state.bin_dir))
+        self.start_kubelet(binaries, runtime_endpoint, cgroup_root, save, cgroup_driver, exits)
 
     def _share(self, directory: Path) -> None:
         """Make `directory` a shared mount (a bind mount onto itself), once."""
@@ -214,7 +232,7 @@ class Cluster:
             if command[1] == "--bind":
                 self.state.shared_mounts.append(str(directory))
 
-    def _start(self, component: str, argv: list[str], save: Any) -> None:
+    def _start(self, component: str, argv: list[str], save: Any, exits: bool = False) -> None:
         log_path = self.files.log(component)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as out:
@@ -227,6 +245,14 @@ class Cluster:
             )
         self.state.pids[component] = process.pid
         save()
+        if exits:
+            try:
+                process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                raise LabError(
+                    f"{component} did not exit: {self.log_tail(component, 600)}"
+                ) from None
+            return
         time.sleep(0.2)
         if process.poll() is not None:
             raise LabError(f"{component} exited at start: {self.log_tail(component, 600)}")
@@ -260,10 +286,13 @@ class Cluster:
                 raise LabError(f"the API server is not ready: {self.log_tail('kube-apiserver')}")
             time.sleep(0.5)
 
-    def wait_node_ready(self, timeout: float = READY_TIMEOUT) -> None:
+    def wait_node_ready(self, timeout: float = READY_TIMEOUT, since: float | None = None) -> None:
+        """Until the node is Ready — by a heartbeat at or after `since` (time.time()), when given:
+        a node that was never marked otherwise still shows the Ready of an earlier kubelet."""
         deadline = time.monotonic() + timeout
         while True:
-            if node_ready(self.kubectl_json("get", "node", kubelet.NODE_NAME, check=False)):
+            node = self.kubectl_json("get", "node", kubelet.NODE_NAME, check=False)
+            if node_ready(node, since):
                 return
             if not alive(self.state.pids.get("kubelet")):
                 raise LabError(f"the kubelet exited: {self.log_tail('kubelet', 600)}")
@@ -336,6 +365,24 @@ def make_cgroup(name: str, cgroup_fs: Path = Path("/sys/fs/cgroup")) -> None:
             (hierarchy / name).mkdir(exist_ok=True)
 
 
-def node_ready(node: dict[str, Any] | None) -> bool:
-    conditions = ((node or {}).get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+def node_ready(node: dict[str, Any] | None, since: float | None = None) -> bool:
+    """Ready=True, by a heartbeat at or after `since` (whole seconds, as the API keeps it)."""
+    ready = node_condition(node, "Ready")
+    if ready.get("status") != "True":
+        return False
+    if since is None:
+        return True
+    beat = ready.get("lastHeartbeatTime")
+    try:
+        at = datetime.strptime(str(beat), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return False
+    return at >= int(since)
+
+
+def node_condition(node: dict[str, Any] | None, kind: str) -> dict[str, Any]:
+    """The node's condition of this type ({} when it has none)."""
+    for condition in ((node or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return dict(condition)
+    return {}

@@ -1,13 +1,18 @@
 """The cluster's scenarios: real failures made the way users make them — a manifest applied
-with the real kubectl (and, for a node's faults, the node broken the way it breaks) — and the
-root cause `stackdoctor diagnose` must name.
+with the real kubectl (and, for a node's faults, the node broken the way it breaks: a component
+stopped, the kubelet restarted with another config, the CNI config removed) — and the root cause
+stackdoctor must name: `diagnose` on the pod, `check` on the node for a node fault, `analyze` of
+kubectl output for what only the API server shows.
 
 A scenario waits until the API server shows the failure (`shown`: a predicate over the pod's
-JSON), so the diagnosis reads a failure that has happened, in the kubelet's own time.
+JSON; `node_shown`: over the node's), so the diagnosis reads a failure that has happened, in the
+kubelet's and the controllers' own time. A fault's `restore` puts the shared cluster back,
+healthy, for the scenarios after it; they run after the pod-level ones (ORDERED).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from doctor.lab.config import CNI_DEFAULT, cni_conflist
 from doctor.lab.errors import LabError
+from doctor.lab.kube.cluster import node_condition
+from doctor.lab.kube.kubelet import NODE_NAME
 
 if TYPE_CHECKING:
     from doctor.lab.runtime import Lab
@@ -25,6 +33,7 @@ NAMESPACE = "default"
 SHOW_TIMEOUT = 120.0
 
 PodJson = dict[str, Any]
+NodeJson = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,14 @@ class ClusterScenario:
     # what the real kubelet/containerd printed that the diagnosis must rest on: (rule id, regex)
     # — the rule is in the root cause's chain, and one of its evidence values matches
     evidence: tuple[tuple[str, str], ...] = ()
+    # -- node and control-plane faults --
+    fault: Callable[[Lab], None] | None = None  # breaks the node before the manifest is applied
+    restore: Callable[[Lab], None] | None = None  # puts the shared cluster back, healthy
+    node_shown: Callable[[NodeJson], bool] | None = None  # the node JSON shows the fault too
+    has_pod: bool = True  # False: a node fault alone (no manifest; `shown` is not asked)
+    node_fault: bool = False  # `stackdoctor check` (no pod) must name the root cause too
+    via_api: bool = False  # only the API server shows it: diagnosed from kubectl output
+    symptom: str | None = None  # the pod's finding the diagnosis must explain by the root cause
 
     @property
     def manifest(self) -> Path:
@@ -46,6 +63,20 @@ class ClusterScenario:
     @property
     def pod_ref(self) -> str:
         return f"{NAMESPACE}/{self.name}"
+
+    def command(self, lab: Lab) -> str:
+        """How a user diagnoses it once shown: on the node, or from kubectl output."""
+        if self.via_api:
+            return (
+                f"kubectl get pod -n {NAMESPACE} {self.name} -o json > pod.json; kubectl get "
+                f"events -n {NAMESPACE} -o json > events.json; stackdoctor analyze "
+                "--pod-json pod.json --events-json events.json"
+            )
+        verb = f"diagnose {self.pod_ref}" if self.has_pod else "check"
+        return (
+            f"stackdoctor {verb} --host-root {lab.layout.host} --runtime-endpoint "
+            f"{lab.layout.address} --sample-interval {self.sample_interval}"
+        )
 
 
 def container_status(pod: PodJson, name: str = "app") -> dict[str, Any]:
@@ -78,6 +109,39 @@ def exited(code: int, times: int) -> Callable[[PodJson], bool]:
         status = container_status(pod)
         code_seen = last_terminated(pod).get("exitCode")
         return status.get("restartCount", 0) >= times and code_seen == code
+
+    return shown
+
+
+def anything(_: PodJson) -> bool:
+    """`shown` of a scenario without a pod."""
+    return True
+
+
+def unschedulable(pod: PodJson) -> bool:
+    return _condition(pod, "PodScheduled") == ("False", "Unschedulable")
+
+
+def creating(pod: PodJson) -> bool:
+    """Scheduled, and its container not started: waiting (ContainerCreating), or no status yet
+    (a pod the kubelet skips)."""
+    state = container_status(pod).get("state") or {"waiting": {}}
+    return _condition(pod, "PodScheduled")[0] == "True" and "waiting" in state
+
+
+def _condition(pod: PodJson, kind: str) -> tuple[str | None, str | None]:
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return condition.get("status"), condition.get("reason")
+    return None, None
+
+
+def node_ready_is(status: str, message: str) -> Callable[[NodeJson], bool]:
+    """The node's Ready condition has this status, its message containing `message`."""
+
+    def shown(node: NodeJson) -> bool:
+        ready = node_condition(node, "Ready")
+        return ready.get("status") == status and message in str(ready.get("message"))
 
     return shown
 
@@ -135,6 +199,65 @@ def failed(reason: str) -> Callable[[PodJson], bool]:
         return status.get("phase") == "Failed" and status.get("reason") == reason
 
     return shown
+
+
+# -- breaking the node, and putting it back -------------------------------------------------------
+
+
+def stop_kubelet(lab: Lab) -> None:
+    lab.cluster.stop("kubelet")
+    lab.save()
+
+
+def restart_kubelet(
+    lab: Lab, endpoint: str | None = None, cgroup_driver: str = "cgroupfs", exits: bool = False
+) -> None:
+    """The kubelet restarted with the lab's config, or with another endpoint or cgroup driver
+    (`exits`: one it refuses at start)."""
+    lab.cluster.restart_kubelet(
+        endpoint or lab.layout.address, lab.layout.cgroup_root, lab.save, cgroup_driver, exits
+    )
+    lab.save()
+
+
+def missing_endpoint(lab: Lab) -> None:
+    """containerRuntimeEndpoint at a socket beside containerd's that does not exist."""
+    restart_kubelet(lab, f"unix://{lab.layout.socket.with_name('missing.sock')}", exits=True)
+
+
+def systemd_driver(lab: Lab) -> None:
+    """cgroupDriver systemd while containerd's runc uses cgroupfs (SystemdCgroup = false)."""
+    restart_kubelet(lab, cgroup_driver="systemd", exits=True)
+
+
+def kubelet_back(lab: Lab) -> None:
+    since = time.time()
+    restart_kubelet(lab)
+    lab.cluster.wait_node_ready(since=since)
+
+
+def containerd_back(lab: Lab) -> None:
+    since = time.time()
+    lab.start_containerd(lab.state.restrict_oom_score_adj)
+    lab.cluster.wait_node_ready(since=since)
+
+
+def remove_cni_config(lab: Lab) -> None:
+    """The conflist removed, until the kubelet marks the node NotReady for the network: the
+    manifest then meets a node whose network is down, as on a node without its CNI add-on."""
+    for config in lab.layout.cni_dir.glob("*.conflist"):
+        config.unlink()
+    wait_node(lab, node_ready_is("False", "NetworkReady=false"))
+
+
+def cni_config_back(lab: Lab) -> None:
+    """The conflist written again, and the scenario's pod started. Written, not moved in:
+    containerd 1.6 reloads its CNI conf dir on a write, and ignores a file's creation."""
+    since = time.time()
+    conflist = lab.layout.cni_dir / "10-stackdoctor-lab.conflist"
+    conflist.write_text(json.dumps(cni_conflist(lab.layout, CNI_DEFAULT), indent=2) + "\n")
+    lab.cluster.wait_node_ready(since=since)
+    wait_pod(lab, "cni-config-removed", lambda pod: bool(container_status(pod).get("ready")))
 
 
 SCENARIOS: tuple[ClusterScenario, ...] = (
@@ -206,8 +329,49 @@ SCENARIOS: tuple[ClusterScenario, ...] = (
             r'exec: \\?"/app/server\\?": stat /app/server: no such file or directory',
         ),),
     ),
+    ClusterScenario(
+        "unschedulable",
+        "requests 1000Gi of memory: the scheduler finds no node for it, it stays Pending",
+        "apiserver.insufficient-resources", "apiserver", unschedulable, via_api=True,
+    ),
+    ClusterScenario(
+        "kubelet-stopped",
+        "the kubelet stops (SIGTERM): the node turns Ready=Unknown after the 20 s grace",
+        "kubelet.not-running", "kubelet", anything,
+        fault=stop_kubelet, restore=kubelet_back, has_pod=False, node_fault=True,
+        node_shown=node_ready_is("Unknown", "Kubelet stopped posting node status."),
+    ),
+    ClusterScenario(
+        "containerd-stopped",
+        "containerd stops under a running kubelet: Ready=False, container runtime is down",
+        "containerd.not-running", "containerd", anything,
+        fault=lambda lab: lab.stop_containerd(), restore=containerd_back, has_pod=False,
+        node_fault=True, node_shown=node_ready_is("False", "container runtime is down"),
+    ),
+    ClusterScenario(
+        "cni-config-removed",
+        "containerd's CNI conflist removed: NetworkReady=false, a new pod stays ContainerCreating",
+        "containerd.cni-config-missing", "containerd", creating,
+        fault=remove_cni_config, restore=cni_config_back, node_fault=True,
+        node_shown=node_ready_is("False", "NetworkReady=false"),
+        symptom="kubelet.network-not-ready",
+    ),
+    ClusterScenario(
+        "cgroup-driver-mismatch",
+        "the kubelet restarted with cgroupDriver systemd, containerd's runc on cgroupfs",
+        "kubelet.cgroup-driver-mismatch", "kubelet", anything,
+        fault=systemd_driver, restore=kubelet_back, has_pod=False, node_fault=True,
+    ),
+    ClusterScenario(
+        "runtime-endpoint-wrong",
+        "the kubelet restarted with containerRuntimeEndpoint at a socket that does not exist",
+        "kubelet.runtime-endpoint-missing", "kubelet", anything,
+        fault=missing_endpoint, restore=kubelet_back, has_pod=False, node_fault=True,
+    ),
 )  # fmt: skip
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
+# The pod-level scenarios first, then the node faults (each leaves the cluster restored).
+ORDERED = tuple(sorted(SCENARIOS, key=lambda scenario: scenario.fault is not None))
 
 
 def get(name: str) -> ClusterScenario:
@@ -217,17 +381,61 @@ def get(name: str) -> ClusterScenario:
         raise LabError(f"no cluster scenario {name!r}; `stackdoctor lab list` shows them") from None
 
 
-def run(lab: Lab, scenario: ClusterScenario, timeout: float = SHOW_TIMEOUT) -> PodJson:
-    """Apply the scenario's manifest and wait until the pod shows its failure; the pod's JSON."""
-    lab.cluster.kubectl("apply", "-f", str(scenario.manifest))
+def run(lab: Lab, scenario: ClusterScenario, timeout: float = SHOW_TIMEOUT) -> dict[str, Any]:
+    """Break the node (`fault`), apply the manifest, and wait until the pod (and the node, with
+    `node_shown`) show the failure; the pod's JSON, or the node's for a scenario without a pod."""
+    if scenario.fault is not None:
+        scenario.fault(lab)
+    if scenario.has_pod:
+        lab.cluster.kubectl("apply", "-f", str(scenario.manifest))
     deadline = time.monotonic() + timeout
     while True:
-        pod = lab.cluster.kubectl_json("get", "pod", "-n", NAMESPACE, scenario.name)
-        if pod is not None and scenario.shown(pod):
-            return pod
+        pod = get_pod(lab, scenario.name) if scenario.has_pod else None
+        node = None
+        if scenario.node_shown is not None or not scenario.has_pod:
+            node = lab.cluster.kubectl_json("get", "node", NODE_NAME, check=False)
+        pod_shown = pod is not None and scenario.shown(pod)
+        node_shown = scenario.node_shown is None or scenario.node_shown(node or {})
+        if (pod_shown or not scenario.has_pod) and node_shown:
+            return (pod if scenario.has_pod else node) or {}
         if time.monotonic() > deadline:
             phase = ((pod or {}).get("status") or {}).get("phase")
-            raise LabError(f"scenario {scenario.name}: not shown after {timeout:.0f} s ({phase})")
+            ready = node_condition(node, "Ready").get("message")
+            raise LabError(
+                f"scenario {scenario.name}: not shown after {timeout:.0f} s (pod {phase}, "
+                f"node Ready: {ready})"
+            )
+        time.sleep(1)
+
+
+def get_pod(lab: Lab, name: str) -> PodJson | None:
+    return lab.cluster.kubectl_json("get", "pod", "-n", NAMESPACE, name, check=False)
+
+
+def wait_node(
+    lab: Lab, done: Callable[[NodeJson], bool], timeout: float = SHOW_TIMEOUT
+) -> NodeJson:
+    deadline = time.monotonic() + timeout
+    while True:
+        node = lab.cluster.kubectl_json("get", "node", NODE_NAME, check=False) or {}
+        if done(node):
+            return node
+        if time.monotonic() > deadline:
+            ready = node_condition(node, "Ready")
+            raise LabError(f"node {NODE_NAME} did not get there in {timeout:.0f} s: {ready}")
+        time.sleep(1)
+
+
+def wait_pod(
+    lab: Lab, name: str, done: Callable[[PodJson], bool], timeout: float = SHOW_TIMEOUT
+) -> PodJson:
+    deadline = time.monotonic() + timeout
+    while True:
+        pod = get_pod(lab, name)
+        if pod is not None and done(pod):
+            return pod
+        if time.monotonic() > deadline:
+            raise LabError(f"pod {name} did not get there in {timeout:.0f} s")
         time.sleep(1)
 
 
