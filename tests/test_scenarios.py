@@ -20,6 +20,16 @@ def test_there_are_enough_scenarios() -> None:
     assert len(SCENARIOS) >= 15
 
 
+def test_cluster_fixtures_say_what_they_came_from() -> None:
+    """Captured from the lab's real Kubernetes: the versions of every component are recorded."""
+    captured = [path for path in SCENARIOS if path.name.startswith("k8s-")]
+    assert captured, "no fixture from the cluster lab (scripts/regen-lab-fixtures --cluster)"
+    for path in captured:
+        versions = json.loads(path.read_text())["versions"]
+        assert set(versions) == {"kubernetes", "etcd", "containerd", "runc"}, path.name
+        assert all(versions.values()), path.name
+
+
 @pytest.mark.parametrize("expected_file", SCENARIOS, ids=lambda p: p.name.split(".")[0])
 def test_scenario_root_cause(expected_file: Path) -> None:
     expected = json.loads(expected_file.read_text())
