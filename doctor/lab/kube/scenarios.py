@@ -368,6 +368,26 @@ SCENARIOS: tuple[ClusterScenario, ...] = (
         "kubelet.runtime-endpoint-missing", "kubelet", anything,
         fault=missing_endpoint, restore=kubelet_back, has_pod=False, node_fault=True,
     ),
+    ClusterScenario(
+        "exec-format",
+        "the entrypoint, written into an emptyDir by an init container, is an aarch64 ELF",
+        "runc.exec-format", "runc", exited(1, 1),
+        evidence=(("runc.exec-format", r"^exec /app/server: exec format error$"),),
+    ),
+    ClusterScenario(
+        "permission-denied",
+        "the entrypoint, written into an emptyDir by an init container, has mode 0644",
+        "runc.permission-denied", "runc", restarted(1, "StartError"),
+        evidence=((
+            "runc.permission-denied",
+            r'runc create failed: unable to start container process: '
+            r'exec: \\?"/app/run\.sh\\?": permission denied',
+        ),),
+    ),
+    ClusterScenario(
+        "cpu-throttling", "a busy loop under a 10m CPU limit (quota 1000 per 100000 us period)",
+        "process.cpu-throttled", "process", ready, sample_interval=1.0,
+    ),
 )  # fmt: skip
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
 # The pod-level scenarios first, then the node faults (each leaves the cluster restored).
