@@ -174,9 +174,10 @@ class Cluster:
         save: Any,
         cgroup_driver: str = "cgroupfs",
         exits: bool = False,
+        pod_pids_limit: int = -1,
     ) -> None:
-        """Start the kubelet with the lab's config (`runtime_endpoint`, `cgroup_driver`); with
-        `exits`, a config it refuses: wait until it has exited, as it must."""
+        """Start the kubelet with the lab's config (`runtime_endpoint`, `cgroup_driver`,
+        `pod_pids_limit`); with `exits`, a config it refuses: wait until it has exited."""
         files = self.files
         ports = self.ports
         config = kubelet.kubelet_config(
@@ -186,6 +187,7 @@ class Cluster:
             port=ports.kubelet,
             healthz_port=ports.kubelet_healthz,
             cgroup_driver=cgroup_driver,
+            pod_pids_limit=pod_pids_limit,
         )
         kubelet.write_config(files.kubelet_config, config)
         files.kubelet_kubeconfig.parent.mkdir(parents=True, exist_ok=True)
@@ -211,11 +213,14 @@ class Cluster:
         save: Any,
         cgroup_driver: str = "cgroupfs",
         exits: bool = False,
+        pod_pids_limit: int = -1,
     ) -> None:
         """Stop the kubelet and start it again (from the binaries it ran from) with this config."""
         self.stop("kubelet")
         binaries = KubeBinaries(Path(self.state.bin_dir))
-        self.start_kubelet(binaries, runtime_endpoint, cgroup_root, save, cgroup_driver, exits)
+        self.start_kubelet(
+            binaries, runtime_endpoint, cgroup_root, save, cgroup_driver, exits, pod_pids_limit
+        )
 
     def _share(self, directory: Path) -> None:
         """Make `directory` a shared mount (a bind mount onto itself), once."""

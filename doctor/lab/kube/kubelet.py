@@ -46,6 +46,7 @@ def kubelet_config(
     port: int,
     healthz_port: int,
     cgroup_driver: str = "cgroupfs",
+    pod_pids_limit: int = -1,
 ) -> dict[str, Any]:
     """The KubeletConfiguration (kubelet.config.k8s.io/v1beta1) the lab's kubelet runs with."""
     return {
@@ -72,7 +73,7 @@ def kubelet_config(
         "resolvConf": "",
         "rotateCertificates": False,
         "serializeImagePulls": False,
-        "podPidsLimit": -1,
+        "podPidsLimit": pod_pids_limit,  # -1: none (the default); a scenario lowers it
     }
 
 

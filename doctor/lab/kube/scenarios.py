@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 MANIFESTS = Path(__file__).with_name("manifests")
 NAMESPACE = "default"
 SHOW_TIMEOUT = 120.0
+PIDS_LIMIT = 8  # the pids-exhausted scenario's podPidsLimit, as in the CRI lab's
 
 PodJson = dict[str, Any]
 NodeJson = dict[str, Any]
@@ -210,12 +211,21 @@ def stop_kubelet(lab: Lab) -> None:
 
 
 def restart_kubelet(
-    lab: Lab, endpoint: str | None = None, cgroup_driver: str = "cgroupfs", exits: bool = False
+    lab: Lab,
+    endpoint: str | None = None,
+    cgroup_driver: str = "cgroupfs",
+    exits: bool = False,
+    pod_pids_limit: int = -1,
 ) -> None:
-    """The kubelet restarted with the lab's config, or with another endpoint or cgroup driver
-    (`exits`: one it refuses at start)."""
+    """The kubelet restarted with the lab's config, or with another endpoint, cgroup driver or
+    pod PIDs limit (`exits`: one it refuses at start)."""
     lab.cluster.restart_kubelet(
-        endpoint or lab.layout.address, lab.layout.cgroup_root, lab.save, cgroup_driver, exits
+        endpoint or lab.layout.address,
+        lab.layout.cgroup_root,
+        lab.save,
+        cgroup_driver,
+        exits,
+        pod_pids_limit,
     )
     lab.save()
 
@@ -228,6 +238,14 @@ def missing_endpoint(lab: Lab) -> None:
 def systemd_driver(lab: Lab) -> None:
     """cgroupDriver systemd while containerd's runc uses cgroupfs (SystemdCgroup = false)."""
     restart_kubelet(lab, cgroup_driver="systemd", exits=True)
+
+
+def pids_limited(lab: Lab) -> None:
+    """The kubelet restarted with podPidsLimit 8 (pids.max of every pod cgroup it makes), and
+    Ready again, so the manifest's pod is made under it."""
+    since = time.time()
+    restart_kubelet(lab, pod_pids_limit=PIDS_LIMIT)
+    lab.cluster.wait_node_ready(since=since)
 
 
 def kubelet_back(lab: Lab) -> None:
@@ -387,6 +405,15 @@ SCENARIOS: tuple[ClusterScenario, ...] = (
     ClusterScenario(
         "cpu-throttling", "a busy loop under a 10m CPU limit (quota 1000 per 100000 us period)",
         "process.cpu-throttled", "process", ready, sample_interval=1.0,
+    ),
+    ClusterScenario(
+        "pids-exhausted",
+        f"the kubelet restarted with podPidsLimit {PIDS_LIMIT}; a shell forks 16 sleepers",
+        "process.pids-exhausted", "process", exited(2, 1),
+        fault=pids_limited, restore=kubelet_back,
+        evidence=((
+            "process.pids-exhausted", r"can't fork: Resource temporarily unavailable",
+        ),),
     ),
 )  # fmt: skip
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
