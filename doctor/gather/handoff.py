@@ -41,6 +41,8 @@ class CriHandoff:
     sandbox_ids: list[str] | None = None
     # {container id: the runtime spec's linux.cgroupsPath}, pods of interest -> process.py
     cgroups_paths: dict[str, str] = field(default_factory=dict)
+    # {container id: the id of the sandbox it ran in}, pods of interest -> shim.py
+    container_sandboxes: dict[str, str] = field(default_factory=dict)
     # runc's state root as the runtime's options name it -> runc.py (after containerd's)
     runc_root: str | None = None
     # (the sandbox image the runtime's config names, whether it has it) -> containerd.py
@@ -60,6 +62,7 @@ class CriHandoff:
         return cls(
             sandbox_ids=data["sandbox_ids"],
             cgroups_paths=data["cgroups_paths"],
+            container_sandboxes=data["container_sandboxes"],
             runc_root=data["runc_root"],
             sandbox_image=None if image is None else (image[0], image[1]),
             verbose=data["verbose"],

@@ -72,7 +72,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
                 shim["sandbox_known"] = shim["id"] in sandbox_ids
         shims.append(shim)
     recorder.facts["shims"] = shims
-    _assign(ctx.pods, shims)
+    _assign(ctx.pods, shims, ctx.handoff.cri.container_sandboxes)
     return recorder.section()
 
 
@@ -182,10 +182,14 @@ def _task_state(host: Host, recorder: LayerRecorder, directory: str) -> dict[str
     return task
 
 
-def _assign(pods: list[dict[str, Any]], shims: list[dict[str, Any]]) -> None:
+def _assign(
+    pods: list[dict[str, Any]], shims: list[dict[str, Any]], sandbox_of: dict[str, str]
+) -> None:
     """Give each pod's sandbox and containers the shim serving them (by sandbox id, or by
     container id for one-shim-per-container runtimes); running ones without a shim get
-    alive false."""
+    alive false. A container of an older sandbox of the pod (`sandbox_of`: the CRI's
+    pod_sandbox_id) gets that sandbox's shim, not the newest's: after its shim was killed the
+    kubelet makes a new sandbox, whose live shim never served the container that died."""
     by_id: dict[str, dict[str, Any]] = {}
     for shim in shims:
         if shim["id"] and (shim["id"] not in by_id or shim["alive"]):
@@ -196,7 +200,9 @@ def _assign(pods: list[dict[str, Any]], shims: list[dict[str, Any]]) -> None:
         if sandbox:
             sandbox["shim"] = _ref(pod_shim, sandbox.get("state") == "SANDBOX_READY")
         for container in pod.get("containers", []):
-            served_by = pod_shim or by_id.get(container.get("id") or "")
+            own = sandbox_of.get(container.get("id") or "")
+            sandbox_shim = by_id.get(own) if own and own != sandbox.get("id") else pod_shim
+            served_by = sandbox_shim or by_id.get(container.get("id") or "")
             if served_by is not None or container.get("state") == "CONTAINER_RUNNING":
                 container["shim"] = _ref(served_by, True)
 

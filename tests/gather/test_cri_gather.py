@@ -192,6 +192,9 @@ def test_a_pod_with_two_sandboxes(socket_path: Path, runtime: FakeRuntime) -> No
     assert image == "127.0.0.1:5000/pause:3.6" and isinstance(present, bool)
     assert ctx.handoff.cri.runc_root == "/run/x/runc"
     assert ctx.handoff.cri.cgroups_paths["f00dcafe01-app-2"].endswith("/f00dcafe01-app-2")
+    # each attempt's own sandbox, the old one's too (for its shim)
+    assert ctx.handoff.cri.container_sandboxes["0ld5andb0x-app-0"] == "0ld5andb0x"
+    assert ctx.handoff.cri.container_sandboxes["f00dcafe01-app-2"] == "f00dcafe01"
 
 
 @pytest.mark.parametrize(

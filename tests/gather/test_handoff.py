@@ -19,6 +19,7 @@ from doctor.layers import Layer, LayerStatus
 EVERY_FIELD = CriHandoff(
     sandbox_ids=["f00dcafe01", "0ld5andb0x"],
     cgroups_paths={"c0ffee": "kubepods-besteffort-pod1.slice:cri-containerd:c0ffee"},
+    container_sandboxes={"c0ffee": "f00dcafe01"},
     runc_root="/run/containerd/runc/k8s.io",
     sandbox_image=("registry.k8s.io/pause:3.9", False),
     verbose={"container-c0ffee": {"pid": 4242, "runtimeSpec": {"linux": {"cgroupsPath": "x"}}}},

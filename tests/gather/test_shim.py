@@ -142,6 +142,27 @@ def test_pods_get_their_shim(tmp_path: Path) -> None:
     assert pod["containers"][0]["shim"] == {"pid": 4200, "alive": True}
 
 
+def test_a_container_of_an_older_sandbox_is_not_given_the_new_shim(tmp_path: Path) -> None:
+    """Its shim SIGKILLed, the pod got a new sandbox (the real v1.36.3 kubelet does so at once):
+    the container that died ran in the old sandbox, whose shim is gone; the new sandbox's live
+    shim never served it. A running one in an old sandbox without a shim has lost it."""
+    old = "0" * 64
+    running = "1" * 64
+    listed = pods()
+    listed[0]["containers"] += [
+        {"name": "app", "attempt": 0, "id": "d" * 64, "state": "CONTAINER_EXITED"},
+        {"name": "side", "attempt": 0, "id": running, "state": "CONTAINER_RUNNING"},
+    ]
+    sandboxes = {"d" * 64: old, running: old, CONTAINER: SANDBOX}
+    handoff = Handoff(cri=CriHandoff(container_sandboxes=sandboxes))
+    ctx = run(synthetic(tmp_path), handoff, pods=listed)
+    app, init, dead, side = ctx.pods[0]["containers"]
+    assert app["shim"] == {"pid": 4200, "alive": True}  # the newest sandbox's own
+    assert init["shim"] == {"pid": 4200, "alive": True}  # its sandbox not told: the newest's
+    assert "shim" not in dead  # exited in the old sandbox: not the new shim
+    assert side["shim"] == {"pid": None, "alive": False}
+
+
 def test_one_shim_per_container(tmp_path: Path) -> None:
     """Runtimes without pod grouping start one shim per container, named by its id."""
     host = synthetic(tmp_path)

@@ -113,6 +113,7 @@ def collect_pods(
     facts = [pod_facts(client, pod, recorder, extra) for pod in pods]
     handoff = ctx.handoff.cri
     handoff.cgroups_paths = extra.cgroups_paths
+    handoff.container_sandboxes = extra.sandboxes
     handoff.verbose = extra.verbose  # raw answers, for `collect`'s artifacts
     if handoff.runc_root is None:  # the runtime's config names none
         handoff.runc_root = extra.runc_root

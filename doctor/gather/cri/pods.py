@@ -177,6 +177,7 @@ class PodFacts:
     """What the per-pod calls leave beyond the facts, for the CRI layer's CriHandoff."""
 
     cgroups_paths: dict[str, str] = field(default_factory=dict)
+    sandboxes: dict[str, str] = field(default_factory=dict)  # {container id: its sandbox id}
     runc_root: str | None = None
     # The runtime's own verbose answers (runtime spec, options...), for support bundles only:
     # the facts keep what rules need; `collect` keeps these as raw artifacts, redacted.
@@ -262,6 +263,8 @@ def container_facts(
         "created_at": rfc3339(container.created_at),
         "image": {"ref": container.image.image or None, "id": container.image_ref or None},
     }
+    if container.pod_sandbox_id:
+        extra.sandboxes[container.id] = container.pod_sandbox_id
     source = f"ContainerStatus {container.id}"
     try:
         answer = client.container_status(container.id)
