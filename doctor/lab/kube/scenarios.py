@@ -13,6 +13,8 @@ healthy, for the scenarios after it; they run after the pod-level ones (ORDERED)
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 MANIFESTS = Path(__file__).with_name("manifests")
 NAMESPACE = "default"
 SHOW_TIMEOUT = 120.0
+SANDBOX_READY = 0  # runtime.v1 PodSandboxState
 PIDS_LIMIT = 8  # the pids-exhausted scenario's podPidsLimit, as in the CRI lab's
 
 PodJson = dict[str, Any]
@@ -56,6 +59,8 @@ class ClusterScenario:
     node_fault: bool = False  # `stackdoctor check` (no pod) must name the root cause too
     via_api: bool = False  # only the API server shows it: diagnosed from kubectl output
     symptom: str | None = None  # the pod's finding the diagnosis must explain by the root cause
+    # acts on the node once the pod shows `shown` (kills its shim): diagnosed right after it
+    then: Callable[[Lab, PodJson], None] | None = None
 
     @property
     def manifest(self) -> Path:
@@ -248,6 +253,26 @@ def pids_limited(lab: Lab) -> None:
     lab.cluster.wait_node_ready(since=since)
 
 
+def kill_shim(lab: Lab, pod: PodJson) -> None:
+    """SIGKILL the containerd-shim-runc-v2 of the pod's ready sandbox (found by its -id), and
+    wait until containerd has seen its container go with it."""
+    from doctor.gather.cri.client import CriClient
+    from doctor.lab.cri import wait_exited
+
+    uid = pod["metadata"]["uid"]
+    with CriClient(lab.layout.address, lab.layout.socket, 5) as client:
+        client.negotiate()
+        sandboxes = client.list_pod_sandbox({"io.kubernetes.pod.uid": uid})
+        ready_ids = [sandbox.id for sandbox in sandboxes if sandbox.state == SANDBOX_READY]
+        if len(ready_ids) != 1:
+            raise LabError(f"shim-killed: expected one ready sandbox of pod {uid}: {ready_ids}")
+        shims = lab.shim_pids(ready_ids[0])
+        if len(shims) != 1:
+            raise LabError(f"shim-killed: expected one shim for {ready_ids[0]}, found {shims}")
+        os.kill(shims[0], signal.SIGKILL)
+    wait_exited(lab.layout.socket, container_status(pod)["containerID"].split("://")[-1])
+
+
 def kubelet_back(lab: Lab) -> None:
     since = time.time()
     restart_kubelet(lab)
@@ -415,6 +440,15 @@ SCENARIOS: tuple[ClusterScenario, ...] = (
             "process.pids-exhausted", r"can't fork: Resource temporarily unavailable",
         ),),
     ),
+    ClusterScenario(
+        "shim-killed",
+        "the pod's containerd-shim-runc-v2 is SIGKILLed while its container runs",
+        "shim.died", "shim", ready, then=kill_shim,
+        evidence=((
+            "shim.died",
+            r'failed to get task exit status for \\"[0-9a-f]{64}\\"" error="ttrpc: closed',
+        ),),
+    ),
 )  # fmt: skip
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
 # The pod-level scenarios first, then the node faults (each leaves the cluster restored).
@@ -444,6 +478,8 @@ def run(lab: Lab, scenario: ClusterScenario, timeout: float = SHOW_TIMEOUT) -> d
         pod_shown = pod is not None and scenario.shown(pod)
         node_shown = scenario.node_shown is None or scenario.node_shown(node or {})
         if (pod_shown or not scenario.has_pod) and node_shown:
+            if scenario.then is not None and pod is not None:
+                scenario.then(lab, pod)
             return (pod if scenario.has_pod else node) or {}
         if time.monotonic() > deadline:
             phase = ((pod or {}).get("status") or {}).get("phase")
