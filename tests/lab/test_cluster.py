@@ -194,7 +194,12 @@ def test_scenario(cluster: Lab, scenario: ClusterScenario, tmp_path: Path) -> No
                 report = analyze(*[arg for option in given for arg in (option, files[option])])
                 assert root_cause(report) == expected, (given, severe(report))
         elif scenario.has_pod:
-            run = diagnose(cluster, scenario.pod_ref, sample_interval=scenario.sample_interval)
+            run = diagnose(
+                cluster,
+                scenario.pod_ref,
+                sample_interval=scenario.sample_interval,
+                timeout=scenario.timeout,
+            )
             assert root_cause(run.report) == expected, (
                 severe(run.report),
                 last_terminated(shown),
@@ -203,7 +208,7 @@ def test_scenario(cluster: Lab, scenario: ClusterScenario, tmp_path: Path) -> No
         if scenario.node_fault:
             saved = tmp_path / "facts.json"
             code, out, err, _ = stackdoctor(
-                cluster, "check", "--output", "json", "--save", str(saved)
+                cluster, "check", "--output", "json", "--save", str(saved), timeout=scenario.timeout
             )
             assert code == 1, err
             assert root_cause(json.loads(out)) == expected, severe(json.loads(out))

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from doctor.lab.config import CNI_DEFAULT, cni_conflist
+from doctor.lab.config import CNI_DEFAULT, CNI_MISSING_PLUGIN, CNI_TINY_RANGE, cni_conflist
 from doctor.lab.errors import LabError
 from doctor.lab.kube.cluster import node_condition
 from doctor.lab.kube.kubelet import NODE_NAME
@@ -61,10 +61,20 @@ class ClusterScenario:
     symptom: str | None = None  # the pod's finding the diagnosis must explain by the root cause
     # acts on the node once the pod shows `shown` (kills its shim): diagnosed right after it
     then: Callable[[Lab, PodJson], None] | None = None
+    # the manifest's {placeholders} and their values, known only at run time (a registry's port)
+    fill: Callable[[Lab], dict[str, str]] | None = None
+    timeout: float | None = None  # diagnose's and check's --timeout (a hung runtime)
 
     @property
     def manifest(self) -> Path:
         return MANIFESTS / f"{self.name}.yaml"
+
+    def manifest_text(self, lab: Lab) -> str:
+        """The manifest as applied: its placeholders filled (`fill`)."""
+        text = self.manifest.read_text()
+        for key, value in (self.fill(lab) if self.fill else {}).items():
+            text = text.replace("{" + key + "}", value)
+        return text
 
     @property
     def pod_ref(self) -> str:
@@ -79,9 +89,10 @@ class ClusterScenario:
                 "--pod-json pod.json --events-json events.json"
             )
         verb = f"diagnose {self.pod_ref}" if self.has_pod else "check"
+        timeout = f" --timeout {self.timeout}" if self.timeout is not None else ""
         return (
             f"stackdoctor {verb} --host-root {lab.layout.host} --runtime-endpoint "
-            f"{lab.layout.address} --sample-interval {self.sample_interval}"
+            f"{lab.layout.address} --sample-interval {self.sample_interval}{timeout}"
         )
 
 
@@ -303,6 +314,121 @@ def cni_config_back(lab: Lab) -> None:
     wait_pod(lab, "cni-config-removed", lambda pod: bool(container_status(pod).get("ready")))
 
 
+def creating_for(seconds: float) -> Callable[[PodJson], bool]:
+    """Scheduled, its container not started, `seconds` after the pod was made: the kubelet has
+    tried (and failed) to make its sandbox meanwhile; the pod JSON alone does not say so."""
+
+    def shown(pod: PodJson) -> bool:
+        made = (pod.get("metadata") or {}).get("creationTimestamp")
+        if not made or not creating(pod):
+            return False
+        since = datetime.now(UTC) - datetime.fromisoformat(made)
+        return since.total_seconds() >= seconds
+
+    return shown
+
+
+# -- images on the lab's registries (127.0.0.1): the manifest gets the port at run time -----------
+
+PULL_SECRET = "registry-wrong-password"
+
+
+def registry_port(kind: str) -> Callable[[Lab], dict[str, str]]:
+    """The lab's `kind` registry started; its port for the manifest's {registry_port}."""
+
+    def fill(lab: Lab) -> dict[str, str]:
+        return {"registry_port": str(lab.registry(kind))}
+
+    return fill
+
+
+def wrong_password(lab: Lab) -> dict[str, str]:
+    """The htpasswd registry, and an imagePullSecret for it whose password is wrong (an expired
+    token, say): the kubelet hands it to containerd, the registry answers 401."""
+    from doctor.lab import registry
+
+    port = lab.registry("auth")
+    secret = lab.cluster.kubectl(
+        "create", "secret", "docker-registry", PULL_SECRET, "-n", NAMESPACE,
+        f"--docker-server=127.0.0.1:{port}", f"--docker-username={registry.USER}",
+        "--docker-password=not-the-password", "--dry-run=client", "-o", "yaml",
+    ).stdout  # fmt: skip
+    lab.cluster.kubectl("apply", "-f", "-", stdin=secret)
+    return {"registry_port": str(port)}
+
+
+# -- containerd's own config: the sandbox image, the CNI conflist ---------------------------------
+
+
+def missing_sandbox_image(lab: Lab) -> None:
+    """containerd restarted with sandbox_image a tag the lab's registry does not have."""
+    port = lab.registry("plain")
+    lab.stop_containerd()
+    lab.start_containerd(
+        lab.state.restrict_oom_score_adj, sandbox_image=f"127.0.0.1:{port}/lab/pause:3.9"
+    )
+    lab.cluster.wait_node_ready()
+
+
+def sandbox_image_back(lab: Lab) -> None:
+    """containerd restarted with the lab's config. A restart this quick need not turn the node
+    NotReady, so no fresh heartbeat is awaited (the kubelet reports an unchanged status only
+    every few minutes): Ready, and containerd answering, is enough."""
+    lab.stop_containerd()
+    lab.start_containerd(lab.state.restrict_oom_score_adj)
+    lab.cluster.wait_node_ready()
+
+
+def write_conflist(lab: Lab, variant: str) -> None:
+    """The conflist rewritten in place (containerd 1.6 reloads its conf dir on a write); then a
+    moment for its watcher to load it before a pod is made."""
+    conflist = lab.layout.cni_dir / "10-stackdoctor-lab.conflist"
+    conflist.write_text(json.dumps(cni_conflist(lab.layout, variant), indent=2) + "\n")
+    time.sleep(1)
+
+
+IP_HOLDER = "ip-holder"
+
+
+def tiny_range(lab: Lab) -> None:
+    """host-local on a /30 has one pod address: a first pod (the holder) takes it."""
+    write_conflist(lab, CNI_TINY_RANGE)
+    holder = {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": IP_HOLDER, "namespace": NAMESPACE},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [{
+                "name": "app", "image": "localhost/stackdoctor-lab/busybox:1",
+                "imagePullPolicy": "Never", "command": ["sleep", "2147483647"],
+            }],
+        },
+    }  # fmt: skip
+    lab.cluster.kubectl("apply", "-f", "-", stdin=json.dumps(holder))
+    wait_pod(lab, IP_HOLDER, ready)
+
+
+def network_back(lab: Lab) -> None:
+    """The address holder deleted while its network is still the tiny range (CNI DEL frees its
+    address there), the default conflist written again, and the tiny range's bridge removed."""
+    from doctor.lab.runtime import remove_link
+
+    lab.cluster.kubectl(
+        "delete", "pod", "-n", NAMESPACE, IP_HOLDER, "--grace-period=0", "--force",
+        "--ignore-not-found", "--wait=true",
+    )  # fmt: skip
+    write_conflist(lab, CNI_DEFAULT)
+    remove_link(lab.layout.tiny_bridge)
+    lab.cluster.wait_node_ready()
+
+
+def containerd_resumed(lab: Lab) -> None:
+    """SIGCONT. A hang this short need not turn the node NotReady, so no fresh heartbeat is
+    awaited (an unchanged status is reported only every few minutes)."""
+    lab.resume_containerd()
+    lab.cluster.wait_node_ready()
+
+
 SCENARIOS: tuple[ClusterScenario, ...] = (
     ClusterScenario(
         "oom-kill",
@@ -449,6 +575,78 @@ SCENARIOS: tuple[ClusterScenario, ...] = (
             r'failed to get task exit status for \\"[0-9a-f]{64}\\"" error="ttrpc: closed',
         ),),
     ),
+    ClusterScenario(
+        "image-not-found", "a tag the lab's registry (127.0.0.1) does not have: 404",
+        "containerd.image-not-found", "containerd", waiting("ImagePullBackOff"),
+        fill=registry_port("plain"),
+        evidence=((
+            "containerd.image-not-found",
+            r'failed to resolve reference \\?"127\.0\.0\.1:\d+/lab/busybox:no-such-tag\\?": '
+            r"127\.0\.0\.1:\d+/lab/busybox:no-such-tag: not found",
+        ),),
+    ),
+    ClusterScenario(
+        "image-unauthorized",
+        "a registry with htpasswd auth, pulled with an imagePullSecret whose password is wrong",
+        "containerd.image-unauthorized", "containerd", waiting("ImagePullBackOff"),
+        fill=wrong_password,
+        evidence=((
+            "containerd.image-unauthorized",
+            r"pulling from host 127\.0\.0\.1:\d+ failed with status code \[manifests 1\]: "
+            r"401 Unauthorized",
+        ),),
+    ),
+    ClusterScenario(
+        "image-tls", "a registry serving HTTPS with a self-signed certificate",
+        "containerd.image-tls", "containerd", waiting("ImagePullBackOff"),
+        fill=registry_port("tls"),
+        evidence=((
+            "containerd.image-tls",
+            r'Head \\?"https://127\.0\.0\.1:\d+/v2/lab/busybox/manifests/1\\?": '
+            r"x509: certificate signed by unknown authority",
+        ),),
+    ),
+    # Before the three below: their failures stay in the kubelet's and containerd's logs, which
+    # `check` reads with no pod to tie them to; cni-ip-exhausted, read from logs alone, is last.
+    ClusterScenario(
+        "containerd-hung", "containerd is SIGSTOPped: every CRI call times out",
+        "cri.timeout", "cri", anything,
+        fault=lambda lab: lab.pause_containerd(), restore=containerd_resumed, has_pod=False,
+        node_fault=True, timeout=2.0,
+    ),
+    ClusterScenario(
+        "sandbox-image-missing",
+        "containerd's sandbox_image is a tag the lab's registry does not have: no pod starts",
+        "containerd.sandbox-image-unavailable", "containerd", creating_for(10),
+        fault=missing_sandbox_image, restore=sandbox_image_back, node_fault=True,
+        evidence=((
+            "containerd.sandbox-image-unavailable",
+            r'failed to get sandbox image \\?"127\.0\.0\.1:\d+/lab/pause:3\.9\\?": failed to pull '
+            r'image .*127\.0\.0\.1:\d+/lab/pause:3\.9: not found',
+        ),),
+    ),
+    ClusterScenario(
+        "cni-plugin-missing", "the CNI conflist names plugin type calico, not in bin_dir",
+        "containerd.cni-plugin-missing", "containerd", creating_for(10),
+        fault=lambda lab: write_conflist(lab, CNI_MISSING_PLUGIN), restore=network_back,
+        node_fault=True,
+        evidence=((
+            "kubelet.sandbox-create-failed",
+            r'plugin type=\\*"calico\\*" failed \(add\): failed to find plugin \\*"calico\\*" '
+            r"in path \[/usr/lib/cni\]",
+        ),),
+    ),
+    ClusterScenario(
+        "cni-ip-exhausted",
+        "host-local on a /30: a first pod holds the only address, this one gets none",
+        "containerd.cni-ip-exhausted", "containerd", creating_for(10),
+        fault=tiny_range, restore=network_back, node_fault=True,
+        evidence=((
+            "containerd.cni-ip-exhausted",
+            r"failed to allocate for range 0: no IP addresses available in range set: "
+            r"10\.88\.215\.1-10\.88\.215\.2",
+        ),),
+    ),
 )  # fmt: skip
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
 # The pod-level scenarios first, then the node faults (each leaves the cluster restored).
@@ -468,7 +666,7 @@ def run(lab: Lab, scenario: ClusterScenario, timeout: float = SHOW_TIMEOUT) -> d
     if scenario.fault is not None:
         scenario.fault(lab)
     if scenario.has_pod:
-        lab.cluster.kubectl("apply", "-f", str(scenario.manifest))
+        lab.cluster.kubectl("apply", "-f", "-", stdin=scenario.manifest_text(lab))
     deadline = time.monotonic() + timeout
     while True:
         pod = get_pod(lab, scenario.name) if scenario.has_pod else None
