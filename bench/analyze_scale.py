@@ -1,0 +1,72 @@
+"""`stackdoctor analyze` of one facts document of 1,000 to 10,000 pods, each a copy of a pod
+captured from the lab (its containers, attempts, and kubelet and containerd log lines), as whole
+processes: reading, validation, evaluation, root causes and the report."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.timing import interleaved_medians
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
+# Failed attempts, log lines naming the pod in both logs, node-level log lines: the most work
+# per pod among the lab captures.
+SOURCE = FIXTURES / "lab-crash-loop.json"
+
+
+def _copies(pod: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    """`count` copies of a pod, each with its own name, uid and sandbox and container ids.
+
+    The copy is made on the JSON text, so every mention (log lines, log paths) changes with it.
+    """
+    text = json.dumps(pod)
+    ids = {pod["sandbox"]["id"], *(c["id"] for c in pod["containers"])}
+    copies = []
+    for index in range(count):
+        copy = text.replace(pod["uid"], str(uuid.UUID(int=index + 1)))
+        copy = copy.replace(pod["name"], f"{pod['name']}-{index}")
+        for n, old in enumerate(sorted(ids)):
+            copy = copy.replace(old, f"{index:032x}{n:032x}")
+        copies.append(json.loads(copy))
+    return copies
+
+
+def scaled_document(pods: int, source: Path = SOURCE) -> dict[str, Any]:
+    """The captured document with its one pod copied `pods` times (node-level facts kept)."""
+    document: dict[str, Any] = json.loads(source.read_text())
+    (pod,) = document["pods"]
+    document["pods"] = _copies(pod, pods)
+    return document
+
+
+def analyze_scale(sizes: list[int], rounds: int) -> list[dict[str, Any]]:
+    """Median wall and CPU time of `stackdoctor analyze` (text report) per document size.
+
+    The captured one-pod document is timed too: its time is what every size pays regardless.
+    """
+    with tempfile.TemporaryDirectory(prefix="sd-bench-analyze-") as raw:
+        commands = {1: [sys.executable, "-m", "doctor", "analyze", str(SOURCE)]}
+        for pods in sizes:
+            path = Path(raw) / f"pods-{pods}.json"
+            path.write_text(json.dumps(scaled_document(pods)))
+            commands[pods] = [sys.executable, "-m", "doctor", "analyze", str(path)]
+        timed = interleaved_medians({str(n): c for n, c in commands.items()}, rounds)
+    rows: list[dict[str, Any]] = []
+    for pods in commands:
+        took = timed[str(pods)]
+        row: dict[str, Any] = {
+            "pods": pods,
+            "median_s": round(took.wall_s, 3),
+            "cpu_s": round(took.cpu_s, 3),
+        }
+        if rows:  # what each further 1,000 pods cost since the row above: flat when linear
+            previous = rows[-1]
+            slope = (took.wall_s - previous["median_s"]) / (pods - previous["pods"]) * 1000
+            row["s_per_1000_pods"] = round(slope, 3)
+        rows.append(row)
+    return rows
