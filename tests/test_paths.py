@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from doctor.engine.paths import PathRoot, PathSyntaxError, compile_path
+from doctor.engine.paths import PathRoot, PathSyntaxError, compile_path, field_name
 from doctor.layers import Layer
 
 POD: dict[str, Any] = {
@@ -260,3 +260,25 @@ def test_jsonpath_parser_falls_back_to_the_old_name(monkeypatch: pytest.MonkeyPa
         assert isinstance(paths._jsonpath_parser(), OldParser)
     finally:
         paths._jsonpath_parser.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "scope", "field"),
+    [
+        ("exit_code", "container", "container.exit_code"),
+        ("cgroup.memory.usage_bytes", "container", "container.cgroup.memory.usage_bytes"),
+        ("pod.name", "container", "pod.name"),
+        ("pod", "container", "pod"),
+        ("phase", "pod", "pod.phase"),
+        ("kubelet_log[*].message", "pod", "pod.kubelet_log"),
+        ("containers[0].reason", "pod", "pod.containers.0.reason"),
+        ("containers[-1].reason", "pod", "pod.containers"),
+        ("$.layers.cri.errors[0].message", "node", "layers.cri.errors.0.message"),
+        ('$.layers.cri.conditions[?type=="NetworkReady"].status', "node", "layers.cri.conditions"),
+        ("$.collected.host", "container", "collected.host"),
+        ("$.pods[*].events[*].message", "node", None),
+        ("$.layers..status", "node", None),  # jsonpath-ng's own syntax: not a plain chain
+    ],
+)
+def test_field_name(text: str, scope: str, field: str | None) -> None:
+    assert field_name(compile_path(text, scope), scope) == field

@@ -273,6 +273,33 @@ def compile_path(text: str, scope: str) -> FactPath:
     return FactPath(text, root, _layer_of(text, root), walk)
 
 
+def field_name(path: FactPath, scope: str) -> str | None:
+    """The message field that reads what `path` reads, cut at its first `[*]`, filter or
+    negative index: `cgroup.memory.usage_bytes` on a container is
+    `container.cgroup.memory.usage_bytes`, `$.layers.cri.errors[0].message` is
+    `layers.cri.errors.0.message`. None when no field can name it (`$.pods[*]...`).
+    """
+    if path.root is PathRoot.DOCUMENT:
+        parts, expression = [], path.text
+    elif path.root is PathRoot.POD:
+        parts, expression = ["pod"], path.text[4:] if path.text.startswith("pod.") else "$"
+    else:
+        parts, expression = [scope], path.text
+    steps = _simple_steps(expression)
+    if steps is None:
+        return None
+    for step in steps:
+        if isinstance(step, str):
+            parts.append(step)
+        elif isinstance(step, int) and step >= 0:
+            parts.append(str(step))
+        else:
+            break
+    if not parts or (path.root is PathRoot.DOCUMENT and parts[0] not in ("collected", "layers")):
+        return None
+    return ".".join(parts)
+
+
 def _generic(parsed: Any) -> Walker:
     def walk(root: Any) -> list[Any] | None:
         return [match.value for match in parsed.find(root)] or None
