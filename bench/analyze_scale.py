@@ -25,11 +25,13 @@ def _copies(pod: dict[str, Any], count: int) -> list[dict[str, Any]]:
     The copy is made on the JSON text, so every mention (log lines, log paths) changes with it.
     """
     text = json.dumps(pod)
-    ids = {pod["sandbox"]["id"], *(c["id"] for c in pod["containers"])}
+    sandbox = pod.get("sandbox") or {}
+    ids = {i for i in (sandbox.get("id"), *(c.get("id") for c in pod["containers"])) if i}
     copies = []
     for index in range(count):
-        copy = text.replace(pod["uid"], str(uuid.UUID(int=index + 1)))
-        copy = copy.replace(pod["name"], f"{pod['name']}-{index}")
+        copy = text.replace(pod["name"], f"{pod['name']}-{index}")
+        if pod.get("uid"):
+            copy = copy.replace(pod["uid"], str(uuid.UUID(int=index + 1)))
         for n, old in enumerate(sorted(ids)):
             copy = copy.replace(old, f"{index:032x}{n:032x}")
         copies.append(json.loads(copy))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from doctor.engine.guarantees import always_captured, schema_fields
+from doctor.engine.guarantees import schema_fields
 from doctor.engine.loader import lint, load_rules
 
 RULE = """\
@@ -150,20 +150,3 @@ def test_schema_fields_per_scope() -> None:
         "container.name",
         "container.attempt",
     }
-
-
-@pytest.mark.parametrize(
-    ("pattern", "groups"),
-    [
-        ("(?P<a>x)(?P<b>y)?", {"a"}),
-        ("(?P<a>x)|(?P<b>y)", set()),
-        ("(?:(?P<a>x)|(?P<b>y))(?P<c>z)", {"c"}),
-        ("(?P<a>x){2,3}(?P<b>y){0,3}", {"a"}),
-        ("(?=(?P<a>x))x(?!(?P<b>y))", {"a"}),
-        ("(?P<a>(?P<b>x)?y)", {"a"}),
-        ("(?P<a>x)?(?(a)(?P<b>y)|(?P<c>z))", set()),
-        ("[unclosed", set()),
-    ],
-)
-def test_always_captured(pattern: str, groups: set[str]) -> None:
-    assert always_captured(pattern) == groups

@@ -7,7 +7,7 @@ tree unknown, and the rule is reported as skipped with the missing facts as the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from doctor.engine.operators import Hit, Operator
@@ -41,6 +41,18 @@ class Context:
     document: Any
     pod: Any
     scope: Any
+    # What each fact path selects here. The rules of a scope read the same few paths (a pod's
+    # log lines, a container's state): each is walked once per object, not once per rule. The
+    # facts are never changed while they are evaluated.
+    selected: dict[str, list[Any] | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def values(self, path: FactPath) -> list[Any] | None:
+        """`path.values` here, remembered (a path's text decides its root within a scope)."""
+        try:
+            return self.selected[path.text]
+        except KeyError:
+            found = self.selected[path.text] = path.values(self.document, self.pod, self.scope)
+            return found
 
 
 class Condition(Protocol):
@@ -63,7 +75,7 @@ class Predicate:
 
     def _observe(self, ctx: Context) -> list[Any] | Verdict:
         """The values the operator compares (the ratio, for `per`), or the verdict already due."""
-        values = self.fact.values(ctx.document, ctx.pod, ctx.scope)
+        values = ctx.values(self.fact)
         if values is None:
             if not self.op.decides_missing:
                 return Verdict(None, missing=(Missing(self.fact.text, self.fact.layer),))
@@ -103,7 +115,7 @@ class Predicate:
 
     def _ratio(self, numerators: list[Any], ctx: Context) -> float | Verdict:
         assert self.per is not None
-        denominators = self.per.values(ctx.document, ctx.pod, ctx.scope)
+        denominators = ctx.values(self.per)
         if not numerators:
             return Verdict(None, missing=(Missing(self.fact.text, self.fact.layer),))
         if not denominators:

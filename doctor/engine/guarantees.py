@@ -11,7 +11,6 @@ fallback or an optional section can print `?`: the lint flags it.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import re
 from functools import cache
@@ -20,6 +19,7 @@ from typing import Any
 from doctor.engine.conditions import All, AnyOf, Condition, Not, Predicate
 from doctor.engine.operators import ValueKind
 from doctor.engine.paths import FactPath, field_name
+from doctor.engine.regex_structure import always_captured
 from doctor.engine.rule import Rule
 from doctor.engine.templates import Field, Template
 from doctor.schema_validation import load_schema
@@ -118,49 +118,6 @@ def _read(path: FactPath | None, scope: str) -> frozenset[str]:
         return _NOTHING
     parts = name.split(".")
     return frozenset(".".join(parts[:n]) for n in range(1, len(parts) + 1))
-
-
-def always_captured(pattern: str) -> frozenset[str]:
-    """The named groups that take part in every match of the regex.
-
-    Read from Python's own regex parser (`re._parser`, private but stable since 3.11); a
-    pattern it cannot read guarantees nothing.
-    """
-    try:
-        parsed = _regex_module("_parser").parse(pattern)
-    except Exception:
-        return _NOTHING
-    names = {number: name for name, number in parsed.state.groupdict.items()}
-    return frozenset(names[n] for n in _always_groups(list(parsed)) if n in names)
-
-
-def _regex_module(name: str) -> Any:
-    return importlib.import_module(f"re.{name}")  # untyped: typeshed has no stubs for it
-
-
-def _always_groups(items: list[Any]) -> set[int]:
-    c = _regex_module("_constants")
-    found: set[int] = set()
-    for op, argument in items:
-        if op is c.SUBPATTERN:
-            group, _, _, body = argument
-            if group is not None:
-                found.add(group)
-            found |= _always_groups(list(body))
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-            low, _, body = argument
-            if low >= 1:
-                found |= _always_groups(list(body))
-        elif op is c.BRANCH:
-            branches = [_always_groups(list(branch)) for branch in argument[1]]
-            found |= set.intersection(*branches) if branches else set()
-        elif op in (c.ATOMIC_GROUP, c.ASSERT):
-            body = argument if op is c.ATOMIC_GROUP else argument[1]
-            found |= _always_groups(list(body))
-        elif op is c.GROUPREF_EXISTS:
-            _, yes, no = argument
-            found |= _always_groups(list(yes)) & (_always_groups(list(no)) if no else set())
-    return found
 
 
 @cache

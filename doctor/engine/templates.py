@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # What a field with no value and no fallback prints (read at render time: tests replace it to
@@ -55,11 +55,16 @@ class Field:
     fallback: str | None = None
     filter_name: str | None = None
     argument: str | None = None
+    _steps: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Split once: a node with thousands of pods renders each message thousands of times.
+        object.__setattr__(self, "_steps", tuple(tuple(p.split(".")) for p in self.paths))
 
     def value(self, values: dict[str, Any]) -> str | None:
         """The text to print, or None when no alternative has a value and there is no fallback."""
-        for path in self.paths:
-            found = _lookup(values, path)
+        for steps in self._steps:
+            found = _lookup(values, steps)
             if found is not None:
                 if self.filter_name is None:
                     return _format(found)
@@ -208,11 +213,13 @@ def _check_filter(braced: str, filter_name: str | None, argument: str | None) ->
         raise TemplateError(f"template field {braced}: |{filter_name} takes no argument")
 
 
-def _lookup(values: dict[str, Any], dotted: str) -> Any:
+def _lookup(values: dict[str, Any], steps: tuple[str, ...]) -> Any:
     node: Any = values
-    for part in dotted.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
+    for part in steps:
+        if isinstance(node, dict):
+            node = node.get(part)
+            if node is None:
+                return None
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]  # `{layers.cri.errors.0.message}`: the first error
         else:
