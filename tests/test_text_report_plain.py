@@ -132,8 +132,18 @@ def test_any_finding_text_renders_the_same(
 
 @settings(max_examples=500, deadline=None)
 @given(
-    line=st.lists(st.sampled_from([*"ab c  d", "x" * 12]), max_size=100).map("".join),
+    line=st.lists(st.sampled_from([*"ab c  d•—é", "x" * 12]), max_size=100).map("".join),
     width=st.integers(min_value=1, max_value=90),
 )
-def test_ascii_line_breaks_are_rich_breaks(line: str, width: int) -> None:
-    assert text._divide_ascii(line, width) == divide_line(line, width)
+def test_one_cell_line_breaks_are_rich_breaks(line: str, width: int) -> None:
+    assert text._divide_one_cell(line, width) == divide_line(line, width)
+    assert text._divide_words(line, width) == divide_line(line, width)
+
+
+def test_one_cell_characters_are_one_cell_for_rich() -> None:
+    from rich.cells import cell_len, chop_cells
+
+    for character in text._ONE_CELL:
+        assert character.isprintable()
+        assert cell_len(character) == 1, hex(ord(character))
+        assert chop_cells(character * 3, 1) == [character] * 3

@@ -48,11 +48,11 @@ class Context:
 
     def values(self, path: FactPath) -> list[Any] | None:
         """`path.values` here, remembered (a path's text decides its root within a scope)."""
-        try:
-            return self.selected[path.text]
-        except KeyError:
-            found = self.selected[path.text] = path.values(self.document, self.pod, self.scope)
-            return found
+        selected = self.selected
+        if path.text in selected:
+            return selected[path.text]
+        found = selected[path.text] = path.values(self.document, self.pod, self.scope)
+        return found
 
 
 class Condition(Protocol):
@@ -72,13 +72,22 @@ class Predicate:
     per: FactPath | None = None  # ratio test: the fact divided by this one
     expected_text: Any = None  # the value as written in the rule, for evidence
     bind: str | None = None  # `as:` name under which the matching value reaches the message
+    # Worked out once: a large node evaluates each predicate hundreds of thousands of times.
+    _plain: bool = field(init=False, repr=False, compare=False)
+    _unknown: Verdict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        plain = self.per is None and not self.op.series and not self.op.decides_missing
+        object.__setattr__(self, "_plain", plain)
+        missing = (Missing(self.fact.text, self.fact.layer),)
+        object.__setattr__(self, "_unknown", Verdict(None, missing=missing))
 
     def _observe(self, ctx: Context) -> list[Any] | Verdict:
         """The values the operator compares (the ratio, for `per`), or the verdict already due."""
         values = ctx.values(self.fact)
         if values is None:
             if not self.op.decides_missing:
-                return Verdict(None, missing=(Missing(self.fact.text, self.fact.layer),))
+                return self._unknown
             values = []
         if self.per is not None:
             ratio = self._ratio(values, ctx)
@@ -90,9 +99,14 @@ class Predicate:
         return values
 
     def evaluate(self, ctx: Context) -> Verdict:
-        values = self._observe(ctx)
-        if isinstance(values, Verdict):
-            return values
+        if self._plain:  # the common case, without _observe's questions
+            values: list[Any] | Verdict | None = ctx.values(self.fact)
+            if values is None:
+                return self._unknown
+        else:
+            values = self._observe(ctx)
+            if isinstance(values, Verdict):
+                return values
         hit: Hit | None = self.op.fn(values, self.value)
         if hit is None:
             return _FALSE
@@ -142,14 +156,15 @@ class All:
         captures: dict[str, Any] = {}
         missing: list[Missing] = []
         for child in self.children:
-            verdict = child.evaluate(ctx)
-            if verdict.value is False:
+            value, seen, captured, unknown = child.evaluate(ctx)
+            if value is False:
                 return _FALSE
-            if verdict.value is None:
-                missing.extend(verdict.missing)
+            if value is None:
+                missing += unknown
             else:
-                evidence.extend(verdict.evidence)
-                captures.update(verdict.captures)
+                evidence += seen
+                if captured:
+                    captures.update(captured)
         if missing:
             return Verdict(None, missing=tuple(missing))
         return Verdict(True, tuple(evidence), captures)
