@@ -1,6 +1,7 @@
-"""The evaluation's shortcuts change no answer: fact paths walked once per object
-(Context.values) and regexes that skip lines without the text every match contains
-(LazyRegex's prefilter). A node of many different pods is diagnosed with and without them."""
+"""The evaluation's shortcuts change no answer: fact paths walked once per object and verdicts
+of predicates over the pod or the document worked out once (Context's memos), and regexes that
+skip lines without the text every match contains (LazyRegex's prefilter). A node of many
+different pods is diagnosed with and without them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from bench.analyze_scale import scaled_document
 from doctor.diagnosis import diagnose
-from doctor.engine.conditions import Context
+from doctor.engine.conditions import Context, Predicate
 from doctor.engine.loader import load_rules
 from doctor.engine.operators import LazyRegex
 from doctor.facts.document import PodRef, parse_facts
@@ -56,6 +57,7 @@ def test_shortcuts_change_no_report(pod: PodRef | None, monkeypatch: pytest.Monk
         plain.setattr(
             Context, "values", lambda ctx, path: path.values(ctx.document, ctx.pod, ctx.scope)
         )
+        plain.setattr(Predicate, "evaluate", Predicate._evaluate)
         expected = reports(pod)
     monkeypatch.setattr(LazyRegex, "PREFILTER_AFTER", 1)  # every regex learns at once
     got = reports(pod)
@@ -74,3 +76,21 @@ def test_the_prefilter_is_in_use_on_a_large_node() -> None:
         if isinstance(predicate.value, LazyRegex) and predicate.value._required is not None
     ]
     assert len(learned) >= 5  # the regexes over the log lines of every pod
+
+
+def test_a_predicate_over_the_pod_is_decided_once_per_pod(monkeypatch: pytest.MonkeyPatch) -> None:
+    decided: list[tuple[int, int]] = []
+    decide = Predicate._evaluate
+
+    def counted(predicate: Predicate, ctx: Context) -> object:
+        if predicate.fact.text.startswith("pod."):
+            decided.append((id(predicate), id(ctx.pod)))
+        return decide(predicate, ctx)
+
+    monkeypatch.setattr(Predicate, "_evaluate", counted)
+    document = many_pods()
+    containers = sum(len(pod["containers"]) for pod in document["pods"])
+    assert containers > len(document["pods"])  # pods with several container attempts
+    diagnose(parse_facts(document, "many.json"), load_rules())
+    assert decided
+    assert len(decided) == len(set(decided))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from doctor.engine.operators import Hit, Operator
-from doctor.engine.paths import FactPath
+from doctor.engine.paths import FactPath, PathRoot
 from doctor.layers import Layer
 from doctor.model import Evidence
 
@@ -36,23 +36,36 @@ class Verdict(NamedTuple):
 
 @dataclass(frozen=True)
 class Context:
-    """What a condition is evaluated against: the document, the pod and the scope object."""
+    """What a condition is evaluated against: the document, the pod and the scope object.
+
+    The memos hold answers worked out once rather than once per rule or per object: what a fact
+    path selects (keyed by its text, which decides what it reads), and the verdict of a
+    predicate that reads only the pod or the document (keyed by the predicate's id): every
+    container of a pod asks the same of the pod's log lines. `memo` is the scope object's own;
+    `pod_memo` is shared by the pod and its containers, `document_memo` by every context.
+    The facts are never changed while they are evaluated.
+    """
 
     document: Any
     pod: Any
     scope: Any
-    # What each fact path selects here. The rules of a scope read the same few paths (a pod's
-    # log lines, a container's state): each is walked once per object, not once per rule. The
-    # facts are never changed while they are evaluated.
-    selected: dict[str, list[Any] | None] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    pod_memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    document_memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def values(self, path: FactPath) -> list[Any] | None:
-        """`path.values` here, remembered (a path's text decides its root within a scope)."""
-        selected = self.selected
-        if path.text in selected:
-            return selected[path.text]
-        found = selected[path.text] = path.values(self.document, self.pod, self.scope)
+        """`path.values` here, remembered where every context that can ask shares it."""
+        memo = self._memo(path.root)
+        if path.text in memo:
+            found: list[Any] | None = memo[path.text]
+            return found
+        found = memo[path.text] = path.values(self.document, self.pod, self.scope)
         return found
+
+    def _memo(self, root: PathRoot) -> dict[Any, Any]:
+        if root is PathRoot.SCOPE:
+            return self.memo
+        return self.pod_memo if root is PathRoot.POD else self.document_memo
 
 
 class Condition(Protocol):
@@ -75,12 +88,20 @@ class Predicate:
     # Worked out once: a large node evaluates each predicate hundreds of thousands of times.
     _plain: bool = field(init=False, repr=False, compare=False)
     _unknown: Verdict = field(init=False, repr=False, compare=False)
+    # Where the verdict is remembered: the pod's or the document's memo when the predicate
+    # reads nothing else, None when it reads the scope object.
+    _shared: PathRoot | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         plain = self.per is None and not self.op.series and not self.op.decides_missing
         object.__setattr__(self, "_plain", plain)
         missing = (Missing(self.fact.text, self.fact.layer),)
         object.__setattr__(self, "_unknown", Verdict(None, missing=missing))
+        roots = {self.fact.root} | ({self.per.root} if self.per is not None else set())
+        shared = None
+        if PathRoot.SCOPE not in roots:
+            shared = PathRoot.POD if PathRoot.POD in roots else PathRoot.DOCUMENT
+        object.__setattr__(self, "_shared", shared)
 
     def _observe(self, ctx: Context) -> list[Any] | Verdict:
         """The values the operator compares (the ratio, for `per`), or the verdict already due."""
@@ -99,6 +120,15 @@ class Predicate:
         return values
 
     def evaluate(self, ctx: Context) -> Verdict:
+        if self._shared is None:
+            return self._evaluate(ctx)
+        memo = ctx.pod_memo if self._shared is PathRoot.POD else ctx.document_memo
+        verdict: Verdict | None = memo.get(id(self))
+        if verdict is None:
+            verdict = memo[id(self)] = self._evaluate(ctx)
+        return verdict
+
+    def _evaluate(self, ctx: Context) -> Verdict:
         if self._plain:  # the common case, without _observe's questions
             values: list[Any] | Verdict | None = ctx.values(self.fact)
             if values is None:
@@ -209,6 +239,10 @@ class AnyOf:
 @dataclass(frozen=True)
 class Not:
     child: Condition
+    _seen_by: tuple[Predicate, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_seen_by", tuple(self.child.predicates()))
 
     def evaluate(self, ctx: Context) -> Verdict:
         verdict = self.child.evaluate(ctx)
@@ -217,7 +251,7 @@ class Not:
         if verdict.value:
             return _FALSE
         # The child was false: what its predicates saw is the evidence that the negation holds.
-        return Verdict(True, tuple(e for p in self.child.predicates() for e in p.seen(ctx)))
+        return Verdict(True, tuple(e for p in self._seen_by for e in p.seen(ctx)))
 
     def predicates(self) -> list[Predicate]:
         return self.child.predicates()

@@ -51,15 +51,20 @@ ScopeContexts = list[tuple[Context, Subject, int | None]]
 
 def _contexts(document: dict[str, Any]) -> dict[Scope, ScopeContexts]:
     """The objects each scope evaluates over, built once and shared by every rule."""
-    node: ScopeContexts = [(Context(document, None, document), Subject(Scope.NODE), None)]
+    shared: dict[Any, Any] = {}  # the document's memo (Context)
+    node_context = Context(document, None, document, document_memo=shared)
+    node: ScopeContexts = [(node_context, Subject(Scope.NODE), None)]
     pods: ScopeContexts = []
     containers: ScopeContexts = []
     for pod in document["pods"]:
         namespace, name = pod["namespace"], pod["name"]
-        pods.append((Context(document, pod, pod), Subject(Scope.POD, namespace, name), None))
+        memo: dict[Any, Any] = {}  # the pod's, shared with its containers
+        pod_context = Context(document, pod, pod, memo, memo, shared)
+        pods.append((pod_context, Subject(Scope.POD, namespace, name), None))
         for container in pod["containers"]:
             subject = Subject(Scope.CONTAINER, namespace, name, container["name"])
-            containers.append((Context(document, pod, container), subject, container["attempt"]))
+            context = Context(document, pod, container, {}, memo, shared)
+            containers.append((context, subject, container["attempt"]))
     return {Scope.NODE: node, Scope.POD: pods, Scope.CONTAINER: containers}
 
 
