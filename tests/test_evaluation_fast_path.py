@@ -78,19 +78,23 @@ def test_the_prefilter_is_in_use_on_a_large_node() -> None:
     assert len(learned) >= 5  # the regexes over the log lines of every pod
 
 
-def test_a_predicate_over_the_pod_is_decided_once_per_pod(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_question_is_decided_once_per_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A predicate over the pod once per pod (not per container), and equal predicates of
+    different rules (`state eq CONTAINER_EXITED`) once per container."""
     decided: list[tuple[int, int]] = []
     decide = Predicate._evaluate
 
     def counted(predicate: Predicate, ctx: Context) -> object:
-        if predicate.fact.text.startswith("pod."):
-            decided.append((id(predicate), id(ctx.pod)))
+        reads_pod = predicate.fact.text.startswith("pod.")
+        decided.append((predicate._key, id(ctx.pod if reads_pod else ctx.scope)))
         return decide(predicate, ctx)
 
     monkeypatch.setattr(Predicate, "_evaluate", counted)
     document = many_pods()
     containers = sum(len(pod["containers"]) for pod in document["pods"])
     assert containers > len(document["pods"])  # pods with several container attempts
-    diagnose(parse_facts(document, "many.json"), load_rules())
-    assert decided
+    rules = load_rules()
+    diagnose(parse_facts(document, "many.json"), rules)
     assert len(decided) == len(set(decided))
+    asked = [p for rule in rules.rules for p in rule.when.predicates() if p.fact.text == "state"]
+    assert len({p._key for p in asked}) < len(asked)

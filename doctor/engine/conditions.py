@@ -55,17 +55,20 @@ class Context:
 
     def values(self, path: FactPath) -> list[Any] | None:
         """`path.values` here, remembered where every context that can ask shares it."""
-        memo = self._memo(path.root)
+        memo = self.memo_for(path.root)
         if path.text in memo:
             found: list[Any] | None = memo[path.text]
             return found
         found = memo[path.text] = path.values(self.document, self.pod, self.scope)
         return found
 
-    def _memo(self, root: PathRoot) -> dict[Any, Any]:
-        if root is PathRoot.SCOPE:
+    def memo_for(self, root: PathRoot) -> dict[Any, Any]:
+        if root is _SCOPE:
             return self.memo
-        return self.pod_memo if root is PathRoot.POD else self.document_memo
+        return self.pod_memo if root is _POD else self.document_memo
+
+
+_SCOPE, _POD = PathRoot.SCOPE, PathRoot.POD
 
 
 class Condition(Protocol):
@@ -75,6 +78,8 @@ class Condition(Protocol):
 
 
 _FALSE = Verdict(False)
+# Each distinct predicate meaning (what it reads and how it compares) and its number.
+_PREDICATE_KEYS: dict[tuple[Any, ...], int] = {}
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,11 @@ class Predicate:
     # Worked out once: a large node evaluates each predicate hundreds of thousands of times.
     _plain: bool = field(init=False, repr=False, compare=False)
     _unknown: Verdict = field(init=False, repr=False, compare=False)
-    # Where the verdict is remembered: the pod's or the document's memo when the predicate
-    # reads nothing else, None when it reads the scope object.
-    _shared: PathRoot | None = field(init=False, repr=False, compare=False)
+    # Where the verdict is remembered: the scope object's memo, or the pod's or the document's
+    # when the predicate reads nothing else; under a key that equal predicates share (rules
+    # repeat `state eq CONTAINER_EXITED`): an int, apart from the path texts in the same memo.
+    _shared: PathRoot = field(init=False, repr=False, compare=False)
+    _key: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         plain = self.per is None and not self.op.series and not self.op.decides_missing
@@ -98,10 +105,20 @@ class Predicate:
         missing = (Missing(self.fact.text, self.fact.layer),)
         object.__setattr__(self, "_unknown", Verdict(None, missing=missing))
         roots = {self.fact.root} | ({self.per.root} if self.per is not None else set())
-        shared = None
+        shared = PathRoot.SCOPE
         if PathRoot.SCOPE not in roots:
             shared = PathRoot.POD if PathRoot.POD in roots else PathRoot.DOCUMENT
         object.__setattr__(self, "_shared", shared)
+        meaning = (
+            self.fact.root,
+            self.fact.text,
+            self.op.name,
+            repr(self.value),
+            self.per.text if self.per is not None else None,
+            repr(self.expected_text),
+            self.bind,
+        )
+        object.__setattr__(self, "_key", _PREDICATE_KEYS.setdefault(meaning, len(_PREDICATE_KEYS)))
 
     def _observe(self, ctx: Context) -> list[Any] | Verdict:
         """The values the operator compares (the ratio, for `per`), or the verdict already due."""
@@ -120,12 +137,10 @@ class Predicate:
         return values
 
     def evaluate(self, ctx: Context) -> Verdict:
-        if self._shared is None:
-            return self._evaluate(ctx)
-        memo = ctx.pod_memo if self._shared is PathRoot.POD else ctx.document_memo
-        verdict: Verdict | None = memo.get(id(self))
+        memo = ctx.memo_for(self._shared)
+        verdict: Verdict | None = memo.get(self._key)
         if verdict is None:
-            verdict = memo[id(self)] = self._evaluate(ctx)
+            verdict = memo[self._key] = self._evaluate(ctx)
         return verdict
 
     def _evaluate(self, ctx: Context) -> Verdict:

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Hit:
-    """What satisfied an operator: the value shown as evidence and any regex captures."""
+class Hit(NamedTuple):
+    """What satisfied an operator: the value shown as evidence and any regex captures.
+
+    A NamedTuple: a large node makes hundreds of thousands.
+    """
 
     value: Any
-    captures: dict[str, str] = field(default_factory=dict)
+    captures: dict[str, str] = {}  # noqa: RUF012 - never mutated: merged into new dicts
 
 
 class ValueKind:
