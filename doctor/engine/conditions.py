@@ -39,11 +39,12 @@ class Context:
     """What a condition is evaluated against: the document, the pod and the scope object.
 
     The memos hold answers worked out once rather than once per rule or per object: what a fact
-    path selects (keyed by its text, which decides what it reads), and the verdict of a
-    predicate that reads only the pod or the document (keyed by the predicate's id): every
-    container of a pod asks the same of the pod's log lines. `memo` is the scope object's own;
-    `pod_memo` is shared by the pod and its containers, `document_memo` by every context.
-    The facts are never changed while they are evaluated.
+    path selects (keyed by its text, which decides what it reads) and a predicate's verdict
+    (keyed by a number for its meaning, shared by equal predicates of different rules). Each
+    answer goes where every context that can ask shares it: `memo` is the scope object's own,
+    `pod_memo` is shared by the pod and its containers (every container of a pod asks the same
+    of the pod's log lines), `document_memo` by every context. The facts are never changed
+    while they are evaluated.
     """
 
     document: Any
@@ -52,23 +53,23 @@ class Context:
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
     pod_memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
     document_memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The three, indexed by MEMO_SLOT[root]: looked up on every predicate.
+    memos: tuple[dict[Any, Any], ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "memos", (self.memo, self.pod_memo, self.document_memo))
 
     def values(self, path: FactPath) -> list[Any] | None:
         """`path.values` here, remembered where every context that can ask shares it."""
-        memo = self.memo_for(path.root)
+        memo = self.memos[MEMO_SLOT[path.root]]
         if path.text in memo:
             found: list[Any] | None = memo[path.text]
             return found
         found = memo[path.text] = path.values(self.document, self.pod, self.scope)
         return found
 
-    def memo_for(self, root: PathRoot) -> dict[Any, Any]:
-        if root is _SCOPE:
-            return self.memo
-        return self.pod_memo if root is _POD else self.document_memo
 
-
-_SCOPE, _POD = PathRoot.SCOPE, PathRoot.POD
+MEMO_SLOT = {PathRoot.SCOPE: 0, PathRoot.POD: 1, PathRoot.DOCUMENT: 2}
 
 
 class Condition(Protocol):
@@ -96,8 +97,9 @@ class Predicate:
     # Where the verdict is remembered: the scope object's memo, or the pod's or the document's
     # when the predicate reads nothing else; under a key that equal predicates share (rules
     # repeat `state eq CONTAINER_EXITED`): an int, apart from the path texts in the same memo.
-    _shared: PathRoot = field(init=False, repr=False, compare=False)
+    _slot: int = field(init=False, repr=False, compare=False)  # of its memo (MEMO_SLOT)
     _key: int = field(init=False, repr=False, compare=False)
+    _fact_slot: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         plain = self.per is None and not self.op.series and not self.op.decides_missing
@@ -108,7 +110,8 @@ class Predicate:
         shared = PathRoot.SCOPE
         if PathRoot.SCOPE not in roots:
             shared = PathRoot.POD if PathRoot.POD in roots else PathRoot.DOCUMENT
-        object.__setattr__(self, "_shared", shared)
+        object.__setattr__(self, "_slot", MEMO_SLOT[shared])
+        object.__setattr__(self, "_fact_slot", MEMO_SLOT[self.fact.root])
         meaning = (
             self.fact.root,
             self.fact.text,
@@ -137,15 +140,20 @@ class Predicate:
         return values
 
     def evaluate(self, ctx: Context) -> Verdict:
-        memo = ctx.memo_for(self._shared)
+        memo = ctx.memos[self._slot]
         verdict: Verdict | None = memo.get(self._key)
         if verdict is None:
             verdict = memo[self._key] = self._evaluate(ctx)
         return verdict
 
     def _evaluate(self, ctx: Context) -> Verdict:
-        if self._plain:  # the common case, without _observe's questions
-            values: list[Any] | Verdict | None = ctx.values(self.fact)
+        if self._plain:  # the common case, without _observe's questions (Context.values inline)
+            memo = ctx.memos[self._fact_slot]
+            text = self.fact.text
+            if text in memo:
+                values: list[Any] | Verdict | None = memo[text]
+            else:
+                values = memo[text] = self.fact.values(ctx.document, ctx.pod, ctx.scope)
             if values is None:
                 return self._unknown
         else:
