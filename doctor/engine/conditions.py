@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from doctor.engine.operators import Hit, Operator
+from doctor.engine.operators import Hit, Operator, Selected
 from doctor.engine.paths import FactPath, PathRoot
 from doctor.layers import Layer
 from doctor.model import Evidence
@@ -65,8 +65,12 @@ class Context:
         if path.text in memo:
             found: list[Any] | None = memo[path.text]
             return found
-        found = memo[path.text] = path.values(self.document, self.pod, self.scope)
+        found = memo[path.text] = _kept(path.values(self.document, self.pod, self.scope))
         return found
+
+
+def _kept(values: list[Any] | None) -> list[Any] | None:
+    return Selected(values) if values is not None and len(values) >= Selected.MIN_LINES else values
 
 
 MEMO_SLOT = {PathRoot.SCOPE: 0, PathRoot.POD: 1, PathRoot.DOCUMENT: 2}
@@ -153,7 +157,7 @@ class Predicate:
             if text in memo:
                 values: list[Any] | Verdict | None = memo[text]
             else:
-                values = memo[text] = self.fact.values(ctx.document, ctx.pod, ctx.scope)
+                values = memo[text] = _kept(self.fact.values(ctx.document, ctx.pod, ctx.scope))
             if values is None:
                 return self._unknown
         else:

@@ -90,6 +90,10 @@ class LazyRegex:
 
                 self._required = required_texts(self.pattern)
         required = self._required
+        if required is not None and type(values) is Selected:
+            joined = values.joined()
+            if not _contains_one(joined, required):
+                return None  # in no line, since in none of them joined
         if required is None:
             for value in reversed(values):
                 if type(value) is str and (match := search(value)):
@@ -115,6 +119,24 @@ class LazyRegex:
 
     def __repr__(self) -> str:
         return f"LazyRegex({self.pattern!r})"
+
+
+class Selected(list[Any]):
+    """What a fact path selected, kept by the evaluation for every rule that asks (Context).
+
+    Its strings joined once let a regex whose required text is in none of them skip the lines
+    one by one: a pod's log is asked by a dozen regexes, a node's by every pod's.
+    """
+
+    __slots__ = ("_joined",)
+
+    # Shorter lists are searched line by line as fast as they are joined.
+    MIN_LINES = 8
+
+    def joined(self) -> str:
+        if not hasattr(self, "_joined"):
+            self._joined = "\n".join(value for value in self if type(value) is str)
+        return self._joined
 
 
 def _contains_one(text: str, parts: tuple[str, ...]) -> bool:
