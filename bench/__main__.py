@@ -144,7 +144,7 @@ def main() -> None:
     titles = {
         "engine": "Rule engine: full catalog over synthetic pods x 3 containers",
         "analyze-scale": "`stackdoctor analyze` of one document of N copies of a lab pod"
-        f" (median of {args.repeat} interleaved runs)",
+        f" (text report; median of {args.repeat} interleaved runs)",
         "startup": f"Start-up (median of {args.repeat} runs)",
         "logscan": "Log scan: one pod's lines from a kubelet log (stackdoctor reads the 16 MiB"
         " tail)",

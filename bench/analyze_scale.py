@@ -14,8 +14,10 @@ from typing import Any
 from bench.timing import interleaved_medians
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
-# Failed attempts, log lines naming the pod in both logs, node-level log lines: the most work
-# per pod among the lab captures.
+# The OOM-killed pod (2 attempts, 23 log lines) and the crash-looping one: 4 failed attempts and
+# 39 log lines naming the pod in the kubelet and containerd logs, the most work per pod among
+# the lab captures. Both carry the node-level log lines of their capture.
+SOURCES = ("lab-oom-kill", "lab-crash-loop")
 SOURCE = FIXTURES / "lab-crash-loop.json"
 
 
@@ -47,26 +49,30 @@ def scaled_document(pods: int, source: Path = SOURCE) -> dict[str, Any]:
 
 
 def analyze_scale(sizes: list[int], rounds: int) -> list[dict[str, Any]]:
-    """Median wall and CPU time of `stackdoctor analyze` (text report) per document size.
+    """Median wall and CPU time of `stackdoctor analyze` (text report) per source and size.
 
     The captured one-pod document is timed too: its time is what every size pays regardless.
     """
     with tempfile.TemporaryDirectory(prefix="sd-bench-analyze-") as raw:
-        commands = {1: [sys.executable, "-m", "doctor", "analyze", str(SOURCE)]}
-        for pods in sizes:
-            path = Path(raw) / f"pods-{pods}.json"
-            path.write_text(json.dumps(scaled_document(pods)))
-            commands[pods] = [sys.executable, "-m", "doctor", "analyze", str(path)]
-        timed = interleaved_medians({str(n): c for n, c in commands.items()}, rounds)
+        commands: dict[tuple[str, int], list[str]] = {}
+        for name in SOURCES:
+            source = FIXTURES / f"{name}.json"
+            commands[name, 1] = [sys.executable, "-m", "doctor", "analyze", str(source)]
+            for pods in sizes:
+                path = Path(raw) / f"{name}-{pods}.json"
+                path.write_text(json.dumps(scaled_document(pods, source)))
+                commands[name, pods] = [sys.executable, "-m", "doctor", "analyze", str(path)]
+        timed = interleaved_medians({f"{n} {p}": c for (n, p), c in commands.items()}, rounds)
     rows: list[dict[str, Any]] = []
-    for pods in commands:
-        took = timed[str(pods)]
+    for name, pods in commands:
+        took = timed[f"{name} {pods}"]
         row: dict[str, Any] = {
+            "source": name,
             "pods": pods,
             "median_s": round(took.wall_s, 3),
             "cpu_s": round(took.cpu_s, 3),
         }
-        if rows:  # what each further 1,000 pods cost since the row above: flat when linear
+        if pods > 1:  # what each further 1,000 pods cost since the row above: flat when linear
             previous = rows[-1]
             slope = (took.wall_s - previous["median_s"]) / (pods - previous["pods"]) * 1000
             row["s_per_1000_pods"] = round(slope, 3)
