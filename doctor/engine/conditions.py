@@ -87,6 +87,17 @@ _FALSE = Verdict(False)
 _PREDICATE_KEYS: dict[tuple[Any, ...], int] = {}
 
 
+def _hashable(value: Any) -> Any:
+    """A rule's expected value as a dictionary key: its type too (1, 1.0 and True differ)."""
+    if isinstance(value, list):
+        return (list, tuple(_hashable(v) for v in value))
+    try:
+        hash(value)
+    except TypeError:  # nothing the rule schema allows, but never a crash at load
+        return (type(value), repr(value))
+    return (type(value), value)
+
+
 @dataclass(frozen=True)
 class Predicate:
     fact: FactPath
@@ -120,9 +131,9 @@ class Predicate:
             self.fact.root,
             self.fact.text,
             self.op.name,
-            repr(self.value),
+            _hashable(self.value),
             self.per.text if self.per is not None else None,
-            repr(self.expected_text),
+            _hashable(self.expected_text),
             self.bind,
         )
         object.__setattr__(self, "_key", _PREDICATE_KEYS.setdefault(meaning, len(_PREDICATE_KEYS)))
