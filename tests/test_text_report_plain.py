@@ -23,7 +23,7 @@ from doctor.engine.loader import load_rules
 from doctor.facts.document import PodRef, parse_facts
 from doctor.layers import Layer, Scope, Severity
 from doctor.model import Evidence, Finding, Report, Subject
-from doctor.report import text
+from doctor.report import text, wrap
 from tests.conftest import REPO
 
 RULES = load_rules()
@@ -136,14 +136,14 @@ def test_any_finding_text_renders_the_same(
     width=st.integers(min_value=1, max_value=90),
 )
 def test_one_cell_line_breaks_are_rich_breaks(line: str, width: int) -> None:
-    assert text._divide_one_cell(line, width) == divide_line(line, width)
-    assert text._divide_words(line, width) == divide_line(line, width)
+    assert wrap.divide_one_cell(line, width) == divide_line(line, width)
+    assert wrap.divide_words(line, width) == divide_line(line, width)
 
 
 def test_one_cell_characters_are_one_cell_for_rich() -> None:
     from rich.cells import cell_len, chop_cells
 
-    for character in text._ONE_CELL:
+    for character in wrap.ONE_CELL:
         assert character.isprintable()
         assert cell_len(character) == 1, hex(ord(character))
         assert chop_cells(character * 3, 1) == [character] * 3

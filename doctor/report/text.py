@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import itertools
 import os
-import re
 import sys
 
 from rich._wrap import divide_line
@@ -21,6 +20,7 @@ from rich.text import Text
 from doctor.layers import Severity
 from doctor.model import Finding, PodSummary, Report
 from doctor.report.wording import evidence_line, layer_verdict_text, subject_text
+from doctor.report.wrap import ONE_CELL, divide_one_cell
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -109,73 +109,10 @@ def _plain_block(finding: Finding, width: int) -> str | None:
 
 
 def _wrapped(text: str, width: int, indent: str) -> list[str]:
-    one_cell = _ONE_CELL.issuperset(text)
-    offsets = _divide_one_cell(text, width) if one_cell else divide_line(text, width)
+    one_cell = ONE_CELL.issuperset(text)
+    offsets = divide_one_cell(text, width) if one_cell else divide_line(text, width)
     breaks = [0, *offsets, len(text)]
     return [indent + text[start:end].rstrip() for start, end in itertools.pairwise(breaks)]
-
-
-_WORD = re.compile(r"\s*\S+\s*")
-# Characters one cell wide, each its own grapheme: printable ASCII, the Latin ranges rich
-# itself counts as such, and the punctuation messages use (a test checks each with rich).
-_ONE_CELL = frozenset(
-    [chr(c) for c in (*range(0x20, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x300))]
-    + list("•—→←…\u2013\u2018\u2019\u201c\u201d")  # and the en dash and curly quotes
-)
-
-
-def _divide_one_cell(text: str, width: int) -> list[int]:
-    """rich's `divide_line` for text whose every character is one cell (a test holds the two
-    equal): where to break `text` so that each line fits `width`.
-
-    A line at a time: the break is the start of the first word that ends past the line's last
-    cell. A word longer than a line (folded) or leading spaces go word by word, as rich does.
-    """
-    end = len(text.rstrip(" "))
-    if text.startswith(" "):
-        return _divide_words(text, width)
-    offsets: list[int] = []
-    start = 0
-    while end > start + width:
-        limit = start + width
-        if text[limit] == " ":  # the word before it fits; the next one begins after the spaces
-            following = limit + 1
-            while text[following] == " ":
-                following += 1
-        else:  # the word under the limit begins the next line
-            following = text.rfind(" ", start, limit) + 1
-            if following <= start:
-                return _divide_words(text, width)  # a word longer than a line: folded
-        word_end = text.find(" ", following)
-        if (word_end if word_end >= 0 else len(text)) - following > width:
-            return _divide_words(text, width)
-        offsets.append(following)
-        start = following
-    return offsets
-
-
-def _divide_words(text: str, width: int) -> list[int]:
-    """rich's `divide_line`, word by word, for one-cell text."""
-    offsets: list[int] = []
-    position = 0  # cells used on the current line
-    for match in _WORD.finditer(text):
-        start, word = match.start(), match.group()
-        length = len(word.rstrip())
-        if width - position >= length:
-            position += len(word)
-        elif length > width:  # fold a word longer than a line
-            pieces = [word[i : i + width] for i in range(0, len(word), width)]
-            for piece in pieces[:-1]:
-                if start:
-                    offsets.append(start)
-                start += len(piece)
-            if start:
-                offsets.append(start)
-            position = len(pieces[-1])
-        elif position and start:
-            offsets.append(start)
-            position = len(word)
-    return offsets
 
 
 def _print_docs(console: Console, finding: Finding) -> None:
