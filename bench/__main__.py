@@ -1,7 +1,7 @@
-"""Run the benchmarks: log scanning, rule-engine scaling, start-up, fleet analysis and the
-live diagnose on a 50-pod lab, against their baselines.
+"""Run the benchmarks: log scanning, rule-engine scaling, `analyze` of 1,000-10,000 pods,
+start-up, fleet analysis and the live diagnose on a 50-pod lab, against their baselines.
 
-    python -m bench [--sizes 100,1000,10000] [--repeat 5] [--only diagnose ...]
+    python -m bench [--sizes 100,1000,10000] [--repeat 5] [--only analyze-scale ...]
 
 Each figure is also given as a ratio against a baseline measured in the same run, because these
 machines are noisy and absolute times are only indicative.
@@ -20,6 +20,7 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from bench.analyze_scale import analyze_scale
 from bench.bundles import fleet
 from bench.crictl_walk import versus_crictl
 from bench.diagnose_latency import diagnose_latency
@@ -31,7 +32,7 @@ from doctor.facts.document import parse_facts
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ("logscan", "engine", "startup", "fleet", "diagnose", "crictl")
+SECTIONS = ("logscan", "engine", "analyze-scale", "startup", "fleet", "diagnose", "crictl")
 
 
 def _best_of(repeat: int, fn: Any) -> float:
@@ -115,6 +116,9 @@ def main() -> None:
     parser.add_argument("--log-mib", type=int, default=1024, help="size of the kubelet log")
     parser.add_argument("--log-root", default="/var/tmp/stackdoctor-bench", type=Path)
     parser.add_argument("--bundles", type=int, default=100, help="bundles for the fleet run")
+    parser.add_argument(
+        "--scale-sizes", default="1000,3000,10000", help="pods per document for analyze-scale"
+    )
 
     parser.add_argument(
         "--only", choices=SECTIONS, action="append", help="run only this part (repeatable)"
@@ -130,6 +134,9 @@ def main() -> None:
     runs = {
         "logscan": lambda: logscan(args.log_root, args.log_mib << 20),
         "engine": lambda: engine_scaling(sizes),
+        "analyze-scale": lambda: analyze_scale(
+            [int(s) for s in args.scale_sizes.split(",")], args.repeat
+        ),
         "startup": lambda: startup(args.repeat),
         "fleet": lambda: fleet(args.log_root / "bundles", args.bundles),
         "diagnose": lambda: diagnose_latency(max(args.repeat, 11)),
@@ -138,6 +145,8 @@ def main() -> None:
     results = {name: run() for name, run in runs.items() if name in wanted}
     titles = {
         "engine": "Rule engine: full catalog over synthetic pods x 3 containers",
+        "analyze-scale": "`stackdoctor analyze` of one document of N copies of a lab pod"
+        f" (text report; median of {args.repeat} interleaved runs)",
         "startup": f"Start-up (median of {args.repeat} runs)",
         "logscan": "Log scan: one pod's lines from a kubelet log (stackdoctor reads the 16 MiB"
         " tail)",

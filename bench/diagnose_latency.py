@@ -3,13 +3,12 @@ script making the same CRI calls over the same socket (both as fresh processes).
 
 from __future__ import annotations
 
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from bench.timing import interleaved_medians, run_timed
 
 PODS = 50
 
@@ -35,14 +34,6 @@ for box in boxes:
         im.ImageStatus(m.ImageStatusRequest(image=s.status.image), timeout=5)
 im.ImageFsInfo(m.ImageFsInfoRequest(), timeout=5)
 """
-
-
-def _time(args: list[str]) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(args, capture_output=True, text=True)
-    if result.returncode not in (0, 1):
-        raise RuntimeError(result.stderr[-2000:])
-    return time.perf_counter() - start
 
 
 def diagnose_latency(repeat: int) -> list[dict[str, Any]]:
@@ -74,20 +65,15 @@ def diagnose_latency(repeat: int) -> list[dict[str, Any]]:
             bundle = Path(raw) / "node.tar.gz"
             collect = [sys.executable, "-m", "doctor", "collect", "--all-pods", *node,
                        "--sample-interval", "0", "-q", "-o", str(bundle)]  # fmt: skip
-            # Interleaved, round by round: a noisy moment costs every command alike.
             commands = {
                 f"bare CRI calls for 1 pod ({PODS} running)": bare,
                 "stackdoctor diagnose (interval 0)": ours,
                 "stackdoctor check (interval 0)": check,
             }
-            samples: dict[str, list[float]] = {name: [] for name in commands}
-            for _ in range(repeat):
-                for name, command in commands.items():
-                    samples[name].append(_time(command))
-            timed = {name: statistics.median(values) for name, values in samples.items()}
+            timed = {name: t.wall_s for name, t in interleaved_medians(commands, repeat).items()}
             baseline = timed[next(iter(commands))]
             collect_name = f"stackdoctor collect --all-pods (interval 0, {PODS} pods)"
-            timed[collect_name] = _time(collect)
+            timed[collect_name] = run_timed(collect).wall_s
 
             rows = [
                 {"command": name, "median_s": round(took, 3), "ratio": round(took / baseline, 2)}

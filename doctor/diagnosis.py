@@ -13,6 +13,7 @@ from doctor.engine.rootcause import (
     root_cause_among,
 )
 from doctor.facts.document import FactsDocument, PodRef
+from doctor.gc_pause import paused_gc
 from doctor.layers import LAYER_ORDER, LayerStatus
 from doctor.model import Finding, LayerVerdict, PodSummary, Report, Target
 
@@ -25,6 +26,11 @@ def diagnose(
     A document holding exactly one pod is diagnosed as that pod, unless `node_only`. A node
     diagnosis also gives each pod in the document its own root cause.
     """
+    with paused_gc():  # millions of verdicts and findings on a large node, and no cycles
+        return _diagnose(facts, rules, pod, node_only)
+
+
+def _diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None, node_only: bool) -> Report:
     if pod is not None:
         facts = facts.only_pod(pod)
     elif len(facts.pods()) == 1 and not node_only:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from doctor.engine.conditions import All, AnyOf, Context, Missing, Not, Predicate, Verdict
-from doctor.engine.operators import OPERATORS
+from doctor.engine.operators import OPERATORS, LazyRegex
 from doctor.engine.paths import compile_path
 from doctor.layers import Layer
 from doctor.model import Evidence
@@ -114,7 +113,7 @@ def predicate(
     bind: str | None = None,
     scope: str = "container",
 ) -> Predicate:
-    compiled = re.compile(value) if op == "matches" else value
+    compiled = LazyRegex(value) if op == "matches" else value
     return Predicate(
         compile_path(fact, scope),
         OPERATORS[op],

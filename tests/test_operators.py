@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
-from doctor.engine.operators import OPERATORS, Hit, ValueKind, same_type
+from doctor.engine.operators import OPERATORS, Hit, LazyRegex, ValueKind, same_type
 
 NO = None  # no hit expected
 
@@ -154,7 +153,7 @@ def test_operator_kinds(op: str, kind: str, decides_missing: bool, series: bool)
     ],
 )
 def test_matches_returns_named_captures(values: list[Any], pattern: str, hit: Hit | None) -> None:
-    assert OPERATORS["matches"].fn(values, re.compile(pattern)) == hit
+    assert OPERATORS["matches"].fn(values, LazyRegex(pattern)) == hit
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from doctor.engine.paths import PathRoot, PathSyntaxError, compile_path
+from doctor.engine.paths import (
+    _ALL,
+    PathRoot,
+    PathSyntaxError,
+    _general_walker,
+    _star_walker,
+    compile_path,
+    field_name,
+)
 from doctor.layers import Layer
 
 POD: dict[str, Any] = {
@@ -260,3 +270,45 @@ def test_jsonpath_parser_falls_back_to_the_old_name(monkeypatch: pytest.MonkeyPa
         assert isinstance(paths._jsonpath_parser(), OldParser)
     finally:
         paths._jsonpath_parser.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "scope", "field"),
+    [
+        ("exit_code", "container", "container.exit_code"),
+        ("cgroup.memory.usage_bytes", "container", "container.cgroup.memory.usage_bytes"),
+        ("pod.name", "container", "pod.name"),
+        ("pod", "container", "pod"),
+        ("phase", "pod", "pod.phase"),
+        ("kubelet_log[*].message", "pod", "pod.kubelet_log"),
+        ("containers[0].reason", "pod", "pod.containers.0.reason"),
+        ("containers[-1].reason", "pod", "pod.containers"),
+        ("$.layers.cri.errors[0].message", "node", "layers.cri.errors.0.message"),
+        ('$.layers.cri.conditions[?type=="NetworkReady"].status', "node", "layers.cri.conditions"),
+        ("$.collected.host", "container", "collected.host"),
+        ("$.pods[*].events[*].message", "node", None),
+        ("$.layers..status", "node", None),  # jsonpath-ng's own syntax: not a plain chain
+    ],
+)
+def test_field_name(text: str, scope: str, field: str | None) -> None:
+    assert field_name(compile_path(text, scope), scope) == field
+
+
+KEYS = st.sampled_from(["a", "b", "c"])
+TREES = st.recursive(
+    st.none() | st.integers(0, 2) | st.sampled_from(["x", ""]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(KEYS, children, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    tree=TREES,
+    before=st.lists(KEYS, max_size=2),
+    after=st.lists(KEYS, max_size=2),
+)
+def test_one_star_walk_is_the_general_walk(tree: Any, before: list[str], after: list[str]) -> None:
+    """`a.b[*].c` (every log path) has its own walker; it answers as the general one does."""
+    general = _general_walker([*before, _ALL, *after])
+    assert _star_walker(before, after)(tree) == general(tree)

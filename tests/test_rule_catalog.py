@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from doctor.engine.examples import run_examples
-from doctor.engine.loader import builtin_rules_dir, lint
+from doctor.engine import templates
+from doctor.engine.evaluate import evaluate
+from doctor.engine.examples import example_document, run_examples
+from doctor.engine.loader import RuleSet, builtin_rules_dir, lint
+from doctor.engine.rule import Example, Rule
+from doctor.facts.document import parse_facts
 from doctor.layers import LAYER_NAMES
 
 _REQUIRED = """
@@ -69,3 +73,52 @@ def test_rule_text_is_actionable(rule: object) -> None:
     assert len(rule.message.text) >= 20  # type: ignore[attr-defined]
     for url in rule.docs:  # type: ignore[attr-defined]
         assert re.match(r"https://[a-z0-9.-]+\.[a-z]{2,}/", url), url
+
+
+FIRING = [(rule, example) for rule in RULESET.rules for example in rule.examples if example.fires]
+# A field that had no value (MISSING is replaced by this while rendering), or a lone `?` word.
+_UNSET = "\x00no value\x00"
+_LONE_QUESTION_MARK = re.compile(r"(?:^|[\s(\[:=,])\?(?=$|[\s)\],.;:])")
+# A count of one with a plural noun.
+_ONE_PLURAL = re.compile(r"(?<![\w.,-])1 times\b")
+
+
+@pytest.mark.parametrize(
+    ("rule", "example"), FIRING, ids=[f"{r.id}:{e.source.line}" for r, e in FIRING]
+)
+def test_firing_example_renders_every_field(
+    rule: Rule, example: Example, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(templates, "MISSING", _UNSET)
+    facts = parse_facts(example_document(rule, example.fragment), str(example.source))
+    findings = evaluate(RuleSet((rule,)), facts).findings
+    assert findings
+    for finding in findings:
+        for text in (finding.message, finding.fix):
+            assert _UNSET not in text
+            assert not _LONE_QUESTION_MARK.search(text), text
+            assert not _ONE_PLURAL.search(text), text
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("exit code ? (Error)", True),
+        ("(?)", True),
+        ("state: ?, then", True),
+        ("ends with ?", True),
+        ("https://host/v2/token?scope=repository", False),
+        ("a regex like (?P<x>...)", False),
+        ("is it? no", False),
+    ],
+)
+def test_lone_question_mark_pattern(text: str, flagged: bool) -> None:
+    assert bool(_LONE_QUESTION_MARK.search(text)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [("restarted 1 times", True), ("1 times", True), ("11 times", False), ("0.1 times", False)],
+)
+def test_one_plural_pattern(text: str, flagged: bool) -> None:
+    assert bool(_ONE_PLURAL.search(text)) is flagged

@@ -210,7 +210,8 @@ CASES: list[tuple[str, str, str]] = [
         "template with an unknown filter",
         variant(10, "    message: 'limit {container.resources.memory_limit_bytes|mb}'\n"),
         "{f}:10: process.demo: message: template field"
-        " {container.resources.memory_limit_bytes|mb}: unknown filter (known: bytes, percent)",
+        " {container.resources.memory_limit_bytes|mb}: unknown filter"
+        " (known: bytes, count, percent)",
     ),
     (
         "template with a stray brace",

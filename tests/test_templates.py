@@ -1,4 +1,5 @@
-"""Message templates: field rendering, `?` for missing values, filters, load-time errors."""
+"""Message templates: field rendering, fallbacks and optional sections for missing values,
+filters (plural-aware counts), `?` as the last resort, load-time errors."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from doctor.engine.templates import ROOTS_BY_SCOPE, TemplateError, compile_template
+from doctor.engine.templates import ROOTS_BY_SCOPE, Field, TemplateError, compile_template
 
 VALUES: dict[str, Any] = {
     "collected": {"host": "node-1"},
@@ -157,7 +158,7 @@ def test_unknown_root_error_lists_what_is_known() -> None:
 
 @pytest.mark.parametrize("text", ["{container.name|upper}", "{x|gibibytes}", "{pod.name|raw}"])
 def test_unknown_filter_is_a_load_time_error(text: str) -> None:
-    with pytest.raises(TemplateError, match=r"unknown filter \(known: bytes, percent\)"):
+    with pytest.raises(TemplateError, match=r"unknown filter \(known: bytes, count, percent\)"):
         compile_template(text, "container", frozenset({"x"}))
 
 
@@ -206,3 +207,106 @@ def test_alternatives_take_the_first_value_and_indexes_reach_list_items() -> Non
 def test_every_alternative_is_checked_at_load_time() -> None:
     with pytest.raises(TemplateError, match="'nope' is not a node-scope fact root"):
         compile_template("{layers.cri.endpoint||nope.x}", "node", frozenset())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a quoted last alternative is printed when no path has a value
+        ('{container.reason||"no reason given"}', "no reason given"),
+        ('{container.reason||container.name||"x"}', "app"),
+        ('{container.exit_code||"x"}', "137"),
+        ('{container.no_such||""}', ""),
+        # the fallback is text: filters apply to values only
+        ('{container.reason||"unlimited"|bytes}', "unlimited"),
+        ('{container.resources.memory_limit_bytes||"unlimited"|bytes}', "256Mi"),
+        # an optional section prints only when every field in it has a value
+        ("exited{? with code {container.exit_code}}.", "exited with code 137."),
+        ("exited{? (reason {container.reason})}.", "exited."),
+        ("{?{container.name} and {container.reason}}", ""),
+        ("{?{container.name} and {container.exit_code}}", "app and 137"),
+        ('a{? b {container.reason||"none"}} c', "a b none c"),
+        ("a{? {container.reason|bytes}} c", "a c"),
+        ("{?{container.attempt|count:retry/retries}} left", "3 retries left"),
+        # sections and plain fields side by side
+        ("{container.name}{? ({container.reason})}: {container.exit_code}", "app: 137"),
+        ("{container.name}{? ({container.reason})}: {container.reason}", "app: ?"),
+        # braces inside a fallback are not allowed, but other punctuation is
+        ('{container.reason||"n/a (not reported)"}', "n/a (not reported)"),
+    ],
+)
+def test_fallbacks_and_optional_sections(text: str, expected: str) -> None:
+    assert render(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "expected"),
+    [
+        (0, "time", "0 times"),
+        (1, "time", "1 time"),
+        (2, "time", "2 times"),
+        (37, "time", "37 times"),
+        (1.0, "time", "1 time"),
+        (1.5, "second", "1.5 seconds"),
+        (1, "entry/entries", "1 entry"),
+        (3, "entry/entries", "3 entries"),
+        (True, "time", "true times"),  # a boolean is no count: never singular
+        ("1", "time", "1 time"),  # regex captures are text
+        ("12", "time", "12 times"),
+        ("11", "time", "11 times"),
+    ],
+)
+def test_count_filter_is_plural_aware(count: Any, noun: str, expected: str) -> None:
+    template = compile_template(f"{{container.n|count:{noun}}}", "container", frozenset())
+    assert template.render({"container": {"n": count}}) == expected
+
+
+def test_missing_marker_is_read_when_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
+    import doctor.engine.templates as templates
+
+    monkeypatch.setattr(templates, "MISSING", "<missing>")
+    assert render("code {container.reason}{? {container.reason}}") == "code <missing>"
+
+
+def test_unguarded_fields_are_those_that_can_print_a_question_mark() -> None:
+    template = compile_template(
+        '{container.name} {container.reason||"-"} {?{container.exit_code}} {pod.name}'
+        " {container.reason||container.signal}",
+        "container",
+        frozenset(),
+    )
+    assert template.unguarded() == (
+        Field(("container.name",)),
+        Field(("pod.name",)),
+        Field(("container.reason", "container.signal")),
+    )
+    assert template.fields == (
+        "container.name",
+        "container.reason",
+        "container.exit_code",
+        "pod.name",
+        "container.reason",
+        "container.signal",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"only a fallback"}', "names no fact, only a fallback text"),
+        ('{"first"||container.name}', "a quoted fallback comes once, after the last path"),
+        ('{container.name||"a"||"b"}', "a quoted fallback comes once, after the last path"),
+        ("{?no field here}", r"an optional section \{\?...\} without a field"),
+        ("{?}", r"an optional section \{\?...\} without a field"),
+        ("{?a {?{container.name}}}", "unbalanced or malformed braces"),
+        ("{?a {container.name}", "unbalanced or malformed braces"),
+        ("{?a {container.name|upper}}", "unknown filter"),
+        ("{?a {bogus.x}}", "'bogus' is not a container-scope fact root"),
+        ('{container.name||"a{b"}', "unbalanced or malformed braces"),
+        ("{container.attempt|count}", r"\|count needs a noun: \|count:time"),
+        ("{container.attempt|bytes:x}", r"\|bytes takes no argument"),
+    ],
+)
+def test_malformed_fallbacks_sections_and_filters(text: str, error: str) -> None:
+    with pytest.raises(TemplateError, match=error):
+        compile_template(text, "container", frozenset())

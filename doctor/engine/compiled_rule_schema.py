@@ -30,368 +30,393 @@ NoneType = type(None)
 
 def validate(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'http://json-schema.org/draft-07/schema#', 'title': 'stackdoctor rule file', 'type': 'object', 'required': ['rules'], 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'rules': {'type': 'array', 'items': {'type': 'object', 'required': ['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples'], 'additionalProperties': False, 'properties': {'id': {'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, 'layer': {'$ref': '#/$defs/layer'}, 'severity': {'enum': ['critical', 'error', 'warning', 'info']}, 'scope': {'enum': ['node', 'pod', 'container']}, 'title': {'type': 'string', 'minLength': 1, 'maxLength': 120}, 'when': {'$ref': '#/$defs/condition'}, 'message': {'type': 'string', 'minLength': 1}, 'fix': {'type': 'string', 'minLength': 1}, 'docs': {'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, 'explains': {'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, 'examples': {'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/example'}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/example'}}}}}}}}, '$defs': {'layer': {'enum': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']}, 'rule': {'type': 'object', 'required': ['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples'], 'additionalProperties': False, 'properties': {'id': {'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, 'layer': {'enum': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']}, 'severity': {'enum': ['critical', 'error', 'warning', 'info']}, 'scope': {'enum': ['node', 'pod', 'container']}, 'title': {'type': 'string', 'minLength': 1, 'maxLength': 120}, 'when': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}, 'message': {'type': 'string', 'minLength': 1}, 'fix': {'type': 'string', 'minLength': 1}, 'docs': {'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, 'explains': {'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, 'examples': {'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}}}}, 'condition': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}, 'else': {'type': 'object', 'required': ['fact', 'op'], 'additionalProperties': False, 'properties': {'fact': {'type': 'string', 'minLength': 1}, 'op': {'type': 'string'}, 'value': {}, 'per': {'type': 'string', 'minLength': 1}, 'as': {'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}}}}}}}, 'predicate': {'type': 'object', 'required': ['fact', 'op'], 'additionalProperties': False, 'properties': {'fact': {'type': 'string', 'minLength': 1}, 'op': {'type': 'string'}, 'value': {}, 'per': {'type': 'string', 'minLength': 1}, 'as': {'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}}}, 'example': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['rules']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'http://json-schema.org/draft-07/schema#', 'title': 'stackdoctor rule file', 'type': 'object', 'required': ['rules'], 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'rules': {'type': 'array', 'items': {'type': 'object', 'required': ['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples'], 'additionalProperties': False, 'properties': {'id': {'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, 'layer': {'$ref': '#/$defs/layer'}, 'severity': {'enum': ['critical', 'error', 'warning', 'info']}, 'scope': {'enum': ['node', 'pod', 'container']}, 'title': {'type': 'string', 'minLength': 1, 'maxLength': 120}, 'when': {'$ref': '#/$defs/condition'}, 'message': {'type': 'string', 'minLength': 1}, 'fix': {'type': 'string', 'minLength': 1}, 'docs': {'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, 'explains': {'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, 'examples': {'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/example'}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/example'}}}}}}}}, '$defs': {'layer': {'enum': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']}, 'rule': {'type': 'object', 'required': ['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples'], 'additionalProperties': False, 'properties': {'id': {'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, 'layer': {'enum': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']}, 'severity': {'enum': ['critical', 'error', 'warning', 'info']}, 'scope': {'enum': ['node', 'pod', 'container']}, 'title': {'type': 'string', 'minLength': 1, 'maxLength': 120}, 'when': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}, 'message': {'type': 'string', 'minLength': 1}, 'fix': {'type': 'string', 'minLength': 1}, 'docs': {'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, 'explains': {'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, 'examples': {'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}}}}, 'condition': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}, 'else': {'type': 'object', 'required': ['fact', 'op'], 'additionalProperties': False, 'properties': {'fact': {'type': 'string', 'minLength': 1}, 'op': {'type': 'string'}, 'value': {}, 'per': {'type': 'string', 'minLength': 1}, 'as': {'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}}}}}}}, 'predicate': {'type': 'object', 'required': ['fact', 'op'], 'additionalProperties': False, 'properties': {'fact': {'type': 'string', 'minLength': 1}, 'op': {'type': 'string'}, 'value': {}, 'per': {'type': 'string', 'minLength': 1}, 'as': {'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}}}, 'example': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
         data_keys = set(data.keys())
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
             if not isinstance(data__description, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string", value=data__description, name="" + (name_prefix or "data") + ".description", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
         if "rules" in data_keys:
             data_keys.remove("rules")
             data__rules = data["rules"]
             if not isinstance(data__rules, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".rules must be array", value=data__rules, name="" + (name_prefix or "data") + ".rules", definition={'type': 'array', 'items': {'type': 'object', 'required': ['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples'], 'additionalProperties': False, 'properties': {'id': {'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, 'layer': {'$ref': '#/$defs/layer'}, 'severity': {'enum': ['critical', 'error', 'warning', 'info']}, 'scope': {'enum': ['node', 'pod', 'container']}, 'title': {'type': 'string', 'minLength': 1, 'maxLength': 120}, 'when': {'$ref': '#/$defs/condition'}, 'message': {'type': 'string', 'minLength': 1}, 'fix': {'type': 'string', 'minLength': 1}, 'docs': {'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, 'explains': {'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, 'examples': {'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/example'}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/example'}}}}}}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".rules must be array")
             data__rules_is_list = isinstance(data__rules, (list, tuple))
             if data__rules_is_list:
                 data__rules_len = len(data__rules)
                 for data__rules_x, data__rules_item in enumerate(data__rules):
-                    validate____defs_rule(data__rules_item, custom_formats, (name_prefix or "data") + ".rules[{data__rules_x}]".format(**locals()))
+                    if not isinstance(data__rules_item, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}]" + " must be object")
+                    data__rules_item_is_dict = isinstance(data__rules_item, dict)
+                    if data__rules_item_is_dict:
+                        data__rules_item__missing_keys = set(['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples']) - data__rules_item.keys()
+                        if data__rules_item__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}]" + " must contain ")
+                        data__rules_item_keys = set(data__rules_item.keys())
+                        if "id" in data__rules_item_keys:
+                            data__rules_item_keys.remove("id")
+                            data__rules_item__id = data__rules_item["id"]
+                            if not isinstance(data__rules_item__id, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].id" + " must be string")
+                            if isinstance(data__rules_item__id, str):
+                                if not REGEX_PATTERNS['^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'].search(data__rules_item__id):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].id" + " must match pattern ^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$")
+                        if "layer" in data__rules_item_keys:
+                            data__rules_item_keys.remove("layer")
+                            data__rules_item__layer = data__rules_item["layer"]
+                            if not (isinstance(data__rules_item__layer, str) and data__rules_item__layer == 'apiserver' or isinstance(data__rules_item__layer, str) and data__rules_item__layer == 'kubelet' or isinstance(data__rules_item__layer, str) and data__rules_item__layer == 'cri' or isinstance(data__rules_item__layer, str) and data__rules_item__layer == 'containerd' or isinstance(data__rules_item__layer, str) and data__rules_item__layer == 'shim' or isinstance(data__rules_item__layer, str) and data__rules_item__layer == 'runc' or isinstance(data__rules_item__layer, str) and data__rules_item__layer == 'process' or isinstance(data__rules_item__layer, str) and data__rules_item__layer == 'node'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].layer" + " must be one of ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']")
+                        if "severity" in data__rules_item_keys:
+                            data__rules_item_keys.remove("severity")
+                            data__rules_item__severity = data__rules_item["severity"]
+                            if not (isinstance(data__rules_item__severity, str) and data__rules_item__severity == 'critical' or isinstance(data__rules_item__severity, str) and data__rules_item__severity == 'error' or isinstance(data__rules_item__severity, str) and data__rules_item__severity == 'warning' or isinstance(data__rules_item__severity, str) and data__rules_item__severity == 'info'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].severity" + " must be one of ['critical', 'error', 'warning', 'info']")
+                        if "scope" in data__rules_item_keys:
+                            data__rules_item_keys.remove("scope")
+                            data__rules_item__scope = data__rules_item["scope"]
+                            if not (isinstance(data__rules_item__scope, str) and data__rules_item__scope == 'node' or isinstance(data__rules_item__scope, str) and data__rules_item__scope == 'pod' or isinstance(data__rules_item__scope, str) and data__rules_item__scope == 'container'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].scope" + " must be one of ['node', 'pod', 'container']")
+                        if "title" in data__rules_item_keys:
+                            data__rules_item_keys.remove("title")
+                            data__rules_item__title = data__rules_item["title"]
+                            if not isinstance(data__rules_item__title, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].title" + " must be string")
+                            if isinstance(data__rules_item__title, str):
+                                data__rules_item__title_len = len(data__rules_item__title)
+                                if data__rules_item__title_len < 1:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].title" + " must be longer than or equal to 1 characters")
+                                if data__rules_item__title_len > 120:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].title" + " must be shorter than or equal to 120 characters")
+                        if "when" in data__rules_item_keys:
+                            data__rules_item_keys.remove("when")
+                            data__rules_item__when = data__rules_item["when"]
+                            validate____defs_condition(data__rules_item__when, custom_formats, (name_prefix or "data") + f".rules[{data__rules_x}].when")
+                        if "message" in data__rules_item_keys:
+                            data__rules_item_keys.remove("message")
+                            data__rules_item__message = data__rules_item["message"]
+                            if not isinstance(data__rules_item__message, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].message" + " must be string")
+                            if isinstance(data__rules_item__message, str):
+                                data__rules_item__message_len = len(data__rules_item__message)
+                                if data__rules_item__message_len < 1:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].message" + " must be longer than or equal to 1 characters")
+                        if "fix" in data__rules_item_keys:
+                            data__rules_item_keys.remove("fix")
+                            data__rules_item__fix = data__rules_item["fix"]
+                            if not isinstance(data__rules_item__fix, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].fix" + " must be string")
+                            if isinstance(data__rules_item__fix, str):
+                                data__rules_item__fix_len = len(data__rules_item__fix)
+                                if data__rules_item__fix_len < 1:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].fix" + " must be longer than or equal to 1 characters")
+                        if "docs" in data__rules_item_keys:
+                            data__rules_item_keys.remove("docs")
+                            data__rules_item__docs = data__rules_item["docs"]
+                            if not isinstance(data__rules_item__docs, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].docs" + " must be array")
+                            data__rules_item__docs_is_list = isinstance(data__rules_item__docs, (list, tuple))
+                            if data__rules_item__docs_is_list:
+                                data__rules_item__docs_len = len(data__rules_item__docs)
+                                for data__rules_item__docs_x, data__rules_item__docs_item in enumerate(data__rules_item__docs):
+                                    if not isinstance(data__rules_item__docs_item, (str)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].docs[{data__rules_item__docs_x}]" + " must be string")
+                                    if isinstance(data__rules_item__docs_item, str):
+                                        if not REGEX_PATTERNS['^https?://'].search(data__rules_item__docs_item):
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].docs[{data__rules_item__docs_x}]" + " must match pattern ^https?://")
+                        if "explains" in data__rules_item_keys:
+                            data__rules_item_keys.remove("explains")
+                            data__rules_item__explains = data__rules_item["explains"]
+                            if not isinstance(data__rules_item__explains, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].explains" + " must be array")
+                            data__rules_item__explains_is_list = isinstance(data__rules_item__explains, (list, tuple))
+                            if data__rules_item__explains_is_list:
+                                def fn(var): return frozenset(dict((k, fn(v)) for k, v in var.items()).items()) if hasattr(var, "items") else tuple(fn(v) for v in var) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
+                                data__rules_item__explains_len = len(data__rules_item__explains)
+                                if data__rules_item__explains_len > len(set(fn(data__rules_item__explains_x) for data__rules_item__explains_x in data__rules_item__explains)):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].explains" + " must contain unique items")
+                                for data__rules_item__explains_x, data__rules_item__explains_item in enumerate(data__rules_item__explains):
+                                    if not isinstance(data__rules_item__explains_item, (str)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].explains[{data__rules_item__explains_x}]" + " must be string")
+                        if "examples" in data__rules_item_keys:
+                            data__rules_item_keys.remove("examples")
+                            data__rules_item__examples = data__rules_item["examples"]
+                            if not isinstance(data__rules_item__examples, (dict)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples" + " must be object")
+                            data__rules_item__examples_is_dict = isinstance(data__rules_item__examples, dict)
+                            if data__rules_item__examples_is_dict:
+                                data__rules_item__examples__missing_keys = set(['fires', 'quiet']) - data__rules_item__examples.keys()
+                                if data__rules_item__examples__missing_keys:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples" + " must contain ")
+                                data__rules_item__examples_keys = set(data__rules_item__examples.keys())
+                                if "fires" in data__rules_item__examples_keys:
+                                    data__rules_item__examples_keys.remove("fires")
+                                    data__rules_item__examples__fires = data__rules_item__examples["fires"]
+                                    if not isinstance(data__rules_item__examples__fires, (list, tuple)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires" + " must be array")
+                                    data__rules_item__examples__fires_is_list = isinstance(data__rules_item__examples__fires, (list, tuple))
+                                    if data__rules_item__examples__fires_is_list:
+                                        data__rules_item__examples__fires_len = len(data__rules_item__examples__fires)
+                                        if data__rules_item__examples__fires_len < 1:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires" + " must contain at least 1 items")
+                                        for data__rules_item__examples__fires_x, data__rules_item__examples__fires_item in enumerate(data__rules_item__examples__fires):
+                                            if not isinstance(data__rules_item__examples__fires_item, (dict)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires[{data__rules_item__examples__fires_x}]" + " must be object")
+                                            data__rules_item__examples__fires_item_is_dict = isinstance(data__rules_item__examples__fires_item, dict)
+                                            if data__rules_item__examples__fires_item_is_dict:
+                                                data__rules_item__examples__fires_item_keys = set(data__rules_item__examples__fires_item.keys())
+                                                if "description" in data__rules_item__examples__fires_item_keys:
+                                                    data__rules_item__examples__fires_item_keys.remove("description")
+                                                    data__rules_item__examples__fires_item__description = data__rules_item__examples__fires_item["description"]
+                                                    if not isinstance(data__rules_item__examples__fires_item__description, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires[{data__rules_item__examples__fires_x}].description" + " must be string")
+                                                if "collected" in data__rules_item__examples__fires_item_keys:
+                                                    data__rules_item__examples__fires_item_keys.remove("collected")
+                                                    data__rules_item__examples__fires_item__collected = data__rules_item__examples__fires_item["collected"]
+                                                    if not isinstance(data__rules_item__examples__fires_item__collected, (dict)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires[{data__rules_item__examples__fires_x}].collected" + " must be object")
+                                                if "layers" in data__rules_item__examples__fires_item_keys:
+                                                    data__rules_item__examples__fires_item_keys.remove("layers")
+                                                    data__rules_item__examples__fires_item__layers = data__rules_item__examples__fires_item["layers"]
+                                                    if not isinstance(data__rules_item__examples__fires_item__layers, (dict)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires[{data__rules_item__examples__fires_x}].layers" + " must be object")
+                                                if "pods" in data__rules_item__examples__fires_item_keys:
+                                                    data__rules_item__examples__fires_item_keys.remove("pods")
+                                                    data__rules_item__examples__fires_item__pods = data__rules_item__examples__fires_item["pods"]
+                                                    if not isinstance(data__rules_item__examples__fires_item__pods, (list, tuple)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires[{data__rules_item__examples__fires_x}].pods" + " must be array")
+                                                if "pod" in data__rules_item__examples__fires_item_keys:
+                                                    data__rules_item__examples__fires_item_keys.remove("pod")
+                                                    data__rules_item__examples__fires_item__pod = data__rules_item__examples__fires_item["pod"]
+                                                    if not isinstance(data__rules_item__examples__fires_item__pod, (dict)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires[{data__rules_item__examples__fires_x}].pod" + " must be object")
+                                                if "container" in data__rules_item__examples__fires_item_keys:
+                                                    data__rules_item__examples__fires_item_keys.remove("container")
+                                                    data__rules_item__examples__fires_item__container = data__rules_item__examples__fires_item["container"]
+                                                    if not isinstance(data__rules_item__examples__fires_item__container, (dict)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires[{data__rules_item__examples__fires_x}].container" + " must be object")
+                                                if "message_contains" in data__rules_item__examples__fires_item_keys:
+                                                    data__rules_item__examples__fires_item_keys.remove("message_contains")
+                                                    data__rules_item__examples__fires_item__messagecontains = data__rules_item__examples__fires_item["message_contains"]
+                                                    if not isinstance(data__rules_item__examples__fires_item__messagecontains, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires[{data__rules_item__examples__fires_x}].message_contains" + " must be string")
+                                                if data__rules_item__examples__fires_item_keys:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.fires[{data__rules_item__examples__fires_x}]" + " must not contain "+str(data__rules_item__examples__fires_item_keys)+" properties")
+                                if "quiet" in data__rules_item__examples_keys:
+                                    data__rules_item__examples_keys.remove("quiet")
+                                    data__rules_item__examples__quiet = data__rules_item__examples["quiet"]
+                                    if not isinstance(data__rules_item__examples__quiet, (list, tuple)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet" + " must be array")
+                                    data__rules_item__examples__quiet_is_list = isinstance(data__rules_item__examples__quiet, (list, tuple))
+                                    if data__rules_item__examples__quiet_is_list:
+                                        data__rules_item__examples__quiet_len = len(data__rules_item__examples__quiet)
+                                        if data__rules_item__examples__quiet_len < 1:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet" + " must contain at least 1 items")
+                                        for data__rules_item__examples__quiet_x, data__rules_item__examples__quiet_item in enumerate(data__rules_item__examples__quiet):
+                                            if not isinstance(data__rules_item__examples__quiet_item, (dict)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet[{data__rules_item__examples__quiet_x}]" + " must be object")
+                                            data__rules_item__examples__quiet_item_is_dict = isinstance(data__rules_item__examples__quiet_item, dict)
+                                            if data__rules_item__examples__quiet_item_is_dict:
+                                                data__rules_item__examples__quiet_item_keys = set(data__rules_item__examples__quiet_item.keys())
+                                                if "description" in data__rules_item__examples__quiet_item_keys:
+                                                    data__rules_item__examples__quiet_item_keys.remove("description")
+                                                    data__rules_item__examples__quiet_item__description = data__rules_item__examples__quiet_item["description"]
+                                                    if not isinstance(data__rules_item__examples__quiet_item__description, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet[{data__rules_item__examples__quiet_x}].description" + " must be string")
+                                                if "collected" in data__rules_item__examples__quiet_item_keys:
+                                                    data__rules_item__examples__quiet_item_keys.remove("collected")
+                                                    data__rules_item__examples__quiet_item__collected = data__rules_item__examples__quiet_item["collected"]
+                                                    if not isinstance(data__rules_item__examples__quiet_item__collected, (dict)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet[{data__rules_item__examples__quiet_x}].collected" + " must be object")
+                                                if "layers" in data__rules_item__examples__quiet_item_keys:
+                                                    data__rules_item__examples__quiet_item_keys.remove("layers")
+                                                    data__rules_item__examples__quiet_item__layers = data__rules_item__examples__quiet_item["layers"]
+                                                    if not isinstance(data__rules_item__examples__quiet_item__layers, (dict)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet[{data__rules_item__examples__quiet_x}].layers" + " must be object")
+                                                if "pods" in data__rules_item__examples__quiet_item_keys:
+                                                    data__rules_item__examples__quiet_item_keys.remove("pods")
+                                                    data__rules_item__examples__quiet_item__pods = data__rules_item__examples__quiet_item["pods"]
+                                                    if not isinstance(data__rules_item__examples__quiet_item__pods, (list, tuple)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet[{data__rules_item__examples__quiet_x}].pods" + " must be array")
+                                                if "pod" in data__rules_item__examples__quiet_item_keys:
+                                                    data__rules_item__examples__quiet_item_keys.remove("pod")
+                                                    data__rules_item__examples__quiet_item__pod = data__rules_item__examples__quiet_item["pod"]
+                                                    if not isinstance(data__rules_item__examples__quiet_item__pod, (dict)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet[{data__rules_item__examples__quiet_x}].pod" + " must be object")
+                                                if "container" in data__rules_item__examples__quiet_item_keys:
+                                                    data__rules_item__examples__quiet_item_keys.remove("container")
+                                                    data__rules_item__examples__quiet_item__container = data__rules_item__examples__quiet_item["container"]
+                                                    if not isinstance(data__rules_item__examples__quiet_item__container, (dict)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet[{data__rules_item__examples__quiet_x}].container" + " must be object")
+                                                if "message_contains" in data__rules_item__examples__quiet_item_keys:
+                                                    data__rules_item__examples__quiet_item_keys.remove("message_contains")
+                                                    data__rules_item__examples__quiet_item__messagecontains = data__rules_item__examples__quiet_item["message_contains"]
+                                                    if not isinstance(data__rules_item__examples__quiet_item__messagecontains, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet[{data__rules_item__examples__quiet_x}].message_contains" + " must be string")
+                                                if data__rules_item__examples__quiet_item_keys:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet[{data__rules_item__examples__quiet_x}]" + " must not contain "+str(data__rules_item__examples__quiet_item_keys)+" properties")
+                                if data__rules_item__examples_keys:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples" + " must not contain "+str(data__rules_item__examples_keys)+" properties")
+                        if data__rules_item_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}]" + " must not contain "+str(data__rules_item_keys)+" properties")
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'http://json-schema.org/draft-07/schema#', 'title': 'stackdoctor rule file', 'type': 'object', 'required': ['rules'], 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'rules': {'type': 'array', 'items': {'type': 'object', 'required': ['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples'], 'additionalProperties': False, 'properties': {'id': {'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, 'layer': {'$ref': '#/$defs/layer'}, 'severity': {'enum': ['critical', 'error', 'warning', 'info']}, 'scope': {'enum': ['node', 'pod', 'container']}, 'title': {'type': 'string', 'minLength': 1, 'maxLength': 120}, 'when': {'$ref': '#/$defs/condition'}, 'message': {'type': 'string', 'minLength': 1}, 'fix': {'type': 'string', 'minLength': 1}, 'docs': {'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, 'explains': {'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, 'examples': {'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/example'}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/example'}}}}}}}}, '$defs': {'layer': {'enum': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']}, 'rule': {'type': 'object', 'required': ['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples'], 'additionalProperties': False, 'properties': {'id': {'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, 'layer': {'enum': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']}, 'severity': {'enum': ['critical', 'error', 'warning', 'info']}, 'scope': {'enum': ['node', 'pod', 'container']}, 'title': {'type': 'string', 'minLength': 1, 'maxLength': 120}, 'when': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}, 'message': {'type': 'string', 'minLength': 1}, 'fix': {'type': 'string', 'minLength': 1}, 'docs': {'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, 'explains': {'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, 'examples': {'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}}}}, 'condition': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}, 'else': {'type': 'object', 'required': ['fact', 'op'], 'additionalProperties': False, 'properties': {'fact': {'type': 'string', 'minLength': 1}, 'op': {'type': 'string'}, 'value': {}, 'per': {'type': 'string', 'minLength': 1}, 'as': {'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}}}}}}}, 'predicate': {'type': 'object', 'required': ['fact', 'op'], 'additionalProperties': False, 'properties': {'fact': {'type': 'string', 'minLength': 1}, 'op': {'type': 'string'}, 'value': {}, 'per': {'type': 'string', 'minLength': 1}, 'as': {'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}}}, 'example': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}, rule='additionalProperties')
-    return data
-
-def validate____defs_rule(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples'], 'additionalProperties': False, 'properties': {'id': {'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, 'layer': {'enum': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']}, 'severity': {'enum': ['critical', 'error', 'warning', 'info']}, 'scope': {'enum': ['node', 'pod', 'container']}, 'title': {'type': 'string', 'minLength': 1, 'maxLength': 120}, 'when': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}, 'message': {'type': 'string', 'minLength': 1}, 'fix': {'type': 'string', 'minLength': 1}, 'docs': {'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, 'explains': {'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, 'examples': {'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data__missing_keys = set(['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples']) - data.keys()
-        if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples'], 'additionalProperties': False, 'properties': {'id': {'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, 'layer': {'enum': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']}, 'severity': {'enum': ['critical', 'error', 'warning', 'info']}, 'scope': {'enum': ['node', 'pod', 'container']}, 'title': {'type': 'string', 'minLength': 1, 'maxLength': 120}, 'when': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}, 'message': {'type': 'string', 'minLength': 1}, 'fix': {'type': 'string', 'minLength': 1}, 'docs': {'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, 'explains': {'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, 'examples': {'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}}}}, rule='required')
-        data_keys = set(data.keys())
-        if "id" in data_keys:
-            data_keys.remove("id")
-            data__id = data["id"]
-            if not isinstance(data__id, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string", value=data__id, name="" + (name_prefix or "data") + ".id", definition={'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, rule='type')
-            if isinstance(data__id, str):
-                if not REGEX_PATTERNS['^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'].search(data__id):
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$", value=data__id, name="" + (name_prefix or "data") + ".id", definition={'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, rule='pattern')
-        if "layer" in data_keys:
-            data_keys.remove("layer")
-            data__layer = data["layer"]
-            validate____defs_layer(data__layer, custom_formats, (name_prefix or "data") + ".layer")
-        if "severity" in data_keys:
-            data_keys.remove("severity")
-            data__severity = data["severity"]
-            if not (isinstance(data__severity, str) and data__severity == 'critical' or isinstance(data__severity, str) and data__severity == 'error' or isinstance(data__severity, str) and data__severity == 'warning' or isinstance(data__severity, str) and data__severity == 'info'):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".severity must be one of ['critical', 'error', 'warning', 'info']", value=data__severity, name="" + (name_prefix or "data") + ".severity", definition={'enum': ['critical', 'error', 'warning', 'info']}, rule='enum')
-        if "scope" in data_keys:
-            data_keys.remove("scope")
-            data__scope = data["scope"]
-            if not (isinstance(data__scope, str) and data__scope == 'node' or isinstance(data__scope, str) and data__scope == 'pod' or isinstance(data__scope, str) and data__scope == 'container'):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".scope must be one of ['node', 'pod', 'container']", value=data__scope, name="" + (name_prefix or "data") + ".scope", definition={'enum': ['node', 'pod', 'container']}, rule='enum')
-        if "title" in data_keys:
-            data_keys.remove("title")
-            data__title = data["title"]
-            if not isinstance(data__title, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".title must be string", value=data__title, name="" + (name_prefix or "data") + ".title", definition={'type': 'string', 'minLength': 1, 'maxLength': 120}, rule='type')
-            if isinstance(data__title, str):
-                data__title_len = len(data__title)
-                if data__title_len < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".title must be longer than or equal to 1 characters", value=data__title, name="" + (name_prefix or "data") + ".title", definition={'type': 'string', 'minLength': 1, 'maxLength': 120}, rule='minLength')
-                if data__title_len > 120:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".title must be shorter than or equal to 120 characters", value=data__title, name="" + (name_prefix or "data") + ".title", definition={'type': 'string', 'minLength': 1, 'maxLength': 120}, rule='maxLength')
-        if "when" in data_keys:
-            data_keys.remove("when")
-            data__when = data["when"]
-            validate____defs_condition(data__when, custom_formats, (name_prefix or "data") + ".when")
-        if "message" in data_keys:
-            data_keys.remove("message")
-            data__message = data["message"]
-            if not isinstance(data__message, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".message must be string", value=data__message, name="" + (name_prefix or "data") + ".message", definition={'type': 'string', 'minLength': 1}, rule='type')
-            if isinstance(data__message, str):
-                data__message_len = len(data__message)
-                if data__message_len < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".message must be longer than or equal to 1 characters", value=data__message, name="" + (name_prefix or "data") + ".message", definition={'type': 'string', 'minLength': 1}, rule='minLength')
-        if "fix" in data_keys:
-            data_keys.remove("fix")
-            data__fix = data["fix"]
-            if not isinstance(data__fix, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".fix must be string", value=data__fix, name="" + (name_prefix or "data") + ".fix", definition={'type': 'string', 'minLength': 1}, rule='type')
-            if isinstance(data__fix, str):
-                data__fix_len = len(data__fix)
-                if data__fix_len < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".fix must be longer than or equal to 1 characters", value=data__fix, name="" + (name_prefix or "data") + ".fix", definition={'type': 'string', 'minLength': 1}, rule='minLength')
-        if "docs" in data_keys:
-            data_keys.remove("docs")
-            data__docs = data["docs"]
-            if not isinstance(data__docs, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".docs must be array", value=data__docs, name="" + (name_prefix or "data") + ".docs", definition={'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, rule='type')
-            data__docs_is_list = isinstance(data__docs, (list, tuple))
-            if data__docs_is_list:
-                data__docs_len = len(data__docs)
-                for data__docs_x, data__docs_item in enumerate(data__docs):
-                    if not isinstance(data__docs_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".docs[{data__docs_x}]".format(**locals()) + " must be string", value=data__docs_item, name="" + (name_prefix or "data") + ".docs[{data__docs_x}]".format(**locals()) + "", definition={'type': 'string', 'pattern': '^https?://'}, rule='type')
-                    if isinstance(data__docs_item, str):
-                        if not REGEX_PATTERNS['^https?://'].search(data__docs_item):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".docs[{data__docs_x}]".format(**locals()) + " must match pattern ^https?://", value=data__docs_item, name="" + (name_prefix or "data") + ".docs[{data__docs_x}]".format(**locals()) + "", definition={'type': 'string', 'pattern': '^https?://'}, rule='pattern')
-        if "explains" in data_keys:
-            data_keys.remove("explains")
-            data__explains = data["explains"]
-            if not isinstance(data__explains, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".explains must be array", value=data__explains, name="" + (name_prefix or "data") + ".explains", definition={'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, rule='type')
-            data__explains_is_list = isinstance(data__explains, (list, tuple))
-            if data__explains_is_list:
-                def fn(var): return frozenset(dict((k, fn(v)) for k, v in var.items()).items()) if hasattr(var, "items") else tuple(fn(v) for v in var) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
-                data__explains_len = len(data__explains)
-                if data__explains_len > len(set(fn(data__explains_x) for data__explains_x in data__explains)):
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".explains must contain unique items", value=data__explains, name="" + (name_prefix or "data") + ".explains", definition={'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, rule='uniqueItems')
-                for data__explains_x, data__explains_item in enumerate(data__explains):
-                    if not isinstance(data__explains_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".explains[{data__explains_x}]".format(**locals()) + " must be string", value=data__explains_item, name="" + (name_prefix or "data") + ".explains[{data__explains_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-        if "examples" in data_keys:
-            data_keys.remove("examples")
-            data__examples = data["examples"]
-            if not isinstance(data__examples, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".examples must be object", value=data__examples, name="" + (name_prefix or "data") + ".examples", definition={'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}}, rule='type')
-            data__examples_is_dict = isinstance(data__examples, dict)
-            if data__examples_is_dict:
-                data__examples__missing_keys = set(['fires', 'quiet']) - data__examples.keys()
-                if data__examples__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".examples must contain " + (str(sorted(data__examples__missing_keys)) + " properties"), value=data__examples, name="" + (name_prefix or "data") + ".examples", definition={'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}}, rule='required')
-                data__examples_keys = set(data__examples.keys())
-                if "fires" in data__examples_keys:
-                    data__examples_keys.remove("fires")
-                    data__examples__fires = data__examples["fires"]
-                    if not isinstance(data__examples__fires, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".examples.fires must be array", value=data__examples__fires, name="" + (name_prefix or "data") + ".examples.fires", definition={'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, rule='type')
-                    data__examples__fires_is_list = isinstance(data__examples__fires, (list, tuple))
-                    if data__examples__fires_is_list:
-                        data__examples__fires_len = len(data__examples__fires)
-                        if data__examples__fires_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".examples.fires must contain at least 1 items", value=data__examples__fires, name="" + (name_prefix or "data") + ".examples.fires", definition={'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, rule='minItems')
-                        for data__examples__fires_x, data__examples__fires_item in enumerate(data__examples__fires):
-                            validate____defs_example(data__examples__fires_item, custom_formats, (name_prefix or "data") + ".examples.fires[{data__examples__fires_x}]".format(**locals()))
-                if "quiet" in data__examples_keys:
-                    data__examples_keys.remove("quiet")
-                    data__examples__quiet = data__examples["quiet"]
-                    if not isinstance(data__examples__quiet, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".examples.quiet must be array", value=data__examples__quiet, name="" + (name_prefix or "data") + ".examples.quiet", definition={'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, rule='type')
-                    data__examples__quiet_is_list = isinstance(data__examples__quiet, (list, tuple))
-                    if data__examples__quiet_is_list:
-                        data__examples__quiet_len = len(data__examples__quiet)
-                        if data__examples__quiet_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".examples.quiet must contain at least 1 items", value=data__examples__quiet, name="" + (name_prefix or "data") + ".examples.quiet", definition={'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, rule='minItems')
-                        for data__examples__quiet_x, data__examples__quiet_item in enumerate(data__examples__quiet):
-                            validate____defs_example(data__examples__quiet_item, custom_formats, (name_prefix or "data") + ".examples.quiet[{data__examples__quiet_x}]".format(**locals()))
-                if data__examples_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".examples must not contain "+str(data__examples_keys)+" properties", value=data__examples, name="" + (name_prefix or "data") + ".examples", definition={'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}}, rule='additionalProperties')
-        if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['id', 'layer', 'severity', 'scope', 'title', 'when', 'message', 'fix', 'examples'], 'additionalProperties': False, 'properties': {'id': {'type': 'string', 'pattern': '^(apiserver|kubelet|cri|containerd|shim|runc|process|node)\\.[a-z0-9]+(-[a-z0-9]+)*$'}, 'layer': {'enum': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']}, 'severity': {'enum': ['critical', 'error', 'warning', 'info']}, 'scope': {'enum': ['node', 'pod', 'container']}, 'title': {'type': 'string', 'minLength': 1, 'maxLength': 120}, 'when': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}, 'message': {'type': 'string', 'minLength': 1}, 'fix': {'type': 'string', 'minLength': 1}, 'docs': {'type': 'array', 'items': {'type': 'string', 'pattern': '^https?://'}}, 'explains': {'type': 'array', 'items': {'type': 'string'}, 'uniqueItems': True}, 'examples': {'type': 'object', 'required': ['fires', 'quiet'], 'additionalProperties': False, 'properties': {'fires': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}, 'quiet': {'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}}}}}}, rule='additionalProperties')
-    return data
-
-def validate____defs_example(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "description" in data_keys:
-            data_keys.remove("description")
-            data__description = data["description"]
-            if not isinstance(data__description, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string", value=data__description, name="" + (name_prefix or "data") + ".description", definition={'type': 'string'}, rule='type')
-        if "collected" in data_keys:
-            data_keys.remove("collected")
-            data__collected = data["collected"]
-            if not isinstance(data__collected, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected must be object", value=data__collected, name="" + (name_prefix or "data") + ".collected", definition={'type': 'object'}, rule='type')
-        if "layers" in data_keys:
-            data_keys.remove("layers")
-            data__layers = data["layers"]
-            if not isinstance(data__layers, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers must be object", value=data__layers, name="" + (name_prefix or "data") + ".layers", definition={'type': 'object'}, rule='type')
-        if "pods" in data_keys:
-            data_keys.remove("pods")
-            data__pods = data["pods"]
-            if not isinstance(data__pods, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".pods must be array", value=data__pods, name="" + (name_prefix or "data") + ".pods", definition={'type': 'array'}, rule='type')
-        if "pod" in data_keys:
-            data_keys.remove("pod")
-            data__pod = data["pod"]
-            if not isinstance(data__pod, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".pod must be object", value=data__pod, name="" + (name_prefix or "data") + ".pod", definition={'type': 'object'}, rule='type')
-        if "container" in data_keys:
-            data_keys.remove("container")
-            data__container = data["container"]
-            if not isinstance(data__container, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".container must be object", value=data__container, name="" + (name_prefix or "data") + ".container", definition={'type': 'object'}, rule='type')
-        if "message_contains" in data_keys:
-            data_keys.remove("message_contains")
-            data__messagecontains = data["message_contains"]
-            if not isinstance(data__messagecontains, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".message_contains must be string", value=data__messagecontains, name="" + (name_prefix or "data") + ".message_contains", definition={'type': 'string'}, rule='type')
-        if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'properties': {'description': {'type': 'string'}, 'collected': {'type': 'object'}, 'layers': {'type': 'object'}, 'pods': {'type': 'array'}, 'pod': {'type': 'object'}, 'container': {'type': 'object'}, 'message_contains': {'type': 'string'}}}, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
 
 def validate____defs_condition(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}, 'else': {'type': 'object', 'required': ['fact', 'op'], 'additionalProperties': False, 'properties': {'fact': {'type': 'string', 'minLength': 1}, 'op': {'type': 'string'}, 'value': {}, 'per': {'type': 'string', 'minLength': 1}, 'as': {'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}}}}}}}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     try:
         data_is_dict = isinstance(data, dict)
         if data_is_dict:
             data__missing_keys = set(['all']) - data.keys()
             if data__missing_keys:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'required': ['all']}, rule='required')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
     except (JsonSchemaValueException, JsonSchemaValuesException):
         try:
             data_is_dict = isinstance(data, dict)
             if data_is_dict:
                 data__missing_keys = set(['any']) - data.keys()
                 if data__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'required': ['any']}, rule='required')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
         except (JsonSchemaValueException, JsonSchemaValuesException):
             try:
                 data_is_dict = isinstance(data, dict)
                 if data_is_dict:
                     data__missing_keys = set(['any_source']) - data.keys()
                     if data__missing_keys:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'required': ['any_source']}, rule='required')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
             except (JsonSchemaValueException, JsonSchemaValuesException):
                 try:
                     data_is_dict = isinstance(data, dict)
                     if data_is_dict:
                         data__missing_keys = set(['not']) - data.keys()
                         if data__missing_keys:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'required': ['not']}, rule='required')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
                 except (JsonSchemaValueException, JsonSchemaValuesException):
-                    validate____defs_predicate(data, custom_formats, (name_prefix or "data") + "")
+                    if not isinstance(data, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+                    data_is_dict = isinstance(data, dict)
+                    if data_is_dict:
+                        data__missing_keys = set(['fact', 'op']) - data.keys()
+                        if data__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+                        data_keys = set(data.keys())
+                        if "fact" in data_keys:
+                            data_keys.remove("fact")
+                            data__fact = data["fact"]
+                            if not isinstance(data__fact, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".fact must be string")
+                            if isinstance(data__fact, str):
+                                data__fact_len = len(data__fact)
+                                if data__fact_len < 1:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".fact must be longer than or equal to 1 characters")
+                        if "op" in data_keys:
+                            data_keys.remove("op")
+                            data__op = data["op"]
+                            if not isinstance(data__op, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".op must be string")
+                        if "value" in data_keys:
+                            data_keys.remove("value")
+                            data__value = data["value"]
+                        if "per" in data_keys:
+                            data_keys.remove("per")
+                            data__per = data["per"]
+                            if not isinstance(data__per, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".per must be string")
+                            if isinstance(data__per, str):
+                                data__per_len = len(data__per)
+                                if data__per_len < 1:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".per must be longer than or equal to 1 characters")
+                        if "as" in data_keys:
+                            data_keys.remove("as")
+                            data__as = data["as"]
+                            if not isinstance(data__as, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".as must be string")
+                            if isinstance(data__as, str):
+                                if not REGEX_PATTERNS['^[a-z_][a-z0-9_]*$'].search(data__as):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".as must match pattern ^[a-z_][a-z0-9_]*$")
+                        if data_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
                 else:
                     data_is_dict = isinstance(data, dict)
                     if data_is_dict:
                         data__missing_keys = set(['not']) - data.keys()
                         if data__missing_keys:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}, rule='required')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
                         data_keys = set(data.keys())
                         if "not" in data_keys:
                             data_keys.remove("not")
                             data__not = data["not"]
                             validate____defs_condition(data__not, custom_formats, (name_prefix or "data") + ".not")
                         if data_keys:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}, rule='additionalProperties')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
             else:
                 data_is_dict = isinstance(data, dict)
                 if data_is_dict:
                     data__missing_keys = set(['any_source']) - data.keys()
                     if data__missing_keys:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, rule='required')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
                     data_keys = set(data.keys())
                     if "any_source" in data_keys:
                         data_keys.remove("any_source")
                         data__anysource = data["any_source"]
                         if not isinstance(data__anysource, (list, tuple)):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".any_source must be array", value=data__anysource, name="" + (name_prefix or "data") + ".any_source", definition={'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}, rule='type')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".any_source must be array")
                         data__anysource_is_list = isinstance(data__anysource, (list, tuple))
                         if data__anysource_is_list:
                             data__anysource_len = len(data__anysource)
                             if data__anysource_len < 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".any_source must contain at least 1 items", value=data__anysource, name="" + (name_prefix or "data") + ".any_source", definition={'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}, rule='minItems')
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".any_source must contain at least 1 items")
                             for data__anysource_x, data__anysource_item in enumerate(data__anysource):
-                                validate____defs_condition(data__anysource_item, custom_formats, (name_prefix or "data") + ".any_source[{data__anysource_x}]".format(**locals()))
+                                validate____defs_condition(data__anysource_item, custom_formats, (name_prefix or "data") + f".any_source[{data__anysource_x}]")
                     if data_keys:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, rule='additionalProperties')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
         else:
             data_is_dict = isinstance(data, dict)
             if data_is_dict:
                 data__missing_keys = set(['any']) - data.keys()
                 if data__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, rule='required')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
                 data_keys = set(data.keys())
                 if "any" in data_keys:
                     data_keys.remove("any")
                     data__any = data["any"]
                     if not isinstance(data__any, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".any must be array", value=data__any, name="" + (name_prefix or "data") + ".any", definition={'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".any must be array")
                     data__any_is_list = isinstance(data__any, (list, tuple))
                     if data__any_is_list:
                         data__any_len = len(data__any)
                         if data__any_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".any must contain at least 1 items", value=data__any, name="" + (name_prefix or "data") + ".any", definition={'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}, rule='minItems')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".any must contain at least 1 items")
                         for data__any_x, data__any_item in enumerate(data__any):
-                            validate____defs_condition(data__any_item, custom_formats, (name_prefix or "data") + ".any[{data__any_x}]".format(**locals()))
+                            validate____defs_condition(data__any_item, custom_formats, (name_prefix or "data") + f".any[{data__any_x}]")
                 if data_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, rule='additionalProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     else:
         data_is_dict = isinstance(data, dict)
         if data_is_dict:
             data__missing_keys = set(['all']) - data.keys()
             if data__missing_keys:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, rule='required')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
             data_keys = set(data.keys())
             if "all" in data_keys:
                 data_keys.remove("all")
                 data__all = data["all"]
                 if not isinstance(data__all, (list, tuple)):
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".all must be array", value=data__all, name="" + (name_prefix or "data") + ".all", definition={'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}, rule='type')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".all must be array")
                 data__all_is_list = isinstance(data__all, (list, tuple))
                 if data__all_is_list:
                     data__all_len = len(data__all)
                     if data__all_len < 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".all must contain at least 1 items", value=data__all, name="" + (name_prefix or "data") + ".all", definition={'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}, rule='minItems')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".all must contain at least 1 items")
                     for data__all_x, data__all_item in enumerate(data__all):
-                        validate____defs_condition(data__all_item, custom_formats, (name_prefix or "data") + ".all[{data__all_x}]".format(**locals()))
+                        validate____defs_condition(data__all_item, custom_formats, (name_prefix or "data") + f".all[{data__all_x}]")
             if data_keys:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'description': 'all / any / any_source / not over predicates; discriminated with if/then so only the matching branch is checked', 'type': 'object', 'if': {'required': ['all']}, 'then': {'additionalProperties': False, 'required': ['all'], 'properties': {'all': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any']}, 'then': {'additionalProperties': False, 'required': ['any'], 'properties': {'any': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['any_source']}, 'then': {'additionalProperties': False, 'required': ['any_source'], 'properties': {'any_source': {'type': 'array', 'minItems': 1, 'items': {'$ref': '#/$defs/condition'}}}}, 'else': {'if': {'required': ['not']}, 'then': {'additionalProperties': False, 'required': ['not'], 'properties': {'not': {'$ref': '#/$defs/condition'}}}, 'else': {'$ref': '#/$defs/predicate'}}}}}}}}, rule='additionalProperties')
-    return data
-
-def validate____defs_predicate(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['fact', 'op'], 'additionalProperties': False, 'properties': {'fact': {'type': 'string', 'minLength': 1}, 'op': {'type': 'string'}, 'value': {}, 'per': {'type': 'string', 'minLength': 1}, 'as': {'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data__missing_keys = set(['fact', 'op']) - data.keys()
-        if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['fact', 'op'], 'additionalProperties': False, 'properties': {'fact': {'type': 'string', 'minLength': 1}, 'op': {'type': 'string'}, 'value': {}, 'per': {'type': 'string', 'minLength': 1}, 'as': {'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}}}, rule='required')
-        data_keys = set(data.keys())
-        if "fact" in data_keys:
-            data_keys.remove("fact")
-            data__fact = data["fact"]
-            if not isinstance(data__fact, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".fact must be string", value=data__fact, name="" + (name_prefix or "data") + ".fact", definition={'type': 'string', 'minLength': 1}, rule='type')
-            if isinstance(data__fact, str):
-                data__fact_len = len(data__fact)
-                if data__fact_len < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".fact must be longer than or equal to 1 characters", value=data__fact, name="" + (name_prefix or "data") + ".fact", definition={'type': 'string', 'minLength': 1}, rule='minLength')
-        if "op" in data_keys:
-            data_keys.remove("op")
-            data__op = data["op"]
-            if not isinstance(data__op, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".op must be string", value=data__op, name="" + (name_prefix or "data") + ".op", definition={'type': 'string'}, rule='type')
-        if "value" in data_keys:
-            data_keys.remove("value")
-            data__value = data["value"]
-        if "per" in data_keys:
-            data_keys.remove("per")
-            data__per = data["per"]
-            if not isinstance(data__per, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".per must be string", value=data__per, name="" + (name_prefix or "data") + ".per", definition={'type': 'string', 'minLength': 1}, rule='type')
-            if isinstance(data__per, str):
-                data__per_len = len(data__per)
-                if data__per_len < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".per must be longer than or equal to 1 characters", value=data__per, name="" + (name_prefix or "data") + ".per", definition={'type': 'string', 'minLength': 1}, rule='minLength')
-        if "as" in data_keys:
-            data_keys.remove("as")
-            data__as = data["as"]
-            if not isinstance(data__as, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".as must be string", value=data__as, name="" + (name_prefix or "data") + ".as", definition={'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}, rule='type')
-            if isinstance(data__as, str):
-                if not REGEX_PATTERNS['^[a-z_][a-z0-9_]*$'].search(data__as):
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".as must match pattern ^[a-z_][a-z0-9_]*$", value=data__as, name="" + (name_prefix or "data") + ".as", definition={'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}, rule='pattern')
-        if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['fact', 'op'], 'additionalProperties': False, 'properties': {'fact': {'type': 'string', 'minLength': 1}, 'op': {'type': 'string'}, 'value': {}, 'per': {'type': 'string', 'minLength': 1}, 'as': {'type': 'string', 'pattern': '^[a-z_][a-z0-9_]*$'}}}, rule='additionalProperties')
-    return data
-
-def validate____defs_layer(data, custom_formats={}, name_prefix=None):
-    if not (isinstance(data, str) and data == 'apiserver' or isinstance(data, str) and data == 'kubelet' or isinstance(data, str) and data == 'cri' or isinstance(data, str) and data == 'containerd' or isinstance(data, str) and data == 'shim' or isinstance(data, str) and data == 'runc' or isinstance(data, str) and data == 'process' or isinstance(data, str) and data == 'node'):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be one of ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']", value=data, name="" + (name_prefix or "data") + "", definition={'enum': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']}, rule='enum')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data

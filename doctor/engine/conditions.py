@@ -7,11 +7,11 @@ tree unknown, and the rule is reported as skipped with the missing facts as the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from doctor.engine.operators import Hit, Operator
-from doctor.engine.paths import FactPath
+from doctor.engine.operators import Hit, Operator, Selected
+from doctor.engine.paths import FactPath, PathRoot
 from doctor.layers import Layer
 from doctor.model import Evidence
 
@@ -36,11 +36,44 @@ class Verdict(NamedTuple):
 
 @dataclass(frozen=True)
 class Context:
-    """What a condition is evaluated against: the document, the pod and the scope object."""
+    """What a condition is evaluated against: the document, the pod and the scope object.
+
+    The memos hold answers worked out once rather than once per rule or per object: what a fact
+    path selects (keyed by its text, which decides what it reads) and a predicate's verdict
+    (keyed by a number for its meaning, shared by equal predicates of different rules). Each
+    answer goes where every context that can ask shares it: `memo` is the scope object's own,
+    `pod_memo` is shared by the pod and its containers (every container of a pod asks the same
+    of the pod's log lines), `document_memo` by every context. The facts are never changed
+    while they are evaluated.
+    """
 
     document: Any
     pod: Any
     scope: Any
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    pod_memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    document_memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The three, indexed by MEMO_SLOT[root]: looked up on every predicate.
+    memos: tuple[dict[Any, Any], ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "memos", (self.memo, self.pod_memo, self.document_memo))
+
+    def values(self, path: FactPath) -> list[Any] | None:
+        """`path.values` here, remembered where every context that can ask shares it."""
+        memo = self.memos[MEMO_SLOT[path.root]]
+        if path.text in memo:
+            found: list[Any] | None = memo[path.text]
+            return found
+        found = memo[path.text] = _kept(path.values(self.document, self.pod, self.scope))
+        return found
+
+
+def _kept(values: list[Any] | None) -> list[Any] | None:
+    return Selected(values) if values is not None and len(values) >= Selected.MIN_LINES else values
+
+
+MEMO_SLOT = {PathRoot.SCOPE: 0, PathRoot.POD: 1, PathRoot.DOCUMENT: 2}
 
 
 class Condition(Protocol):
@@ -50,6 +83,19 @@ class Condition(Protocol):
 
 
 _FALSE = Verdict(False)
+# Each distinct predicate meaning (what it reads and how it compares) and its number.
+_PREDICATE_KEYS: dict[tuple[Any, ...], int] = {}
+
+
+def _hashable(value: Any) -> Any:
+    """A rule's expected value as a dictionary key: its type too (1, 1.0 and True differ)."""
+    if isinstance(value, list):
+        return (list, tuple(_hashable(v) for v in value))
+    try:
+        hash(value)
+    except TypeError:  # nothing the rule schema allows, but never a crash at load
+        return (type(value), repr(value))
+    return (type(value), value)
 
 
 @dataclass(frozen=True)
@@ -60,13 +106,44 @@ class Predicate:
     per: FactPath | None = None  # ratio test: the fact divided by this one
     expected_text: Any = None  # the value as written in the rule, for evidence
     bind: str | None = None  # `as:` name under which the matching value reaches the message
+    # Worked out once: a large node evaluates each predicate hundreds of thousands of times.
+    _plain: bool = field(init=False, repr=False, compare=False)
+    _unknown: Verdict = field(init=False, repr=False, compare=False)
+    # Where the verdict is remembered: the scope object's memo, or the pod's or the document's
+    # when the predicate reads nothing else; under a key that equal predicates share (rules
+    # repeat `state eq CONTAINER_EXITED`): an int, apart from the path texts in the same memo.
+    _slot: int = field(init=False, repr=False, compare=False)  # of its memo (MEMO_SLOT)
+    _key: int = field(init=False, repr=False, compare=False)
+    _fact_slot: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        plain = self.per is None and not self.op.series and not self.op.decides_missing
+        object.__setattr__(self, "_plain", plain)
+        missing = (Missing(self.fact.text, self.fact.layer),)
+        object.__setattr__(self, "_unknown", Verdict(None, missing=missing))
+        roots = {self.fact.root} | ({self.per.root} if self.per is not None else set())
+        shared = PathRoot.SCOPE
+        if PathRoot.SCOPE not in roots:
+            shared = PathRoot.POD if PathRoot.POD in roots else PathRoot.DOCUMENT
+        object.__setattr__(self, "_slot", MEMO_SLOT[shared])
+        object.__setattr__(self, "_fact_slot", MEMO_SLOT[self.fact.root])
+        meaning = (
+            self.fact.root,
+            self.fact.text,
+            self.op.name,
+            _hashable(self.value),
+            self.per.text if self.per is not None else None,
+            _hashable(self.expected_text),
+            self.bind,
+        )
+        object.__setattr__(self, "_key", _PREDICATE_KEYS.setdefault(meaning, len(_PREDICATE_KEYS)))
 
     def _observe(self, ctx: Context) -> list[Any] | Verdict:
         """The values the operator compares (the ratio, for `per`), or the verdict already due."""
-        values = self.fact.values(ctx.document, ctx.pod, ctx.scope)
+        values = ctx.values(self.fact)
         if values is None:
             if not self.op.decides_missing:
-                return Verdict(None, missing=(Missing(self.fact.text, self.fact.layer),))
+                return self._unknown
             values = []
         if self.per is not None:
             ratio = self._ratio(values, ctx)
@@ -78,9 +155,26 @@ class Predicate:
         return values
 
     def evaluate(self, ctx: Context) -> Verdict:
-        values = self._observe(ctx)
-        if isinstance(values, Verdict):
-            return values
+        memo = ctx.memos[self._slot]
+        verdict: Verdict | None = memo.get(self._key)
+        if verdict is None:
+            verdict = memo[self._key] = self._evaluate(ctx)
+        return verdict
+
+    def _evaluate(self, ctx: Context) -> Verdict:
+        if self._plain:  # the common case, without _observe's questions (Context.values inline)
+            memo = ctx.memos[self._fact_slot]
+            text = self.fact.text
+            if text in memo:
+                values: list[Any] | Verdict | None = memo[text]
+            else:
+                values = memo[text] = _kept(self.fact.values(ctx.document, ctx.pod, ctx.scope))
+            if values is None:
+                return self._unknown
+        else:
+            values = self._observe(ctx)
+            if isinstance(values, Verdict):
+                return values
         hit: Hit | None = self.op.fn(values, self.value)
         if hit is None:
             return _FALSE
@@ -103,7 +197,7 @@ class Predicate:
 
     def _ratio(self, numerators: list[Any], ctx: Context) -> float | Verdict:
         assert self.per is not None
-        denominators = self.per.values(ctx.document, ctx.pod, ctx.scope)
+        denominators = ctx.values(self.per)
         if not numerators:
             return Verdict(None, missing=(Missing(self.fact.text, self.fact.layer),))
         if not denominators:
@@ -130,14 +224,15 @@ class All:
         captures: dict[str, Any] = {}
         missing: list[Missing] = []
         for child in self.children:
-            verdict = child.evaluate(ctx)
-            if verdict.value is False:
+            value, seen, captured, unknown = child.evaluate(ctx)
+            if value is False:
                 return _FALSE
-            if verdict.value is None:
-                missing.extend(verdict.missing)
+            if value is None:
+                missing += unknown
             else:
-                evidence.extend(verdict.evidence)
-                captures.update(verdict.captures)
+                evidence += seen
+                if captured:
+                    captures.update(captured)
         if missing:
             return Verdict(None, missing=tuple(missing))
         return Verdict(True, tuple(evidence), captures)
@@ -182,6 +277,10 @@ class AnyOf:
 @dataclass(frozen=True)
 class Not:
     child: Condition
+    _seen_by: tuple[Predicate, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_seen_by", tuple(self.child.predicates()))
 
     def evaluate(self, ctx: Context) -> Verdict:
         verdict = self.child.evaluate(ctx)
@@ -190,7 +289,7 @@ class Not:
         if verdict.value:
             return _FALSE
         # The child was false: what its predicates saw is the evidence that the negation holds.
-        return Verdict(True, tuple(e for p in self.child.predicates() for e in p.seen(ctx)))
+        return Verdict(True, tuple(e for p in self._seen_by for e in p.seen(ctx)))
 
     def predicates(self) -> list[Predicate]:
         return self.child.predicates()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from doctor.engine.conditions import Context, Missing, Verdict
@@ -29,18 +29,18 @@ def evaluate(rules: RuleSet, facts: FactsDocument) -> Evaluation:
     skips: dict[tuple[str, str], int] = {}
     failures: list[RuleFailure] = []
     for rule in rules.rules:
-        fired: list[tuple[Finding, int | None]] = []
+        fired: dict[Subject, list[Hit]] = {}
         for ctx, subject, attempt in contexts[rule.scope]:
             try:
                 verdict = rule.when.evaluate(ctx)
                 if verdict.value is True:
-                    fired.append((_finding(rule, verdict, ctx, subject), attempt))
+                    fired.setdefault(subject, []).append((attempt, verdict, ctx))
                 elif verdict.value is None:
                     reason = _skip_reason(verdict.missing, facts)
                     skips[(rule.id, reason)] = skips.get((rule.id, reason), 0) + 1
             except Exception as exc:  # a crashing rule is reported, never hidden as "no match"
-                failures.append(RuleFailure(rule.id, str(subject), f"{type(exc).__name__}: {exc}"))
-        findings.extend(_collapse_attempts(fired))
+                failures.append(_failure(rule, subject, exc))
+        findings.extend(_newest_findings(rule, fired, failures))
     findings.sort(key=lambda f: (f.layer.depth, -f.severity.rank, str(f.subject)))
     skipped = tuple(Skip(rule_id, reason, count) for (rule_id, reason), count in skips.items())
     return Evaluation(tuple(findings), skipped, tuple(failures), len(rules))
@@ -51,19 +51,53 @@ ScopeContexts = list[tuple[Context, Subject, int | None]]
 
 def _contexts(document: dict[str, Any]) -> dict[Scope, ScopeContexts]:
     """The objects each scope evaluates over, built once and shared by every rule."""
-    node: ScopeContexts = [(Context(document, None, document), Subject(Scope.NODE), None)]
+    shared: dict[Any, Any] = {}  # the document's memo (Context)
+    node_context = Context(document, None, document, document_memo=shared)
+    node: ScopeContexts = [(node_context, Subject(Scope.NODE), None)]
     pods: ScopeContexts = []
     containers: ScopeContexts = []
     for pod in document["pods"]:
         namespace, name = pod["namespace"], pod["name"]
-        pods.append((Context(document, pod, pod), Subject(Scope.POD, namespace, name), None))
+        memo: dict[Any, Any] = {}  # the pod's, shared with its containers
+        pod_context = Context(document, pod, pod, memo, memo, shared)
+        pods.append((pod_context, Subject(Scope.POD, namespace, name), None))
         for container in pod["containers"]:
             subject = Subject(Scope.CONTAINER, namespace, name, container["name"])
-            containers.append((Context(document, pod, container), subject, container["attempt"]))
+            context = Context(document, pod, container, {}, memo, shared)
+            containers.append((context, subject, container["attempt"]))
     return {Scope.NODE: node, Scope.POD: pods, Scope.CONTAINER: containers}
 
 
-def _finding(rule: Rule, verdict: Verdict, ctx: Context, subject: Subject) -> Finding:
+# A context the rule held on: the container attempt (None above container scope), why, where.
+Hit = tuple[int | None, Verdict, Context]
+
+
+def _newest_findings(
+    rule: Rule, fired: dict[Subject, list[Hit]], failures: list[RuleFailure]
+) -> list[Finding]:
+    """One finding per rule and subject: the newest attempt's, listing every attempt it held on.
+
+    Only that one is rendered: on a node of crash-looping pods most hits are older attempts.
+    """
+    findings: list[Finding] = []
+    for subject, hits in fired.items():
+        hits.sort(key=lambda hit: -1 if hit[0] is None else hit[0], reverse=True)
+        _, verdict, ctx = hits[0]
+        attempts = tuple(attempt for attempt, _, _ in hits if attempt is not None)
+        try:
+            findings.append(_finding(rule, verdict, ctx, subject, attempts))
+        except Exception as exc:
+            failures.append(_failure(rule, subject, exc))
+    return findings
+
+
+def _failure(rule: Rule, subject: Subject, exc: Exception) -> RuleFailure:
+    return RuleFailure(rule.id, str(subject), f"{type(exc).__name__}: {exc}")
+
+
+def _finding(
+    rule: Rule, verdict: Verdict, ctx: Context, subject: Subject, attempts: tuple[int, ...]
+) -> Finding:
     fields: dict[str, Any] = {
         "collected": ctx.document["collected"],
         "layers": ctx.document["layers"],
@@ -83,25 +117,8 @@ def _finding(rule: Rule, verdict: Verdict, ctx: Context, subject: Subject) -> Fi
         fix=rule.fix.render(fields),
         evidence=verdict.evidence,
         docs=rule.docs,
+        attempts=attempts,
     )
-
-
-def _collapse_attempts(fired: list[tuple[Finding, int | None]]) -> list[Finding]:
-    """One finding per rule and container: the newest attempt's, listing every attempt it hit."""
-    by_subject: dict[Subject, list[tuple[Finding, int | None]]] = {}
-    for finding, attempt in fired:
-        by_subject.setdefault(finding.subject, []).append((finding, attempt))
-    collapsed: list[Finding] = []
-    for hits in by_subject.values():
-        hits.sort(key=lambda hit: -1 if hit[1] is None else hit[1], reverse=True)
-        newest = hits[0][0]
-        attempts = tuple(a for _, a in hits if a is not None)
-        collapsed.append(newest if not attempts else _with_attempts(newest, attempts))
-    return collapsed
-
-
-def _with_attempts(finding: Finding, attempts: tuple[int, ...]) -> Finding:
-    return replace(finding, attempts=attempts)
 
 
 def _skip_reason(missing: tuple[Missing, ...], facts: FactsDocument) -> str:

@@ -92,7 +92,18 @@ def lint(paths: Sequence[Path], with_builtin: bool = False) -> tuple[RuleSet, li
 
     Only the built-in packs come from their pre-parsed form (packed.py); a path given here is
     always parsed, even when it is the built-in directory: that is what `rules lint` checks.
+    Beyond what stops a rule from loading, the lint also flags messages that could print `?`
+    or `1 times` (guarantees.py): such a rule still runs.
     """
+    from doctor.engine.guarantees import message_problems
+
+    ruleset, problems = _load_all(paths, with_builtin)
+    for rule in ruleset.rules:
+        problems += [Problem(rule.source.file, rule.source.line, m) for m in message_problems(rule)]
+    return ruleset, problems
+
+
+def _load_all(paths: Sequence[Path], with_builtin: bool) -> tuple[RuleSet, list[Problem]]:
     builtin = builtin_rules_dir()
     packs = [_load_pack(builtin, read_pack(builtin))] if with_builtin else []
     packs += [_load_pack(path) for path in paths]
@@ -125,7 +136,7 @@ def load_rules(
     with_builtin: bool = True,
 ) -> RuleSet:
     """The rule set a command runs with; any problem raises RuleError (exit 2)."""
-    ruleset, problems = lint(extra, with_builtin=with_builtin)
+    ruleset, problems = _load_all(extra, with_builtin)
     log.debug(
         "loaded %d rules from %s (overridden by user packs: %s)",
         len(ruleset),

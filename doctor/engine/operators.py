@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Hit:
-    """What satisfied an operator: the value shown as evidence and any regex captures."""
+class Hit(NamedTuple):
+    """What satisfied an operator: the value shown as evidence and any regex captures.
+
+    A NamedTuple: a large node makes hundreds of thousands.
+    """
 
     value: Any
-    captures: dict[str, str] = field(default_factory=dict)
+    captures: dict[str, str] = {}  # noqa: RUF012 - never mutated: merged into new dicts
 
 
 class ValueKind:
@@ -54,18 +56,60 @@ class LazyRegex:
     A diagnosis evaluates a fraction of the catalog's ~70 regexes; compiling all of them cost
     ~10 ms of every start. Rules parsed from YAML compile theirs at once (that is how a bad one
     is reported); the pre-parsed built-in pack was checked when it was made.
+
+    A regex searched many times (the log lines of a node with thousands of pods) first learns
+    texts one of which every match contains (regex_structure) and skips lines without them:
+    most catalog patterns begin with an optional group, which `re` cannot skip ahead for. The
+    parse that takes costs about what compiling does, so a single-pod run never pays it.
     """
 
-    __slots__ = ("_compiled", "pattern")
+    __slots__ = ("_compiled", "_required", "_searches", "pattern")
+
+    # Searches before the required text is worked out.
+    PREFILTER_AFTER = 200
 
     def __init__(self, pattern: str, compiled: re.Pattern[str] | None = None) -> None:
         self.pattern = pattern
         self._compiled = compiled
+        self._required: tuple[str, ...] | None = None
+        self._searches = 0
 
     def search(self, text: str) -> re.Match[str] | None:
+        found = self.search_last([text])
+        return found[1] if found else None
+
+    def search_last(self, values: Sequence[Any]) -> tuple[str, re.Match[str]] | None:
+        """The last string among `values` the regex matches, with its match."""
         if self._compiled is None:
             self._compiled = re.compile(self.pattern)
-        return self._compiled.search(text)
+        search = self._compiled.search
+        if self._required is None and self._searches < self.PREFILTER_AFTER:
+            self._searches += len(values)
+            if self._searches >= self.PREFILTER_AFTER:
+                from doctor.engine.regex_structure import required_texts
+
+                self._required = required_texts(self.pattern)
+        required = self._required
+        if required is not None and type(values) is Selected:
+            joined = values.joined()
+            if not _contains_one(joined, required):
+                return None  # in no line, since in none of them joined
+        if required is None:
+            for value in reversed(values):
+                if type(value) is str and (match := search(value)):
+                    return value, match
+        elif len(required) == 1:
+            (part,) = required
+            for value in reversed(values):
+                if type(value) is str and part in value and (match := search(value)):
+                    return value, match
+        else:
+            for value in reversed(values):
+                if type(value) is str and _contains_one(value, required):
+                    match = search(value)
+                    if match:
+                        return value, match
+        return None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, LazyRegex) and other.pattern == self.pattern
@@ -75,6 +119,32 @@ class LazyRegex:
 
     def __repr__(self) -> str:
         return f"LazyRegex({self.pattern!r})"
+
+
+class Selected(list[Any]):
+    """What a fact path selected, kept by the evaluation for every rule that asks (Context).
+
+    Its strings joined once let a regex whose required text is in none of them skip the lines
+    one by one: a pod's log is asked by a dozen regexes, a node's by every pod's.
+    """
+
+    __slots__ = ("_joined",)
+
+    # Shorter lists are searched line by line as fast as they are joined.
+    MIN_LINES = 8
+
+    def joined(self) -> str:
+        if not hasattr(self, "_joined"):
+            self._joined = "\n".join(value for value in self if type(value) is str)
+        return self._joined
+
+
+def _contains_one(text: str, parts: tuple[str, ...]) -> bool:
+    # A loop, not any(): no generator object per log line.
+    for part in parts:  # noqa: SIM110
+        if part in text:
+            return True
+    return False
 
 
 def _is_number(value: Any) -> bool:
@@ -115,8 +185,9 @@ def _ordering(test: Callable[[float, float], bool]) -> OperatorFn:
 
 def _in(values: Sequence[Any], expected: Any) -> Hit | None:
     for v in values:
-        if any(same_type(v, option) and v == option for option in expected):
-            return Hit(v)
+        for option in expected:
+            if v == option and same_type(v, option):  # equality first, as in _eq
+                return Hit(v)
     return None
 
 
@@ -132,13 +203,11 @@ def _contains(values: Sequence[Any], expected: Any) -> Hit | None:
 def _matches(values: Sequence[Any], expected: Any) -> Hit | None:
     pattern: LazyRegex = expected
     # Newest first: log lines are oldest first, and the latest occurrence is the evidence wanted.
-    for v in reversed(values):
-        if isinstance(v, str):
-            match = pattern.search(v)
-            if match:
-                groups = {k: g for k, g in match.groupdict().items() if g is not None}
-                return Hit(v, groups)
-    return None
+    found = pattern.search_last(values)
+    if found is None:
+        return None
+    value, match = found
+    return Hit(value, {k: g for k, g in match.groupdict().items() if g is not None})
 
 
 def _exists(values: Sequence[Any], expected: Any) -> Hit | None:

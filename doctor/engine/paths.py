@@ -168,7 +168,13 @@ def _flatten(expr: Any) -> list[Any] | None:
 def _walker(steps: list[Step]) -> Walker:
     if all(isinstance(step, str) for step in steps):
         return _key_walker([str(step) for step in steps])
+    if steps.count(_ALL) == 1 and all(isinstance(s, str) or s is _ALL for s in steps):
+        star = steps.index(_ALL)
+        return _star_walker([str(s) for s in steps[:star]], [str(s) for s in steps[star + 1 :]])
+    return _general_walker(steps)
 
+
+def _general_walker(steps: list[Step]) -> Walker:
     def walk(root: Any) -> list[Any] | None:
         current = [root]
         for step in steps:
@@ -204,6 +210,29 @@ def _walker(steps: list[Step]) -> Walker:
                 )
 
         return current
+
+    return walk
+
+
+def _star_walker(before: list[str], after: list[str]) -> Walker:
+    """`a.b[*].c`, the shape of every log path: the general walk's answers, for one list."""
+
+    def walk(root: Any) -> list[Any] | None:
+        node = root
+        for key in before:
+            if not isinstance(node, dict) or key not in node:
+                return None
+            node = node[key]
+        if not isinstance(node, list):
+            return None
+        if not node:
+            return []  # looked, found nothing: the list exists and is empty
+        current: list[Any] = node
+        for key in after:
+            current = [item[key] for item in current if isinstance(item, dict) and key in item]
+            if not current:
+                return None
+        return list(current) if current is node else current
 
     return walk
 
@@ -271,6 +300,33 @@ def compile_path(text: str, scope: str) -> FactPath:
     steps = _flatten(parsed)
     walk = _walker(steps) if steps is not None else _generic(parsed)
     return FactPath(text, root, _layer_of(text, root), walk)
+
+
+def field_name(path: FactPath, scope: str) -> str | None:
+    """The message field that reads what `path` reads, cut at its first `[*]`, filter or
+    negative index: `cgroup.memory.usage_bytes` on a container is
+    `container.cgroup.memory.usage_bytes`, `$.layers.cri.errors[0].message` is
+    `layers.cri.errors.0.message`. None when no field can name it (`$.pods[*]...`).
+    """
+    if path.root is PathRoot.DOCUMENT:
+        parts, expression = [], path.text
+    elif path.root is PathRoot.POD:
+        parts, expression = ["pod"], path.text[4:] if path.text.startswith("pod.") else "$"
+    else:
+        parts, expression = [scope], path.text
+    steps = _simple_steps(expression)
+    if steps is None:
+        return None
+    for step in steps:
+        if isinstance(step, str):
+            parts.append(step)
+        elif isinstance(step, int) and step >= 0:
+            parts.append(str(step))
+        else:
+            break
+    if not parts or (path.root is PathRoot.DOCUMENT and parts[0] not in ("collected", "layers")):
+        return None
+    return ".".join(parts)
 
 
 def _generic(parsed: Any) -> Walker:

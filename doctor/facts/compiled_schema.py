@@ -23,1452 +23,1963 @@ NoneType = type(None)
 
 def validate(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'http://json-schema.org/draft-07/schema#', 'title': 'stackdoctor facts document, schema 1', 'type': 'object', 'required': ['schema', 'collected', 'layers', 'pods'], 'additionalProperties': False, 'properties': {'schema': {'type': 'integer', 'minimum': 1, 'description': 'the version of this format'}, 'collected': {'type': 'object', 'description': 'when, where and by what the facts were gathered', 'required': ['at', 'host'], 'additionalProperties': False, 'properties': {'at': {'type': 'string', 'description': 'RFC 3339 time the collection started'}, 'host': {'type': 'string', 'description': "the node's host name (from kubectl output: the pod's node)"}, 'kernel': {'type': ['string', 'null'], 'description': 'the kernel release (/proc/sys/kernel/osrelease)'}, 'cgroup_version': {'enum': [1, 2, None], 'description': 'the cgroup hierarchy in use'}, 'stackdoctor': {'type': ['string', 'null'], 'description': 'the stackdoctor version that wrote the document'}, 'source': {'enum': ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl'], 'description': 'how the document was made (`kubectl`: from kubectl output alone)'}, 'duration_seconds': {'type': ['number', 'null'], 'minimum': 0, 'description': 'how long gathering took'}}}, 'layers': {'type': 'object', 'description': 'one section per layer, each with its `status` and `errors`', 'required': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node'], 'additionalProperties': False, 'properties': {'apiserver': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'source': {'$ref': '#/$defs/nullable_string', 'description': 'what the facts came from (e.g. kubectl JSON)'}, 'node_conditions': {'type': 'array', 'description': "the node's conditions, from `kubectl get node -o json` (analyze --node-json)", 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}}}, 'kubelet': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': 'the version the kubelet logs at start-up'}, 'healthz': {'$ref': '#/$defs/nullable_string', 'description': '`ok`, or what went wrong (HTTP status and body, or the connection error); checked only on the node itself'}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its KubeletConfiguration file'}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "`--cgroup-driver` or the config's `cgroupDriver`; unset stays unknown (since 1.31 the kubelet may take the CRI's)"}, 'runtime_endpoint': {'$ref': '#/$defs/nullable_string', 'description': "`--container-runtime-endpoint` or the config's `containerRuntimeEndpoint`"}, 'runtime_endpoint_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether a unix socket endpoint's path exists (null for other schemes)"}, 'eviction_hard': {'type': ['object', 'null'], 'description': "{signal: threshold} from `--eviction-hard` or `evictionHard`; unset: the kubelet's defaults apply", 'additionalProperties': {'type': 'string'}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: PLEG, runtime, CNI, eviction, cgroup driver, probes'}}}, 'cri': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'endpoint': {'$ref': '#/$defs/nullable_string', 'description': 'the CRI socket asked'}, 'endpoint_source': {'$ref': '#/$defs/nullable_string', 'description': 'where the endpoint came from: flag, env, kubelet, crictl.yaml, default'}, 'api_version': {'enum': ['v1', 'v1alpha2', None], 'description': 'the CRI version the runtime answers'}, 'runtime_name': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's name (Version)"}, 'runtime_version': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's version (Version)"}, 'conditions': {'type': 'array', 'description': "the runtime's Status conditions", 'items': {'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}, 'image_fs': {'type': 'array', 'description': 'the image filesystems (ImageFsInfo)', 'items': {'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'bytes used by images'}, 'inodes_used': {'$ref': '#/$defs/nullable_int', 'description': 'inodes used by images'}}}}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "the runtime's, from its verbose Status (containerd's `SystemdCgroup` option)"}}}, 'containerd': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "the CRI's runtime version, else the one containerd logs at start-up"}, 'socket': {'$ref': '#/$defs/nullable_string', 'description': "its gRPC socket (`--address`, the config's `grpc.address`, else the default)"}, 'socket_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether the socket's path exists"}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its config.toml; null when there is no such file (containerd runs on its defaults)'}, 'config': {'type': ['object', 'null'], 'description': "the CRI part of config.toml, with containerd's defaults for what it leaves unset; null when it cannot be read", 'properties': {'version': {'$ref': '#/$defs/nullable_int', 'description': "the config format's version (1, 2 or 3)"}, 'systemd_cgroup': {'$ref': '#/$defs/nullable_bool', 'description': "the runc runtime's `SystemdCgroup` option"}, 'sandbox_image': {'$ref': '#/$defs/nullable_string', 'description': 'the sandbox (pause) image'}, 'restrict_oom_score_adj': {'$ref': '#/$defs/nullable_bool', 'description': '`restrict_oom_score_adj`'}, 'snapshotter': {'$ref': '#/$defs/nullable_string', 'description': 'the snapshotter'}, 'disabled_plugins': {'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "containerd's root directory"}, 'state': {'$ref': '#/$defs/nullable_string', 'description': "containerd's state directory"}, 'registry_config_path': {'$ref': '#/$defs/nullable_string', 'description': 'the registry hosts directory (`registry.config_path`)'}}}, 'sandbox_image_present': {'$ref': '#/$defs/nullable_bool', 'description': "whether the runtime's store has the sandbox image (ImageStatus)"}, 'cni': {'type': ['object', 'null'], 'description': 'the CNI setup the CRI plugin uses', 'properties': {'conf_dir': {'$ref': '#/$defs/nullable_string', 'description': 'the network config directory'}, 'bin_dirs': {'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, 'configs': {'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'$ref': '#/$defs/nullable_string', 'description': "the network's name"}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'$ref': '#/$defs/nullable_string', 'description': 'why it is not valid'}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, 'missing_plugins': {'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: CRI, CNI, image, shim and runtime errors'}}}, 'shim': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'shims': {'type': 'array', 'description': 'every containerd shim process', 'items': {'$ref': '#/$defs/shim_process'}}}}, 'runc': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "runc's version (not read: that would mean running the host's runc)"}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "runc's state root"}}}, 'process': {'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, 'node': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'disks': {'type': 'array', 'description': 'disk and inode use of the filesystems the stack writes to', 'items': {'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'$ref': '#/$defs/nullable_string', 'description': 'the mount point holding it'}, 'used_ratio': {'$ref': '#/$defs/ratio', 'description': "space used, as the kubelet's eviction sees it"}, 'inodes_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'inodes used'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'space available to unprivileged writers'}}}}, 'memory': {'type': ['object', 'null'], 'description': 'from /proc/meminfo and PSI', 'properties': {'total_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemTotal'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemAvailable'}, 'available_ratio': {'$ref': '#/$defs/ratio', 'description': 'MemAvailable / MemTotal'}, 'psi_some_avg10': {'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}}}, 'kernel_log': {'$ref': '#/$defs/log', 'description': 'OOM killer, hung tasks, segfaults, I/O and filesystem errors from /dev/kmsg'}, 'limits': {'type': ['object', 'null'], 'description': 'system-wide file handles and the per-user inotify limits', 'properties': {'file_handles_used': {'$ref': '#/$defs/nullable_int', 'description': 'file handles in use (/proc/sys/fs/file-nr)'}, 'file_handles_max': {'$ref': '#/$defs/nullable_int', 'description': '/proc/sys/fs/file-max'}, 'file_handles_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'used / max'}, 'inotify_max_user_watches': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_watches'}, 'inotify_max_user_instances': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_instances'}}}}}}}, 'pods': {'type': 'array', 'description': 'the pods of interest, each with its sandbox and every container attempt', 'items': {'type': 'object', 'required': ['name', 'namespace', 'containers'], 'properties': {'name': {'type': 'string', 'description': "the pod's name", 'x-layer': 'cri'}, 'namespace': {'type': 'string', 'description': 'its namespace', 'x-layer': 'cri'}, 'uid': {'$ref': '#/$defs/nullable_string', 'description': 'its uid', 'x-layer': 'cri'}, 'phase': {'$ref': '#/$defs/nullable_string', 'description': 'its phase (Pending, Running, Succeeded, Failed, Unknown)', 'x-layer': 'apiserver'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'why it is in that phase (e.g. Evicted)', 'x-layer': 'cri'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'the message with that reason', 'x-layer': 'cri'}, 'conditions': {'type': 'array', 'description': "the pod's conditions from the apiserver (PodScheduled, Initialized, ContainersReady, Ready)", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}, 'sandbox': {'type': ['object', 'null'], 'description': 'its newest sandbox', 'x-layer': 'cri', 'properties': {'id': {'$ref': '#/$defs/nullable_string', 'description': 'the sandbox id'}, 'state': {'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, 'created_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it was created (RFC 3339)'}, 'ip': {'$ref': '#/$defs/nullable_string', 'description': "the pod's IP"}, 'runtime_handler': {'$ref': '#/$defs/nullable_string', 'description': 'the RuntimeClass handler'}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'$ref': '#/$defs/nullable_int', 'description': "the shim's process id"}, 'alive': {'$ref': '#/$defs/nullable_bool', 'description': 'whether it is alive; false: none serves this ready sandbox'}}}}}, 'containers': {'type': 'array', 'description': 'every container attempt', 'x-layer': 'cri', 'items': {'$ref': '#/$defs/container'}}, 'events': {'type': 'array', 'description': "the pod's events", 'x-layer': 'apiserver', 'items': {'$ref': '#/$defs/event'}}, 'kubelet_log': {'$ref': '#/$defs/log', 'description': "the kubelet's lines that mention this pod's uid, name, sandbox or container ids", 'x-layer': 'kubelet'}, 'containerd_log': {'$ref': '#/$defs/log', 'description': "containerd's lines that mention them", 'x-layer': 'containerd'}}}}}, '$defs': {'nullable_string': {'type': ['string', 'null']}, 'nullable_int': {'type': ['integer', 'null']}, 'nullable_bool': {'type': ['boolean', 'null']}, 'ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'status': {'enum': ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']}, 'gather_error': {'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}, 'layer': {'type': 'object', 'required': ['status'], 'properties': {'status': {'enum': ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}}}}, 'log_line': {'type': 'object', 'required': ['message'], 'additionalProperties': False, 'properties': {'time': {'type': ['string', 'null']}, 'severity': {'type': ['string', 'null']}, 'source': {'type': ['string', 'null']}, 'message': {'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, 'raw': {'type': ['string', 'null']}}}, 'log': {'type': 'array', 'items': {'type': 'object', 'required': ['message'], 'additionalProperties': False, 'properties': {'time': {'$ref': '#/$defs/nullable_string', 'description': 'when the line was written, where it says (a klog or syslog line has no year or zone: the year is inferred, the zone unknown)'}, 'severity': {'$ref': '#/$defs/nullable_string', 'description': 'its level letter or word'}, 'source': {'$ref': '#/$defs/nullable_string', 'description': 'the emitting file:line where the format has one'}, 'message': {'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, 'raw': {'$ref': '#/$defs/nullable_string', 'description': 'the whole original line'}}}}, 'process_info': {'type': 'object', 'properties': {'running': {'type': ['boolean', 'null']}, 'pid': {'type': ['integer', 'null']}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'active_state': {'type': ['string', 'null']}}}, 'apiserver': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'source': {'type': ['string', 'null']}, 'node_conditions': {'type': 'array', 'description': "the node's conditions, from `kubectl get node -o json` (analyze --node-json)", 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}}}, 'kubelet': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, {'type': 'object', 'properties': {'running': {'$ref': '#/$defs/nullable_bool', 'description': 'whether its process was found in /proc'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': 'its process id'}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'active_state': {'$ref': '#/$defs/nullable_string', 'description': "its systemd unit's state (`systemctl is-active`), only on the node itself"}}}], 'properties': {'version': {'type': ['string', 'null']}, 'healthz': {'type': ['string', 'null']}, 'config_path': {'type': ['string', 'null']}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "`--cgroup-driver` or the config's `cgroupDriver`; unset stays unknown (since 1.31 the kubelet may take the CRI's)"}, 'runtime_endpoint': {'type': ['string', 'null']}, 'runtime_endpoint_exists': {'type': ['boolean', 'null']}, 'eviction_hard': {'type': ['object', 'null'], 'description': "{signal: threshold} from `--eviction-hard` or `evictionHard`; unset: the kubelet's defaults apply", 'additionalProperties': {'type': 'string'}}, 'log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}, 'cri': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'endpoint': {'type': ['string', 'null']}, 'endpoint_source': {'type': ['string', 'null']}, 'api_version': {'enum': ['v1', 'v1alpha2', None], 'description': 'the CRI version the runtime answers'}, 'runtime_name': {'type': ['string', 'null']}, 'runtime_version': {'type': ['string', 'null']}, 'conditions': {'type': 'array', 'description': "the runtime's Status conditions", 'items': {'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, 'image_fs': {'type': 'array', 'description': 'the image filesystems (ImageFsInfo)', 'items': {'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'type': ['integer', 'null']}, 'inodes_used': {'type': ['integer', 'null']}}}}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "the runtime's, from its verbose Status (containerd's `SystemdCgroup` option)"}}}, 'containerd': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, {'type': 'object', 'properties': {'running': {'$ref': '#/$defs/nullable_bool', 'description': 'whether its process was found in /proc'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': 'its process id'}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'active_state': {'$ref': '#/$defs/nullable_string', 'description': "its systemd unit's state (`systemctl is-active`), only on the node itself"}}}], 'properties': {'version': {'type': ['string', 'null']}, 'socket': {'type': ['string', 'null']}, 'socket_exists': {'type': ['boolean', 'null']}, 'config_path': {'type': ['string', 'null']}, 'config': {'type': ['object', 'null'], 'description': "the CRI part of config.toml, with containerd's defaults for what it leaves unset; null when it cannot be read", 'properties': {'version': {'type': ['integer', 'null']}, 'systemd_cgroup': {'type': ['boolean', 'null']}, 'sandbox_image': {'type': ['string', 'null']}, 'restrict_oom_score_adj': {'type': ['boolean', 'null']}, 'snapshotter': {'type': ['string', 'null']}, 'disabled_plugins': {'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, 'root': {'type': ['string', 'null']}, 'state': {'type': ['string', 'null']}, 'registry_config_path': {'type': ['string', 'null']}}}, 'sandbox_image_present': {'type': ['boolean', 'null']}, 'cni': {'type': ['object', 'null'], 'description': 'the CNI setup the CRI plugin uses', 'properties': {'conf_dir': {'type': ['string', 'null']}, 'bin_dirs': {'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, 'configs': {'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'type': ['string', 'null']}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'type': ['string', 'null']}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, 'missing_plugins': {'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}}}, 'log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}, 'shim_process': {'type': 'object', 'required': ['pid'], 'properties': {'pid': {'type': 'integer', 'description': 'its process id'}, 'id': {'type': ['string', 'null']}, 'namespace': {'type': ['string', 'null']}, 'alive': {'type': 'boolean', 'description': 'false: a zombie or dead'}, 'parent_pid': {'type': ['integer', 'null']}, 'sandbox_known': {'type': ['boolean', 'null']}, 'address': {'type': ['string', 'null']}, 'binary': {'type': ['string', 'null']}, 'serves': {'enum': ['pod', 'container', None], 'description': '`pod`: containerd-shim-runc-v2 serves the sandbox and all its containers; `container`: legacy one-shim-per-container'}, 'children': {'type': 'array', 'description': "its child processes' ids", 'items': {'type': 'integer'}}, 'task': {'type': ['object', 'null'], 'description': "its task directory under containerd's state directory", 'properties': {'dir': {'type': 'string', 'description': 'the directory'}, 'address': {'type': ['string', 'null']}, 'init_pid': {'type': ['integer', 'null']}}}}}, 'shim': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'shims': {'type': 'array', 'description': 'every containerd shim process', 'items': {'type': 'object', 'required': ['pid'], 'properties': {'pid': {'type': 'integer', 'description': 'its process id'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': 'its `-id`: the sandbox it serves (a legacy shim: its container)'}, 'namespace': {'$ref': '#/$defs/nullable_string', 'description': 'its containerd namespace'}, 'alive': {'type': 'boolean', 'description': 'false: a zombie or dead'}, 'parent_pid': {'$ref': '#/$defs/nullable_int', 'description': "its parent's process id"}, 'sandbox_known': {'$ref': '#/$defs/nullable_bool', 'description': 'false: an orphan whose sandbox the CRI no longer lists; null when the CRI could not be asked'}, 'address': {'$ref': '#/$defs/nullable_string', 'description': "its `-address`: containerd's socket"}, 'binary': {'$ref': '#/$defs/nullable_string', 'description': "its executable's name"}, 'serves': {'enum': ['pod', 'container', None], 'description': '`pod`: containerd-shim-runc-v2 serves the sandbox and all its containers; `container`: legacy one-shim-per-container'}, 'children': {'type': 'array', 'description': "its child processes' ids", 'items': {'type': 'integer'}}, 'task': {'type': ['object', 'null'], 'description': "its task directory under containerd's state directory", 'properties': {'dir': {'type': 'string', 'description': 'the directory'}, 'address': {'$ref': '#/$defs/nullable_string', 'description': "the shim's own socket"}, 'init_pid': {'$ref': '#/$defs/nullable_int', 'description': "init.pid: the sandbox's pause process"}}}}}}}}, 'runc': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'version': {'type': ['string', 'null']}, 'root': {'type': ['string', 'null']}}}, 'node': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'disks': {'type': 'array', 'description': 'disk and inode use of the filesystems the stack writes to', 'items': {'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'type': ['string', 'null']}, 'used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'inodes_used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'available_bytes': {'type': ['integer', 'null']}}}}, 'memory': {'type': ['object', 'null'], 'description': 'from /proc/meminfo and PSI', 'properties': {'total_bytes': {'type': ['integer', 'null']}, 'available_bytes': {'type': ['integer', 'null']}, 'available_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'psi_some_avg10': {'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}}}, 'kernel_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}, 'limits': {'type': ['object', 'null'], 'description': 'system-wide file handles and the per-user inotify limits', 'properties': {'file_handles_used': {'type': ['integer', 'null']}, 'file_handles_max': {'type': ['integer', 'null']}, 'file_handles_used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'inotify_max_user_watches': {'type': ['integer', 'null']}, 'inotify_max_user_instances': {'type': ['integer', 'null']}}}}}, 'cpu_sample': {'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, 'cgroup': {'type': ['object', 'null'], 'properties': {'path': {'type': ['string', 'null']}, 'cpu': {'type': ['object', 'null'], 'description': 'CPU throttling', 'properties': {'samples': {'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, 'maxItems': 16}}}, 'memory': {'type': ['object', 'null'], 'description': 'memory use and limit', 'properties': {'usage_bytes': {'type': ['integer', 'null']}, 'limit_bytes': {'type': ['integer', 'null']}, 'max_usage_bytes': {'type': ['integer', 'null']}, 'oom_events': {'type': ['integer', 'null']}, 'oom_kill_events': {'type': ['integer', 'null']}, 'limit_hits': {'type': ['integer', 'null']}, 'under_oom': {'type': ['boolean', 'null']}, 'oom_kill_disable': {'type': ['boolean', 'null']}}}, 'pids': {'type': ['object', 'null'], 'description': 'process count and limit', 'properties': {'current': {'type': ['integer', 'null']}, 'max': {'type': ['integer', 'null']}, 'max_events': {'type': ['integer', 'null']}}}}}, 'resources': {'type': ['object', 'null'], 'description': 'as the runtime spec applied them (linux.resources)', 'properties': {'cpu_period': {'type': ['integer', 'null']}, 'cpu_quota': {'type': ['integer', 'null']}, 'cpu_shares': {'type': ['integer', 'null']}, 'memory_limit_bytes': {'type': ['integer', 'null']}, 'pids_limit': {'type': ['integer', 'null']}, 'oom_score_adj': {'type': ['integer', 'null']}}}, 'container': {'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'type': ['string', 'null']}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'type': ['integer', 'null']}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'type': ['integer', 'null']}, 'signal': {'type': ['integer', 'null']}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}, 'created_at': {'type': ['string', 'null']}, 'started_at': {'type': ['string', 'null']}, 'finished_at': {'type': ['string', 'null']}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'type': ['string', 'null']}, 'id': {'type': ['string', 'null']}, 'present': {'type': ['boolean', 'null']}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'type': ['integer', 'null']}, 'memory_working_set_bytes': {'type': ['integer', 'null']}, 'memory_usage_bytes': {'type': ['integer', 'null']}, 'writable_layer_used_bytes': {'type': ['integer', 'null']}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'type': ['object', 'null'], 'description': 'as the runtime spec applied them (linux.resources)', 'properties': {'cpu_period': {'$ref': '#/$defs/nullable_int', 'description': 'CFS period (µs)'}, 'cpu_quota': {'$ref': '#/$defs/nullable_int', 'description': 'CFS quota (µs)'}, 'cpu_shares': {'$ref': '#/$defs/nullable_int', 'description': 'CPU shares'}, 'memory_limit_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the memory limit'}, 'pids_limit': {'$ref': '#/$defs/nullable_int', 'description': 'the pids limit'}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': "the process's oom_score_adj"}}}, 'pid': {'type': ['integer', 'null']}, 'cgroup': {'type': ['object', 'null'], 'properties': {'path': {'$ref': '#/$defs/nullable_string', 'description': "the cgroup's path"}, 'cpu': {'type': ['object', 'null'], 'description': 'CPU throttling', 'properties': {'samples': {'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'$ref': '#/$defs/cpu_sample'}, 'maxItems': 16}}}, 'memory': {'type': ['object', 'null'], 'description': 'memory use and limit', 'properties': {'usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.usage_in_bytes, v2 memory.current'}, 'limit_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.limit_in_bytes, v2 memory.max'}, 'max_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.max_usage_in_bytes, v2 memory.peak'}, 'oom_events': {'$ref': '#/$defs/nullable_int', 'description': 'v2 memory.events `oom` (v1 counts none)'}, 'oom_kill_events': {'$ref': '#/$defs/nullable_int', 'description': 'memory.events (v2) or memory.oom_control (v1) `oom_kill`'}, 'limit_hits': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.failcnt, v2 memory.events `max`'}, 'under_oom': {'$ref': '#/$defs/nullable_bool', 'description': 'v1 memory.oom_control `under_oom`'}, 'oom_kill_disable': {'$ref': '#/$defs/nullable_bool', 'description': 'v1 memory.oom_control `oom_kill_disable`'}}}, 'pids': {'type': ['object', 'null'], 'description': 'process count and limit', 'properties': {'current': {'$ref': '#/$defs/nullable_int', 'description': 'pids.current'}, 'max': {'$ref': '#/$defs/nullable_int', 'description': 'pids.max'}, 'max_events': {'$ref': '#/$defs/nullable_int', 'description': 'pids.events `max`: forks refused'}}}}}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'type': ['integer', 'null']}, 'created': {'type': ['string', 'null']}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'type': ['string', 'null']}, 'ppid': {'type': ['integer', 'null']}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'type': ['integer', 'null']}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'type': ['string', 'null']}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}, 'event': {'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'type': ['integer', 'null']}, 'source': {'type': ['string', 'null']}, 'last_seen': {'type': ['string', 'null']}}}, 'pod': {'type': 'object', 'required': ['name', 'namespace', 'containers'], 'properties': {'name': {'type': 'string', 'description': "the pod's name", 'x-layer': 'cri'}, 'namespace': {'type': 'string', 'description': 'its namespace', 'x-layer': 'cri'}, 'uid': {'type': ['string', 'null']}, 'phase': {'type': ['string', 'null']}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}, 'conditions': {'type': 'array', 'description': "the pod's conditions from the apiserver (PodScheduled, Initialized, ContainersReady, Ready)", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, 'sandbox': {'type': ['object', 'null'], 'description': 'its newest sandbox', 'x-layer': 'cri', 'properties': {'id': {'type': ['string', 'null']}, 'state': {'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, 'created_at': {'type': ['string', 'null']}, 'ip': {'type': ['string', 'null']}, 'runtime_handler': {'type': ['string', 'null']}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}}}, 'containers': {'type': 'array', 'description': 'every container attempt', 'x-layer': 'cri', 'items': {'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's container id", 'x-layer': 'cri'}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'$ref': '#/$defs/nullable_int', 'description': 'how often the container restarted', 'x-layer': 'cri'}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'$ref': '#/$defs/nullable_int', 'description': 'its exit code, once exited', 'x-layer': 'cri'}, 'signal': {'$ref': '#/$defs/nullable_int', 'description': 'the signal that ended it, when the apiserver reports one', 'x-layer': 'apiserver'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'why it exited (containerd: OOMKilled, Completed, Error, StartError, Unknown) or is waiting', 'x-layer': 'cri'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's or the kubelet's message", 'x-layer': 'cri'}, 'created_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it was created (RFC 3339)', 'x-layer': 'cri'}, 'started_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it started', 'x-layer': 'cri'}, 'finished_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it finished', 'x-layer': 'cri'}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'$ref': '#/$defs/nullable_string', 'description': 'the image as the pod names it'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': 'the image the runtime resolved it to'}, 'present': {'$ref': '#/$defs/nullable_bool', 'description': "whether ImageStatus found it in the runtime's store"}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'$ref': '#/$defs/nullable_int', 'description': 'CPU time used'}, 'memory_working_set_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the working set'}, 'memory_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'memory used'}, 'writable_layer_used_bytes': {'$ref': '#/$defs/nullable_int', 'description': "its writable layer's size"}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'$ref': '#/$defs/resources', 'x-layer': 'cri'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "its init process's id (the CRI's verbose status)", 'x-layer': 'process'}, 'cgroup': {'$ref': '#/$defs/cgroup', 'description': "its cgroup, as the kernel's files tell", 'x-layer': 'process'}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'$ref': '#/$defs/nullable_int', 'description': "the shim's process id"}, 'alive': {'$ref': '#/$defs/nullable_bool', 'description': 'whether that shim is alive; false: none serves this running container'}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "the init process's id"}, 'created': {'$ref': '#/$defs/nullable_string', 'description': 'when runc created it'}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'$ref': '#/$defs/nullable_string', 'description': 'the /proc State letter'}, 'ppid': {'$ref': '#/$defs/nullable_int', 'description': "its parent's process id"}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': 'its oom_score_adj'}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'$ref': '#/$defs/nullable_string', 'description': 'its CRI log file', 'x-layer': 'cri'}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}}, 'events': {'type': 'array', 'description': "the pod's events", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'$ref': '#/$defs/nullable_int', 'description': 'how often it happened'}, 'source': {'$ref': '#/$defs/nullable_string', 'description': 'the component that reported it'}, 'last_seen': {'$ref': '#/$defs/nullable_string', 'description': 'when it last happened (RFC 3339)'}}}}, 'kubelet_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}, 'containerd_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}}}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['schema', 'collected', 'layers', 'pods']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'http://json-schema.org/draft-07/schema#', 'title': 'stackdoctor facts document, schema 1', 'type': 'object', 'required': ['schema', 'collected', 'layers', 'pods'], 'additionalProperties': False, 'properties': {'schema': {'type': 'integer', 'minimum': 1, 'description': 'the version of this format'}, 'collected': {'type': 'object', 'description': 'when, where and by what the facts were gathered', 'required': ['at', 'host'], 'additionalProperties': False, 'properties': {'at': {'type': 'string', 'description': 'RFC 3339 time the collection started'}, 'host': {'type': 'string', 'description': "the node's host name (from kubectl output: the pod's node)"}, 'kernel': {'type': ['string', 'null'], 'description': 'the kernel release (/proc/sys/kernel/osrelease)'}, 'cgroup_version': {'enum': [1, 2, None], 'description': 'the cgroup hierarchy in use'}, 'stackdoctor': {'type': ['string', 'null'], 'description': 'the stackdoctor version that wrote the document'}, 'source': {'enum': ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl'], 'description': 'how the document was made (`kubectl`: from kubectl output alone)'}, 'duration_seconds': {'type': ['number', 'null'], 'minimum': 0, 'description': 'how long gathering took'}}}, 'layers': {'type': 'object', 'description': 'one section per layer, each with its `status` and `errors`', 'required': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node'], 'additionalProperties': False, 'properties': {'apiserver': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'source': {'$ref': '#/$defs/nullable_string', 'description': 'what the facts came from (e.g. kubectl JSON)'}, 'node_conditions': {'type': 'array', 'description': "the node's conditions, from `kubectl get node -o json` (analyze --node-json)", 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}}}, 'kubelet': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': 'the version the kubelet logs at start-up'}, 'healthz': {'$ref': '#/$defs/nullable_string', 'description': '`ok`, or what went wrong (HTTP status and body, or the connection error); checked only on the node itself'}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its KubeletConfiguration file'}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "`--cgroup-driver` or the config's `cgroupDriver`; unset stays unknown (since 1.31 the kubelet may take the CRI's)"}, 'runtime_endpoint': {'$ref': '#/$defs/nullable_string', 'description': "`--container-runtime-endpoint` or the config's `containerRuntimeEndpoint`"}, 'runtime_endpoint_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether a unix socket endpoint's path exists (null for other schemes)"}, 'eviction_hard': {'type': ['object', 'null'], 'description': "{signal: threshold} from `--eviction-hard` or `evictionHard`; unset: the kubelet's defaults apply", 'additionalProperties': {'type': 'string'}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: PLEG, runtime, CNI, eviction, cgroup driver, probes'}}}, 'cri': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'endpoint': {'$ref': '#/$defs/nullable_string', 'description': 'the CRI socket asked'}, 'endpoint_source': {'$ref': '#/$defs/nullable_string', 'description': 'where the endpoint came from: flag, env, kubelet, crictl.yaml, default'}, 'api_version': {'enum': ['v1', 'v1alpha2', None], 'description': 'the CRI version the runtime answers'}, 'runtime_name': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's name (Version)"}, 'runtime_version': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's version (Version)"}, 'conditions': {'type': 'array', 'description': "the runtime's Status conditions", 'items': {'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}, 'image_fs': {'type': 'array', 'description': 'the image filesystems (ImageFsInfo)', 'items': {'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'bytes used by images'}, 'inodes_used': {'$ref': '#/$defs/nullable_int', 'description': 'inodes used by images'}}}}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "the runtime's, from its verbose Status (containerd's `SystemdCgroup` option)"}}}, 'containerd': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "the CRI's runtime version, else the one containerd logs at start-up"}, 'socket': {'$ref': '#/$defs/nullable_string', 'description': "its gRPC socket (`--address`, the config's `grpc.address`, else the default)"}, 'socket_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether the socket's path exists"}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its config.toml; null when there is no such file (containerd runs on its defaults)'}, 'config': {'type': ['object', 'null'], 'description': "the CRI part of config.toml, with containerd's defaults for what it leaves unset; null when it cannot be read", 'properties': {'version': {'$ref': '#/$defs/nullable_int', 'description': "the config format's version (1, 2 or 3)"}, 'systemd_cgroup': {'$ref': '#/$defs/nullable_bool', 'description': "the runc runtime's `SystemdCgroup` option"}, 'sandbox_image': {'$ref': '#/$defs/nullable_string', 'description': 'the sandbox (pause) image'}, 'restrict_oom_score_adj': {'$ref': '#/$defs/nullable_bool', 'description': '`restrict_oom_score_adj`'}, 'snapshotter': {'$ref': '#/$defs/nullable_string', 'description': 'the snapshotter'}, 'disabled_plugins': {'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "containerd's root directory"}, 'state': {'$ref': '#/$defs/nullable_string', 'description': "containerd's state directory"}, 'registry_config_path': {'$ref': '#/$defs/nullable_string', 'description': 'the registry hosts directory (`registry.config_path`)'}}}, 'sandbox_image_present': {'$ref': '#/$defs/nullable_bool', 'description': "whether the runtime's store has the sandbox image (ImageStatus)"}, 'cni': {'type': ['object', 'null'], 'description': 'the CNI setup the CRI plugin uses', 'properties': {'conf_dir': {'$ref': '#/$defs/nullable_string', 'description': 'the network config directory'}, 'bin_dirs': {'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, 'configs': {'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'$ref': '#/$defs/nullable_string', 'description': "the network's name"}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'$ref': '#/$defs/nullable_string', 'description': 'why it is not valid'}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, 'missing_plugins': {'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: CRI, CNI, image, shim and runtime errors'}}}, 'shim': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'shims': {'type': 'array', 'description': 'every containerd shim process', 'items': {'$ref': '#/$defs/shim_process'}}}}, 'runc': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "runc's version (not read: that would mean running the host's runc)"}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "runc's state root"}}}, 'process': {'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, 'node': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'disks': {'type': 'array', 'description': 'disk and inode use of the filesystems the stack writes to', 'items': {'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'$ref': '#/$defs/nullable_string', 'description': 'the mount point holding it'}, 'used_ratio': {'$ref': '#/$defs/ratio', 'description': "space used, as the kubelet's eviction sees it"}, 'inodes_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'inodes used'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'space available to unprivileged writers'}}}}, 'memory': {'type': ['object', 'null'], 'description': 'from /proc/meminfo and PSI', 'properties': {'total_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemTotal'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemAvailable'}, 'available_ratio': {'$ref': '#/$defs/ratio', 'description': 'MemAvailable / MemTotal'}, 'psi_some_avg10': {'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}}}, 'kernel_log': {'$ref': '#/$defs/log', 'description': 'OOM killer, hung tasks, segfaults, I/O and filesystem errors from /dev/kmsg'}, 'limits': {'type': ['object', 'null'], 'description': 'system-wide file handles and the per-user inotify limits', 'properties': {'file_handles_used': {'$ref': '#/$defs/nullable_int', 'description': 'file handles in use (/proc/sys/fs/file-nr)'}, 'file_handles_max': {'$ref': '#/$defs/nullable_int', 'description': '/proc/sys/fs/file-max'}, 'file_handles_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'used / max'}, 'inotify_max_user_watches': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_watches'}, 'inotify_max_user_instances': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_instances'}}}}}}}, 'pods': {'type': 'array', 'description': 'the pods of interest, each with its sandbox and every container attempt', 'items': {'type': 'object', 'required': ['name', 'namespace', 'containers'], 'properties': {'name': {'type': 'string', 'description': "the pod's name", 'x-layer': 'cri'}, 'namespace': {'type': 'string', 'description': 'its namespace', 'x-layer': 'cri'}, 'uid': {'$ref': '#/$defs/nullable_string', 'description': 'its uid', 'x-layer': 'cri'}, 'phase': {'$ref': '#/$defs/nullable_string', 'description': 'its phase (Pending, Running, Succeeded, Failed, Unknown)', 'x-layer': 'apiserver'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'why it is in that phase (e.g. Evicted)', 'x-layer': 'cri'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'the message with that reason', 'x-layer': 'cri'}, 'conditions': {'type': 'array', 'description': "the pod's conditions from the apiserver (PodScheduled, Initialized, ContainersReady, Ready)", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}, 'sandbox': {'type': ['object', 'null'], 'description': 'its newest sandbox', 'x-layer': 'cri', 'properties': {'id': {'$ref': '#/$defs/nullable_string', 'description': 'the sandbox id'}, 'state': {'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, 'created_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it was created (RFC 3339)'}, 'ip': {'$ref': '#/$defs/nullable_string', 'description': "the pod's IP"}, 'runtime_handler': {'$ref': '#/$defs/nullable_string', 'description': 'the RuntimeClass handler'}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'$ref': '#/$defs/nullable_int', 'description': "the shim's process id"}, 'alive': {'$ref': '#/$defs/nullable_bool', 'description': 'whether it is alive; false: none serves this ready sandbox'}}}}}, 'containers': {'type': 'array', 'description': 'every container attempt', 'x-layer': 'cri', 'items': {'$ref': '#/$defs/container'}}, 'events': {'type': 'array', 'description': "the pod's events", 'x-layer': 'apiserver', 'items': {'$ref': '#/$defs/event'}}, 'kubelet_log': {'$ref': '#/$defs/log', 'description': "the kubelet's lines that mention this pod's uid, name, sandbox or container ids", 'x-layer': 'kubelet'}, 'containerd_log': {'$ref': '#/$defs/log', 'description': "containerd's lines that mention them", 'x-layer': 'containerd'}}}}}, '$defs': {'nullable_string': {'type': ['string', 'null']}, 'nullable_int': {'type': ['integer', 'null']}, 'nullable_bool': {'type': ['boolean', 'null']}, 'ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'status': {'enum': ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']}, 'gather_error': {'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}, 'layer': {'type': 'object', 'required': ['status'], 'properties': {'status': {'enum': ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}}}}, 'log_line': {'type': 'object', 'required': ['message'], 'additionalProperties': False, 'properties': {'time': {'type': ['string', 'null']}, 'severity': {'type': ['string', 'null']}, 'source': {'type': ['string', 'null']}, 'message': {'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, 'raw': {'type': ['string', 'null']}}}, 'log': {'type': 'array', 'items': {'type': 'object', 'required': ['message'], 'additionalProperties': False, 'properties': {'time': {'$ref': '#/$defs/nullable_string', 'description': 'when the line was written, where it says (a klog or syslog line has no year or zone: the year is inferred, the zone unknown)'}, 'severity': {'$ref': '#/$defs/nullable_string', 'description': 'its level letter or word'}, 'source': {'$ref': '#/$defs/nullable_string', 'description': 'the emitting file:line where the format has one'}, 'message': {'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, 'raw': {'$ref': '#/$defs/nullable_string', 'description': 'the whole original line'}}}}, 'process_info': {'type': 'object', 'properties': {'running': {'type': ['boolean', 'null']}, 'pid': {'type': ['integer', 'null']}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'active_state': {'type': ['string', 'null']}}}, 'apiserver': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'source': {'type': ['string', 'null']}, 'node_conditions': {'type': 'array', 'description': "the node's conditions, from `kubectl get node -o json` (analyze --node-json)", 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}}}, 'kubelet': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, {'type': 'object', 'properties': {'running': {'$ref': '#/$defs/nullable_bool', 'description': 'whether its process was found in /proc'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': 'its process id'}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'active_state': {'$ref': '#/$defs/nullable_string', 'description': "its systemd unit's state (`systemctl is-active`), only on the node itself"}}}], 'properties': {'version': {'type': ['string', 'null']}, 'healthz': {'type': ['string', 'null']}, 'config_path': {'type': ['string', 'null']}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "`--cgroup-driver` or the config's `cgroupDriver`; unset stays unknown (since 1.31 the kubelet may take the CRI's)"}, 'runtime_endpoint': {'type': ['string', 'null']}, 'runtime_endpoint_exists': {'type': ['boolean', 'null']}, 'eviction_hard': {'type': ['object', 'null'], 'description': "{signal: threshold} from `--eviction-hard` or `evictionHard`; unset: the kubelet's defaults apply", 'additionalProperties': {'type': 'string'}}, 'log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}, 'cri': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'endpoint': {'type': ['string', 'null']}, 'endpoint_source': {'type': ['string', 'null']}, 'api_version': {'enum': ['v1', 'v1alpha2', None], 'description': 'the CRI version the runtime answers'}, 'runtime_name': {'type': ['string', 'null']}, 'runtime_version': {'type': ['string', 'null']}, 'conditions': {'type': 'array', 'description': "the runtime's Status conditions", 'items': {'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, 'image_fs': {'type': 'array', 'description': 'the image filesystems (ImageFsInfo)', 'items': {'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'type': ['integer', 'null']}, 'inodes_used': {'type': ['integer', 'null']}}}}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "the runtime's, from its verbose Status (containerd's `SystemdCgroup` option)"}}}, 'containerd': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, {'type': 'object', 'properties': {'running': {'$ref': '#/$defs/nullable_bool', 'description': 'whether its process was found in /proc'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': 'its process id'}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'active_state': {'$ref': '#/$defs/nullable_string', 'description': "its systemd unit's state (`systemctl is-active`), only on the node itself"}}}], 'properties': {'version': {'type': ['string', 'null']}, 'socket': {'type': ['string', 'null']}, 'socket_exists': {'type': ['boolean', 'null']}, 'config_path': {'type': ['string', 'null']}, 'config': {'type': ['object', 'null'], 'description': "the CRI part of config.toml, with containerd's defaults for what it leaves unset; null when it cannot be read", 'properties': {'version': {'type': ['integer', 'null']}, 'systemd_cgroup': {'type': ['boolean', 'null']}, 'sandbox_image': {'type': ['string', 'null']}, 'restrict_oom_score_adj': {'type': ['boolean', 'null']}, 'snapshotter': {'type': ['string', 'null']}, 'disabled_plugins': {'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, 'root': {'type': ['string', 'null']}, 'state': {'type': ['string', 'null']}, 'registry_config_path': {'type': ['string', 'null']}}}, 'sandbox_image_present': {'type': ['boolean', 'null']}, 'cni': {'type': ['object', 'null'], 'description': 'the CNI setup the CRI plugin uses', 'properties': {'conf_dir': {'type': ['string', 'null']}, 'bin_dirs': {'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, 'configs': {'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'type': ['string', 'null']}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'type': ['string', 'null']}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, 'missing_plugins': {'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}}}, 'log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}, 'shim_process': {'type': 'object', 'required': ['pid'], 'properties': {'pid': {'type': 'integer', 'description': 'its process id'}, 'id': {'type': ['string', 'null']}, 'namespace': {'type': ['string', 'null']}, 'alive': {'type': 'boolean', 'description': 'false: a zombie or dead'}, 'parent_pid': {'type': ['integer', 'null']}, 'sandbox_known': {'type': ['boolean', 'null']}, 'address': {'type': ['string', 'null']}, 'binary': {'type': ['string', 'null']}, 'serves': {'enum': ['pod', 'container', None], 'description': '`pod`: containerd-shim-runc-v2 serves the sandbox and all its containers; `container`: legacy one-shim-per-container'}, 'children': {'type': 'array', 'description': "its child processes' ids", 'items': {'type': 'integer'}}, 'task': {'type': ['object', 'null'], 'description': "its task directory under containerd's state directory", 'properties': {'dir': {'type': 'string', 'description': 'the directory'}, 'address': {'type': ['string', 'null']}, 'init_pid': {'type': ['integer', 'null']}}}}}, 'shim': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'shims': {'type': 'array', 'description': 'every containerd shim process', 'items': {'type': 'object', 'required': ['pid'], 'properties': {'pid': {'type': 'integer', 'description': 'its process id'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': 'its `-id`: the sandbox it serves (a legacy shim: its container)'}, 'namespace': {'$ref': '#/$defs/nullable_string', 'description': 'its containerd namespace'}, 'alive': {'type': 'boolean', 'description': 'false: a zombie or dead'}, 'parent_pid': {'$ref': '#/$defs/nullable_int', 'description': "its parent's process id"}, 'sandbox_known': {'$ref': '#/$defs/nullable_bool', 'description': 'false: an orphan whose sandbox the CRI no longer lists; null when the CRI could not be asked'}, 'address': {'$ref': '#/$defs/nullable_string', 'description': "its `-address`: containerd's socket"}, 'binary': {'$ref': '#/$defs/nullable_string', 'description': "its executable's name"}, 'serves': {'enum': ['pod', 'container', None], 'description': '`pod`: containerd-shim-runc-v2 serves the sandbox and all its containers; `container`: legacy one-shim-per-container'}, 'children': {'type': 'array', 'description': "its child processes' ids", 'items': {'type': 'integer'}}, 'task': {'type': ['object', 'null'], 'description': "its task directory under containerd's state directory", 'properties': {'dir': {'type': 'string', 'description': 'the directory'}, 'address': {'$ref': '#/$defs/nullable_string', 'description': "the shim's own socket"}, 'init_pid': {'$ref': '#/$defs/nullable_int', 'description': "init.pid: the sandbox's pause process"}}}}}}}}, 'runc': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'version': {'type': ['string', 'null']}, 'root': {'type': ['string', 'null']}}}, 'node': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'disks': {'type': 'array', 'description': 'disk and inode use of the filesystems the stack writes to', 'items': {'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'type': ['string', 'null']}, 'used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'inodes_used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'available_bytes': {'type': ['integer', 'null']}}}}, 'memory': {'type': ['object', 'null'], 'description': 'from /proc/meminfo and PSI', 'properties': {'total_bytes': {'type': ['integer', 'null']}, 'available_bytes': {'type': ['integer', 'null']}, 'available_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'psi_some_avg10': {'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}}}, 'kernel_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}, 'limits': {'type': ['object', 'null'], 'description': 'system-wide file handles and the per-user inotify limits', 'properties': {'file_handles_used': {'type': ['integer', 'null']}, 'file_handles_max': {'type': ['integer', 'null']}, 'file_handles_used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'inotify_max_user_watches': {'type': ['integer', 'null']}, 'inotify_max_user_instances': {'type': ['integer', 'null']}}}}}, 'cpu_sample': {'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, 'cgroup': {'type': ['object', 'null'], 'properties': {'path': {'type': ['string', 'null']}, 'cpu': {'type': ['object', 'null'], 'description': 'CPU throttling', 'properties': {'samples': {'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, 'maxItems': 16}}}, 'memory': {'type': ['object', 'null'], 'description': 'memory use and limit', 'properties': {'usage_bytes': {'type': ['integer', 'null']}, 'limit_bytes': {'type': ['integer', 'null']}, 'max_usage_bytes': {'type': ['integer', 'null']}, 'oom_events': {'type': ['integer', 'null']}, 'oom_kill_events': {'type': ['integer', 'null']}, 'limit_hits': {'type': ['integer', 'null']}, 'under_oom': {'type': ['boolean', 'null']}, 'oom_kill_disable': {'type': ['boolean', 'null']}}}, 'pids': {'type': ['object', 'null'], 'description': 'process count and limit', 'properties': {'current': {'type': ['integer', 'null']}, 'max': {'type': ['integer', 'null']}, 'max_events': {'type': ['integer', 'null']}}}}}, 'resources': {'type': ['object', 'null'], 'description': 'as the runtime spec applied them (linux.resources)', 'properties': {'cpu_period': {'type': ['integer', 'null']}, 'cpu_quota': {'type': ['integer', 'null']}, 'cpu_shares': {'type': ['integer', 'null']}, 'memory_limit_bytes': {'type': ['integer', 'null']}, 'pids_limit': {'type': ['integer', 'null']}, 'oom_score_adj': {'type': ['integer', 'null']}}}, 'container': {'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'type': ['string', 'null']}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'type': ['integer', 'null']}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'type': ['integer', 'null']}, 'signal': {'type': ['integer', 'null']}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}, 'created_at': {'type': ['string', 'null']}, 'started_at': {'type': ['string', 'null']}, 'finished_at': {'type': ['string', 'null']}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'type': ['string', 'null']}, 'id': {'type': ['string', 'null']}, 'present': {'type': ['boolean', 'null']}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'type': ['integer', 'null']}, 'memory_working_set_bytes': {'type': ['integer', 'null']}, 'memory_usage_bytes': {'type': ['integer', 'null']}, 'writable_layer_used_bytes': {'type': ['integer', 'null']}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'type': ['object', 'null'], 'description': 'as the runtime spec applied them (linux.resources)', 'properties': {'cpu_period': {'$ref': '#/$defs/nullable_int', 'description': 'CFS period (µs)'}, 'cpu_quota': {'$ref': '#/$defs/nullable_int', 'description': 'CFS quota (µs)'}, 'cpu_shares': {'$ref': '#/$defs/nullable_int', 'description': 'CPU shares'}, 'memory_limit_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the memory limit'}, 'pids_limit': {'$ref': '#/$defs/nullable_int', 'description': 'the pids limit'}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': "the process's oom_score_adj"}}}, 'pid': {'type': ['integer', 'null']}, 'cgroup': {'type': ['object', 'null'], 'properties': {'path': {'$ref': '#/$defs/nullable_string', 'description': "the cgroup's path"}, 'cpu': {'type': ['object', 'null'], 'description': 'CPU throttling', 'properties': {'samples': {'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'$ref': '#/$defs/cpu_sample'}, 'maxItems': 16}}}, 'memory': {'type': ['object', 'null'], 'description': 'memory use and limit', 'properties': {'usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.usage_in_bytes, v2 memory.current'}, 'limit_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.limit_in_bytes, v2 memory.max'}, 'max_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.max_usage_in_bytes, v2 memory.peak'}, 'oom_events': {'$ref': '#/$defs/nullable_int', 'description': 'v2 memory.events `oom` (v1 counts none)'}, 'oom_kill_events': {'$ref': '#/$defs/nullable_int', 'description': 'memory.events (v2) or memory.oom_control (v1) `oom_kill`'}, 'limit_hits': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.failcnt, v2 memory.events `max`'}, 'under_oom': {'$ref': '#/$defs/nullable_bool', 'description': 'v1 memory.oom_control `under_oom`'}, 'oom_kill_disable': {'$ref': '#/$defs/nullable_bool', 'description': 'v1 memory.oom_control `oom_kill_disable`'}}}, 'pids': {'type': ['object', 'null'], 'description': 'process count and limit', 'properties': {'current': {'$ref': '#/$defs/nullable_int', 'description': 'pids.current'}, 'max': {'$ref': '#/$defs/nullable_int', 'description': 'pids.max'}, 'max_events': {'$ref': '#/$defs/nullable_int', 'description': 'pids.events `max`: forks refused'}}}}}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'type': ['integer', 'null']}, 'created': {'type': ['string', 'null']}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'type': ['string', 'null']}, 'ppid': {'type': ['integer', 'null']}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'type': ['integer', 'null']}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'type': ['string', 'null']}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}, 'event': {'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'type': ['integer', 'null']}, 'source': {'type': ['string', 'null']}, 'last_seen': {'type': ['string', 'null']}}}, 'pod': {'type': 'object', 'required': ['name', 'namespace', 'containers'], 'properties': {'name': {'type': 'string', 'description': "the pod's name", 'x-layer': 'cri'}, 'namespace': {'type': 'string', 'description': 'its namespace', 'x-layer': 'cri'}, 'uid': {'type': ['string', 'null']}, 'phase': {'type': ['string', 'null']}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}, 'conditions': {'type': 'array', 'description': "the pod's conditions from the apiserver (PodScheduled, Initialized, ContainersReady, Ready)", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, 'sandbox': {'type': ['object', 'null'], 'description': 'its newest sandbox', 'x-layer': 'cri', 'properties': {'id': {'type': ['string', 'null']}, 'state': {'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, 'created_at': {'type': ['string', 'null']}, 'ip': {'type': ['string', 'null']}, 'runtime_handler': {'type': ['string', 'null']}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}}}, 'containers': {'type': 'array', 'description': 'every container attempt', 'x-layer': 'cri', 'items': {'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's container id", 'x-layer': 'cri'}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'$ref': '#/$defs/nullable_int', 'description': 'how often the container restarted', 'x-layer': 'cri'}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'$ref': '#/$defs/nullable_int', 'description': 'its exit code, once exited', 'x-layer': 'cri'}, 'signal': {'$ref': '#/$defs/nullable_int', 'description': 'the signal that ended it, when the apiserver reports one', 'x-layer': 'apiserver'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'why it exited (containerd: OOMKilled, Completed, Error, StartError, Unknown) or is waiting', 'x-layer': 'cri'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's or the kubelet's message", 'x-layer': 'cri'}, 'created_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it was created (RFC 3339)', 'x-layer': 'cri'}, 'started_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it started', 'x-layer': 'cri'}, 'finished_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it finished', 'x-layer': 'cri'}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'$ref': '#/$defs/nullable_string', 'description': 'the image as the pod names it'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': 'the image the runtime resolved it to'}, 'present': {'$ref': '#/$defs/nullable_bool', 'description': "whether ImageStatus found it in the runtime's store"}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'$ref': '#/$defs/nullable_int', 'description': 'CPU time used'}, 'memory_working_set_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the working set'}, 'memory_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'memory used'}, 'writable_layer_used_bytes': {'$ref': '#/$defs/nullable_int', 'description': "its writable layer's size"}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'$ref': '#/$defs/resources', 'x-layer': 'cri'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "its init process's id (the CRI's verbose status)", 'x-layer': 'process'}, 'cgroup': {'$ref': '#/$defs/cgroup', 'description': "its cgroup, as the kernel's files tell", 'x-layer': 'process'}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'$ref': '#/$defs/nullable_int', 'description': "the shim's process id"}, 'alive': {'$ref': '#/$defs/nullable_bool', 'description': 'whether that shim is alive; false: none serves this running container'}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "the init process's id"}, 'created': {'$ref': '#/$defs/nullable_string', 'description': 'when runc created it'}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'$ref': '#/$defs/nullable_string', 'description': 'the /proc State letter'}, 'ppid': {'$ref': '#/$defs/nullable_int', 'description': "its parent's process id"}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': 'its oom_score_adj'}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'$ref': '#/$defs/nullable_string', 'description': 'its CRI log file', 'x-layer': 'cri'}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}}, 'events': {'type': 'array', 'description': "the pod's events", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'$ref': '#/$defs/nullable_int', 'description': 'how often it happened'}, 'source': {'$ref': '#/$defs/nullable_string', 'description': 'the component that reported it'}, 'last_seen': {'$ref': '#/$defs/nullable_string', 'description': 'when it last happened (RFC 3339)'}}}}, 'kubelet_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}, 'containerd_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}}}, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
         data_keys = set(data.keys())
         if "schema" in data_keys:
             data_keys.remove("schema")
             data__schema = data["schema"]
             if not isinstance(data__schema, (int)) and not (isinstance(data__schema, float) and data__schema.is_integer()) or isinstance(data__schema, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".schema must be integer", value=data__schema, name="" + (name_prefix or "data") + ".schema", definition={'type': 'integer', 'minimum': 1, 'description': 'the version of this format'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".schema must be integer")
             if isinstance(data__schema, (int, float, Decimal)) and not isinstance(data__schema, bool):
                 if data__schema < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".schema must be bigger than or equal to 1", value=data__schema, name="" + (name_prefix or "data") + ".schema", definition={'type': 'integer', 'minimum': 1, 'description': 'the version of this format'}, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".schema must be bigger than or equal to 1")
         if "collected" in data_keys:
             data_keys.remove("collected")
             data__collected = data["collected"]
             if not isinstance(data__collected, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected must be object", value=data__collected, name="" + (name_prefix or "data") + ".collected", definition={'type': 'object', 'description': 'when, where and by what the facts were gathered', 'required': ['at', 'host'], 'additionalProperties': False, 'properties': {'at': {'type': 'string', 'description': 'RFC 3339 time the collection started'}, 'host': {'type': 'string', 'description': "the node's host name (from kubectl output: the pod's node)"}, 'kernel': {'type': ['string', 'null'], 'description': 'the kernel release (/proc/sys/kernel/osrelease)'}, 'cgroup_version': {'enum': [1, 2, None], 'description': 'the cgroup hierarchy in use'}, 'stackdoctor': {'type': ['string', 'null'], 'description': 'the stackdoctor version that wrote the document'}, 'source': {'enum': ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl'], 'description': 'how the document was made (`kubectl`: from kubectl output alone)'}, 'duration_seconds': {'type': ['number', 'null'], 'minimum': 0, 'description': 'how long gathering took'}}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected must be object")
             data__collected_is_dict = isinstance(data__collected, dict)
             if data__collected_is_dict:
                 data__collected__missing_keys = set(['at', 'host']) - data__collected.keys()
                 if data__collected__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected must contain " + (str(sorted(data__collected__missing_keys)) + " properties"), value=data__collected, name="" + (name_prefix or "data") + ".collected", definition={'type': 'object', 'description': 'when, where and by what the facts were gathered', 'required': ['at', 'host'], 'additionalProperties': False, 'properties': {'at': {'type': 'string', 'description': 'RFC 3339 time the collection started'}, 'host': {'type': 'string', 'description': "the node's host name (from kubectl output: the pod's node)"}, 'kernel': {'type': ['string', 'null'], 'description': 'the kernel release (/proc/sys/kernel/osrelease)'}, 'cgroup_version': {'enum': [1, 2, None], 'description': 'the cgroup hierarchy in use'}, 'stackdoctor': {'type': ['string', 'null'], 'description': 'the stackdoctor version that wrote the document'}, 'source': {'enum': ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl'], 'description': 'how the document was made (`kubectl`: from kubectl output alone)'}, 'duration_seconds': {'type': ['number', 'null'], 'minimum': 0, 'description': 'how long gathering took'}}}, rule='required')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected must contain ")
                 data__collected_keys = set(data__collected.keys())
                 if "at" in data__collected_keys:
                     data__collected_keys.remove("at")
                     data__collected__at = data__collected["at"]
                     if not isinstance(data__collected__at, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.at must be string", value=data__collected__at, name="" + (name_prefix or "data") + ".collected.at", definition={'type': 'string', 'description': 'RFC 3339 time the collection started'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.at must be string")
                 if "host" in data__collected_keys:
                     data__collected_keys.remove("host")
                     data__collected__host = data__collected["host"]
                     if not isinstance(data__collected__host, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.host must be string", value=data__collected__host, name="" + (name_prefix or "data") + ".collected.host", definition={'type': 'string', 'description': "the node's host name (from kubectl output: the pod's node)"}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.host must be string")
                 if "kernel" in data__collected_keys:
                     data__collected_keys.remove("kernel")
                     data__collected__kernel = data__collected["kernel"]
                     if not isinstance(data__collected__kernel, (str, NoneType)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.kernel must be string or null", value=data__collected__kernel, name="" + (name_prefix or "data") + ".collected.kernel", definition={'type': ['string', 'null'], 'description': 'the kernel release (/proc/sys/kernel/osrelease)'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.kernel must be string or null")
                 if "cgroup_version" in data__collected_keys:
                     data__collected_keys.remove("cgroup_version")
                     data__collected__cgroupversion = data__collected["cgroup_version"]
                     if not (isinstance(data__collected__cgroupversion, (int, float)) and not isinstance(data__collected__cgroupversion, bool) and data__collected__cgroupversion == 1 or isinstance(data__collected__cgroupversion, (int, float)) and not isinstance(data__collected__cgroupversion, bool) and data__collected__cgroupversion == 2 or data__collected__cgroupversion is None):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.cgroup_version must be one of [1, 2, None]", value=data__collected__cgroupversion, name="" + (name_prefix or "data") + ".collected.cgroup_version", definition={'enum': [1, 2, None], 'description': 'the cgroup hierarchy in use'}, rule='enum')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.cgroup_version must be one of [1, 2, None]")
                 if "stackdoctor" in data__collected_keys:
                     data__collected_keys.remove("stackdoctor")
                     data__collected__stackdoctor = data__collected["stackdoctor"]
                     if not isinstance(data__collected__stackdoctor, (str, NoneType)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.stackdoctor must be string or null", value=data__collected__stackdoctor, name="" + (name_prefix or "data") + ".collected.stackdoctor", definition={'type': ['string', 'null'], 'description': 'the stackdoctor version that wrote the document'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.stackdoctor must be string or null")
                 if "source" in data__collected_keys:
                     data__collected_keys.remove("source")
                     data__collected__source = data__collected["source"]
                     if not (isinstance(data__collected__source, str) and data__collected__source == 'live' or isinstance(data__collected__source, str) and data__collected__source == 'bundle' or isinstance(data__collected__source, str) and data__collected__source == 'fixture' or isinstance(data__collected__source, str) and data__collected__source == 'lab' or isinstance(data__collected__source, str) and data__collected__source == 'synthetic' or isinstance(data__collected__source, str) and data__collected__source == 'kubectl'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.source must be one of ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl']", value=data__collected__source, name="" + (name_prefix or "data") + ".collected.source", definition={'enum': ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl'], 'description': 'how the document was made (`kubectl`: from kubectl output alone)'}, rule='enum')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.source must be one of ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl']")
                 if "duration_seconds" in data__collected_keys:
                     data__collected_keys.remove("duration_seconds")
                     data__collected__durationseconds = data__collected["duration_seconds"]
                     if not isinstance(data__collected__durationseconds, (int, float, Decimal, NoneType)) or isinstance(data__collected__durationseconds, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.duration_seconds must be number or null", value=data__collected__durationseconds, name="" + (name_prefix or "data") + ".collected.duration_seconds", definition={'type': ['number', 'null'], 'minimum': 0, 'description': 'how long gathering took'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.duration_seconds must be number or null")
                     if isinstance(data__collected__durationseconds, (int, float, Decimal)) and not isinstance(data__collected__durationseconds, bool):
                         if data__collected__durationseconds < 0:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.duration_seconds must be bigger than or equal to 0", value=data__collected__durationseconds, name="" + (name_prefix or "data") + ".collected.duration_seconds", definition={'type': ['number', 'null'], 'minimum': 0, 'description': 'how long gathering took'}, rule='minimum')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.duration_seconds must be bigger than or equal to 0")
                 if data__collected_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected must not contain "+str(data__collected_keys)+" properties", value=data__collected, name="" + (name_prefix or "data") + ".collected", definition={'type': 'object', 'description': 'when, where and by what the facts were gathered', 'required': ['at', 'host'], 'additionalProperties': False, 'properties': {'at': {'type': 'string', 'description': 'RFC 3339 time the collection started'}, 'host': {'type': 'string', 'description': "the node's host name (from kubectl output: the pod's node)"}, 'kernel': {'type': ['string', 'null'], 'description': 'the kernel release (/proc/sys/kernel/osrelease)'}, 'cgroup_version': {'enum': [1, 2, None], 'description': 'the cgroup hierarchy in use'}, 'stackdoctor': {'type': ['string', 'null'], 'description': 'the stackdoctor version that wrote the document'}, 'source': {'enum': ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl'], 'description': 'how the document was made (`kubectl`: from kubectl output alone)'}, 'duration_seconds': {'type': ['number', 'null'], 'minimum': 0, 'description': 'how long gathering took'}}}, rule='additionalProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected must not contain "+str(data__collected_keys)+" properties")
         if "layers" in data_keys:
             data_keys.remove("layers")
             data__layers = data["layers"]
             if not isinstance(data__layers, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers must be object", value=data__layers, name="" + (name_prefix or "data") + ".layers", definition={'type': 'object', 'description': 'one section per layer, each with its `status` and `errors`', 'required': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node'], 'additionalProperties': False, 'properties': {'apiserver': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'source': {'$ref': '#/$defs/nullable_string', 'description': 'what the facts came from (e.g. kubectl JSON)'}, 'node_conditions': {'type': 'array', 'description': "the node's conditions, from `kubectl get node -o json` (analyze --node-json)", 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}}}, 'kubelet': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': 'the version the kubelet logs at start-up'}, 'healthz': {'$ref': '#/$defs/nullable_string', 'description': '`ok`, or what went wrong (HTTP status and body, or the connection error); checked only on the node itself'}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its KubeletConfiguration file'}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "`--cgroup-driver` or the config's `cgroupDriver`; unset stays unknown (since 1.31 the kubelet may take the CRI's)"}, 'runtime_endpoint': {'$ref': '#/$defs/nullable_string', 'description': "`--container-runtime-endpoint` or the config's `containerRuntimeEndpoint`"}, 'runtime_endpoint_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether a unix socket endpoint's path exists (null for other schemes)"}, 'eviction_hard': {'type': ['object', 'null'], 'description': "{signal: threshold} from `--eviction-hard` or `evictionHard`; unset: the kubelet's defaults apply", 'additionalProperties': {'type': 'string'}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: PLEG, runtime, CNI, eviction, cgroup driver, probes'}}}, 'cri': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'endpoint': {'$ref': '#/$defs/nullable_string', 'description': 'the CRI socket asked'}, 'endpoint_source': {'$ref': '#/$defs/nullable_string', 'description': 'where the endpoint came from: flag, env, kubelet, crictl.yaml, default'}, 'api_version': {'enum': ['v1', 'v1alpha2', None], 'description': 'the CRI version the runtime answers'}, 'runtime_name': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's name (Version)"}, 'runtime_version': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's version (Version)"}, 'conditions': {'type': 'array', 'description': "the runtime's Status conditions", 'items': {'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}, 'image_fs': {'type': 'array', 'description': 'the image filesystems (ImageFsInfo)', 'items': {'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'bytes used by images'}, 'inodes_used': {'$ref': '#/$defs/nullable_int', 'description': 'inodes used by images'}}}}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "the runtime's, from its verbose Status (containerd's `SystemdCgroup` option)"}}}, 'containerd': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "the CRI's runtime version, else the one containerd logs at start-up"}, 'socket': {'$ref': '#/$defs/nullable_string', 'description': "its gRPC socket (`--address`, the config's `grpc.address`, else the default)"}, 'socket_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether the socket's path exists"}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its config.toml; null when there is no such file (containerd runs on its defaults)'}, 'config': {'type': ['object', 'null'], 'description': "the CRI part of config.toml, with containerd's defaults for what it leaves unset; null when it cannot be read", 'properties': {'version': {'$ref': '#/$defs/nullable_int', 'description': "the config format's version (1, 2 or 3)"}, 'systemd_cgroup': {'$ref': '#/$defs/nullable_bool', 'description': "the runc runtime's `SystemdCgroup` option"}, 'sandbox_image': {'$ref': '#/$defs/nullable_string', 'description': 'the sandbox (pause) image'}, 'restrict_oom_score_adj': {'$ref': '#/$defs/nullable_bool', 'description': '`restrict_oom_score_adj`'}, 'snapshotter': {'$ref': '#/$defs/nullable_string', 'description': 'the snapshotter'}, 'disabled_plugins': {'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "containerd's root directory"}, 'state': {'$ref': '#/$defs/nullable_string', 'description': "containerd's state directory"}, 'registry_config_path': {'$ref': '#/$defs/nullable_string', 'description': 'the registry hosts directory (`registry.config_path`)'}}}, 'sandbox_image_present': {'$ref': '#/$defs/nullable_bool', 'description': "whether the runtime's store has the sandbox image (ImageStatus)"}, 'cni': {'type': ['object', 'null'], 'description': 'the CNI setup the CRI plugin uses', 'properties': {'conf_dir': {'$ref': '#/$defs/nullable_string', 'description': 'the network config directory'}, 'bin_dirs': {'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, 'configs': {'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'$ref': '#/$defs/nullable_string', 'description': "the network's name"}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'$ref': '#/$defs/nullable_string', 'description': 'why it is not valid'}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, 'missing_plugins': {'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: CRI, CNI, image, shim and runtime errors'}}}, 'shim': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'shims': {'type': 'array', 'description': 'every containerd shim process', 'items': {'$ref': '#/$defs/shim_process'}}}}, 'runc': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "runc's version (not read: that would mean running the host's runc)"}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "runc's state root"}}}, 'process': {'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, 'node': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'disks': {'type': 'array', 'description': 'disk and inode use of the filesystems the stack writes to', 'items': {'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'$ref': '#/$defs/nullable_string', 'description': 'the mount point holding it'}, 'used_ratio': {'$ref': '#/$defs/ratio', 'description': "space used, as the kubelet's eviction sees it"}, 'inodes_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'inodes used'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'space available to unprivileged writers'}}}}, 'memory': {'type': ['object', 'null'], 'description': 'from /proc/meminfo and PSI', 'properties': {'total_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemTotal'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemAvailable'}, 'available_ratio': {'$ref': '#/$defs/ratio', 'description': 'MemAvailable / MemTotal'}, 'psi_some_avg10': {'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}}}, 'kernel_log': {'$ref': '#/$defs/log', 'description': 'OOM killer, hung tasks, segfaults, I/O and filesystem errors from /dev/kmsg'}, 'limits': {'type': ['object', 'null'], 'description': 'system-wide file handles and the per-user inotify limits', 'properties': {'file_handles_used': {'$ref': '#/$defs/nullable_int', 'description': 'file handles in use (/proc/sys/fs/file-nr)'}, 'file_handles_max': {'$ref': '#/$defs/nullable_int', 'description': '/proc/sys/fs/file-max'}, 'file_handles_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'used / max'}, 'inotify_max_user_watches': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_watches'}, 'inotify_max_user_instances': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_instances'}}}}}}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers must be object")
             data__layers_is_dict = isinstance(data__layers, dict)
             if data__layers_is_dict:
                 data__layers__missing_keys = set(['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node']) - data__layers.keys()
                 if data__layers__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers must contain " + (str(sorted(data__layers__missing_keys)) + " properties"), value=data__layers, name="" + (name_prefix or "data") + ".layers", definition={'type': 'object', 'description': 'one section per layer, each with its `status` and `errors`', 'required': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node'], 'additionalProperties': False, 'properties': {'apiserver': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'source': {'$ref': '#/$defs/nullable_string', 'description': 'what the facts came from (e.g. kubectl JSON)'}, 'node_conditions': {'type': 'array', 'description': "the node's conditions, from `kubectl get node -o json` (analyze --node-json)", 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}}}, 'kubelet': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': 'the version the kubelet logs at start-up'}, 'healthz': {'$ref': '#/$defs/nullable_string', 'description': '`ok`, or what went wrong (HTTP status and body, or the connection error); checked only on the node itself'}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its KubeletConfiguration file'}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "`--cgroup-driver` or the config's `cgroupDriver`; unset stays unknown (since 1.31 the kubelet may take the CRI's)"}, 'runtime_endpoint': {'$ref': '#/$defs/nullable_string', 'description': "`--container-runtime-endpoint` or the config's `containerRuntimeEndpoint`"}, 'runtime_endpoint_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether a unix socket endpoint's path exists (null for other schemes)"}, 'eviction_hard': {'type': ['object', 'null'], 'description': "{signal: threshold} from `--eviction-hard` or `evictionHard`; unset: the kubelet's defaults apply", 'additionalProperties': {'type': 'string'}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: PLEG, runtime, CNI, eviction, cgroup driver, probes'}}}, 'cri': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'endpoint': {'$ref': '#/$defs/nullable_string', 'description': 'the CRI socket asked'}, 'endpoint_source': {'$ref': '#/$defs/nullable_string', 'description': 'where the endpoint came from: flag, env, kubelet, crictl.yaml, default'}, 'api_version': {'enum': ['v1', 'v1alpha2', None], 'description': 'the CRI version the runtime answers'}, 'runtime_name': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's name (Version)"}, 'runtime_version': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's version (Version)"}, 'conditions': {'type': 'array', 'description': "the runtime's Status conditions", 'items': {'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}, 'image_fs': {'type': 'array', 'description': 'the image filesystems (ImageFsInfo)', 'items': {'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'bytes used by images'}, 'inodes_used': {'$ref': '#/$defs/nullable_int', 'description': 'inodes used by images'}}}}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "the runtime's, from its verbose Status (containerd's `SystemdCgroup` option)"}}}, 'containerd': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "the CRI's runtime version, else the one containerd logs at start-up"}, 'socket': {'$ref': '#/$defs/nullable_string', 'description': "its gRPC socket (`--address`, the config's `grpc.address`, else the default)"}, 'socket_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether the socket's path exists"}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its config.toml; null when there is no such file (containerd runs on its defaults)'}, 'config': {'type': ['object', 'null'], 'description': "the CRI part of config.toml, with containerd's defaults for what it leaves unset; null when it cannot be read", 'properties': {'version': {'$ref': '#/$defs/nullable_int', 'description': "the config format's version (1, 2 or 3)"}, 'systemd_cgroup': {'$ref': '#/$defs/nullable_bool', 'description': "the runc runtime's `SystemdCgroup` option"}, 'sandbox_image': {'$ref': '#/$defs/nullable_string', 'description': 'the sandbox (pause) image'}, 'restrict_oom_score_adj': {'$ref': '#/$defs/nullable_bool', 'description': '`restrict_oom_score_adj`'}, 'snapshotter': {'$ref': '#/$defs/nullable_string', 'description': 'the snapshotter'}, 'disabled_plugins': {'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "containerd's root directory"}, 'state': {'$ref': '#/$defs/nullable_string', 'description': "containerd's state directory"}, 'registry_config_path': {'$ref': '#/$defs/nullable_string', 'description': 'the registry hosts directory (`registry.config_path`)'}}}, 'sandbox_image_present': {'$ref': '#/$defs/nullable_bool', 'description': "whether the runtime's store has the sandbox image (ImageStatus)"}, 'cni': {'type': ['object', 'null'], 'description': 'the CNI setup the CRI plugin uses', 'properties': {'conf_dir': {'$ref': '#/$defs/nullable_string', 'description': 'the network config directory'}, 'bin_dirs': {'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, 'configs': {'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'$ref': '#/$defs/nullable_string', 'description': "the network's name"}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'$ref': '#/$defs/nullable_string', 'description': 'why it is not valid'}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, 'missing_plugins': {'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: CRI, CNI, image, shim and runtime errors'}}}, 'shim': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'shims': {'type': 'array', 'description': 'every containerd shim process', 'items': {'$ref': '#/$defs/shim_process'}}}}, 'runc': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "runc's version (not read: that would mean running the host's runc)"}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "runc's state root"}}}, 'process': {'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, 'node': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'disks': {'type': 'array', 'description': 'disk and inode use of the filesystems the stack writes to', 'items': {'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'$ref': '#/$defs/nullable_string', 'description': 'the mount point holding it'}, 'used_ratio': {'$ref': '#/$defs/ratio', 'description': "space used, as the kubelet's eviction sees it"}, 'inodes_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'inodes used'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'space available to unprivileged writers'}}}}, 'memory': {'type': ['object', 'null'], 'description': 'from /proc/meminfo and PSI', 'properties': {'total_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemTotal'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemAvailable'}, 'available_ratio': {'$ref': '#/$defs/ratio', 'description': 'MemAvailable / MemTotal'}, 'psi_some_avg10': {'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}}}, 'kernel_log': {'$ref': '#/$defs/log', 'description': 'OOM killer, hung tasks, segfaults, I/O and filesystem errors from /dev/kmsg'}, 'limits': {'type': ['object', 'null'], 'description': 'system-wide file handles and the per-user inotify limits', 'properties': {'file_handles_used': {'$ref': '#/$defs/nullable_int', 'description': 'file handles in use (/proc/sys/fs/file-nr)'}, 'file_handles_max': {'$ref': '#/$defs/nullable_int', 'description': '/proc/sys/fs/file-max'}, 'file_handles_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'used / max'}, 'inotify_max_user_watches': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_watches'}, 'inotify_max_user_instances': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_instances'}}}}}}}, rule='required')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers must contain ")
                 data__layers_keys = set(data__layers.keys())
                 if "apiserver" in data__layers_keys:
                     data__layers_keys.remove("apiserver")
                     data__layers__apiserver = data__layers["apiserver"]
-                    validate____defs_apiserver(data__layers__apiserver, custom_formats, (name_prefix or "data") + ".layers.apiserver")
+                    if not isinstance(data__layers__apiserver, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver must be object")
+                    data__layers__apiserver_is_dict = isinstance(data__layers__apiserver, dict)
+                    if data__layers__apiserver_is_dict:
+                        data__layers__apiserver__missing_keys = set(['status']) - data__layers__apiserver.keys()
+                        if data__layers__apiserver__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver must contain ")
+                        data__layers__apiserver_keys = set(data__layers__apiserver.keys())
+                        if "status" in data__layers__apiserver_keys:
+                            data__layers__apiserver_keys.remove("status")
+                            data__layers__apiserver__status = data__layers__apiserver["status"]
+                            if not (isinstance(data__layers__apiserver__status, str) and data__layers__apiserver__status == 'ok' or isinstance(data__layers__apiserver__status, str) and data__layers__apiserver__status == 'unreachable' or isinstance(data__layers__apiserver__status, str) and data__layers__apiserver__status == 'timeout' or isinstance(data__layers__apiserver__status, str) and data__layers__apiserver__status == 'unsupported' or isinstance(data__layers__apiserver__status, str) and data__layers__apiserver__status == 'permission-denied' or isinstance(data__layers__apiserver__status, str) and data__layers__apiserver__status == 'absent' or isinstance(data__layers__apiserver__status, str) and data__layers__apiserver__status == 'error'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.status must be one of ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']")
+                        if "errors" in data__layers__apiserver_keys:
+                            data__layers__apiserver_keys.remove("errors")
+                            data__layers__apiserver__errors = data__layers__apiserver["errors"]
+                            if not isinstance(data__layers__apiserver__errors, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.errors must be array")
+                            data__layers__apiserver__errors_is_list = isinstance(data__layers__apiserver__errors, (list, tuple))
+                            if data__layers__apiserver__errors_is_list:
+                                data__layers__apiserver__errors_len = len(data__layers__apiserver__errors)
+                                for data__layers__apiserver__errors_x, data__layers__apiserver__errors_item in enumerate(data__layers__apiserver__errors):
+                                    if not isinstance(data__layers__apiserver__errors_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.errors[{data__layers__apiserver__errors_x}]" + " must be object")
+                                    data__layers__apiserver__errors_item_is_dict = isinstance(data__layers__apiserver__errors_item, dict)
+                                    if data__layers__apiserver__errors_item_is_dict:
+                                        data__layers__apiserver__errors_item__missing_keys = set(['source', 'message']) - data__layers__apiserver__errors_item.keys()
+                                        if data__layers__apiserver__errors_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.errors[{data__layers__apiserver__errors_x}]" + " must contain ")
+                                        data__layers__apiserver__errors_item_keys = set(data__layers__apiserver__errors_item.keys())
+                                        if "source" in data__layers__apiserver__errors_item_keys:
+                                            data__layers__apiserver__errors_item_keys.remove("source")
+                                            data__layers__apiserver__errors_item__source = data__layers__apiserver__errors_item["source"]
+                                            if not isinstance(data__layers__apiserver__errors_item__source, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.errors[{data__layers__apiserver__errors_x}].source" + " must be string")
+                                        if "message" in data__layers__apiserver__errors_item_keys:
+                                            data__layers__apiserver__errors_item_keys.remove("message")
+                                            data__layers__apiserver__errors_item__message = data__layers__apiserver__errors_item["message"]
+                                            if not isinstance(data__layers__apiserver__errors_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.errors[{data__layers__apiserver__errors_x}].message" + " must be string")
+                                        if data__layers__apiserver__errors_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.errors[{data__layers__apiserver__errors_x}]" + " must not contain "+str(data__layers__apiserver__errors_item_keys)+" properties")
+                    data__layers__apiserver_is_dict = isinstance(data__layers__apiserver, dict)
+                    if data__layers__apiserver_is_dict:
+                        data__layers__apiserver_keys = set(data__layers__apiserver.keys())
+                        if "source" in data__layers__apiserver_keys:
+                            data__layers__apiserver_keys.remove("source")
+                            data__layers__apiserver__source = data__layers__apiserver["source"]
+                            if not isinstance(data__layers__apiserver__source, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.source must be string or null")
+                        if "node_conditions" in data__layers__apiserver_keys:
+                            data__layers__apiserver_keys.remove("node_conditions")
+                            data__layers__apiserver__nodeconditions = data__layers__apiserver["node_conditions"]
+                            if not isinstance(data__layers__apiserver__nodeconditions, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node_conditions must be array")
+                            data__layers__apiserver__nodeconditions_is_list = isinstance(data__layers__apiserver__nodeconditions, (list, tuple))
+                            if data__layers__apiserver__nodeconditions_is_list:
+                                data__layers__apiserver__nodeconditions_len = len(data__layers__apiserver__nodeconditions)
+                                for data__layers__apiserver__nodeconditions_x, data__layers__apiserver__nodeconditions_item in enumerate(data__layers__apiserver__nodeconditions):
+                                    if not isinstance(data__layers__apiserver__nodeconditions_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_conditions[{data__layers__apiserver__nodeconditions_x}]" + " must be object")
+                                    data__layers__apiserver__nodeconditions_item_is_dict = isinstance(data__layers__apiserver__nodeconditions_item, dict)
+                                    if data__layers__apiserver__nodeconditions_item_is_dict:
+                                        data__layers__apiserver__nodeconditions_item__missing_keys = set(['type', 'status']) - data__layers__apiserver__nodeconditions_item.keys()
+                                        if data__layers__apiserver__nodeconditions_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_conditions[{data__layers__apiserver__nodeconditions_x}]" + " must contain ")
+                                        data__layers__apiserver__nodeconditions_item_keys = set(data__layers__apiserver__nodeconditions_item.keys())
+                                        if "type" in data__layers__apiserver__nodeconditions_item_keys:
+                                            data__layers__apiserver__nodeconditions_item_keys.remove("type")
+                                            data__layers__apiserver__nodeconditions_item__type = data__layers__apiserver__nodeconditions_item["type"]
+                                            if not isinstance(data__layers__apiserver__nodeconditions_item__type, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_conditions[{data__layers__apiserver__nodeconditions_x}].type" + " must be string")
+                                        if "status" in data__layers__apiserver__nodeconditions_item_keys:
+                                            data__layers__apiserver__nodeconditions_item_keys.remove("status")
+                                            data__layers__apiserver__nodeconditions_item__status = data__layers__apiserver__nodeconditions_item["status"]
+                                            if not (isinstance(data__layers__apiserver__nodeconditions_item__status, str) and data__layers__apiserver__nodeconditions_item__status == 'True' or isinstance(data__layers__apiserver__nodeconditions_item__status, str) and data__layers__apiserver__nodeconditions_item__status == 'False' or isinstance(data__layers__apiserver__nodeconditions_item__status, str) and data__layers__apiserver__nodeconditions_item__status == 'Unknown'):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_conditions[{data__layers__apiserver__nodeconditions_x}].status" + " must be one of ['True', 'False', 'Unknown']")
+                                        if "reason" in data__layers__apiserver__nodeconditions_item_keys:
+                                            data__layers__apiserver__nodeconditions_item_keys.remove("reason")
+                                            data__layers__apiserver__nodeconditions_item__reason = data__layers__apiserver__nodeconditions_item["reason"]
+                                            if not isinstance(data__layers__apiserver__nodeconditions_item__reason, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_conditions[{data__layers__apiserver__nodeconditions_x}].reason" + " must be string or null")
+                                        if "message" in data__layers__apiserver__nodeconditions_item_keys:
+                                            data__layers__apiserver__nodeconditions_item_keys.remove("message")
+                                            data__layers__apiserver__nodeconditions_item__message = data__layers__apiserver__nodeconditions_item["message"]
+                                            if not isinstance(data__layers__apiserver__nodeconditions_item__message, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_conditions[{data__layers__apiserver__nodeconditions_x}].message" + " must be string or null")
                 if "kubelet" in data__layers_keys:
                     data__layers_keys.remove("kubelet")
                     data__layers__kubelet = data__layers["kubelet"]
-                    validate____defs_kubelet(data__layers__kubelet, custom_formats, (name_prefix or "data") + ".layers.kubelet")
+                    if not isinstance(data__layers__kubelet, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet must be object")
+                    data__layers__kubelet_is_dict = isinstance(data__layers__kubelet, dict)
+                    if data__layers__kubelet_is_dict:
+                        data__layers__kubelet__missing_keys = set(['status']) - data__layers__kubelet.keys()
+                        if data__layers__kubelet__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet must contain ")
+                        data__layers__kubelet_keys = set(data__layers__kubelet.keys())
+                        if "status" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("status")
+                            data__layers__kubelet__status = data__layers__kubelet["status"]
+                            if not (isinstance(data__layers__kubelet__status, str) and data__layers__kubelet__status == 'ok' or isinstance(data__layers__kubelet__status, str) and data__layers__kubelet__status == 'unreachable' or isinstance(data__layers__kubelet__status, str) and data__layers__kubelet__status == 'timeout' or isinstance(data__layers__kubelet__status, str) and data__layers__kubelet__status == 'unsupported' or isinstance(data__layers__kubelet__status, str) and data__layers__kubelet__status == 'permission-denied' or isinstance(data__layers__kubelet__status, str) and data__layers__kubelet__status == 'absent' or isinstance(data__layers__kubelet__status, str) and data__layers__kubelet__status == 'error'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.status must be one of ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']")
+                        if "errors" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("errors")
+                            data__layers__kubelet__errors = data__layers__kubelet["errors"]
+                            if not isinstance(data__layers__kubelet__errors, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.errors must be array")
+                            data__layers__kubelet__errors_is_list = isinstance(data__layers__kubelet__errors, (list, tuple))
+                            if data__layers__kubelet__errors_is_list:
+                                data__layers__kubelet__errors_len = len(data__layers__kubelet__errors)
+                                for data__layers__kubelet__errors_x, data__layers__kubelet__errors_item in enumerate(data__layers__kubelet__errors):
+                                    if not isinstance(data__layers__kubelet__errors_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.errors[{data__layers__kubelet__errors_x}]" + " must be object")
+                                    data__layers__kubelet__errors_item_is_dict = isinstance(data__layers__kubelet__errors_item, dict)
+                                    if data__layers__kubelet__errors_item_is_dict:
+                                        data__layers__kubelet__errors_item__missing_keys = set(['source', 'message']) - data__layers__kubelet__errors_item.keys()
+                                        if data__layers__kubelet__errors_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.errors[{data__layers__kubelet__errors_x}]" + " must contain ")
+                                        data__layers__kubelet__errors_item_keys = set(data__layers__kubelet__errors_item.keys())
+                                        if "source" in data__layers__kubelet__errors_item_keys:
+                                            data__layers__kubelet__errors_item_keys.remove("source")
+                                            data__layers__kubelet__errors_item__source = data__layers__kubelet__errors_item["source"]
+                                            if not isinstance(data__layers__kubelet__errors_item__source, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.errors[{data__layers__kubelet__errors_x}].source" + " must be string")
+                                        if "message" in data__layers__kubelet__errors_item_keys:
+                                            data__layers__kubelet__errors_item_keys.remove("message")
+                                            data__layers__kubelet__errors_item__message = data__layers__kubelet__errors_item["message"]
+                                            if not isinstance(data__layers__kubelet__errors_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.errors[{data__layers__kubelet__errors_x}].message" + " must be string")
+                                        if data__layers__kubelet__errors_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.errors[{data__layers__kubelet__errors_x}]" + " must not contain "+str(data__layers__kubelet__errors_item_keys)+" properties")
+                    if not isinstance(data__layers__kubelet, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet must be object")
+                    data__layers__kubelet_is_dict = isinstance(data__layers__kubelet, dict)
+                    if data__layers__kubelet_is_dict:
+                        data__layers__kubelet_keys = set(data__layers__kubelet.keys())
+                        if "running" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("running")
+                            data__layers__kubelet__running = data__layers__kubelet["running"]
+                            if not isinstance(data__layers__kubelet__running, (bool, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.running must be boolean or null")
+                        if "pid" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("pid")
+                            data__layers__kubelet__pid = data__layers__kubelet["pid"]
+                            if not isinstance(data__layers__kubelet__pid, (int, NoneType)) and not (isinstance(data__layers__kubelet__pid, float) and data__layers__kubelet__pid.is_integer()) or isinstance(data__layers__kubelet__pid, bool):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.pid must be integer or null")
+                        if "cmdline" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("cmdline")
+                            data__layers__kubelet__cmdline = data__layers__kubelet["cmdline"]
+                            if not isinstance(data__layers__kubelet__cmdline, (list, tuple, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.cmdline must be array or null")
+                            data__layers__kubelet__cmdline_is_list = isinstance(data__layers__kubelet__cmdline, (list, tuple))
+                            if data__layers__kubelet__cmdline_is_list:
+                                data__layers__kubelet__cmdline_len = len(data__layers__kubelet__cmdline)
+                                for data__layers__kubelet__cmdline_x, data__layers__kubelet__cmdline_item in enumerate(data__layers__kubelet__cmdline):
+                                    if not isinstance(data__layers__kubelet__cmdline_item, (str)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.cmdline[{data__layers__kubelet__cmdline_x}]" + " must be string")
+                        if "active_state" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("active_state")
+                            data__layers__kubelet__activestate = data__layers__kubelet["active_state"]
+                            if not isinstance(data__layers__kubelet__activestate, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.active_state must be string or null")
+                    data__layers__kubelet_is_dict = isinstance(data__layers__kubelet, dict)
+                    if data__layers__kubelet_is_dict:
+                        data__layers__kubelet_keys = set(data__layers__kubelet.keys())
+                        if "version" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("version")
+                            data__layers__kubelet__version = data__layers__kubelet["version"]
+                            if not isinstance(data__layers__kubelet__version, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.version must be string or null")
+                        if "healthz" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("healthz")
+                            data__layers__kubelet__healthz = data__layers__kubelet["healthz"]
+                            if not isinstance(data__layers__kubelet__healthz, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.healthz must be string or null")
+                        if "config_path" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("config_path")
+                            data__layers__kubelet__configpath = data__layers__kubelet["config_path"]
+                            if not isinstance(data__layers__kubelet__configpath, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.config_path must be string or null")
+                        if "cgroup_driver" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("cgroup_driver")
+                            data__layers__kubelet__cgroupdriver = data__layers__kubelet["cgroup_driver"]
+                            if not (isinstance(data__layers__kubelet__cgroupdriver, str) and data__layers__kubelet__cgroupdriver == 'systemd' or isinstance(data__layers__kubelet__cgroupdriver, str) and data__layers__kubelet__cgroupdriver == 'cgroupfs' or data__layers__kubelet__cgroupdriver is None):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.cgroup_driver must be one of ['systemd', 'cgroupfs', None]")
+                        if "runtime_endpoint" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("runtime_endpoint")
+                            data__layers__kubelet__runtimeendpoint = data__layers__kubelet["runtime_endpoint"]
+                            if not isinstance(data__layers__kubelet__runtimeendpoint, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.runtime_endpoint must be string or null")
+                        if "runtime_endpoint_exists" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("runtime_endpoint_exists")
+                            data__layers__kubelet__runtimeendpointexists = data__layers__kubelet["runtime_endpoint_exists"]
+                            if not isinstance(data__layers__kubelet__runtimeendpointexists, (bool, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.runtime_endpoint_exists must be boolean or null")
+                        if "eviction_hard" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("eviction_hard")
+                            data__layers__kubelet__evictionhard = data__layers__kubelet["eviction_hard"]
+                            if not isinstance(data__layers__kubelet__evictionhard, (dict, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.eviction_hard must be object or null")
+                            data__layers__kubelet__evictionhard_is_dict = isinstance(data__layers__kubelet__evictionhard, dict)
+                            if data__layers__kubelet__evictionhard_is_dict:
+                                data__layers__kubelet__evictionhard_keys = set(data__layers__kubelet__evictionhard.keys())
+                                for data__layers__kubelet__evictionhard_key in data__layers__kubelet__evictionhard_keys:
+                                    if data__layers__kubelet__evictionhard_key not in []:
+                                        data__layers__kubelet__evictionhard_value = data__layers__kubelet__evictionhard.get(data__layers__kubelet__evictionhard_key)
+                                        if not isinstance(data__layers__kubelet__evictionhard_value, (str)):
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.eviction_hard.{data__layers__kubelet__evictionhard_key}" + " must be string")
+                        if "log" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("log")
+                            data__layers__kubelet__log = data__layers__kubelet["log"]
+                            if not isinstance(data__layers__kubelet__log, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.log must be array")
+                            data__layers__kubelet__log_is_list = isinstance(data__layers__kubelet__log, (list, tuple))
+                            if data__layers__kubelet__log_is_list:
+                                data__layers__kubelet__log_len = len(data__layers__kubelet__log)
+                                for data__layers__kubelet__log_x, data__layers__kubelet__log_item in enumerate(data__layers__kubelet__log):
+                                    if not isinstance(data__layers__kubelet__log_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.log[{data__layers__kubelet__log_x}]" + " must be object")
+                                    data__layers__kubelet__log_item_is_dict = isinstance(data__layers__kubelet__log_item, dict)
+                                    if data__layers__kubelet__log_item_is_dict:
+                                        data__layers__kubelet__log_item__missing_keys = set(['message']) - data__layers__kubelet__log_item.keys()
+                                        if data__layers__kubelet__log_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.log[{data__layers__kubelet__log_x}]" + " must contain ")
+                                        data__layers__kubelet__log_item_keys = set(data__layers__kubelet__log_item.keys())
+                                        if "time" in data__layers__kubelet__log_item_keys:
+                                            data__layers__kubelet__log_item_keys.remove("time")
+                                            data__layers__kubelet__log_item__time = data__layers__kubelet__log_item["time"]
+                                            if not isinstance(data__layers__kubelet__log_item__time, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.log[{data__layers__kubelet__log_x}].time" + " must be string or null")
+                                        if "severity" in data__layers__kubelet__log_item_keys:
+                                            data__layers__kubelet__log_item_keys.remove("severity")
+                                            data__layers__kubelet__log_item__severity = data__layers__kubelet__log_item["severity"]
+                                            if not isinstance(data__layers__kubelet__log_item__severity, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.log[{data__layers__kubelet__log_x}].severity" + " must be string or null")
+                                        if "source" in data__layers__kubelet__log_item_keys:
+                                            data__layers__kubelet__log_item_keys.remove("source")
+                                            data__layers__kubelet__log_item__source = data__layers__kubelet__log_item["source"]
+                                            if not isinstance(data__layers__kubelet__log_item__source, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.log[{data__layers__kubelet__log_x}].source" + " must be string or null")
+                                        if "message" in data__layers__kubelet__log_item_keys:
+                                            data__layers__kubelet__log_item_keys.remove("message")
+                                            data__layers__kubelet__log_item__message = data__layers__kubelet__log_item["message"]
+                                            if not isinstance(data__layers__kubelet__log_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.log[{data__layers__kubelet__log_x}].message" + " must be string")
+                                        if "raw" in data__layers__kubelet__log_item_keys:
+                                            data__layers__kubelet__log_item_keys.remove("raw")
+                                            data__layers__kubelet__log_item__raw = data__layers__kubelet__log_item["raw"]
+                                            if not isinstance(data__layers__kubelet__log_item__raw, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.log[{data__layers__kubelet__log_x}].raw" + " must be string or null")
+                                        if data__layers__kubelet__log_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.log[{data__layers__kubelet__log_x}]" + " must not contain "+str(data__layers__kubelet__log_item_keys)+" properties")
                 if "cri" in data__layers_keys:
                     data__layers_keys.remove("cri")
                     data__layers__cri = data__layers["cri"]
-                    validate____defs_cri(data__layers__cri, custom_formats, (name_prefix or "data") + ".layers.cri")
+                    if not isinstance(data__layers__cri, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri must be object")
+                    data__layers__cri_is_dict = isinstance(data__layers__cri, dict)
+                    if data__layers__cri_is_dict:
+                        data__layers__cri__missing_keys = set(['status']) - data__layers__cri.keys()
+                        if data__layers__cri__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri must contain ")
+                        data__layers__cri_keys = set(data__layers__cri.keys())
+                        if "status" in data__layers__cri_keys:
+                            data__layers__cri_keys.remove("status")
+                            data__layers__cri__status = data__layers__cri["status"]
+                            if not (isinstance(data__layers__cri__status, str) and data__layers__cri__status == 'ok' or isinstance(data__layers__cri__status, str) and data__layers__cri__status == 'unreachable' or isinstance(data__layers__cri__status, str) and data__layers__cri__status == 'timeout' or isinstance(data__layers__cri__status, str) and data__layers__cri__status == 'unsupported' or isinstance(data__layers__cri__status, str) and data__layers__cri__status == 'permission-denied' or isinstance(data__layers__cri__status, str) and data__layers__cri__status == 'absent' or isinstance(data__layers__cri__status, str) and data__layers__cri__status == 'error'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri.status must be one of ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']")
+                        if "errors" in data__layers__cri_keys:
+                            data__layers__cri_keys.remove("errors")
+                            data__layers__cri__errors = data__layers__cri["errors"]
+                            if not isinstance(data__layers__cri__errors, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri.errors must be array")
+                            data__layers__cri__errors_is_list = isinstance(data__layers__cri__errors, (list, tuple))
+                            if data__layers__cri__errors_is_list:
+                                data__layers__cri__errors_len = len(data__layers__cri__errors)
+                                for data__layers__cri__errors_x, data__layers__cri__errors_item in enumerate(data__layers__cri__errors):
+                                    if not isinstance(data__layers__cri__errors_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.errors[{data__layers__cri__errors_x}]" + " must be object")
+                                    data__layers__cri__errors_item_is_dict = isinstance(data__layers__cri__errors_item, dict)
+                                    if data__layers__cri__errors_item_is_dict:
+                                        data__layers__cri__errors_item__missing_keys = set(['source', 'message']) - data__layers__cri__errors_item.keys()
+                                        if data__layers__cri__errors_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.errors[{data__layers__cri__errors_x}]" + " must contain ")
+                                        data__layers__cri__errors_item_keys = set(data__layers__cri__errors_item.keys())
+                                        if "source" in data__layers__cri__errors_item_keys:
+                                            data__layers__cri__errors_item_keys.remove("source")
+                                            data__layers__cri__errors_item__source = data__layers__cri__errors_item["source"]
+                                            if not isinstance(data__layers__cri__errors_item__source, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.errors[{data__layers__cri__errors_x}].source" + " must be string")
+                                        if "message" in data__layers__cri__errors_item_keys:
+                                            data__layers__cri__errors_item_keys.remove("message")
+                                            data__layers__cri__errors_item__message = data__layers__cri__errors_item["message"]
+                                            if not isinstance(data__layers__cri__errors_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.errors[{data__layers__cri__errors_x}].message" + " must be string")
+                                        if data__layers__cri__errors_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.errors[{data__layers__cri__errors_x}]" + " must not contain "+str(data__layers__cri__errors_item_keys)+" properties")
+                    data__layers__cri_is_dict = isinstance(data__layers__cri, dict)
+                    if data__layers__cri_is_dict:
+                        data__layers__cri_keys = set(data__layers__cri.keys())
+                        if "endpoint" in data__layers__cri_keys:
+                            data__layers__cri_keys.remove("endpoint")
+                            data__layers__cri__endpoint = data__layers__cri["endpoint"]
+                            if not isinstance(data__layers__cri__endpoint, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri.endpoint must be string or null")
+                        if "endpoint_source" in data__layers__cri_keys:
+                            data__layers__cri_keys.remove("endpoint_source")
+                            data__layers__cri__endpointsource = data__layers__cri["endpoint_source"]
+                            if not isinstance(data__layers__cri__endpointsource, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri.endpoint_source must be string or null")
+                        if "api_version" in data__layers__cri_keys:
+                            data__layers__cri_keys.remove("api_version")
+                            data__layers__cri__apiversion = data__layers__cri["api_version"]
+                            if not (isinstance(data__layers__cri__apiversion, str) and data__layers__cri__apiversion == 'v1' or isinstance(data__layers__cri__apiversion, str) and data__layers__cri__apiversion == 'v1alpha2' or data__layers__cri__apiversion is None):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri.api_version must be one of ['v1', 'v1alpha2', None]")
+                        if "runtime_name" in data__layers__cri_keys:
+                            data__layers__cri_keys.remove("runtime_name")
+                            data__layers__cri__runtimename = data__layers__cri["runtime_name"]
+                            if not isinstance(data__layers__cri__runtimename, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri.runtime_name must be string or null")
+                        if "runtime_version" in data__layers__cri_keys:
+                            data__layers__cri_keys.remove("runtime_version")
+                            data__layers__cri__runtimeversion = data__layers__cri["runtime_version"]
+                            if not isinstance(data__layers__cri__runtimeversion, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri.runtime_version must be string or null")
+                        if "conditions" in data__layers__cri_keys:
+                            data__layers__cri_keys.remove("conditions")
+                            data__layers__cri__conditions = data__layers__cri["conditions"]
+                            if not isinstance(data__layers__cri__conditions, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri.conditions must be array")
+                            data__layers__cri__conditions_is_list = isinstance(data__layers__cri__conditions, (list, tuple))
+                            if data__layers__cri__conditions_is_list:
+                                data__layers__cri__conditions_len = len(data__layers__cri__conditions)
+                                for data__layers__cri__conditions_x, data__layers__cri__conditions_item in enumerate(data__layers__cri__conditions):
+                                    if not isinstance(data__layers__cri__conditions_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.conditions[{data__layers__cri__conditions_x}]" + " must be object")
+                                    data__layers__cri__conditions_item_is_dict = isinstance(data__layers__cri__conditions_item, dict)
+                                    if data__layers__cri__conditions_item_is_dict:
+                                        data__layers__cri__conditions_item__missing_keys = set(['type', 'status']) - data__layers__cri__conditions_item.keys()
+                                        if data__layers__cri__conditions_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.conditions[{data__layers__cri__conditions_x}]" + " must contain ")
+                                        data__layers__cri__conditions_item_keys = set(data__layers__cri__conditions_item.keys())
+                                        if "type" in data__layers__cri__conditions_item_keys:
+                                            data__layers__cri__conditions_item_keys.remove("type")
+                                            data__layers__cri__conditions_item__type = data__layers__cri__conditions_item["type"]
+                                            if not isinstance(data__layers__cri__conditions_item__type, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.conditions[{data__layers__cri__conditions_x}].type" + " must be string")
+                                        if "status" in data__layers__cri__conditions_item_keys:
+                                            data__layers__cri__conditions_item_keys.remove("status")
+                                            data__layers__cri__conditions_item__status = data__layers__cri__conditions_item["status"]
+                                            if not isinstance(data__layers__cri__conditions_item__status, (bool)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.conditions[{data__layers__cri__conditions_x}].status" + " must be boolean")
+                                        if "reason" in data__layers__cri__conditions_item_keys:
+                                            data__layers__cri__conditions_item_keys.remove("reason")
+                                            data__layers__cri__conditions_item__reason = data__layers__cri__conditions_item["reason"]
+                                            if not isinstance(data__layers__cri__conditions_item__reason, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.conditions[{data__layers__cri__conditions_x}].reason" + " must be string or null")
+                                        if "message" in data__layers__cri__conditions_item_keys:
+                                            data__layers__cri__conditions_item_keys.remove("message")
+                                            data__layers__cri__conditions_item__message = data__layers__cri__conditions_item["message"]
+                                            if not isinstance(data__layers__cri__conditions_item__message, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.conditions[{data__layers__cri__conditions_x}].message" + " must be string or null")
+                                        if data__layers__cri__conditions_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.conditions[{data__layers__cri__conditions_x}]" + " must not contain "+str(data__layers__cri__conditions_item_keys)+" properties")
+                        if "image_fs" in data__layers__cri_keys:
+                            data__layers__cri_keys.remove("image_fs")
+                            data__layers__cri__imagefs = data__layers__cri["image_fs"]
+                            if not isinstance(data__layers__cri__imagefs, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri.image_fs must be array")
+                            data__layers__cri__imagefs_is_list = isinstance(data__layers__cri__imagefs, (list, tuple))
+                            if data__layers__cri__imagefs_is_list:
+                                data__layers__cri__imagefs_len = len(data__layers__cri__imagefs)
+                                for data__layers__cri__imagefs_x, data__layers__cri__imagefs_item in enumerate(data__layers__cri__imagefs):
+                                    if not isinstance(data__layers__cri__imagefs_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.image_fs[{data__layers__cri__imagefs_x}]" + " must be object")
+                                    data__layers__cri__imagefs_item_is_dict = isinstance(data__layers__cri__imagefs_item, dict)
+                                    if data__layers__cri__imagefs_item_is_dict:
+                                        data__layers__cri__imagefs_item_keys = set(data__layers__cri__imagefs_item.keys())
+                                        if "mountpoint" in data__layers__cri__imagefs_item_keys:
+                                            data__layers__cri__imagefs_item_keys.remove("mountpoint")
+                                            data__layers__cri__imagefs_item__mountpoint = data__layers__cri__imagefs_item["mountpoint"]
+                                            if not isinstance(data__layers__cri__imagefs_item__mountpoint, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.image_fs[{data__layers__cri__imagefs_x}].mountpoint" + " must be string")
+                                        if "used_bytes" in data__layers__cri__imagefs_item_keys:
+                                            data__layers__cri__imagefs_item_keys.remove("used_bytes")
+                                            data__layers__cri__imagefs_item__usedbytes = data__layers__cri__imagefs_item["used_bytes"]
+                                            if not isinstance(data__layers__cri__imagefs_item__usedbytes, (int, NoneType)) and not (isinstance(data__layers__cri__imagefs_item__usedbytes, float) and data__layers__cri__imagefs_item__usedbytes.is_integer()) or isinstance(data__layers__cri__imagefs_item__usedbytes, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.image_fs[{data__layers__cri__imagefs_x}].used_bytes" + " must be integer or null")
+                                        if "inodes_used" in data__layers__cri__imagefs_item_keys:
+                                            data__layers__cri__imagefs_item_keys.remove("inodes_used")
+                                            data__layers__cri__imagefs_item__inodesused = data__layers__cri__imagefs_item["inodes_used"]
+                                            if not isinstance(data__layers__cri__imagefs_item__inodesused, (int, NoneType)) and not (isinstance(data__layers__cri__imagefs_item__inodesused, float) and data__layers__cri__imagefs_item__inodesused.is_integer()) or isinstance(data__layers__cri__imagefs_item__inodesused, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.image_fs[{data__layers__cri__imagefs_x}].inodes_used" + " must be integer or null")
+                        if "cgroup_driver" in data__layers__cri_keys:
+                            data__layers__cri_keys.remove("cgroup_driver")
+                            data__layers__cri__cgroupdriver = data__layers__cri["cgroup_driver"]
+                            if not (isinstance(data__layers__cri__cgroupdriver, str) and data__layers__cri__cgroupdriver == 'systemd' or isinstance(data__layers__cri__cgroupdriver, str) and data__layers__cri__cgroupdriver == 'cgroupfs' or data__layers__cri__cgroupdriver is None):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.cri.cgroup_driver must be one of ['systemd', 'cgroupfs', None]")
                 if "containerd" in data__layers_keys:
                     data__layers_keys.remove("containerd")
                     data__layers__containerd = data__layers["containerd"]
-                    validate____defs_containerd(data__layers__containerd, custom_formats, (name_prefix or "data") + ".layers.containerd")
+                    if not isinstance(data__layers__containerd, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd must be object")
+                    data__layers__containerd_is_dict = isinstance(data__layers__containerd, dict)
+                    if data__layers__containerd_is_dict:
+                        data__layers__containerd__missing_keys = set(['status']) - data__layers__containerd.keys()
+                        if data__layers__containerd__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd must contain ")
+                        data__layers__containerd_keys = set(data__layers__containerd.keys())
+                        if "status" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("status")
+                            data__layers__containerd__status = data__layers__containerd["status"]
+                            if not (isinstance(data__layers__containerd__status, str) and data__layers__containerd__status == 'ok' or isinstance(data__layers__containerd__status, str) and data__layers__containerd__status == 'unreachable' or isinstance(data__layers__containerd__status, str) and data__layers__containerd__status == 'timeout' or isinstance(data__layers__containerd__status, str) and data__layers__containerd__status == 'unsupported' or isinstance(data__layers__containerd__status, str) and data__layers__containerd__status == 'permission-denied' or isinstance(data__layers__containerd__status, str) and data__layers__containerd__status == 'absent' or isinstance(data__layers__containerd__status, str) and data__layers__containerd__status == 'error'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.status must be one of ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']")
+                        if "errors" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("errors")
+                            data__layers__containerd__errors = data__layers__containerd["errors"]
+                            if not isinstance(data__layers__containerd__errors, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.errors must be array")
+                            data__layers__containerd__errors_is_list = isinstance(data__layers__containerd__errors, (list, tuple))
+                            if data__layers__containerd__errors_is_list:
+                                data__layers__containerd__errors_len = len(data__layers__containerd__errors)
+                                for data__layers__containerd__errors_x, data__layers__containerd__errors_item in enumerate(data__layers__containerd__errors):
+                                    if not isinstance(data__layers__containerd__errors_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.errors[{data__layers__containerd__errors_x}]" + " must be object")
+                                    data__layers__containerd__errors_item_is_dict = isinstance(data__layers__containerd__errors_item, dict)
+                                    if data__layers__containerd__errors_item_is_dict:
+                                        data__layers__containerd__errors_item__missing_keys = set(['source', 'message']) - data__layers__containerd__errors_item.keys()
+                                        if data__layers__containerd__errors_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.errors[{data__layers__containerd__errors_x}]" + " must contain ")
+                                        data__layers__containerd__errors_item_keys = set(data__layers__containerd__errors_item.keys())
+                                        if "source" in data__layers__containerd__errors_item_keys:
+                                            data__layers__containerd__errors_item_keys.remove("source")
+                                            data__layers__containerd__errors_item__source = data__layers__containerd__errors_item["source"]
+                                            if not isinstance(data__layers__containerd__errors_item__source, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.errors[{data__layers__containerd__errors_x}].source" + " must be string")
+                                        if "message" in data__layers__containerd__errors_item_keys:
+                                            data__layers__containerd__errors_item_keys.remove("message")
+                                            data__layers__containerd__errors_item__message = data__layers__containerd__errors_item["message"]
+                                            if not isinstance(data__layers__containerd__errors_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.errors[{data__layers__containerd__errors_x}].message" + " must be string")
+                                        if data__layers__containerd__errors_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.errors[{data__layers__containerd__errors_x}]" + " must not contain "+str(data__layers__containerd__errors_item_keys)+" properties")
+                    if not isinstance(data__layers__containerd, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd must be object")
+                    data__layers__containerd_is_dict = isinstance(data__layers__containerd, dict)
+                    if data__layers__containerd_is_dict:
+                        data__layers__containerd_keys = set(data__layers__containerd.keys())
+                        if "running" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("running")
+                            data__layers__containerd__running = data__layers__containerd["running"]
+                            if not isinstance(data__layers__containerd__running, (bool, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.running must be boolean or null")
+                        if "pid" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("pid")
+                            data__layers__containerd__pid = data__layers__containerd["pid"]
+                            if not isinstance(data__layers__containerd__pid, (int, NoneType)) and not (isinstance(data__layers__containerd__pid, float) and data__layers__containerd__pid.is_integer()) or isinstance(data__layers__containerd__pid, bool):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.pid must be integer or null")
+                        if "cmdline" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("cmdline")
+                            data__layers__containerd__cmdline = data__layers__containerd["cmdline"]
+                            if not isinstance(data__layers__containerd__cmdline, (list, tuple, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.cmdline must be array or null")
+                            data__layers__containerd__cmdline_is_list = isinstance(data__layers__containerd__cmdline, (list, tuple))
+                            if data__layers__containerd__cmdline_is_list:
+                                data__layers__containerd__cmdline_len = len(data__layers__containerd__cmdline)
+                                for data__layers__containerd__cmdline_x, data__layers__containerd__cmdline_item in enumerate(data__layers__containerd__cmdline):
+                                    if not isinstance(data__layers__containerd__cmdline_item, (str)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cmdline[{data__layers__containerd__cmdline_x}]" + " must be string")
+                        if "active_state" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("active_state")
+                            data__layers__containerd__activestate = data__layers__containerd["active_state"]
+                            if not isinstance(data__layers__containerd__activestate, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.active_state must be string or null")
+                    data__layers__containerd_is_dict = isinstance(data__layers__containerd, dict)
+                    if data__layers__containerd_is_dict:
+                        data__layers__containerd_keys = set(data__layers__containerd.keys())
+                        if "version" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("version")
+                            data__layers__containerd__version = data__layers__containerd["version"]
+                            if not isinstance(data__layers__containerd__version, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.version must be string or null")
+                        if "socket" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("socket")
+                            data__layers__containerd__socket = data__layers__containerd["socket"]
+                            if not isinstance(data__layers__containerd__socket, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.socket must be string or null")
+                        if "socket_exists" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("socket_exists")
+                            data__layers__containerd__socketexists = data__layers__containerd["socket_exists"]
+                            if not isinstance(data__layers__containerd__socketexists, (bool, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.socket_exists must be boolean or null")
+                        if "config_path" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("config_path")
+                            data__layers__containerd__configpath = data__layers__containerd["config_path"]
+                            if not isinstance(data__layers__containerd__configpath, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config_path must be string or null")
+                        if "config" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("config")
+                            data__layers__containerd__config = data__layers__containerd["config"]
+                            if not isinstance(data__layers__containerd__config, (dict, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config must be object or null")
+                            data__layers__containerd__config_is_dict = isinstance(data__layers__containerd__config, dict)
+                            if data__layers__containerd__config_is_dict:
+                                data__layers__containerd__config_keys = set(data__layers__containerd__config.keys())
+                                if "version" in data__layers__containerd__config_keys:
+                                    data__layers__containerd__config_keys.remove("version")
+                                    data__layers__containerd__config__version = data__layers__containerd__config["version"]
+                                    if not isinstance(data__layers__containerd__config__version, (int, NoneType)) and not (isinstance(data__layers__containerd__config__version, float) and data__layers__containerd__config__version.is_integer()) or isinstance(data__layers__containerd__config__version, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config.version must be integer or null")
+                                if "systemd_cgroup" in data__layers__containerd__config_keys:
+                                    data__layers__containerd__config_keys.remove("systemd_cgroup")
+                                    data__layers__containerd__config__systemdcgroup = data__layers__containerd__config["systemd_cgroup"]
+                                    if not isinstance(data__layers__containerd__config__systemdcgroup, (bool, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config.systemd_cgroup must be boolean or null")
+                                if "sandbox_image" in data__layers__containerd__config_keys:
+                                    data__layers__containerd__config_keys.remove("sandbox_image")
+                                    data__layers__containerd__config__sandboximage = data__layers__containerd__config["sandbox_image"]
+                                    if not isinstance(data__layers__containerd__config__sandboximage, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config.sandbox_image must be string or null")
+                                if "restrict_oom_score_adj" in data__layers__containerd__config_keys:
+                                    data__layers__containerd__config_keys.remove("restrict_oom_score_adj")
+                                    data__layers__containerd__config__restrictoomscoreadj = data__layers__containerd__config["restrict_oom_score_adj"]
+                                    if not isinstance(data__layers__containerd__config__restrictoomscoreadj, (bool, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config.restrict_oom_score_adj must be boolean or null")
+                                if "snapshotter" in data__layers__containerd__config_keys:
+                                    data__layers__containerd__config_keys.remove("snapshotter")
+                                    data__layers__containerd__config__snapshotter = data__layers__containerd__config["snapshotter"]
+                                    if not isinstance(data__layers__containerd__config__snapshotter, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config.snapshotter must be string or null")
+                                if "disabled_plugins" in data__layers__containerd__config_keys:
+                                    data__layers__containerd__config_keys.remove("disabled_plugins")
+                                    data__layers__containerd__config__disabledplugins = data__layers__containerd__config["disabled_plugins"]
+                                    if not isinstance(data__layers__containerd__config__disabledplugins, (list, tuple)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config.disabled_plugins must be array")
+                                    data__layers__containerd__config__disabledplugins_is_list = isinstance(data__layers__containerd__config__disabledplugins, (list, tuple))
+                                    if data__layers__containerd__config__disabledplugins_is_list:
+                                        data__layers__containerd__config__disabledplugins_len = len(data__layers__containerd__config__disabledplugins)
+                                        for data__layers__containerd__config__disabledplugins_x, data__layers__containerd__config__disabledplugins_item in enumerate(data__layers__containerd__config__disabledplugins):
+                                            if not isinstance(data__layers__containerd__config__disabledplugins_item, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.config.disabled_plugins[{data__layers__containerd__config__disabledplugins_x}]" + " must be string")
+                                if "root" in data__layers__containerd__config_keys:
+                                    data__layers__containerd__config_keys.remove("root")
+                                    data__layers__containerd__config__root = data__layers__containerd__config["root"]
+                                    if not isinstance(data__layers__containerd__config__root, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config.root must be string or null")
+                                if "state" in data__layers__containerd__config_keys:
+                                    data__layers__containerd__config_keys.remove("state")
+                                    data__layers__containerd__config__state = data__layers__containerd__config["state"]
+                                    if not isinstance(data__layers__containerd__config__state, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config.state must be string or null")
+                                if "registry_config_path" in data__layers__containerd__config_keys:
+                                    data__layers__containerd__config_keys.remove("registry_config_path")
+                                    data__layers__containerd__config__registryconfigpath = data__layers__containerd__config["registry_config_path"]
+                                    if not isinstance(data__layers__containerd__config__registryconfigpath, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.config.registry_config_path must be string or null")
+                        if "sandbox_image_present" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("sandbox_image_present")
+                            data__layers__containerd__sandboximagepresent = data__layers__containerd["sandbox_image_present"]
+                            if not isinstance(data__layers__containerd__sandboximagepresent, (bool, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.sandbox_image_present must be boolean or null")
+                        if "cni" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("cni")
+                            data__layers__containerd__cni = data__layers__containerd["cni"]
+                            if not isinstance(data__layers__containerd__cni, (dict, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.cni must be object or null")
+                            data__layers__containerd__cni_is_dict = isinstance(data__layers__containerd__cni, dict)
+                            if data__layers__containerd__cni_is_dict:
+                                data__layers__containerd__cni_keys = set(data__layers__containerd__cni.keys())
+                                if "conf_dir" in data__layers__containerd__cni_keys:
+                                    data__layers__containerd__cni_keys.remove("conf_dir")
+                                    data__layers__containerd__cni__confdir = data__layers__containerd__cni["conf_dir"]
+                                    if not isinstance(data__layers__containerd__cni__confdir, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.cni.conf_dir must be string or null")
+                                if "bin_dirs" in data__layers__containerd__cni_keys:
+                                    data__layers__containerd__cni_keys.remove("bin_dirs")
+                                    data__layers__containerd__cni__bindirs = data__layers__containerd__cni["bin_dirs"]
+                                    if not isinstance(data__layers__containerd__cni__bindirs, (list, tuple)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.cni.bin_dirs must be array")
+                                    data__layers__containerd__cni__bindirs_is_list = isinstance(data__layers__containerd__cni__bindirs, (list, tuple))
+                                    if data__layers__containerd__cni__bindirs_is_list:
+                                        data__layers__containerd__cni__bindirs_len = len(data__layers__containerd__cni__bindirs)
+                                        for data__layers__containerd__cni__bindirs_x, data__layers__containerd__cni__bindirs_item in enumerate(data__layers__containerd__cni__bindirs):
+                                            if not isinstance(data__layers__containerd__cni__bindirs_item, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cni.bin_dirs[{data__layers__containerd__cni__bindirs_x}]" + " must be string")
+                                if "configs" in data__layers__containerd__cni_keys:
+                                    data__layers__containerd__cni_keys.remove("configs")
+                                    data__layers__containerd__cni__configs = data__layers__containerd__cni["configs"]
+                                    if not isinstance(data__layers__containerd__cni__configs, (list, tuple)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.cni.configs must be array")
+                                    data__layers__containerd__cni__configs_is_list = isinstance(data__layers__containerd__cni__configs, (list, tuple))
+                                    if data__layers__containerd__cni__configs_is_list:
+                                        data__layers__containerd__cni__configs_len = len(data__layers__containerd__cni__configs)
+                                        for data__layers__containerd__cni__configs_x, data__layers__containerd__cni__configs_item in enumerate(data__layers__containerd__cni__configs):
+                                            if not isinstance(data__layers__containerd__cni__configs_item, (dict)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cni.configs[{data__layers__containerd__cni__configs_x}]" + " must be object")
+                                            data__layers__containerd__cni__configs_item_is_dict = isinstance(data__layers__containerd__cni__configs_item, dict)
+                                            if data__layers__containerd__cni__configs_item_is_dict:
+                                                data__layers__containerd__cni__configs_item__missing_keys = set(['file']) - data__layers__containerd__cni__configs_item.keys()
+                                                if data__layers__containerd__cni__configs_item__missing_keys:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cni.configs[{data__layers__containerd__cni__configs_x}]" + " must contain ")
+                                                data__layers__containerd__cni__configs_item_keys = set(data__layers__containerd__cni__configs_item.keys())
+                                                if "file" in data__layers__containerd__cni__configs_item_keys:
+                                                    data__layers__containerd__cni__configs_item_keys.remove("file")
+                                                    data__layers__containerd__cni__configs_item__file = data__layers__containerd__cni__configs_item["file"]
+                                                    if not isinstance(data__layers__containerd__cni__configs_item__file, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cni.configs[{data__layers__containerd__cni__configs_x}].file" + " must be string")
+                                                if "name" in data__layers__containerd__cni__configs_item_keys:
+                                                    data__layers__containerd__cni__configs_item_keys.remove("name")
+                                                    data__layers__containerd__cni__configs_item__name = data__layers__containerd__cni__configs_item["name"]
+                                                    if not isinstance(data__layers__containerd__cni__configs_item__name, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cni.configs[{data__layers__containerd__cni__configs_x}].name" + " must be string or null")
+                                                if "valid" in data__layers__containerd__cni__configs_item_keys:
+                                                    data__layers__containerd__cni__configs_item_keys.remove("valid")
+                                                    data__layers__containerd__cni__configs_item__valid = data__layers__containerd__cni__configs_item["valid"]
+                                                    if not isinstance(data__layers__containerd__cni__configs_item__valid, (bool)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cni.configs[{data__layers__containerd__cni__configs_x}].valid" + " must be boolean")
+                                                if "error" in data__layers__containerd__cni__configs_item_keys:
+                                                    data__layers__containerd__cni__configs_item_keys.remove("error")
+                                                    data__layers__containerd__cni__configs_item__error = data__layers__containerd__cni__configs_item["error"]
+                                                    if not isinstance(data__layers__containerd__cni__configs_item__error, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cni.configs[{data__layers__containerd__cni__configs_x}].error" + " must be string or null")
+                                                if "plugins" in data__layers__containerd__cni__configs_item_keys:
+                                                    data__layers__containerd__cni__configs_item_keys.remove("plugins")
+                                                    data__layers__containerd__cni__configs_item__plugins = data__layers__containerd__cni__configs_item["plugins"]
+                                                    if not isinstance(data__layers__containerd__cni__configs_item__plugins, (list, tuple)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cni.configs[{data__layers__containerd__cni__configs_x}].plugins" + " must be array")
+                                                    data__layers__containerd__cni__configs_item__plugins_is_list = isinstance(data__layers__containerd__cni__configs_item__plugins, (list, tuple))
+                                                    if data__layers__containerd__cni__configs_item__plugins_is_list:
+                                                        data__layers__containerd__cni__configs_item__plugins_len = len(data__layers__containerd__cni__configs_item__plugins)
+                                                        for data__layers__containerd__cni__configs_item__plugins_x, data__layers__containerd__cni__configs_item__plugins_item in enumerate(data__layers__containerd__cni__configs_item__plugins):
+                                                            if not isinstance(data__layers__containerd__cni__configs_item__plugins_item, (str)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cni.configs[{data__layers__containerd__cni__configs_x}].plugins[{data__layers__containerd__cni__configs_item__plugins_x}]" + " must be string")
+                                if "missing_plugins" in data__layers__containerd__cni_keys:
+                                    data__layers__containerd__cni_keys.remove("missing_plugins")
+                                    data__layers__containerd__cni__missingplugins = data__layers__containerd__cni["missing_plugins"]
+                                    if not isinstance(data__layers__containerd__cni__missingplugins, (list, tuple)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.cni.missing_plugins must be array")
+                                    data__layers__containerd__cni__missingplugins_is_list = isinstance(data__layers__containerd__cni__missingplugins, (list, tuple))
+                                    if data__layers__containerd__cni__missingplugins_is_list:
+                                        data__layers__containerd__cni__missingplugins_len = len(data__layers__containerd__cni__missingplugins)
+                                        for data__layers__containerd__cni__missingplugins_x, data__layers__containerd__cni__missingplugins_item in enumerate(data__layers__containerd__cni__missingplugins):
+                                            if not isinstance(data__layers__containerd__cni__missingplugins_item, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.cni.missing_plugins[{data__layers__containerd__cni__missingplugins_x}]" + " must be string")
+                        if "log" in data__layers__containerd_keys:
+                            data__layers__containerd_keys.remove("log")
+                            data__layers__containerd__log = data__layers__containerd["log"]
+                            if not isinstance(data__layers__containerd__log, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.containerd.log must be array")
+                            data__layers__containerd__log_is_list = isinstance(data__layers__containerd__log, (list, tuple))
+                            if data__layers__containerd__log_is_list:
+                                data__layers__containerd__log_len = len(data__layers__containerd__log)
+                                for data__layers__containerd__log_x, data__layers__containerd__log_item in enumerate(data__layers__containerd__log):
+                                    if not isinstance(data__layers__containerd__log_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.log[{data__layers__containerd__log_x}]" + " must be object")
+                                    data__layers__containerd__log_item_is_dict = isinstance(data__layers__containerd__log_item, dict)
+                                    if data__layers__containerd__log_item_is_dict:
+                                        data__layers__containerd__log_item__missing_keys = set(['message']) - data__layers__containerd__log_item.keys()
+                                        if data__layers__containerd__log_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.log[{data__layers__containerd__log_x}]" + " must contain ")
+                                        data__layers__containerd__log_item_keys = set(data__layers__containerd__log_item.keys())
+                                        if "time" in data__layers__containerd__log_item_keys:
+                                            data__layers__containerd__log_item_keys.remove("time")
+                                            data__layers__containerd__log_item__time = data__layers__containerd__log_item["time"]
+                                            if not isinstance(data__layers__containerd__log_item__time, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.log[{data__layers__containerd__log_x}].time" + " must be string or null")
+                                        if "severity" in data__layers__containerd__log_item_keys:
+                                            data__layers__containerd__log_item_keys.remove("severity")
+                                            data__layers__containerd__log_item__severity = data__layers__containerd__log_item["severity"]
+                                            if not isinstance(data__layers__containerd__log_item__severity, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.log[{data__layers__containerd__log_x}].severity" + " must be string or null")
+                                        if "source" in data__layers__containerd__log_item_keys:
+                                            data__layers__containerd__log_item_keys.remove("source")
+                                            data__layers__containerd__log_item__source = data__layers__containerd__log_item["source"]
+                                            if not isinstance(data__layers__containerd__log_item__source, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.log[{data__layers__containerd__log_x}].source" + " must be string or null")
+                                        if "message" in data__layers__containerd__log_item_keys:
+                                            data__layers__containerd__log_item_keys.remove("message")
+                                            data__layers__containerd__log_item__message = data__layers__containerd__log_item["message"]
+                                            if not isinstance(data__layers__containerd__log_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.log[{data__layers__containerd__log_x}].message" + " must be string")
+                                        if "raw" in data__layers__containerd__log_item_keys:
+                                            data__layers__containerd__log_item_keys.remove("raw")
+                                            data__layers__containerd__log_item__raw = data__layers__containerd__log_item["raw"]
+                                            if not isinstance(data__layers__containerd__log_item__raw, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.log[{data__layers__containerd__log_x}].raw" + " must be string or null")
+                                        if data__layers__containerd__log_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.log[{data__layers__containerd__log_x}]" + " must not contain "+str(data__layers__containerd__log_item_keys)+" properties")
                 if "shim" in data__layers_keys:
                     data__layers_keys.remove("shim")
                     data__layers__shim = data__layers["shim"]
-                    validate____defs_shim(data__layers__shim, custom_formats, (name_prefix or "data") + ".layers.shim")
+                    if not isinstance(data__layers__shim, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.shim must be object")
+                    data__layers__shim_is_dict = isinstance(data__layers__shim, dict)
+                    if data__layers__shim_is_dict:
+                        data__layers__shim__missing_keys = set(['status']) - data__layers__shim.keys()
+                        if data__layers__shim__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.shim must contain ")
+                        data__layers__shim_keys = set(data__layers__shim.keys())
+                        if "status" in data__layers__shim_keys:
+                            data__layers__shim_keys.remove("status")
+                            data__layers__shim__status = data__layers__shim["status"]
+                            if not (isinstance(data__layers__shim__status, str) and data__layers__shim__status == 'ok' or isinstance(data__layers__shim__status, str) and data__layers__shim__status == 'unreachable' or isinstance(data__layers__shim__status, str) and data__layers__shim__status == 'timeout' or isinstance(data__layers__shim__status, str) and data__layers__shim__status == 'unsupported' or isinstance(data__layers__shim__status, str) and data__layers__shim__status == 'permission-denied' or isinstance(data__layers__shim__status, str) and data__layers__shim__status == 'absent' or isinstance(data__layers__shim__status, str) and data__layers__shim__status == 'error'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.shim.status must be one of ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']")
+                        if "errors" in data__layers__shim_keys:
+                            data__layers__shim_keys.remove("errors")
+                            data__layers__shim__errors = data__layers__shim["errors"]
+                            if not isinstance(data__layers__shim__errors, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.shim.errors must be array")
+                            data__layers__shim__errors_is_list = isinstance(data__layers__shim__errors, (list, tuple))
+                            if data__layers__shim__errors_is_list:
+                                data__layers__shim__errors_len = len(data__layers__shim__errors)
+                                for data__layers__shim__errors_x, data__layers__shim__errors_item in enumerate(data__layers__shim__errors):
+                                    if not isinstance(data__layers__shim__errors_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.errors[{data__layers__shim__errors_x}]" + " must be object")
+                                    data__layers__shim__errors_item_is_dict = isinstance(data__layers__shim__errors_item, dict)
+                                    if data__layers__shim__errors_item_is_dict:
+                                        data__layers__shim__errors_item__missing_keys = set(['source', 'message']) - data__layers__shim__errors_item.keys()
+                                        if data__layers__shim__errors_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.errors[{data__layers__shim__errors_x}]" + " must contain ")
+                                        data__layers__shim__errors_item_keys = set(data__layers__shim__errors_item.keys())
+                                        if "source" in data__layers__shim__errors_item_keys:
+                                            data__layers__shim__errors_item_keys.remove("source")
+                                            data__layers__shim__errors_item__source = data__layers__shim__errors_item["source"]
+                                            if not isinstance(data__layers__shim__errors_item__source, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.errors[{data__layers__shim__errors_x}].source" + " must be string")
+                                        if "message" in data__layers__shim__errors_item_keys:
+                                            data__layers__shim__errors_item_keys.remove("message")
+                                            data__layers__shim__errors_item__message = data__layers__shim__errors_item["message"]
+                                            if not isinstance(data__layers__shim__errors_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.errors[{data__layers__shim__errors_x}].message" + " must be string")
+                                        if data__layers__shim__errors_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.errors[{data__layers__shim__errors_x}]" + " must not contain "+str(data__layers__shim__errors_item_keys)+" properties")
+                    data__layers__shim_is_dict = isinstance(data__layers__shim, dict)
+                    if data__layers__shim_is_dict:
+                        data__layers__shim_keys = set(data__layers__shim.keys())
+                        if "shims" in data__layers__shim_keys:
+                            data__layers__shim_keys.remove("shims")
+                            data__layers__shim__shims = data__layers__shim["shims"]
+                            if not isinstance(data__layers__shim__shims, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.shim.shims must be array")
+                            data__layers__shim__shims_is_list = isinstance(data__layers__shim__shims, (list, tuple))
+                            if data__layers__shim__shims_is_list:
+                                data__layers__shim__shims_len = len(data__layers__shim__shims)
+                                for data__layers__shim__shims_x, data__layers__shim__shims_item in enumerate(data__layers__shim__shims):
+                                    if not isinstance(data__layers__shim__shims_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}]" + " must be object")
+                                    data__layers__shim__shims_item_is_dict = isinstance(data__layers__shim__shims_item, dict)
+                                    if data__layers__shim__shims_item_is_dict:
+                                        data__layers__shim__shims_item__missing_keys = set(['pid']) - data__layers__shim__shims_item.keys()
+                                        if data__layers__shim__shims_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}]" + " must contain ")
+                                        data__layers__shim__shims_item_keys = set(data__layers__shim__shims_item.keys())
+                                        if "pid" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("pid")
+                                            data__layers__shim__shims_item__pid = data__layers__shim__shims_item["pid"]
+                                            if not isinstance(data__layers__shim__shims_item__pid, (int)) and not (isinstance(data__layers__shim__shims_item__pid, float) and data__layers__shim__shims_item__pid.is_integer()) or isinstance(data__layers__shim__shims_item__pid, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].pid" + " must be integer")
+                                        if "id" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("id")
+                                            data__layers__shim__shims_item__id = data__layers__shim__shims_item["id"]
+                                            if not isinstance(data__layers__shim__shims_item__id, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].id" + " must be string or null")
+                                        if "namespace" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("namespace")
+                                            data__layers__shim__shims_item__namespace = data__layers__shim__shims_item["namespace"]
+                                            if not isinstance(data__layers__shim__shims_item__namespace, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].namespace" + " must be string or null")
+                                        if "alive" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("alive")
+                                            data__layers__shim__shims_item__alive = data__layers__shim__shims_item["alive"]
+                                            if not isinstance(data__layers__shim__shims_item__alive, (bool)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].alive" + " must be boolean")
+                                        if "parent_pid" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("parent_pid")
+                                            data__layers__shim__shims_item__parentpid = data__layers__shim__shims_item["parent_pid"]
+                                            if not isinstance(data__layers__shim__shims_item__parentpid, (int, NoneType)) and not (isinstance(data__layers__shim__shims_item__parentpid, float) and data__layers__shim__shims_item__parentpid.is_integer()) or isinstance(data__layers__shim__shims_item__parentpid, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].parent_pid" + " must be integer or null")
+                                        if "sandbox_known" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("sandbox_known")
+                                            data__layers__shim__shims_item__sandboxknown = data__layers__shim__shims_item["sandbox_known"]
+                                            if not isinstance(data__layers__shim__shims_item__sandboxknown, (bool, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].sandbox_known" + " must be boolean or null")
+                                        if "address" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("address")
+                                            data__layers__shim__shims_item__address = data__layers__shim__shims_item["address"]
+                                            if not isinstance(data__layers__shim__shims_item__address, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].address" + " must be string or null")
+                                        if "binary" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("binary")
+                                            data__layers__shim__shims_item__binary = data__layers__shim__shims_item["binary"]
+                                            if not isinstance(data__layers__shim__shims_item__binary, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].binary" + " must be string or null")
+                                        if "serves" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("serves")
+                                            data__layers__shim__shims_item__serves = data__layers__shim__shims_item["serves"]
+                                            if not (isinstance(data__layers__shim__shims_item__serves, str) and data__layers__shim__shims_item__serves == 'pod' or isinstance(data__layers__shim__shims_item__serves, str) and data__layers__shim__shims_item__serves == 'container' or data__layers__shim__shims_item__serves is None):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].serves" + " must be one of ['pod', 'container', None]")
+                                        if "children" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("children")
+                                            data__layers__shim__shims_item__children = data__layers__shim__shims_item["children"]
+                                            if not isinstance(data__layers__shim__shims_item__children, (list, tuple)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].children" + " must be array")
+                                            data__layers__shim__shims_item__children_is_list = isinstance(data__layers__shim__shims_item__children, (list, tuple))
+                                            if data__layers__shim__shims_item__children_is_list:
+                                                data__layers__shim__shims_item__children_len = len(data__layers__shim__shims_item__children)
+                                                for data__layers__shim__shims_item__children_x, data__layers__shim__shims_item__children_item in enumerate(data__layers__shim__shims_item__children):
+                                                    if not isinstance(data__layers__shim__shims_item__children_item, (int)) and not (isinstance(data__layers__shim__shims_item__children_item, float) and data__layers__shim__shims_item__children_item.is_integer()) or isinstance(data__layers__shim__shims_item__children_item, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].children[{data__layers__shim__shims_item__children_x}]" + " must be integer")
+                                        if "task" in data__layers__shim__shims_item_keys:
+                                            data__layers__shim__shims_item_keys.remove("task")
+                                            data__layers__shim__shims_item__task = data__layers__shim__shims_item["task"]
+                                            if not isinstance(data__layers__shim__shims_item__task, (dict, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].task" + " must be object or null")
+                                            data__layers__shim__shims_item__task_is_dict = isinstance(data__layers__shim__shims_item__task, dict)
+                                            if data__layers__shim__shims_item__task_is_dict:
+                                                data__layers__shim__shims_item__task_keys = set(data__layers__shim__shims_item__task.keys())
+                                                if "dir" in data__layers__shim__shims_item__task_keys:
+                                                    data__layers__shim__shims_item__task_keys.remove("dir")
+                                                    data__layers__shim__shims_item__task__dir = data__layers__shim__shims_item__task["dir"]
+                                                    if not isinstance(data__layers__shim__shims_item__task__dir, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].task.dir" + " must be string")
+                                                if "address" in data__layers__shim__shims_item__task_keys:
+                                                    data__layers__shim__shims_item__task_keys.remove("address")
+                                                    data__layers__shim__shims_item__task__address = data__layers__shim__shims_item__task["address"]
+                                                    if not isinstance(data__layers__shim__shims_item__task__address, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].task.address" + " must be string or null")
+                                                if "init_pid" in data__layers__shim__shims_item__task_keys:
+                                                    data__layers__shim__shims_item__task_keys.remove("init_pid")
+                                                    data__layers__shim__shims_item__task__initpid = data__layers__shim__shims_item__task["init_pid"]
+                                                    if not isinstance(data__layers__shim__shims_item__task__initpid, (int, NoneType)) and not (isinstance(data__layers__shim__shims_item__task__initpid, float) and data__layers__shim__shims_item__task__initpid.is_integer()) or isinstance(data__layers__shim__shims_item__task__initpid, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.shims[{data__layers__shim__shims_x}].task.init_pid" + " must be integer or null")
                 if "runc" in data__layers_keys:
                     data__layers_keys.remove("runc")
                     data__layers__runc = data__layers["runc"]
-                    validate____defs_runc(data__layers__runc, custom_formats, (name_prefix or "data") + ".layers.runc")
+                    if not isinstance(data__layers__runc, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.runc must be object")
+                    data__layers__runc_is_dict = isinstance(data__layers__runc, dict)
+                    if data__layers__runc_is_dict:
+                        data__layers__runc__missing_keys = set(['status']) - data__layers__runc.keys()
+                        if data__layers__runc__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.runc must contain ")
+                        data__layers__runc_keys = set(data__layers__runc.keys())
+                        if "status" in data__layers__runc_keys:
+                            data__layers__runc_keys.remove("status")
+                            data__layers__runc__status = data__layers__runc["status"]
+                            if not (isinstance(data__layers__runc__status, str) and data__layers__runc__status == 'ok' or isinstance(data__layers__runc__status, str) and data__layers__runc__status == 'unreachable' or isinstance(data__layers__runc__status, str) and data__layers__runc__status == 'timeout' or isinstance(data__layers__runc__status, str) and data__layers__runc__status == 'unsupported' or isinstance(data__layers__runc__status, str) and data__layers__runc__status == 'permission-denied' or isinstance(data__layers__runc__status, str) and data__layers__runc__status == 'absent' or isinstance(data__layers__runc__status, str) and data__layers__runc__status == 'error'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.runc.status must be one of ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']")
+                        if "errors" in data__layers__runc_keys:
+                            data__layers__runc_keys.remove("errors")
+                            data__layers__runc__errors = data__layers__runc["errors"]
+                            if not isinstance(data__layers__runc__errors, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.runc.errors must be array")
+                            data__layers__runc__errors_is_list = isinstance(data__layers__runc__errors, (list, tuple))
+                            if data__layers__runc__errors_is_list:
+                                data__layers__runc__errors_len = len(data__layers__runc__errors)
+                                for data__layers__runc__errors_x, data__layers__runc__errors_item in enumerate(data__layers__runc__errors):
+                                    if not isinstance(data__layers__runc__errors_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.runc.errors[{data__layers__runc__errors_x}]" + " must be object")
+                                    data__layers__runc__errors_item_is_dict = isinstance(data__layers__runc__errors_item, dict)
+                                    if data__layers__runc__errors_item_is_dict:
+                                        data__layers__runc__errors_item__missing_keys = set(['source', 'message']) - data__layers__runc__errors_item.keys()
+                                        if data__layers__runc__errors_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.runc.errors[{data__layers__runc__errors_x}]" + " must contain ")
+                                        data__layers__runc__errors_item_keys = set(data__layers__runc__errors_item.keys())
+                                        if "source" in data__layers__runc__errors_item_keys:
+                                            data__layers__runc__errors_item_keys.remove("source")
+                                            data__layers__runc__errors_item__source = data__layers__runc__errors_item["source"]
+                                            if not isinstance(data__layers__runc__errors_item__source, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.runc.errors[{data__layers__runc__errors_x}].source" + " must be string")
+                                        if "message" in data__layers__runc__errors_item_keys:
+                                            data__layers__runc__errors_item_keys.remove("message")
+                                            data__layers__runc__errors_item__message = data__layers__runc__errors_item["message"]
+                                            if not isinstance(data__layers__runc__errors_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.runc.errors[{data__layers__runc__errors_x}].message" + " must be string")
+                                        if data__layers__runc__errors_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.runc.errors[{data__layers__runc__errors_x}]" + " must not contain "+str(data__layers__runc__errors_item_keys)+" properties")
+                    data__layers__runc_is_dict = isinstance(data__layers__runc, dict)
+                    if data__layers__runc_is_dict:
+                        data__layers__runc_keys = set(data__layers__runc.keys())
+                        if "version" in data__layers__runc_keys:
+                            data__layers__runc_keys.remove("version")
+                            data__layers__runc__version = data__layers__runc["version"]
+                            if not isinstance(data__layers__runc__version, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.runc.version must be string or null")
+                        if "root" in data__layers__runc_keys:
+                            data__layers__runc_keys.remove("root")
+                            data__layers__runc__root = data__layers__runc["root"]
+                            if not isinstance(data__layers__runc__root, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.runc.root must be string or null")
                 if "process" in data__layers_keys:
                     data__layers_keys.remove("process")
                     data__layers__process = data__layers["process"]
-                    validate____defs_layer(data__layers__process, custom_formats, (name_prefix or "data") + ".layers.process")
+                    if not isinstance(data__layers__process, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.process must be object")
+                    data__layers__process_is_dict = isinstance(data__layers__process, dict)
+                    if data__layers__process_is_dict:
+                        data__layers__process__missing_keys = set(['status']) - data__layers__process.keys()
+                        if data__layers__process__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.process must contain ")
+                        data__layers__process_keys = set(data__layers__process.keys())
+                        if "status" in data__layers__process_keys:
+                            data__layers__process_keys.remove("status")
+                            data__layers__process__status = data__layers__process["status"]
+                            if not (isinstance(data__layers__process__status, str) and data__layers__process__status == 'ok' or isinstance(data__layers__process__status, str) and data__layers__process__status == 'unreachable' or isinstance(data__layers__process__status, str) and data__layers__process__status == 'timeout' or isinstance(data__layers__process__status, str) and data__layers__process__status == 'unsupported' or isinstance(data__layers__process__status, str) and data__layers__process__status == 'permission-denied' or isinstance(data__layers__process__status, str) and data__layers__process__status == 'absent' or isinstance(data__layers__process__status, str) and data__layers__process__status == 'error'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.process.status must be one of ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']")
+                        if "errors" in data__layers__process_keys:
+                            data__layers__process_keys.remove("errors")
+                            data__layers__process__errors = data__layers__process["errors"]
+                            if not isinstance(data__layers__process__errors, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.process.errors must be array")
+                            data__layers__process__errors_is_list = isinstance(data__layers__process__errors, (list, tuple))
+                            if data__layers__process__errors_is_list:
+                                data__layers__process__errors_len = len(data__layers__process__errors)
+                                for data__layers__process__errors_x, data__layers__process__errors_item in enumerate(data__layers__process__errors):
+                                    if not isinstance(data__layers__process__errors_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.process.errors[{data__layers__process__errors_x}]" + " must be object")
+                                    data__layers__process__errors_item_is_dict = isinstance(data__layers__process__errors_item, dict)
+                                    if data__layers__process__errors_item_is_dict:
+                                        data__layers__process__errors_item__missing_keys = set(['source', 'message']) - data__layers__process__errors_item.keys()
+                                        if data__layers__process__errors_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.process.errors[{data__layers__process__errors_x}]" + " must contain ")
+                                        data__layers__process__errors_item_keys = set(data__layers__process__errors_item.keys())
+                                        if "source" in data__layers__process__errors_item_keys:
+                                            data__layers__process__errors_item_keys.remove("source")
+                                            data__layers__process__errors_item__source = data__layers__process__errors_item["source"]
+                                            if not isinstance(data__layers__process__errors_item__source, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.process.errors[{data__layers__process__errors_x}].source" + " must be string")
+                                        if "message" in data__layers__process__errors_item_keys:
+                                            data__layers__process__errors_item_keys.remove("message")
+                                            data__layers__process__errors_item__message = data__layers__process__errors_item["message"]
+                                            if not isinstance(data__layers__process__errors_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.process.errors[{data__layers__process__errors_x}].message" + " must be string")
+                                        if data__layers__process__errors_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.process.errors[{data__layers__process__errors_x}]" + " must not contain "+str(data__layers__process__errors_item_keys)+" properties")
                 if "node" in data__layers_keys:
                     data__layers_keys.remove("node")
                     data__layers__node = data__layers["node"]
-                    validate____defs_node(data__layers__node, custom_formats, (name_prefix or "data") + ".layers.node")
+                    if not isinstance(data__layers__node, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node must be object")
+                    data__layers__node_is_dict = isinstance(data__layers__node, dict)
+                    if data__layers__node_is_dict:
+                        data__layers__node__missing_keys = set(['status']) - data__layers__node.keys()
+                        if data__layers__node__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node must contain ")
+                        data__layers__node_keys = set(data__layers__node.keys())
+                        if "status" in data__layers__node_keys:
+                            data__layers__node_keys.remove("status")
+                            data__layers__node__status = data__layers__node["status"]
+                            if not (isinstance(data__layers__node__status, str) and data__layers__node__status == 'ok' or isinstance(data__layers__node__status, str) and data__layers__node__status == 'unreachable' or isinstance(data__layers__node__status, str) and data__layers__node__status == 'timeout' or isinstance(data__layers__node__status, str) and data__layers__node__status == 'unsupported' or isinstance(data__layers__node__status, str) and data__layers__node__status == 'permission-denied' or isinstance(data__layers__node__status, str) and data__layers__node__status == 'absent' or isinstance(data__layers__node__status, str) and data__layers__node__status == 'error'):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.status must be one of ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']")
+                        if "errors" in data__layers__node_keys:
+                            data__layers__node_keys.remove("errors")
+                            data__layers__node__errors = data__layers__node["errors"]
+                            if not isinstance(data__layers__node__errors, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.errors must be array")
+                            data__layers__node__errors_is_list = isinstance(data__layers__node__errors, (list, tuple))
+                            if data__layers__node__errors_is_list:
+                                data__layers__node__errors_len = len(data__layers__node__errors)
+                                for data__layers__node__errors_x, data__layers__node__errors_item in enumerate(data__layers__node__errors):
+                                    if not isinstance(data__layers__node__errors_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.errors[{data__layers__node__errors_x}]" + " must be object")
+                                    data__layers__node__errors_item_is_dict = isinstance(data__layers__node__errors_item, dict)
+                                    if data__layers__node__errors_item_is_dict:
+                                        data__layers__node__errors_item__missing_keys = set(['source', 'message']) - data__layers__node__errors_item.keys()
+                                        if data__layers__node__errors_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.errors[{data__layers__node__errors_x}]" + " must contain ")
+                                        data__layers__node__errors_item_keys = set(data__layers__node__errors_item.keys())
+                                        if "source" in data__layers__node__errors_item_keys:
+                                            data__layers__node__errors_item_keys.remove("source")
+                                            data__layers__node__errors_item__source = data__layers__node__errors_item["source"]
+                                            if not isinstance(data__layers__node__errors_item__source, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.errors[{data__layers__node__errors_x}].source" + " must be string")
+                                        if "message" in data__layers__node__errors_item_keys:
+                                            data__layers__node__errors_item_keys.remove("message")
+                                            data__layers__node__errors_item__message = data__layers__node__errors_item["message"]
+                                            if not isinstance(data__layers__node__errors_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.errors[{data__layers__node__errors_x}].message" + " must be string")
+                                        if data__layers__node__errors_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.errors[{data__layers__node__errors_x}]" + " must not contain "+str(data__layers__node__errors_item_keys)+" properties")
+                    data__layers__node_is_dict = isinstance(data__layers__node, dict)
+                    if data__layers__node_is_dict:
+                        data__layers__node_keys = set(data__layers__node.keys())
+                        if "disks" in data__layers__node_keys:
+                            data__layers__node_keys.remove("disks")
+                            data__layers__node__disks = data__layers__node["disks"]
+                            if not isinstance(data__layers__node__disks, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.disks must be array")
+                            data__layers__node__disks_is_list = isinstance(data__layers__node__disks, (list, tuple))
+                            if data__layers__node__disks_is_list:
+                                data__layers__node__disks_len = len(data__layers__node__disks)
+                                for data__layers__node__disks_x, data__layers__node__disks_item in enumerate(data__layers__node__disks):
+                                    if not isinstance(data__layers__node__disks_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}]" + " must be object")
+                                    data__layers__node__disks_item_is_dict = isinstance(data__layers__node__disks_item, dict)
+                                    if data__layers__node__disks_item_is_dict:
+                                        data__layers__node__disks_item__missing_keys = set(['path']) - data__layers__node__disks_item.keys()
+                                        if data__layers__node__disks_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}]" + " must contain ")
+                                        data__layers__node__disks_item_keys = set(data__layers__node__disks_item.keys())
+                                        if "path" in data__layers__node__disks_item_keys:
+                                            data__layers__node__disks_item_keys.remove("path")
+                                            data__layers__node__disks_item__path = data__layers__node__disks_item["path"]
+                                            if not isinstance(data__layers__node__disks_item__path, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}].path" + " must be string")
+                                        if "mount" in data__layers__node__disks_item_keys:
+                                            data__layers__node__disks_item_keys.remove("mount")
+                                            data__layers__node__disks_item__mount = data__layers__node__disks_item["mount"]
+                                            if not isinstance(data__layers__node__disks_item__mount, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}].mount" + " must be string or null")
+                                        if "used_ratio" in data__layers__node__disks_item_keys:
+                                            data__layers__node__disks_item_keys.remove("used_ratio")
+                                            data__layers__node__disks_item__usedratio = data__layers__node__disks_item["used_ratio"]
+                                            if not isinstance(data__layers__node__disks_item__usedratio, (int, float, Decimal, NoneType)) or isinstance(data__layers__node__disks_item__usedratio, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}].used_ratio" + " must be number or null")
+                                            if isinstance(data__layers__node__disks_item__usedratio, (int, float, Decimal)) and not isinstance(data__layers__node__disks_item__usedratio, bool):
+                                                if data__layers__node__disks_item__usedratio < 0:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}].used_ratio" + " must be bigger than or equal to 0")
+                                                if data__layers__node__disks_item__usedratio > 1:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}].used_ratio" + " must be smaller than or equal to 1")
+                                        if "inodes_used_ratio" in data__layers__node__disks_item_keys:
+                                            data__layers__node__disks_item_keys.remove("inodes_used_ratio")
+                                            data__layers__node__disks_item__inodesusedratio = data__layers__node__disks_item["inodes_used_ratio"]
+                                            if not isinstance(data__layers__node__disks_item__inodesusedratio, (int, float, Decimal, NoneType)) or isinstance(data__layers__node__disks_item__inodesusedratio, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}].inodes_used_ratio" + " must be number or null")
+                                            if isinstance(data__layers__node__disks_item__inodesusedratio, (int, float, Decimal)) and not isinstance(data__layers__node__disks_item__inodesusedratio, bool):
+                                                if data__layers__node__disks_item__inodesusedratio < 0:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}].inodes_used_ratio" + " must be bigger than or equal to 0")
+                                                if data__layers__node__disks_item__inodesusedratio > 1:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}].inodes_used_ratio" + " must be smaller than or equal to 1")
+                                        if "available_bytes" in data__layers__node__disks_item_keys:
+                                            data__layers__node__disks_item_keys.remove("available_bytes")
+                                            data__layers__node__disks_item__availablebytes = data__layers__node__disks_item["available_bytes"]
+                                            if not isinstance(data__layers__node__disks_item__availablebytes, (int, NoneType)) and not (isinstance(data__layers__node__disks_item__availablebytes, float) and data__layers__node__disks_item__availablebytes.is_integer()) or isinstance(data__layers__node__disks_item__availablebytes, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.disks[{data__layers__node__disks_x}].available_bytes" + " must be integer or null")
+                        if "memory" in data__layers__node_keys:
+                            data__layers__node_keys.remove("memory")
+                            data__layers__node__memory = data__layers__node["memory"]
+                            if not isinstance(data__layers__node__memory, (dict, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.memory must be object or null")
+                            data__layers__node__memory_is_dict = isinstance(data__layers__node__memory, dict)
+                            if data__layers__node__memory_is_dict:
+                                data__layers__node__memory_keys = set(data__layers__node__memory.keys())
+                                if "total_bytes" in data__layers__node__memory_keys:
+                                    data__layers__node__memory_keys.remove("total_bytes")
+                                    data__layers__node__memory__totalbytes = data__layers__node__memory["total_bytes"]
+                                    if not isinstance(data__layers__node__memory__totalbytes, (int, NoneType)) and not (isinstance(data__layers__node__memory__totalbytes, float) and data__layers__node__memory__totalbytes.is_integer()) or isinstance(data__layers__node__memory__totalbytes, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.memory.total_bytes must be integer or null")
+                                if "available_bytes" in data__layers__node__memory_keys:
+                                    data__layers__node__memory_keys.remove("available_bytes")
+                                    data__layers__node__memory__availablebytes = data__layers__node__memory["available_bytes"]
+                                    if not isinstance(data__layers__node__memory__availablebytes, (int, NoneType)) and not (isinstance(data__layers__node__memory__availablebytes, float) and data__layers__node__memory__availablebytes.is_integer()) or isinstance(data__layers__node__memory__availablebytes, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.memory.available_bytes must be integer or null")
+                                if "available_ratio" in data__layers__node__memory_keys:
+                                    data__layers__node__memory_keys.remove("available_ratio")
+                                    data__layers__node__memory__availableratio = data__layers__node__memory["available_ratio"]
+                                    if not isinstance(data__layers__node__memory__availableratio, (int, float, Decimal, NoneType)) or isinstance(data__layers__node__memory__availableratio, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.memory.available_ratio must be number or null")
+                                    if isinstance(data__layers__node__memory__availableratio, (int, float, Decimal)) and not isinstance(data__layers__node__memory__availableratio, bool):
+                                        if data__layers__node__memory__availableratio < 0:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.memory.available_ratio must be bigger than or equal to 0")
+                                        if data__layers__node__memory__availableratio > 1:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.memory.available_ratio must be smaller than or equal to 1")
+                                if "psi_some_avg10" in data__layers__node__memory_keys:
+                                    data__layers__node__memory_keys.remove("psi_some_avg10")
+                                    data__layers__node__memory__psisomeavg10 = data__layers__node__memory["psi_some_avg10"]
+                                    if not isinstance(data__layers__node__memory__psisomeavg10, (int, float, Decimal, NoneType)) or isinstance(data__layers__node__memory__psisomeavg10, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.memory.psi_some_avg10 must be number or null")
+                        if "kernel_log" in data__layers__node_keys:
+                            data__layers__node_keys.remove("kernel_log")
+                            data__layers__node__kernellog = data__layers__node["kernel_log"]
+                            if not isinstance(data__layers__node__kernellog, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.kernel_log must be array")
+                            data__layers__node__kernellog_is_list = isinstance(data__layers__node__kernellog, (list, tuple))
+                            if data__layers__node__kernellog_is_list:
+                                data__layers__node__kernellog_len = len(data__layers__node__kernellog)
+                                for data__layers__node__kernellog_x, data__layers__node__kernellog_item in enumerate(data__layers__node__kernellog):
+                                    if not isinstance(data__layers__node__kernellog_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.kernel_log[{data__layers__node__kernellog_x}]" + " must be object")
+                                    data__layers__node__kernellog_item_is_dict = isinstance(data__layers__node__kernellog_item, dict)
+                                    if data__layers__node__kernellog_item_is_dict:
+                                        data__layers__node__kernellog_item__missing_keys = set(['message']) - data__layers__node__kernellog_item.keys()
+                                        if data__layers__node__kernellog_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.kernel_log[{data__layers__node__kernellog_x}]" + " must contain ")
+                                        data__layers__node__kernellog_item_keys = set(data__layers__node__kernellog_item.keys())
+                                        if "time" in data__layers__node__kernellog_item_keys:
+                                            data__layers__node__kernellog_item_keys.remove("time")
+                                            data__layers__node__kernellog_item__time = data__layers__node__kernellog_item["time"]
+                                            if not isinstance(data__layers__node__kernellog_item__time, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.kernel_log[{data__layers__node__kernellog_x}].time" + " must be string or null")
+                                        if "severity" in data__layers__node__kernellog_item_keys:
+                                            data__layers__node__kernellog_item_keys.remove("severity")
+                                            data__layers__node__kernellog_item__severity = data__layers__node__kernellog_item["severity"]
+                                            if not isinstance(data__layers__node__kernellog_item__severity, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.kernel_log[{data__layers__node__kernellog_x}].severity" + " must be string or null")
+                                        if "source" in data__layers__node__kernellog_item_keys:
+                                            data__layers__node__kernellog_item_keys.remove("source")
+                                            data__layers__node__kernellog_item__source = data__layers__node__kernellog_item["source"]
+                                            if not isinstance(data__layers__node__kernellog_item__source, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.kernel_log[{data__layers__node__kernellog_x}].source" + " must be string or null")
+                                        if "message" in data__layers__node__kernellog_item_keys:
+                                            data__layers__node__kernellog_item_keys.remove("message")
+                                            data__layers__node__kernellog_item__message = data__layers__node__kernellog_item["message"]
+                                            if not isinstance(data__layers__node__kernellog_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.kernel_log[{data__layers__node__kernellog_x}].message" + " must be string")
+                                        if "raw" in data__layers__node__kernellog_item_keys:
+                                            data__layers__node__kernellog_item_keys.remove("raw")
+                                            data__layers__node__kernellog_item__raw = data__layers__node__kernellog_item["raw"]
+                                            if not isinstance(data__layers__node__kernellog_item__raw, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.kernel_log[{data__layers__node__kernellog_x}].raw" + " must be string or null")
+                                        if data__layers__node__kernellog_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.kernel_log[{data__layers__node__kernellog_x}]" + " must not contain "+str(data__layers__node__kernellog_item_keys)+" properties")
+                        if "limits" in data__layers__node_keys:
+                            data__layers__node_keys.remove("limits")
+                            data__layers__node__limits = data__layers__node["limits"]
+                            if not isinstance(data__layers__node__limits, (dict, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.limits must be object or null")
+                            data__layers__node__limits_is_dict = isinstance(data__layers__node__limits, dict)
+                            if data__layers__node__limits_is_dict:
+                                data__layers__node__limits_keys = set(data__layers__node__limits.keys())
+                                if "file_handles_used" in data__layers__node__limits_keys:
+                                    data__layers__node__limits_keys.remove("file_handles_used")
+                                    data__layers__node__limits__filehandlesused = data__layers__node__limits["file_handles_used"]
+                                    if not isinstance(data__layers__node__limits__filehandlesused, (int, NoneType)) and not (isinstance(data__layers__node__limits__filehandlesused, float) and data__layers__node__limits__filehandlesused.is_integer()) or isinstance(data__layers__node__limits__filehandlesused, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.limits.file_handles_used must be integer or null")
+                                if "file_handles_max" in data__layers__node__limits_keys:
+                                    data__layers__node__limits_keys.remove("file_handles_max")
+                                    data__layers__node__limits__filehandlesmax = data__layers__node__limits["file_handles_max"]
+                                    if not isinstance(data__layers__node__limits__filehandlesmax, (int, NoneType)) and not (isinstance(data__layers__node__limits__filehandlesmax, float) and data__layers__node__limits__filehandlesmax.is_integer()) or isinstance(data__layers__node__limits__filehandlesmax, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.limits.file_handles_max must be integer or null")
+                                if "file_handles_used_ratio" in data__layers__node__limits_keys:
+                                    data__layers__node__limits_keys.remove("file_handles_used_ratio")
+                                    data__layers__node__limits__filehandlesusedratio = data__layers__node__limits["file_handles_used_ratio"]
+                                    if not isinstance(data__layers__node__limits__filehandlesusedratio, (int, float, Decimal, NoneType)) or isinstance(data__layers__node__limits__filehandlesusedratio, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.limits.file_handles_used_ratio must be number or null")
+                                    if isinstance(data__layers__node__limits__filehandlesusedratio, (int, float, Decimal)) and not isinstance(data__layers__node__limits__filehandlesusedratio, bool):
+                                        if data__layers__node__limits__filehandlesusedratio < 0:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.limits.file_handles_used_ratio must be bigger than or equal to 0")
+                                        if data__layers__node__limits__filehandlesusedratio > 1:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.limits.file_handles_used_ratio must be smaller than or equal to 1")
+                                if "inotify_max_user_watches" in data__layers__node__limits_keys:
+                                    data__layers__node__limits_keys.remove("inotify_max_user_watches")
+                                    data__layers__node__limits__inotifymaxuserwatches = data__layers__node__limits["inotify_max_user_watches"]
+                                    if not isinstance(data__layers__node__limits__inotifymaxuserwatches, (int, NoneType)) and not (isinstance(data__layers__node__limits__inotifymaxuserwatches, float) and data__layers__node__limits__inotifymaxuserwatches.is_integer()) or isinstance(data__layers__node__limits__inotifymaxuserwatches, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.limits.inotify_max_user_watches must be integer or null")
+                                if "inotify_max_user_instances" in data__layers__node__limits_keys:
+                                    data__layers__node__limits_keys.remove("inotify_max_user_instances")
+                                    data__layers__node__limits__inotifymaxuserinstances = data__layers__node__limits["inotify_max_user_instances"]
+                                    if not isinstance(data__layers__node__limits__inotifymaxuserinstances, (int, NoneType)) and not (isinstance(data__layers__node__limits__inotifymaxuserinstances, float) and data__layers__node__limits__inotifymaxuserinstances.is_integer()) or isinstance(data__layers__node__limits__inotifymaxuserinstances, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.limits.inotify_max_user_instances must be integer or null")
                 if data__layers_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers must not contain "+str(data__layers_keys)+" properties", value=data__layers, name="" + (name_prefix or "data") + ".layers", definition={'type': 'object', 'description': 'one section per layer, each with its `status` and `errors`', 'required': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node'], 'additionalProperties': False, 'properties': {'apiserver': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'source': {'$ref': '#/$defs/nullable_string', 'description': 'what the facts came from (e.g. kubectl JSON)'}, 'node_conditions': {'type': 'array', 'description': "the node's conditions, from `kubectl get node -o json` (analyze --node-json)", 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}}}, 'kubelet': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': 'the version the kubelet logs at start-up'}, 'healthz': {'$ref': '#/$defs/nullable_string', 'description': '`ok`, or what went wrong (HTTP status and body, or the connection error); checked only on the node itself'}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its KubeletConfiguration file'}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "`--cgroup-driver` or the config's `cgroupDriver`; unset stays unknown (since 1.31 the kubelet may take the CRI's)"}, 'runtime_endpoint': {'$ref': '#/$defs/nullable_string', 'description': "`--container-runtime-endpoint` or the config's `containerRuntimeEndpoint`"}, 'runtime_endpoint_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether a unix socket endpoint's path exists (null for other schemes)"}, 'eviction_hard': {'type': ['object', 'null'], 'description': "{signal: threshold} from `--eviction-hard` or `evictionHard`; unset: the kubelet's defaults apply", 'additionalProperties': {'type': 'string'}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: PLEG, runtime, CNI, eviction, cgroup driver, probes'}}}, 'cri': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'endpoint': {'$ref': '#/$defs/nullable_string', 'description': 'the CRI socket asked'}, 'endpoint_source': {'$ref': '#/$defs/nullable_string', 'description': 'where the endpoint came from: flag, env, kubelet, crictl.yaml, default'}, 'api_version': {'enum': ['v1', 'v1alpha2', None], 'description': 'the CRI version the runtime answers'}, 'runtime_name': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's name (Version)"}, 'runtime_version': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's version (Version)"}, 'conditions': {'type': 'array', 'description': "the runtime's Status conditions", 'items': {'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}, 'image_fs': {'type': 'array', 'description': 'the image filesystems (ImageFsInfo)', 'items': {'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'bytes used by images'}, 'inodes_used': {'$ref': '#/$defs/nullable_int', 'description': 'inodes used by images'}}}}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "the runtime's, from its verbose Status (containerd's `SystemdCgroup` option)"}}}, 'containerd': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "the CRI's runtime version, else the one containerd logs at start-up"}, 'socket': {'$ref': '#/$defs/nullable_string', 'description': "its gRPC socket (`--address`, the config's `grpc.address`, else the default)"}, 'socket_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether the socket's path exists"}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its config.toml; null when there is no such file (containerd runs on its defaults)'}, 'config': {'type': ['object', 'null'], 'description': "the CRI part of config.toml, with containerd's defaults for what it leaves unset; null when it cannot be read", 'properties': {'version': {'$ref': '#/$defs/nullable_int', 'description': "the config format's version (1, 2 or 3)"}, 'systemd_cgroup': {'$ref': '#/$defs/nullable_bool', 'description': "the runc runtime's `SystemdCgroup` option"}, 'sandbox_image': {'$ref': '#/$defs/nullable_string', 'description': 'the sandbox (pause) image'}, 'restrict_oom_score_adj': {'$ref': '#/$defs/nullable_bool', 'description': '`restrict_oom_score_adj`'}, 'snapshotter': {'$ref': '#/$defs/nullable_string', 'description': 'the snapshotter'}, 'disabled_plugins': {'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "containerd's root directory"}, 'state': {'$ref': '#/$defs/nullable_string', 'description': "containerd's state directory"}, 'registry_config_path': {'$ref': '#/$defs/nullable_string', 'description': 'the registry hosts directory (`registry.config_path`)'}}}, 'sandbox_image_present': {'$ref': '#/$defs/nullable_bool', 'description': "whether the runtime's store has the sandbox image (ImageStatus)"}, 'cni': {'type': ['object', 'null'], 'description': 'the CNI setup the CRI plugin uses', 'properties': {'conf_dir': {'$ref': '#/$defs/nullable_string', 'description': 'the network config directory'}, 'bin_dirs': {'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, 'configs': {'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'$ref': '#/$defs/nullable_string', 'description': "the network's name"}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'$ref': '#/$defs/nullable_string', 'description': 'why it is not valid'}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, 'missing_plugins': {'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: CRI, CNI, image, shim and runtime errors'}}}, 'shim': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'shims': {'type': 'array', 'description': 'every containerd shim process', 'items': {'$ref': '#/$defs/shim_process'}}}}, 'runc': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "runc's version (not read: that would mean running the host's runc)"}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "runc's state root"}}}, 'process': {'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, 'node': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'disks': {'type': 'array', 'description': 'disk and inode use of the filesystems the stack writes to', 'items': {'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'$ref': '#/$defs/nullable_string', 'description': 'the mount point holding it'}, 'used_ratio': {'$ref': '#/$defs/ratio', 'description': "space used, as the kubelet's eviction sees it"}, 'inodes_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'inodes used'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'space available to unprivileged writers'}}}}, 'memory': {'type': ['object', 'null'], 'description': 'from /proc/meminfo and PSI', 'properties': {'total_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemTotal'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemAvailable'}, 'available_ratio': {'$ref': '#/$defs/ratio', 'description': 'MemAvailable / MemTotal'}, 'psi_some_avg10': {'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}}}, 'kernel_log': {'$ref': '#/$defs/log', 'description': 'OOM killer, hung tasks, segfaults, I/O and filesystem errors from /dev/kmsg'}, 'limits': {'type': ['object', 'null'], 'description': 'system-wide file handles and the per-user inotify limits', 'properties': {'file_handles_used': {'$ref': '#/$defs/nullable_int', 'description': 'file handles in use (/proc/sys/fs/file-nr)'}, 'file_handles_max': {'$ref': '#/$defs/nullable_int', 'description': '/proc/sys/fs/file-max'}, 'file_handles_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'used / max'}, 'inotify_max_user_watches': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_watches'}, 'inotify_max_user_instances': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_instances'}}}}}}}, rule='additionalProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers must not contain "+str(data__layers_keys)+" properties")
         if "pods" in data_keys:
             data_keys.remove("pods")
             data__pods = data["pods"]
             if not isinstance(data__pods, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".pods must be array", value=data__pods, name="" + (name_prefix or "data") + ".pods", definition={'type': 'array', 'description': 'the pods of interest, each with its sandbox and every container attempt', 'items': {'type': 'object', 'required': ['name', 'namespace', 'containers'], 'properties': {'name': {'type': 'string', 'description': "the pod's name", 'x-layer': 'cri'}, 'namespace': {'type': 'string', 'description': 'its namespace', 'x-layer': 'cri'}, 'uid': {'$ref': '#/$defs/nullable_string', 'description': 'its uid', 'x-layer': 'cri'}, 'phase': {'$ref': '#/$defs/nullable_string', 'description': 'its phase (Pending, Running, Succeeded, Failed, Unknown)', 'x-layer': 'apiserver'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'why it is in that phase (e.g. Evicted)', 'x-layer': 'cri'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'the message with that reason', 'x-layer': 'cri'}, 'conditions': {'type': 'array', 'description': "the pod's conditions from the apiserver (PodScheduled, Initialized, ContainersReady, Ready)", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}, 'sandbox': {'type': ['object', 'null'], 'description': 'its newest sandbox', 'x-layer': 'cri', 'properties': {'id': {'$ref': '#/$defs/nullable_string', 'description': 'the sandbox id'}, 'state': {'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, 'created_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it was created (RFC 3339)'}, 'ip': {'$ref': '#/$defs/nullable_string', 'description': "the pod's IP"}, 'runtime_handler': {'$ref': '#/$defs/nullable_string', 'description': 'the RuntimeClass handler'}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'$ref': '#/$defs/nullable_int', 'description': "the shim's process id"}, 'alive': {'$ref': '#/$defs/nullable_bool', 'description': 'whether it is alive; false: none serves this ready sandbox'}}}}}, 'containers': {'type': 'array', 'description': 'every container attempt', 'x-layer': 'cri', 'items': {'$ref': '#/$defs/container'}}, 'events': {'type': 'array', 'description': "the pod's events", 'x-layer': 'apiserver', 'items': {'$ref': '#/$defs/event'}}, 'kubelet_log': {'$ref': '#/$defs/log', 'description': "the kubelet's lines that mention this pod's uid, name, sandbox or container ids", 'x-layer': 'kubelet'}, 'containerd_log': {'$ref': '#/$defs/log', 'description': "containerd's lines that mention them", 'x-layer': 'containerd'}}}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".pods must be array")
             data__pods_is_list = isinstance(data__pods, (list, tuple))
             if data__pods_is_list:
                 data__pods_len = len(data__pods)
                 for data__pods_x, data__pods_item in enumerate(data__pods):
-                    validate____defs_pod(data__pods_item, custom_formats, (name_prefix or "data") + ".pods[{data__pods_x}]".format(**locals()))
+                    if not isinstance(data__pods_item, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}]" + " must be object")
+                    data__pods_item_is_dict = isinstance(data__pods_item, dict)
+                    if data__pods_item_is_dict:
+                        data__pods_item__missing_keys = set(['name', 'namespace', 'containers']) - data__pods_item.keys()
+                        if data__pods_item__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}]" + " must contain ")
+                        data__pods_item_keys = set(data__pods_item.keys())
+                        if "name" in data__pods_item_keys:
+                            data__pods_item_keys.remove("name")
+                            data__pods_item__name = data__pods_item["name"]
+                            if not isinstance(data__pods_item__name, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].name" + " must be string")
+                        if "namespace" in data__pods_item_keys:
+                            data__pods_item_keys.remove("namespace")
+                            data__pods_item__namespace = data__pods_item["namespace"]
+                            if not isinstance(data__pods_item__namespace, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].namespace" + " must be string")
+                        if "uid" in data__pods_item_keys:
+                            data__pods_item_keys.remove("uid")
+                            data__pods_item__uid = data__pods_item["uid"]
+                            if not isinstance(data__pods_item__uid, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].uid" + " must be string or null")
+                        if "phase" in data__pods_item_keys:
+                            data__pods_item_keys.remove("phase")
+                            data__pods_item__phase = data__pods_item["phase"]
+                            if not isinstance(data__pods_item__phase, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].phase" + " must be string or null")
+                        if "reason" in data__pods_item_keys:
+                            data__pods_item_keys.remove("reason")
+                            data__pods_item__reason = data__pods_item["reason"]
+                            if not isinstance(data__pods_item__reason, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].reason" + " must be string or null")
+                        if "message" in data__pods_item_keys:
+                            data__pods_item_keys.remove("message")
+                            data__pods_item__message = data__pods_item["message"]
+                            if not isinstance(data__pods_item__message, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].message" + " must be string or null")
+                        if "conditions" in data__pods_item_keys:
+                            data__pods_item_keys.remove("conditions")
+                            data__pods_item__conditions = data__pods_item["conditions"]
+                            if not isinstance(data__pods_item__conditions, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].conditions" + " must be array")
+                            data__pods_item__conditions_is_list = isinstance(data__pods_item__conditions, (list, tuple))
+                            if data__pods_item__conditions_is_list:
+                                data__pods_item__conditions_len = len(data__pods_item__conditions)
+                                for data__pods_item__conditions_x, data__pods_item__conditions_item in enumerate(data__pods_item__conditions):
+                                    if not isinstance(data__pods_item__conditions_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].conditions[{data__pods_item__conditions_x}]" + " must be object")
+                                    data__pods_item__conditions_item_is_dict = isinstance(data__pods_item__conditions_item, dict)
+                                    if data__pods_item__conditions_item_is_dict:
+                                        data__pods_item__conditions_item__missing_keys = set(['type', 'status']) - data__pods_item__conditions_item.keys()
+                                        if data__pods_item__conditions_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].conditions[{data__pods_item__conditions_x}]" + " must contain ")
+                                        data__pods_item__conditions_item_keys = set(data__pods_item__conditions_item.keys())
+                                        if "type" in data__pods_item__conditions_item_keys:
+                                            data__pods_item__conditions_item_keys.remove("type")
+                                            data__pods_item__conditions_item__type = data__pods_item__conditions_item["type"]
+                                            if not isinstance(data__pods_item__conditions_item__type, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].conditions[{data__pods_item__conditions_x}].type" + " must be string")
+                                        if "status" in data__pods_item__conditions_item_keys:
+                                            data__pods_item__conditions_item_keys.remove("status")
+                                            data__pods_item__conditions_item__status = data__pods_item__conditions_item["status"]
+                                            if not (isinstance(data__pods_item__conditions_item__status, str) and data__pods_item__conditions_item__status == 'True' or isinstance(data__pods_item__conditions_item__status, str) and data__pods_item__conditions_item__status == 'False' or isinstance(data__pods_item__conditions_item__status, str) and data__pods_item__conditions_item__status == 'Unknown'):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].conditions[{data__pods_item__conditions_x}].status" + " must be one of ['True', 'False', 'Unknown']")
+                                        if "reason" in data__pods_item__conditions_item_keys:
+                                            data__pods_item__conditions_item_keys.remove("reason")
+                                            data__pods_item__conditions_item__reason = data__pods_item__conditions_item["reason"]
+                                            if not isinstance(data__pods_item__conditions_item__reason, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].conditions[{data__pods_item__conditions_x}].reason" + " must be string or null")
+                                        if "message" in data__pods_item__conditions_item_keys:
+                                            data__pods_item__conditions_item_keys.remove("message")
+                                            data__pods_item__conditions_item__message = data__pods_item__conditions_item["message"]
+                                            if not isinstance(data__pods_item__conditions_item__message, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].conditions[{data__pods_item__conditions_x}].message" + " must be string or null")
+                        if "sandbox" in data__pods_item_keys:
+                            data__pods_item_keys.remove("sandbox")
+                            data__pods_item__sandbox = data__pods_item["sandbox"]
+                            if not isinstance(data__pods_item__sandbox, (dict, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].sandbox" + " must be object or null")
+                            data__pods_item__sandbox_is_dict = isinstance(data__pods_item__sandbox, dict)
+                            if data__pods_item__sandbox_is_dict:
+                                data__pods_item__sandbox_keys = set(data__pods_item__sandbox.keys())
+                                if "id" in data__pods_item__sandbox_keys:
+                                    data__pods_item__sandbox_keys.remove("id")
+                                    data__pods_item__sandbox__id = data__pods_item__sandbox["id"]
+                                    if not isinstance(data__pods_item__sandbox__id, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].sandbox.id" + " must be string or null")
+                                if "state" in data__pods_item__sandbox_keys:
+                                    data__pods_item__sandbox_keys.remove("state")
+                                    data__pods_item__sandbox__state = data__pods_item__sandbox["state"]
+                                    if not (isinstance(data__pods_item__sandbox__state, str) and data__pods_item__sandbox__state == 'SANDBOX_READY' or isinstance(data__pods_item__sandbox__state, str) and data__pods_item__sandbox__state == 'SANDBOX_NOTREADY' or data__pods_item__sandbox__state is None):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].sandbox.state" + " must be one of ['SANDBOX_READY', 'SANDBOX_NOTREADY', None]")
+                                if "created_at" in data__pods_item__sandbox_keys:
+                                    data__pods_item__sandbox_keys.remove("created_at")
+                                    data__pods_item__sandbox__createdat = data__pods_item__sandbox["created_at"]
+                                    if not isinstance(data__pods_item__sandbox__createdat, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].sandbox.created_at" + " must be string or null")
+                                if "ip" in data__pods_item__sandbox_keys:
+                                    data__pods_item__sandbox_keys.remove("ip")
+                                    data__pods_item__sandbox__ip = data__pods_item__sandbox["ip"]
+                                    if not isinstance(data__pods_item__sandbox__ip, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].sandbox.ip" + " must be string or null")
+                                if "runtime_handler" in data__pods_item__sandbox_keys:
+                                    data__pods_item__sandbox_keys.remove("runtime_handler")
+                                    data__pods_item__sandbox__runtimehandler = data__pods_item__sandbox["runtime_handler"]
+                                    if not isinstance(data__pods_item__sandbox__runtimehandler, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].sandbox.runtime_handler" + " must be string or null")
+                                if "shim" in data__pods_item__sandbox_keys:
+                                    data__pods_item__sandbox_keys.remove("shim")
+                                    data__pods_item__sandbox__shim = data__pods_item__sandbox["shim"]
+                                    if not isinstance(data__pods_item__sandbox__shim, (dict, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].sandbox.shim" + " must be object or null")
+                                    data__pods_item__sandbox__shim_is_dict = isinstance(data__pods_item__sandbox__shim, dict)
+                                    if data__pods_item__sandbox__shim_is_dict:
+                                        data__pods_item__sandbox__shim_keys = set(data__pods_item__sandbox__shim.keys())
+                                        if "pid" in data__pods_item__sandbox__shim_keys:
+                                            data__pods_item__sandbox__shim_keys.remove("pid")
+                                            data__pods_item__sandbox__shim__pid = data__pods_item__sandbox__shim["pid"]
+                                            if not isinstance(data__pods_item__sandbox__shim__pid, (int, NoneType)) and not (isinstance(data__pods_item__sandbox__shim__pid, float) and data__pods_item__sandbox__shim__pid.is_integer()) or isinstance(data__pods_item__sandbox__shim__pid, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].sandbox.shim.pid" + " must be integer or null")
+                                        if "alive" in data__pods_item__sandbox__shim_keys:
+                                            data__pods_item__sandbox__shim_keys.remove("alive")
+                                            data__pods_item__sandbox__shim__alive = data__pods_item__sandbox__shim["alive"]
+                                            if not isinstance(data__pods_item__sandbox__shim__alive, (bool, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].sandbox.shim.alive" + " must be boolean or null")
+                        if "containers" in data__pods_item_keys:
+                            data__pods_item_keys.remove("containers")
+                            data__pods_item__containers = data__pods_item["containers"]
+                            if not isinstance(data__pods_item__containers, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers" + " must be array")
+                            data__pods_item__containers_is_list = isinstance(data__pods_item__containers, (list, tuple))
+                            if data__pods_item__containers_is_list:
+                                data__pods_item__containers_len = len(data__pods_item__containers)
+                                for data__pods_item__containers_x, data__pods_item__containers_item in enumerate(data__pods_item__containers):
+                                    if not isinstance(data__pods_item__containers_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}]" + " must be object")
+                                    data__pods_item__containers_item_is_dict = isinstance(data__pods_item__containers_item, dict)
+                                    if data__pods_item__containers_item_is_dict:
+                                        data__pods_item__containers_item__missing_keys = set(['name', 'attempt']) - data__pods_item__containers_item.keys()
+                                        if data__pods_item__containers_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}]" + " must contain ")
+                                        data__pods_item__containers_item_keys = set(data__pods_item__containers_item.keys())
+                                        if "name" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("name")
+                                            data__pods_item__containers_item__name = data__pods_item__containers_item["name"]
+                                            if not isinstance(data__pods_item__containers_item__name, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].name" + " must be string")
+                                        if "id" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("id")
+                                            data__pods_item__containers_item__id = data__pods_item__containers_item["id"]
+                                            if not isinstance(data__pods_item__containers_item__id, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].id" + " must be string or null")
+                                        if "attempt" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("attempt")
+                                            data__pods_item__containers_item__attempt = data__pods_item__containers_item["attempt"]
+                                            if not isinstance(data__pods_item__containers_item__attempt, (int)) and not (isinstance(data__pods_item__containers_item__attempt, float) and data__pods_item__containers_item__attempt.is_integer()) or isinstance(data__pods_item__containers_item__attempt, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].attempt" + " must be integer")
+                                            if isinstance(data__pods_item__containers_item__attempt, (int, float, Decimal)) and not isinstance(data__pods_item__containers_item__attempt, bool):
+                                                if data__pods_item__containers_item__attempt < 0:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].attempt" + " must be bigger than or equal to 0")
+                                        if "restart_count" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("restart_count")
+                                            data__pods_item__containers_item__restartcount = data__pods_item__containers_item["restart_count"]
+                                            if not isinstance(data__pods_item__containers_item__restartcount, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__restartcount, float) and data__pods_item__containers_item__restartcount.is_integer()) or isinstance(data__pods_item__containers_item__restartcount, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].restart_count" + " must be integer or null")
+                                        if "state" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("state")
+                                            data__pods_item__containers_item__state = data__pods_item__containers_item["state"]
+                                            if not (isinstance(data__pods_item__containers_item__state, str) and data__pods_item__containers_item__state == 'CONTAINER_CREATED' or isinstance(data__pods_item__containers_item__state, str) and data__pods_item__containers_item__state == 'CONTAINER_RUNNING' or isinstance(data__pods_item__containers_item__state, str) and data__pods_item__containers_item__state == 'CONTAINER_EXITED' or isinstance(data__pods_item__containers_item__state, str) and data__pods_item__containers_item__state == 'CONTAINER_UNKNOWN' or isinstance(data__pods_item__containers_item__state, str) and data__pods_item__containers_item__state == 'CONTAINER_WAITING'):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].state" + " must be one of ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING']")
+                                        if "exit_code" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("exit_code")
+                                            data__pods_item__containers_item__exitcode = data__pods_item__containers_item["exit_code"]
+                                            if not isinstance(data__pods_item__containers_item__exitcode, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__exitcode, float) and data__pods_item__containers_item__exitcode.is_integer()) or isinstance(data__pods_item__containers_item__exitcode, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].exit_code" + " must be integer or null")
+                                        if "signal" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("signal")
+                                            data__pods_item__containers_item__signal = data__pods_item__containers_item["signal"]
+                                            if not isinstance(data__pods_item__containers_item__signal, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__signal, float) and data__pods_item__containers_item__signal.is_integer()) or isinstance(data__pods_item__containers_item__signal, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].signal" + " must be integer or null")
+                                        if "reason" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("reason")
+                                            data__pods_item__containers_item__reason = data__pods_item__containers_item["reason"]
+                                            if not isinstance(data__pods_item__containers_item__reason, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].reason" + " must be string or null")
+                                        if "message" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("message")
+                                            data__pods_item__containers_item__message = data__pods_item__containers_item["message"]
+                                            if not isinstance(data__pods_item__containers_item__message, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].message" + " must be string or null")
+                                        if "created_at" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("created_at")
+                                            data__pods_item__containers_item__createdat = data__pods_item__containers_item["created_at"]
+                                            if not isinstance(data__pods_item__containers_item__createdat, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].created_at" + " must be string or null")
+                                        if "started_at" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("started_at")
+                                            data__pods_item__containers_item__startedat = data__pods_item__containers_item["started_at"]
+                                            if not isinstance(data__pods_item__containers_item__startedat, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].started_at" + " must be string or null")
+                                        if "finished_at" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("finished_at")
+                                            data__pods_item__containers_item__finishedat = data__pods_item__containers_item["finished_at"]
+                                            if not isinstance(data__pods_item__containers_item__finishedat, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].finished_at" + " must be string or null")
+                                        if "run_seconds" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("run_seconds")
+                                            data__pods_item__containers_item__runseconds = data__pods_item__containers_item["run_seconds"]
+                                            if not isinstance(data__pods_item__containers_item__runseconds, (int, float, Decimal, NoneType)) or isinstance(data__pods_item__containers_item__runseconds, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].run_seconds" + " must be number or null")
+                                        if "image" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("image")
+                                            data__pods_item__containers_item__image = data__pods_item__containers_item["image"]
+                                            if not isinstance(data__pods_item__containers_item__image, (dict, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].image" + " must be object or null")
+                                            data__pods_item__containers_item__image_is_dict = isinstance(data__pods_item__containers_item__image, dict)
+                                            if data__pods_item__containers_item__image_is_dict:
+                                                data__pods_item__containers_item__image_keys = set(data__pods_item__containers_item__image.keys())
+                                                if "ref" in data__pods_item__containers_item__image_keys:
+                                                    data__pods_item__containers_item__image_keys.remove("ref")
+                                                    data__pods_item__containers_item__image__ref = data__pods_item__containers_item__image["ref"]
+                                                    if not isinstance(data__pods_item__containers_item__image__ref, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].image.ref" + " must be string or null")
+                                                if "id" in data__pods_item__containers_item__image_keys:
+                                                    data__pods_item__containers_item__image_keys.remove("id")
+                                                    data__pods_item__containers_item__image__id = data__pods_item__containers_item__image["id"]
+                                                    if not isinstance(data__pods_item__containers_item__image__id, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].image.id" + " must be string or null")
+                                                if "present" in data__pods_item__containers_item__image_keys:
+                                                    data__pods_item__containers_item__image_keys.remove("present")
+                                                    data__pods_item__containers_item__image__present = data__pods_item__containers_item__image["present"]
+                                                    if not isinstance(data__pods_item__containers_item__image__present, (bool, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].image.present" + " must be boolean or null")
+                                        if "stats" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("stats")
+                                            data__pods_item__containers_item__stats = data__pods_item__containers_item["stats"]
+                                            if not isinstance(data__pods_item__containers_item__stats, (dict, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].stats" + " must be object or null")
+                                            data__pods_item__containers_item__stats_is_dict = isinstance(data__pods_item__containers_item__stats, dict)
+                                            if data__pods_item__containers_item__stats_is_dict:
+                                                data__pods_item__containers_item__stats_keys = set(data__pods_item__containers_item__stats.keys())
+                                                if "cpu_usage_core_nanoseconds" in data__pods_item__containers_item__stats_keys:
+                                                    data__pods_item__containers_item__stats_keys.remove("cpu_usage_core_nanoseconds")
+                                                    data__pods_item__containers_item__stats__cpuusagecorenanoseconds = data__pods_item__containers_item__stats["cpu_usage_core_nanoseconds"]
+                                                    if not isinstance(data__pods_item__containers_item__stats__cpuusagecorenanoseconds, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__stats__cpuusagecorenanoseconds, float) and data__pods_item__containers_item__stats__cpuusagecorenanoseconds.is_integer()) or isinstance(data__pods_item__containers_item__stats__cpuusagecorenanoseconds, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].stats.cpu_usage_core_nanoseconds" + " must be integer or null")
+                                                if "memory_working_set_bytes" in data__pods_item__containers_item__stats_keys:
+                                                    data__pods_item__containers_item__stats_keys.remove("memory_working_set_bytes")
+                                                    data__pods_item__containers_item__stats__memoryworkingsetbytes = data__pods_item__containers_item__stats["memory_working_set_bytes"]
+                                                    if not isinstance(data__pods_item__containers_item__stats__memoryworkingsetbytes, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__stats__memoryworkingsetbytes, float) and data__pods_item__containers_item__stats__memoryworkingsetbytes.is_integer()) or isinstance(data__pods_item__containers_item__stats__memoryworkingsetbytes, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].stats.memory_working_set_bytes" + " must be integer or null")
+                                                if "memory_usage_bytes" in data__pods_item__containers_item__stats_keys:
+                                                    data__pods_item__containers_item__stats_keys.remove("memory_usage_bytes")
+                                                    data__pods_item__containers_item__stats__memoryusagebytes = data__pods_item__containers_item__stats["memory_usage_bytes"]
+                                                    if not isinstance(data__pods_item__containers_item__stats__memoryusagebytes, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__stats__memoryusagebytes, float) and data__pods_item__containers_item__stats__memoryusagebytes.is_integer()) or isinstance(data__pods_item__containers_item__stats__memoryusagebytes, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].stats.memory_usage_bytes" + " must be integer or null")
+                                                if "writable_layer_used_bytes" in data__pods_item__containers_item__stats_keys:
+                                                    data__pods_item__containers_item__stats_keys.remove("writable_layer_used_bytes")
+                                                    data__pods_item__containers_item__stats__writablelayerusedbytes = data__pods_item__containers_item__stats["writable_layer_used_bytes"]
+                                                    if not isinstance(data__pods_item__containers_item__stats__writablelayerusedbytes, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__stats__writablelayerusedbytes, float) and data__pods_item__containers_item__stats__writablelayerusedbytes.is_integer()) or isinstance(data__pods_item__containers_item__stats__writablelayerusedbytes, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].stats.writable_layer_used_bytes" + " must be integer or null")
+                                        if "command" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("command")
+                                            data__pods_item__containers_item__command = data__pods_item__containers_item["command"]
+                                            if not isinstance(data__pods_item__containers_item__command, (list, tuple, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].command" + " must be array or null")
+                                            data__pods_item__containers_item__command_is_list = isinstance(data__pods_item__containers_item__command, (list, tuple))
+                                            if data__pods_item__containers_item__command_is_list:
+                                                data__pods_item__containers_item__command_len = len(data__pods_item__containers_item__command)
+                                                for data__pods_item__containers_item__command_x, data__pods_item__containers_item__command_item in enumerate(data__pods_item__containers_item__command):
+                                                    if not isinstance(data__pods_item__containers_item__command_item, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].command[{data__pods_item__containers_item__command_x}]" + " must be string")
+                                        if "resources" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("resources")
+                                            data__pods_item__containers_item__resources = data__pods_item__containers_item["resources"]
+                                            if not isinstance(data__pods_item__containers_item__resources, (dict, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].resources" + " must be object or null")
+                                            data__pods_item__containers_item__resources_is_dict = isinstance(data__pods_item__containers_item__resources, dict)
+                                            if data__pods_item__containers_item__resources_is_dict:
+                                                data__pods_item__containers_item__resources_keys = set(data__pods_item__containers_item__resources.keys())
+                                                if "cpu_period" in data__pods_item__containers_item__resources_keys:
+                                                    data__pods_item__containers_item__resources_keys.remove("cpu_period")
+                                                    data__pods_item__containers_item__resources__cpuperiod = data__pods_item__containers_item__resources["cpu_period"]
+                                                    if not isinstance(data__pods_item__containers_item__resources__cpuperiod, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__resources__cpuperiod, float) and data__pods_item__containers_item__resources__cpuperiod.is_integer()) or isinstance(data__pods_item__containers_item__resources__cpuperiod, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].resources.cpu_period" + " must be integer or null")
+                                                if "cpu_quota" in data__pods_item__containers_item__resources_keys:
+                                                    data__pods_item__containers_item__resources_keys.remove("cpu_quota")
+                                                    data__pods_item__containers_item__resources__cpuquota = data__pods_item__containers_item__resources["cpu_quota"]
+                                                    if not isinstance(data__pods_item__containers_item__resources__cpuquota, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__resources__cpuquota, float) and data__pods_item__containers_item__resources__cpuquota.is_integer()) or isinstance(data__pods_item__containers_item__resources__cpuquota, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].resources.cpu_quota" + " must be integer or null")
+                                                if "cpu_shares" in data__pods_item__containers_item__resources_keys:
+                                                    data__pods_item__containers_item__resources_keys.remove("cpu_shares")
+                                                    data__pods_item__containers_item__resources__cpushares = data__pods_item__containers_item__resources["cpu_shares"]
+                                                    if not isinstance(data__pods_item__containers_item__resources__cpushares, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__resources__cpushares, float) and data__pods_item__containers_item__resources__cpushares.is_integer()) or isinstance(data__pods_item__containers_item__resources__cpushares, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].resources.cpu_shares" + " must be integer or null")
+                                                if "memory_limit_bytes" in data__pods_item__containers_item__resources_keys:
+                                                    data__pods_item__containers_item__resources_keys.remove("memory_limit_bytes")
+                                                    data__pods_item__containers_item__resources__memorylimitbytes = data__pods_item__containers_item__resources["memory_limit_bytes"]
+                                                    if not isinstance(data__pods_item__containers_item__resources__memorylimitbytes, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__resources__memorylimitbytes, float) and data__pods_item__containers_item__resources__memorylimitbytes.is_integer()) or isinstance(data__pods_item__containers_item__resources__memorylimitbytes, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].resources.memory_limit_bytes" + " must be integer or null")
+                                                if "pids_limit" in data__pods_item__containers_item__resources_keys:
+                                                    data__pods_item__containers_item__resources_keys.remove("pids_limit")
+                                                    data__pods_item__containers_item__resources__pidslimit = data__pods_item__containers_item__resources["pids_limit"]
+                                                    if not isinstance(data__pods_item__containers_item__resources__pidslimit, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__resources__pidslimit, float) and data__pods_item__containers_item__resources__pidslimit.is_integer()) or isinstance(data__pods_item__containers_item__resources__pidslimit, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].resources.pids_limit" + " must be integer or null")
+                                                if "oom_score_adj" in data__pods_item__containers_item__resources_keys:
+                                                    data__pods_item__containers_item__resources_keys.remove("oom_score_adj")
+                                                    data__pods_item__containers_item__resources__oomscoreadj = data__pods_item__containers_item__resources["oom_score_adj"]
+                                                    if not isinstance(data__pods_item__containers_item__resources__oomscoreadj, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__resources__oomscoreadj, float) and data__pods_item__containers_item__resources__oomscoreadj.is_integer()) or isinstance(data__pods_item__containers_item__resources__oomscoreadj, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].resources.oom_score_adj" + " must be integer or null")
+                                        if "pid" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("pid")
+                                            data__pods_item__containers_item__pid = data__pods_item__containers_item["pid"]
+                                            if not isinstance(data__pods_item__containers_item__pid, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__pid, float) and data__pods_item__containers_item__pid.is_integer()) or isinstance(data__pods_item__containers_item__pid, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].pid" + " must be integer or null")
+                                        if "cgroup" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("cgroup")
+                                            data__pods_item__containers_item__cgroup = data__pods_item__containers_item["cgroup"]
+                                            if not isinstance(data__pods_item__containers_item__cgroup, (dict, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup" + " must be object or null")
+                                            data__pods_item__containers_item__cgroup_is_dict = isinstance(data__pods_item__containers_item__cgroup, dict)
+                                            if data__pods_item__containers_item__cgroup_is_dict:
+                                                data__pods_item__containers_item__cgroup_keys = set(data__pods_item__containers_item__cgroup.keys())
+                                                if "path" in data__pods_item__containers_item__cgroup_keys:
+                                                    data__pods_item__containers_item__cgroup_keys.remove("path")
+                                                    data__pods_item__containers_item__cgroup__path = data__pods_item__containers_item__cgroup["path"]
+                                                    if not isinstance(data__pods_item__containers_item__cgroup__path, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.path" + " must be string or null")
+                                                if "cpu" in data__pods_item__containers_item__cgroup_keys:
+                                                    data__pods_item__containers_item__cgroup_keys.remove("cpu")
+                                                    data__pods_item__containers_item__cgroup__cpu = data__pods_item__containers_item__cgroup["cpu"]
+                                                    if not isinstance(data__pods_item__containers_item__cgroup__cpu, (dict, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu" + " must be object or null")
+                                                    data__pods_item__containers_item__cgroup__cpu_is_dict = isinstance(data__pods_item__containers_item__cgroup__cpu, dict)
+                                                    if data__pods_item__containers_item__cgroup__cpu_is_dict:
+                                                        data__pods_item__containers_item__cgroup__cpu_keys = set(data__pods_item__containers_item__cgroup__cpu.keys())
+                                                        if "samples" in data__pods_item__containers_item__cgroup__cpu_keys:
+                                                            data__pods_item__containers_item__cgroup__cpu_keys.remove("samples")
+                                                            data__pods_item__containers_item__cgroup__cpu__samples = data__pods_item__containers_item__cgroup__cpu["samples"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__cpu__samples, (list, tuple)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples" + " must be array")
+                                                            data__pods_item__containers_item__cgroup__cpu__samples_is_list = isinstance(data__pods_item__containers_item__cgroup__cpu__samples, (list, tuple))
+                                                            if data__pods_item__containers_item__cgroup__cpu__samples_is_list:
+                                                                data__pods_item__containers_item__cgroup__cpu__samples_len = len(data__pods_item__containers_item__cgroup__cpu__samples)
+                                                                if data__pods_item__containers_item__cgroup__cpu__samples_len > 16:
+                                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples" + " must contain less than or equal to 16 items")
+                                                                for data__pods_item__containers_item__cgroup__cpu__samples_x, data__pods_item__containers_item__cgroup__cpu__samples_item in enumerate(data__pods_item__containers_item__cgroup__cpu__samples):
+                                                                    if not isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item, (dict)):
+                                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples[{data__pods_item__containers_item__cgroup__cpu__samples_x}]" + " must be object")
+                                                                    data__pods_item__containers_item__cgroup__cpu__samples_item_is_dict = isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item, dict)
+                                                                    if data__pods_item__containers_item__cgroup__cpu__samples_item_is_dict:
+                                                                        data__pods_item__containers_item__cgroup__cpu__samples_item__missing_keys = set(['nr_periods', 'nr_throttled']) - data__pods_item__containers_item__cgroup__cpu__samples_item.keys()
+                                                                        if data__pods_item__containers_item__cgroup__cpu__samples_item__missing_keys:
+                                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples[{data__pods_item__containers_item__cgroup__cpu__samples_x}]" + " must contain ")
+                                                                        data__pods_item__containers_item__cgroup__cpu__samples_item_keys = set(data__pods_item__containers_item__cgroup__cpu__samples_item.keys())
+                                                                        if "at" in data__pods_item__containers_item__cgroup__cpu__samples_item_keys:
+                                                                            data__pods_item__containers_item__cgroup__cpu__samples_item_keys.remove("at")
+                                                                            data__pods_item__containers_item__cgroup__cpu__samples_item__at = data__pods_item__containers_item__cgroup__cpu__samples_item["at"]
+                                                                            if not isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__at, (int, float, Decimal, NoneType)) or isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__at, bool):
+                                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples[{data__pods_item__containers_item__cgroup__cpu__samples_x}].at" + " must be number or null")
+                                                                        if "nr_periods" in data__pods_item__containers_item__cgroup__cpu__samples_item_keys:
+                                                                            data__pods_item__containers_item__cgroup__cpu__samples_item_keys.remove("nr_periods")
+                                                                            data__pods_item__containers_item__cgroup__cpu__samples_item__nrperiods = data__pods_item__containers_item__cgroup__cpu__samples_item["nr_periods"]
+                                                                            if not isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__nrperiods, (int)) and not (isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__nrperiods, float) and data__pods_item__containers_item__cgroup__cpu__samples_item__nrperiods.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__nrperiods, bool):
+                                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples[{data__pods_item__containers_item__cgroup__cpu__samples_x}].nr_periods" + " must be integer")
+                                                                            if isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__nrperiods, (int, float, Decimal)) and not isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__nrperiods, bool):
+                                                                                if data__pods_item__containers_item__cgroup__cpu__samples_item__nrperiods < 0:
+                                                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples[{data__pods_item__containers_item__cgroup__cpu__samples_x}].nr_periods" + " must be bigger than or equal to 0")
+                                                                        if "nr_throttled" in data__pods_item__containers_item__cgroup__cpu__samples_item_keys:
+                                                                            data__pods_item__containers_item__cgroup__cpu__samples_item_keys.remove("nr_throttled")
+                                                                            data__pods_item__containers_item__cgroup__cpu__samples_item__nrthrottled = data__pods_item__containers_item__cgroup__cpu__samples_item["nr_throttled"]
+                                                                            if not isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__nrthrottled, (int)) and not (isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__nrthrottled, float) and data__pods_item__containers_item__cgroup__cpu__samples_item__nrthrottled.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__nrthrottled, bool):
+                                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples[{data__pods_item__containers_item__cgroup__cpu__samples_x}].nr_throttled" + " must be integer")
+                                                                            if isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__nrthrottled, (int, float, Decimal)) and not isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__nrthrottled, bool):
+                                                                                if data__pods_item__containers_item__cgroup__cpu__samples_item__nrthrottled < 0:
+                                                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples[{data__pods_item__containers_item__cgroup__cpu__samples_x}].nr_throttled" + " must be bigger than or equal to 0")
+                                                                        if "throttled_time_ns" in data__pods_item__containers_item__cgroup__cpu__samples_item_keys:
+                                                                            data__pods_item__containers_item__cgroup__cpu__samples_item_keys.remove("throttled_time_ns")
+                                                                            data__pods_item__containers_item__cgroup__cpu__samples_item__throttledtimens = data__pods_item__containers_item__cgroup__cpu__samples_item["throttled_time_ns"]
+                                                                            if not isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__throttledtimens, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__throttledtimens, float) and data__pods_item__containers_item__cgroup__cpu__samples_item__throttledtimens.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__throttledtimens, bool):
+                                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples[{data__pods_item__containers_item__cgroup__cpu__samples_x}].throttled_time_ns" + " must be integer or null")
+                                                                            if isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__throttledtimens, (int, float, Decimal)) and not isinstance(data__pods_item__containers_item__cgroup__cpu__samples_item__throttledtimens, bool):
+                                                                                if data__pods_item__containers_item__cgroup__cpu__samples_item__throttledtimens < 0:
+                                                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples[{data__pods_item__containers_item__cgroup__cpu__samples_x}].throttled_time_ns" + " must be bigger than or equal to 0")
+                                                                        if data__pods_item__containers_item__cgroup__cpu__samples_item_keys:
+                                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.cpu.samples[{data__pods_item__containers_item__cgroup__cpu__samples_x}]" + " must not contain "+str(data__pods_item__containers_item__cgroup__cpu__samples_item_keys)+" properties")
+                                                if "memory" in data__pods_item__containers_item__cgroup_keys:
+                                                    data__pods_item__containers_item__cgroup_keys.remove("memory")
+                                                    data__pods_item__containers_item__cgroup__memory = data__pods_item__containers_item__cgroup["memory"]
+                                                    if not isinstance(data__pods_item__containers_item__cgroup__memory, (dict, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.memory" + " must be object or null")
+                                                    data__pods_item__containers_item__cgroup__memory_is_dict = isinstance(data__pods_item__containers_item__cgroup__memory, dict)
+                                                    if data__pods_item__containers_item__cgroup__memory_is_dict:
+                                                        data__pods_item__containers_item__cgroup__memory_keys = set(data__pods_item__containers_item__cgroup__memory.keys())
+                                                        if "usage_bytes" in data__pods_item__containers_item__cgroup__memory_keys:
+                                                            data__pods_item__containers_item__cgroup__memory_keys.remove("usage_bytes")
+                                                            data__pods_item__containers_item__cgroup__memory__usagebytes = data__pods_item__containers_item__cgroup__memory["usage_bytes"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__memory__usagebytes, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__cgroup__memory__usagebytes, float) and data__pods_item__containers_item__cgroup__memory__usagebytes.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__memory__usagebytes, bool):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.memory.usage_bytes" + " must be integer or null")
+                                                        if "limit_bytes" in data__pods_item__containers_item__cgroup__memory_keys:
+                                                            data__pods_item__containers_item__cgroup__memory_keys.remove("limit_bytes")
+                                                            data__pods_item__containers_item__cgroup__memory__limitbytes = data__pods_item__containers_item__cgroup__memory["limit_bytes"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__memory__limitbytes, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__cgroup__memory__limitbytes, float) and data__pods_item__containers_item__cgroup__memory__limitbytes.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__memory__limitbytes, bool):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.memory.limit_bytes" + " must be integer or null")
+                                                        if "max_usage_bytes" in data__pods_item__containers_item__cgroup__memory_keys:
+                                                            data__pods_item__containers_item__cgroup__memory_keys.remove("max_usage_bytes")
+                                                            data__pods_item__containers_item__cgroup__memory__maxusagebytes = data__pods_item__containers_item__cgroup__memory["max_usage_bytes"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__memory__maxusagebytes, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__cgroup__memory__maxusagebytes, float) and data__pods_item__containers_item__cgroup__memory__maxusagebytes.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__memory__maxusagebytes, bool):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.memory.max_usage_bytes" + " must be integer or null")
+                                                        if "oom_events" in data__pods_item__containers_item__cgroup__memory_keys:
+                                                            data__pods_item__containers_item__cgroup__memory_keys.remove("oom_events")
+                                                            data__pods_item__containers_item__cgroup__memory__oomevents = data__pods_item__containers_item__cgroup__memory["oom_events"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__memory__oomevents, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__cgroup__memory__oomevents, float) and data__pods_item__containers_item__cgroup__memory__oomevents.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__memory__oomevents, bool):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.memory.oom_events" + " must be integer or null")
+                                                        if "oom_kill_events" in data__pods_item__containers_item__cgroup__memory_keys:
+                                                            data__pods_item__containers_item__cgroup__memory_keys.remove("oom_kill_events")
+                                                            data__pods_item__containers_item__cgroup__memory__oomkillevents = data__pods_item__containers_item__cgroup__memory["oom_kill_events"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__memory__oomkillevents, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__cgroup__memory__oomkillevents, float) and data__pods_item__containers_item__cgroup__memory__oomkillevents.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__memory__oomkillevents, bool):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.memory.oom_kill_events" + " must be integer or null")
+                                                        if "limit_hits" in data__pods_item__containers_item__cgroup__memory_keys:
+                                                            data__pods_item__containers_item__cgroup__memory_keys.remove("limit_hits")
+                                                            data__pods_item__containers_item__cgroup__memory__limithits = data__pods_item__containers_item__cgroup__memory["limit_hits"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__memory__limithits, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__cgroup__memory__limithits, float) and data__pods_item__containers_item__cgroup__memory__limithits.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__memory__limithits, bool):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.memory.limit_hits" + " must be integer or null")
+                                                        if "under_oom" in data__pods_item__containers_item__cgroup__memory_keys:
+                                                            data__pods_item__containers_item__cgroup__memory_keys.remove("under_oom")
+                                                            data__pods_item__containers_item__cgroup__memory__underoom = data__pods_item__containers_item__cgroup__memory["under_oom"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__memory__underoom, (bool, NoneType)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.memory.under_oom" + " must be boolean or null")
+                                                        if "oom_kill_disable" in data__pods_item__containers_item__cgroup__memory_keys:
+                                                            data__pods_item__containers_item__cgroup__memory_keys.remove("oom_kill_disable")
+                                                            data__pods_item__containers_item__cgroup__memory__oomkilldisable = data__pods_item__containers_item__cgroup__memory["oom_kill_disable"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__memory__oomkilldisable, (bool, NoneType)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.memory.oom_kill_disable" + " must be boolean or null")
+                                                if "pids" in data__pods_item__containers_item__cgroup_keys:
+                                                    data__pods_item__containers_item__cgroup_keys.remove("pids")
+                                                    data__pods_item__containers_item__cgroup__pids = data__pods_item__containers_item__cgroup["pids"]
+                                                    if not isinstance(data__pods_item__containers_item__cgroup__pids, (dict, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.pids" + " must be object or null")
+                                                    data__pods_item__containers_item__cgroup__pids_is_dict = isinstance(data__pods_item__containers_item__cgroup__pids, dict)
+                                                    if data__pods_item__containers_item__cgroup__pids_is_dict:
+                                                        data__pods_item__containers_item__cgroup__pids_keys = set(data__pods_item__containers_item__cgroup__pids.keys())
+                                                        if "current" in data__pods_item__containers_item__cgroup__pids_keys:
+                                                            data__pods_item__containers_item__cgroup__pids_keys.remove("current")
+                                                            data__pods_item__containers_item__cgroup__pids__current = data__pods_item__containers_item__cgroup__pids["current"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__pids__current, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__cgroup__pids__current, float) and data__pods_item__containers_item__cgroup__pids__current.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__pids__current, bool):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.pids.current" + " must be integer or null")
+                                                        if "max" in data__pods_item__containers_item__cgroup__pids_keys:
+                                                            data__pods_item__containers_item__cgroup__pids_keys.remove("max")
+                                                            data__pods_item__containers_item__cgroup__pids__max = data__pods_item__containers_item__cgroup__pids["max"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__pids__max, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__cgroup__pids__max, float) and data__pods_item__containers_item__cgroup__pids__max.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__pids__max, bool):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.pids.max" + " must be integer or null")
+                                                        if "max_events" in data__pods_item__containers_item__cgroup__pids_keys:
+                                                            data__pods_item__containers_item__cgroup__pids_keys.remove("max_events")
+                                                            data__pods_item__containers_item__cgroup__pids__maxevents = data__pods_item__containers_item__cgroup__pids["max_events"]
+                                                            if not isinstance(data__pods_item__containers_item__cgroup__pids__maxevents, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__cgroup__pids__maxevents, float) and data__pods_item__containers_item__cgroup__pids__maxevents.is_integer()) or isinstance(data__pods_item__containers_item__cgroup__pids__maxevents, bool):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].cgroup.pids.max_events" + " must be integer or null")
+                                        if "shim" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("shim")
+                                            data__pods_item__containers_item__shim = data__pods_item__containers_item["shim"]
+                                            if not isinstance(data__pods_item__containers_item__shim, (dict, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].shim" + " must be object or null")
+                                            data__pods_item__containers_item__shim_is_dict = isinstance(data__pods_item__containers_item__shim, dict)
+                                            if data__pods_item__containers_item__shim_is_dict:
+                                                data__pods_item__containers_item__shim_keys = set(data__pods_item__containers_item__shim.keys())
+                                                if "pid" in data__pods_item__containers_item__shim_keys:
+                                                    data__pods_item__containers_item__shim_keys.remove("pid")
+                                                    data__pods_item__containers_item__shim__pid = data__pods_item__containers_item__shim["pid"]
+                                                    if not isinstance(data__pods_item__containers_item__shim__pid, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__shim__pid, float) and data__pods_item__containers_item__shim__pid.is_integer()) or isinstance(data__pods_item__containers_item__shim__pid, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].shim.pid" + " must be integer or null")
+                                                if "alive" in data__pods_item__containers_item__shim_keys:
+                                                    data__pods_item__containers_item__shim_keys.remove("alive")
+                                                    data__pods_item__containers_item__shim__alive = data__pods_item__containers_item__shim["alive"]
+                                                    if not isinstance(data__pods_item__containers_item__shim__alive, (bool, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].shim.alive" + " must be boolean or null")
+                                        if "runc" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("runc")
+                                            data__pods_item__containers_item__runc = data__pods_item__containers_item["runc"]
+                                            if not isinstance(data__pods_item__containers_item__runc, (dict, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].runc" + " must be object or null")
+                                            data__pods_item__containers_item__runc_is_dict = isinstance(data__pods_item__containers_item__runc, dict)
+                                            if data__pods_item__containers_item__runc_is_dict:
+                                                data__pods_item__containers_item__runc_keys = set(data__pods_item__containers_item__runc.keys())
+                                                if "status" in data__pods_item__containers_item__runc_keys:
+                                                    data__pods_item__containers_item__runc_keys.remove("status")
+                                                    data__pods_item__containers_item__runc__status = data__pods_item__containers_item__runc["status"]
+                                                    if not (isinstance(data__pods_item__containers_item__runc__status, str) and data__pods_item__containers_item__runc__status == 'created' or isinstance(data__pods_item__containers_item__runc__status, str) and data__pods_item__containers_item__runc__status == 'running' or isinstance(data__pods_item__containers_item__runc__status, str) and data__pods_item__containers_item__runc__status == 'paused' or isinstance(data__pods_item__containers_item__runc__status, str) and data__pods_item__containers_item__runc__status == 'stopped' or isinstance(data__pods_item__containers_item__runc__status, str) and data__pods_item__containers_item__runc__status == 'absent' or data__pods_item__containers_item__runc__status is None):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].runc.status" + " must be one of ['created', 'running', 'paused', 'stopped', 'absent', None]")
+                                                if "pid" in data__pods_item__containers_item__runc_keys:
+                                                    data__pods_item__containers_item__runc_keys.remove("pid")
+                                                    data__pods_item__containers_item__runc__pid = data__pods_item__containers_item__runc["pid"]
+                                                    if not isinstance(data__pods_item__containers_item__runc__pid, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__runc__pid, float) and data__pods_item__containers_item__runc__pid.is_integer()) or isinstance(data__pods_item__containers_item__runc__pid, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].runc.pid" + " must be integer or null")
+                                                if "created" in data__pods_item__containers_item__runc_keys:
+                                                    data__pods_item__containers_item__runc_keys.remove("created")
+                                                    data__pods_item__containers_item__runc__created = data__pods_item__containers_item__runc["created"]
+                                                    if not isinstance(data__pods_item__containers_item__runc__created, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].runc.created" + " must be string or null")
+                                                if "cgroup_paths" in data__pods_item__containers_item__runc_keys:
+                                                    data__pods_item__containers_item__runc_keys.remove("cgroup_paths")
+                                                    data__pods_item__containers_item__runc__cgrouppaths = data__pods_item__containers_item__runc["cgroup_paths"]
+                                                    if not isinstance(data__pods_item__containers_item__runc__cgrouppaths, (dict, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].runc.cgroup_paths" + " must be object or null")
+                                                    data__pods_item__containers_item__runc__cgrouppaths_is_dict = isinstance(data__pods_item__containers_item__runc__cgrouppaths, dict)
+                                                    if data__pods_item__containers_item__runc__cgrouppaths_is_dict:
+                                                        data__pods_item__containers_item__runc__cgrouppaths_keys = set(data__pods_item__containers_item__runc__cgrouppaths.keys())
+                                                        for data__pods_item__containers_item__runc__cgrouppaths_key in data__pods_item__containers_item__runc__cgrouppaths_keys:
+                                                            if data__pods_item__containers_item__runc__cgrouppaths_key not in []:
+                                                                data__pods_item__containers_item__runc__cgrouppaths_value = data__pods_item__containers_item__runc__cgrouppaths.get(data__pods_item__containers_item__runc__cgrouppaths_key)
+                                                                if not isinstance(data__pods_item__containers_item__runc__cgrouppaths_value, (str, NoneType)):
+                                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].runc.cgroup_paths.{data__pods_item__containers_item__runc__cgrouppaths_key}" + " must be string or null")
+                                        if "process" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("process")
+                                            data__pods_item__containers_item__process = data__pods_item__containers_item["process"]
+                                            if not isinstance(data__pods_item__containers_item__process, (dict, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].process" + " must be object or null")
+                                            data__pods_item__containers_item__process_is_dict = isinstance(data__pods_item__containers_item__process, dict)
+                                            if data__pods_item__containers_item__process_is_dict:
+                                                data__pods_item__containers_item__process_keys = set(data__pods_item__containers_item__process.keys())
+                                                if "exists" in data__pods_item__containers_item__process_keys:
+                                                    data__pods_item__containers_item__process_keys.remove("exists")
+                                                    data__pods_item__containers_item__process__exists = data__pods_item__containers_item__process["exists"]
+                                                    if not isinstance(data__pods_item__containers_item__process__exists, (bool)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].process.exists" + " must be boolean")
+                                                if "state" in data__pods_item__containers_item__process_keys:
+                                                    data__pods_item__containers_item__process_keys.remove("state")
+                                                    data__pods_item__containers_item__process__state = data__pods_item__containers_item__process["state"]
+                                                    if not isinstance(data__pods_item__containers_item__process__state, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].process.state" + " must be string or null")
+                                                if "ppid" in data__pods_item__containers_item__process_keys:
+                                                    data__pods_item__containers_item__process_keys.remove("ppid")
+                                                    data__pods_item__containers_item__process__ppid = data__pods_item__containers_item__process["ppid"]
+                                                    if not isinstance(data__pods_item__containers_item__process__ppid, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__process__ppid, float) and data__pods_item__containers_item__process__ppid.is_integer()) or isinstance(data__pods_item__containers_item__process__ppid, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].process.ppid" + " must be integer or null")
+                                                if "cmdline" in data__pods_item__containers_item__process_keys:
+                                                    data__pods_item__containers_item__process_keys.remove("cmdline")
+                                                    data__pods_item__containers_item__process__cmdline = data__pods_item__containers_item__process["cmdline"]
+                                                    if not isinstance(data__pods_item__containers_item__process__cmdline, (list, tuple, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].process.cmdline" + " must be array or null")
+                                                    data__pods_item__containers_item__process__cmdline_is_list = isinstance(data__pods_item__containers_item__process__cmdline, (list, tuple))
+                                                    if data__pods_item__containers_item__process__cmdline_is_list:
+                                                        data__pods_item__containers_item__process__cmdline_len = len(data__pods_item__containers_item__process__cmdline)
+                                                        for data__pods_item__containers_item__process__cmdline_x, data__pods_item__containers_item__process__cmdline_item in enumerate(data__pods_item__containers_item__process__cmdline):
+                                                            if not isinstance(data__pods_item__containers_item__process__cmdline_item, (str)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].process.cmdline[{data__pods_item__containers_item__process__cmdline_x}]" + " must be string")
+                                                if "oom_score_adj" in data__pods_item__containers_item__process_keys:
+                                                    data__pods_item__containers_item__process_keys.remove("oom_score_adj")
+                                                    data__pods_item__containers_item__process__oomscoreadj = data__pods_item__containers_item__process["oom_score_adj"]
+                                                    if not isinstance(data__pods_item__containers_item__process__oomscoreadj, (int, NoneType)) and not (isinstance(data__pods_item__containers_item__process__oomscoreadj, float) and data__pods_item__containers_item__process__oomscoreadj.is_integer()) or isinstance(data__pods_item__containers_item__process__oomscoreadj, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].process.oom_score_adj" + " must be integer or null")
+                                        if "namespaces_shared_with_host" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("namespaces_shared_with_host")
+                                            data__pods_item__containers_item__namespacessharedwithhost = data__pods_item__containers_item["namespaces_shared_with_host"]
+                                            if not isinstance(data__pods_item__containers_item__namespacessharedwithhost, (list, tuple, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].namespaces_shared_with_host" + " must be array or null")
+                                            data__pods_item__containers_item__namespacessharedwithhost_is_list = isinstance(data__pods_item__containers_item__namespacessharedwithhost, (list, tuple))
+                                            if data__pods_item__containers_item__namespacessharedwithhost_is_list:
+                                                data__pods_item__containers_item__namespacessharedwithhost_len = len(data__pods_item__containers_item__namespacessharedwithhost)
+                                                for data__pods_item__containers_item__namespacessharedwithhost_x, data__pods_item__containers_item__namespacessharedwithhost_item in enumerate(data__pods_item__containers_item__namespacessharedwithhost):
+                                                    if not isinstance(data__pods_item__containers_item__namespacessharedwithhost_item, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].namespaces_shared_with_host[{data__pods_item__containers_item__namespacessharedwithhost_x}]" + " must be string")
+                                        if "log_path" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("log_path")
+                                            data__pods_item__containers_item__logpath = data__pods_item__containers_item["log_path"]
+                                            if not isinstance(data__pods_item__containers_item__logpath, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].log_path" + " must be string or null")
+                                        if "log_tail" in data__pods_item__containers_item_keys:
+                                            data__pods_item__containers_item_keys.remove("log_tail")
+                                            data__pods_item__containers_item__logtail = data__pods_item__containers_item["log_tail"]
+                                            if not isinstance(data__pods_item__containers_item__logtail, (list, tuple)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].log_tail" + " must be array")
+                                            data__pods_item__containers_item__logtail_is_list = isinstance(data__pods_item__containers_item__logtail, (list, tuple))
+                                            if data__pods_item__containers_item__logtail_is_list:
+                                                data__pods_item__containers_item__logtail_len = len(data__pods_item__containers_item__logtail)
+                                                if data__pods_item__containers_item__logtail_len > 1000:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].log_tail" + " must contain less than or equal to 1000 items")
+                                                for data__pods_item__containers_item__logtail_x, data__pods_item__containers_item__logtail_item in enumerate(data__pods_item__containers_item__logtail):
+                                                    if not isinstance(data__pods_item__containers_item__logtail_item, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containers[{data__pods_item__containers_x}].log_tail[{data__pods_item__containers_item__logtail_x}]" + " must be string")
+                        if "events" in data__pods_item_keys:
+                            data__pods_item_keys.remove("events")
+                            data__pods_item__events = data__pods_item["events"]
+                            if not isinstance(data__pods_item__events, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events" + " must be array")
+                            data__pods_item__events_is_list = isinstance(data__pods_item__events, (list, tuple))
+                            if data__pods_item__events_is_list:
+                                data__pods_item__events_len = len(data__pods_item__events)
+                                for data__pods_item__events_x, data__pods_item__events_item in enumerate(data__pods_item__events):
+                                    if not isinstance(data__pods_item__events_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}]" + " must be object")
+                                    data__pods_item__events_item_is_dict = isinstance(data__pods_item__events_item, dict)
+                                    if data__pods_item__events_item_is_dict:
+                                        data__pods_item__events_item__missing_keys = set(['reason', 'message']) - data__pods_item__events_item.keys()
+                                        if data__pods_item__events_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}]" + " must contain ")
+                                        data__pods_item__events_item_keys = set(data__pods_item__events_item.keys())
+                                        if "type" in data__pods_item__events_item_keys:
+                                            data__pods_item__events_item_keys.remove("type")
+                                            data__pods_item__events_item__type = data__pods_item__events_item["type"]
+                                            if not (isinstance(data__pods_item__events_item__type, str) and data__pods_item__events_item__type == 'Normal' or isinstance(data__pods_item__events_item__type, str) and data__pods_item__events_item__type == 'Warning'):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}].type" + " must be one of ['Normal', 'Warning']")
+                                        if "reason" in data__pods_item__events_item_keys:
+                                            data__pods_item__events_item_keys.remove("reason")
+                                            data__pods_item__events_item__reason = data__pods_item__events_item["reason"]
+                                            if not isinstance(data__pods_item__events_item__reason, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}].reason" + " must be string")
+                                        if "message" in data__pods_item__events_item_keys:
+                                            data__pods_item__events_item_keys.remove("message")
+                                            data__pods_item__events_item__message = data__pods_item__events_item["message"]
+                                            if not isinstance(data__pods_item__events_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}].message" + " must be string")
+                                        if "count" in data__pods_item__events_item_keys:
+                                            data__pods_item__events_item_keys.remove("count")
+                                            data__pods_item__events_item__count = data__pods_item__events_item["count"]
+                                            if not isinstance(data__pods_item__events_item__count, (int, NoneType)) and not (isinstance(data__pods_item__events_item__count, float) and data__pods_item__events_item__count.is_integer()) or isinstance(data__pods_item__events_item__count, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}].count" + " must be integer or null")
+                                        if "source" in data__pods_item__events_item_keys:
+                                            data__pods_item__events_item_keys.remove("source")
+                                            data__pods_item__events_item__source = data__pods_item__events_item["source"]
+                                            if not isinstance(data__pods_item__events_item__source, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}].source" + " must be string or null")
+                                        if "last_seen" in data__pods_item__events_item_keys:
+                                            data__pods_item__events_item_keys.remove("last_seen")
+                                            data__pods_item__events_item__lastseen = data__pods_item__events_item["last_seen"]
+                                            if not isinstance(data__pods_item__events_item__lastseen, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}].last_seen" + " must be string or null")
+                        if "kubelet_log" in data__pods_item_keys:
+                            data__pods_item_keys.remove("kubelet_log")
+                            data__pods_item__kubeletlog = data__pods_item["kubelet_log"]
+                            if not isinstance(data__pods_item__kubeletlog, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].kubelet_log" + " must be array")
+                            data__pods_item__kubeletlog_is_list = isinstance(data__pods_item__kubeletlog, (list, tuple))
+                            if data__pods_item__kubeletlog_is_list:
+                                data__pods_item__kubeletlog_len = len(data__pods_item__kubeletlog)
+                                for data__pods_item__kubeletlog_x, data__pods_item__kubeletlog_item in enumerate(data__pods_item__kubeletlog):
+                                    if not isinstance(data__pods_item__kubeletlog_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].kubelet_log[{data__pods_item__kubeletlog_x}]" + " must be object")
+                                    data__pods_item__kubeletlog_item_is_dict = isinstance(data__pods_item__kubeletlog_item, dict)
+                                    if data__pods_item__kubeletlog_item_is_dict:
+                                        data__pods_item__kubeletlog_item__missing_keys = set(['message']) - data__pods_item__kubeletlog_item.keys()
+                                        if data__pods_item__kubeletlog_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].kubelet_log[{data__pods_item__kubeletlog_x}]" + " must contain ")
+                                        data__pods_item__kubeletlog_item_keys = set(data__pods_item__kubeletlog_item.keys())
+                                        if "time" in data__pods_item__kubeletlog_item_keys:
+                                            data__pods_item__kubeletlog_item_keys.remove("time")
+                                            data__pods_item__kubeletlog_item__time = data__pods_item__kubeletlog_item["time"]
+                                            if not isinstance(data__pods_item__kubeletlog_item__time, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].kubelet_log[{data__pods_item__kubeletlog_x}].time" + " must be string or null")
+                                        if "severity" in data__pods_item__kubeletlog_item_keys:
+                                            data__pods_item__kubeletlog_item_keys.remove("severity")
+                                            data__pods_item__kubeletlog_item__severity = data__pods_item__kubeletlog_item["severity"]
+                                            if not isinstance(data__pods_item__kubeletlog_item__severity, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].kubelet_log[{data__pods_item__kubeletlog_x}].severity" + " must be string or null")
+                                        if "source" in data__pods_item__kubeletlog_item_keys:
+                                            data__pods_item__kubeletlog_item_keys.remove("source")
+                                            data__pods_item__kubeletlog_item__source = data__pods_item__kubeletlog_item["source"]
+                                            if not isinstance(data__pods_item__kubeletlog_item__source, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].kubelet_log[{data__pods_item__kubeletlog_x}].source" + " must be string or null")
+                                        if "message" in data__pods_item__kubeletlog_item_keys:
+                                            data__pods_item__kubeletlog_item_keys.remove("message")
+                                            data__pods_item__kubeletlog_item__message = data__pods_item__kubeletlog_item["message"]
+                                            if not isinstance(data__pods_item__kubeletlog_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].kubelet_log[{data__pods_item__kubeletlog_x}].message" + " must be string")
+                                        if "raw" in data__pods_item__kubeletlog_item_keys:
+                                            data__pods_item__kubeletlog_item_keys.remove("raw")
+                                            data__pods_item__kubeletlog_item__raw = data__pods_item__kubeletlog_item["raw"]
+                                            if not isinstance(data__pods_item__kubeletlog_item__raw, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].kubelet_log[{data__pods_item__kubeletlog_x}].raw" + " must be string or null")
+                                        if data__pods_item__kubeletlog_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].kubelet_log[{data__pods_item__kubeletlog_x}]" + " must not contain "+str(data__pods_item__kubeletlog_item_keys)+" properties")
+                        if "containerd_log" in data__pods_item_keys:
+                            data__pods_item_keys.remove("containerd_log")
+                            data__pods_item__containerdlog = data__pods_item["containerd_log"]
+                            if not isinstance(data__pods_item__containerdlog, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log" + " must be array")
+                            data__pods_item__containerdlog_is_list = isinstance(data__pods_item__containerdlog, (list, tuple))
+                            if data__pods_item__containerdlog_is_list:
+                                data__pods_item__containerdlog_len = len(data__pods_item__containerdlog)
+                                for data__pods_item__containerdlog_x, data__pods_item__containerdlog_item in enumerate(data__pods_item__containerdlog):
+                                    if not isinstance(data__pods_item__containerdlog_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log[{data__pods_item__containerdlog_x}]" + " must be object")
+                                    data__pods_item__containerdlog_item_is_dict = isinstance(data__pods_item__containerdlog_item, dict)
+                                    if data__pods_item__containerdlog_item_is_dict:
+                                        data__pods_item__containerdlog_item__missing_keys = set(['message']) - data__pods_item__containerdlog_item.keys()
+                                        if data__pods_item__containerdlog_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log[{data__pods_item__containerdlog_x}]" + " must contain ")
+                                        data__pods_item__containerdlog_item_keys = set(data__pods_item__containerdlog_item.keys())
+                                        if "time" in data__pods_item__containerdlog_item_keys:
+                                            data__pods_item__containerdlog_item_keys.remove("time")
+                                            data__pods_item__containerdlog_item__time = data__pods_item__containerdlog_item["time"]
+                                            if not isinstance(data__pods_item__containerdlog_item__time, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log[{data__pods_item__containerdlog_x}].time" + " must be string or null")
+                                        if "severity" in data__pods_item__containerdlog_item_keys:
+                                            data__pods_item__containerdlog_item_keys.remove("severity")
+                                            data__pods_item__containerdlog_item__severity = data__pods_item__containerdlog_item["severity"]
+                                            if not isinstance(data__pods_item__containerdlog_item__severity, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log[{data__pods_item__containerdlog_x}].severity" + " must be string or null")
+                                        if "source" in data__pods_item__containerdlog_item_keys:
+                                            data__pods_item__containerdlog_item_keys.remove("source")
+                                            data__pods_item__containerdlog_item__source = data__pods_item__containerdlog_item["source"]
+                                            if not isinstance(data__pods_item__containerdlog_item__source, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log[{data__pods_item__containerdlog_x}].source" + " must be string or null")
+                                        if "message" in data__pods_item__containerdlog_item_keys:
+                                            data__pods_item__containerdlog_item_keys.remove("message")
+                                            data__pods_item__containerdlog_item__message = data__pods_item__containerdlog_item["message"]
+                                            if not isinstance(data__pods_item__containerdlog_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log[{data__pods_item__containerdlog_x}].message" + " must be string")
+                                        if "raw" in data__pods_item__containerdlog_item_keys:
+                                            data__pods_item__containerdlog_item_keys.remove("raw")
+                                            data__pods_item__containerdlog_item__raw = data__pods_item__containerdlog_item["raw"]
+                                            if not isinstance(data__pods_item__containerdlog_item__raw, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log[{data__pods_item__containerdlog_x}].raw" + " must be string or null")
+                                        if data__pods_item__containerdlog_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log[{data__pods_item__containerdlog_x}]" + " must not contain "+str(data__pods_item__containerdlog_item_keys)+" properties")
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'http://json-schema.org/draft-07/schema#', 'title': 'stackdoctor facts document, schema 1', 'type': 'object', 'required': ['schema', 'collected', 'layers', 'pods'], 'additionalProperties': False, 'properties': {'schema': {'type': 'integer', 'minimum': 1, 'description': 'the version of this format'}, 'collected': {'type': 'object', 'description': 'when, where and by what the facts were gathered', 'required': ['at', 'host'], 'additionalProperties': False, 'properties': {'at': {'type': 'string', 'description': 'RFC 3339 time the collection started'}, 'host': {'type': 'string', 'description': "the node's host name (from kubectl output: the pod's node)"}, 'kernel': {'type': ['string', 'null'], 'description': 'the kernel release (/proc/sys/kernel/osrelease)'}, 'cgroup_version': {'enum': [1, 2, None], 'description': 'the cgroup hierarchy in use'}, 'stackdoctor': {'type': ['string', 'null'], 'description': 'the stackdoctor version that wrote the document'}, 'source': {'enum': ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl'], 'description': 'how the document was made (`kubectl`: from kubectl output alone)'}, 'duration_seconds': {'type': ['number', 'null'], 'minimum': 0, 'description': 'how long gathering took'}}}, 'layers': {'type': 'object', 'description': 'one section per layer, each with its `status` and `errors`', 'required': ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node'], 'additionalProperties': False, 'properties': {'apiserver': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'source': {'$ref': '#/$defs/nullable_string', 'description': 'what the facts came from (e.g. kubectl JSON)'}, 'node_conditions': {'type': 'array', 'description': "the node's conditions, from `kubectl get node -o json` (analyze --node-json)", 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}}}, 'kubelet': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': 'the version the kubelet logs at start-up'}, 'healthz': {'$ref': '#/$defs/nullable_string', 'description': '`ok`, or what went wrong (HTTP status and body, or the connection error); checked only on the node itself'}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its KubeletConfiguration file'}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "`--cgroup-driver` or the config's `cgroupDriver`; unset stays unknown (since 1.31 the kubelet may take the CRI's)"}, 'runtime_endpoint': {'$ref': '#/$defs/nullable_string', 'description': "`--container-runtime-endpoint` or the config's `containerRuntimeEndpoint`"}, 'runtime_endpoint_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether a unix socket endpoint's path exists (null for other schemes)"}, 'eviction_hard': {'type': ['object', 'null'], 'description': "{signal: threshold} from `--eviction-hard` or `evictionHard`; unset: the kubelet's defaults apply", 'additionalProperties': {'type': 'string'}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: PLEG, runtime, CNI, eviction, cgroup driver, probes'}}}, 'cri': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'endpoint': {'$ref': '#/$defs/nullable_string', 'description': 'the CRI socket asked'}, 'endpoint_source': {'$ref': '#/$defs/nullable_string', 'description': 'where the endpoint came from: flag, env, kubelet, crictl.yaml, default'}, 'api_version': {'enum': ['v1', 'v1alpha2', None], 'description': 'the CRI version the runtime answers'}, 'runtime_name': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's name (Version)"}, 'runtime_version': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's version (Version)"}, 'conditions': {'type': 'array', 'description': "the runtime's Status conditions", 'items': {'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}, 'image_fs': {'type': 'array', 'description': 'the image filesystems (ImageFsInfo)', 'items': {'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'bytes used by images'}, 'inodes_used': {'$ref': '#/$defs/nullable_int', 'description': 'inodes used by images'}}}}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "the runtime's, from its verbose Status (containerd's `SystemdCgroup` option)"}}}, 'containerd': {'allOf': [{'$ref': '#/$defs/layer'}, {'$ref': '#/$defs/process_info'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "the CRI's runtime version, else the one containerd logs at start-up"}, 'socket': {'$ref': '#/$defs/nullable_string', 'description': "its gRPC socket (`--address`, the config's `grpc.address`, else the default)"}, 'socket_exists': {'$ref': '#/$defs/nullable_bool', 'description': "whether the socket's path exists"}, 'config_path': {'$ref': '#/$defs/nullable_string', 'description': 'its config.toml; null when there is no such file (containerd runs on its defaults)'}, 'config': {'type': ['object', 'null'], 'description': "the CRI part of config.toml, with containerd's defaults for what it leaves unset; null when it cannot be read", 'properties': {'version': {'$ref': '#/$defs/nullable_int', 'description': "the config format's version (1, 2 or 3)"}, 'systemd_cgroup': {'$ref': '#/$defs/nullable_bool', 'description': "the runc runtime's `SystemdCgroup` option"}, 'sandbox_image': {'$ref': '#/$defs/nullable_string', 'description': 'the sandbox (pause) image'}, 'restrict_oom_score_adj': {'$ref': '#/$defs/nullable_bool', 'description': '`restrict_oom_score_adj`'}, 'snapshotter': {'$ref': '#/$defs/nullable_string', 'description': 'the snapshotter'}, 'disabled_plugins': {'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "containerd's root directory"}, 'state': {'$ref': '#/$defs/nullable_string', 'description': "containerd's state directory"}, 'registry_config_path': {'$ref': '#/$defs/nullable_string', 'description': 'the registry hosts directory (`registry.config_path`)'}}}, 'sandbox_image_present': {'$ref': '#/$defs/nullable_bool', 'description': "whether the runtime's store has the sandbox image (ImageStatus)"}, 'cni': {'type': ['object', 'null'], 'description': 'the CNI setup the CRI plugin uses', 'properties': {'conf_dir': {'$ref': '#/$defs/nullable_string', 'description': 'the network config directory'}, 'bin_dirs': {'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, 'configs': {'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'$ref': '#/$defs/nullable_string', 'description': "the network's name"}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'$ref': '#/$defs/nullable_string', 'description': 'why it is not valid'}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, 'missing_plugins': {'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}}}, 'log': {'$ref': '#/$defs/log', 'description': 'node-level lines: CRI, CNI, image, shim and runtime errors'}}}, 'shim': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'shims': {'type': 'array', 'description': 'every containerd shim process', 'items': {'$ref': '#/$defs/shim_process'}}}}, 'runc': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'version': {'$ref': '#/$defs/nullable_string', 'description': "runc's version (not read: that would mean running the host's runc)"}, 'root': {'$ref': '#/$defs/nullable_string', 'description': "runc's state root"}}}, 'process': {'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, 'node': {'allOf': [{'$ref': '#/$defs/layer'}], 'properties': {'disks': {'type': 'array', 'description': 'disk and inode use of the filesystems the stack writes to', 'items': {'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'$ref': '#/$defs/nullable_string', 'description': 'the mount point holding it'}, 'used_ratio': {'$ref': '#/$defs/ratio', 'description': "space used, as the kubelet's eviction sees it"}, 'inodes_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'inodes used'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'space available to unprivileged writers'}}}}, 'memory': {'type': ['object', 'null'], 'description': 'from /proc/meminfo and PSI', 'properties': {'total_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemTotal'}, 'available_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'MemAvailable'}, 'available_ratio': {'$ref': '#/$defs/ratio', 'description': 'MemAvailable / MemTotal'}, 'psi_some_avg10': {'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}}}, 'kernel_log': {'$ref': '#/$defs/log', 'description': 'OOM killer, hung tasks, segfaults, I/O and filesystem errors from /dev/kmsg'}, 'limits': {'type': ['object', 'null'], 'description': 'system-wide file handles and the per-user inotify limits', 'properties': {'file_handles_used': {'$ref': '#/$defs/nullable_int', 'description': 'file handles in use (/proc/sys/fs/file-nr)'}, 'file_handles_max': {'$ref': '#/$defs/nullable_int', 'description': '/proc/sys/fs/file-max'}, 'file_handles_used_ratio': {'$ref': '#/$defs/ratio', 'description': 'used / max'}, 'inotify_max_user_watches': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_watches'}, 'inotify_max_user_instances': {'$ref': '#/$defs/nullable_int', 'description': 'fs.inotify.max_user_instances'}}}}}}}, 'pods': {'type': 'array', 'description': 'the pods of interest, each with its sandbox and every container attempt', 'items': {'type': 'object', 'required': ['name', 'namespace', 'containers'], 'properties': {'name': {'type': 'string', 'description': "the pod's name", 'x-layer': 'cri'}, 'namespace': {'type': 'string', 'description': 'its namespace', 'x-layer': 'cri'}, 'uid': {'$ref': '#/$defs/nullable_string', 'description': 'its uid', 'x-layer': 'cri'}, 'phase': {'$ref': '#/$defs/nullable_string', 'description': 'its phase (Pending, Running, Succeeded, Failed, Unknown)', 'x-layer': 'apiserver'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'why it is in that phase (e.g. Evicted)', 'x-layer': 'cri'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'the message with that reason', 'x-layer': 'cri'}, 'conditions': {'type': 'array', 'description': "the pod's conditions from the apiserver (PodScheduled, Initialized, ContainersReady, Ready)", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'its reason'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': 'its message'}}}}, 'sandbox': {'type': ['object', 'null'], 'description': 'its newest sandbox', 'x-layer': 'cri', 'properties': {'id': {'$ref': '#/$defs/nullable_string', 'description': 'the sandbox id'}, 'state': {'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, 'created_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it was created (RFC 3339)'}, 'ip': {'$ref': '#/$defs/nullable_string', 'description': "the pod's IP"}, 'runtime_handler': {'$ref': '#/$defs/nullable_string', 'description': 'the RuntimeClass handler'}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'$ref': '#/$defs/nullable_int', 'description': "the shim's process id"}, 'alive': {'$ref': '#/$defs/nullable_bool', 'description': 'whether it is alive; false: none serves this ready sandbox'}}}}}, 'containers': {'type': 'array', 'description': 'every container attempt', 'x-layer': 'cri', 'items': {'$ref': '#/$defs/container'}}, 'events': {'type': 'array', 'description': "the pod's events", 'x-layer': 'apiserver', 'items': {'$ref': '#/$defs/event'}}, 'kubelet_log': {'$ref': '#/$defs/log', 'description': "the kubelet's lines that mention this pod's uid, name, sandbox or container ids", 'x-layer': 'kubelet'}, 'containerd_log': {'$ref': '#/$defs/log', 'description': "containerd's lines that mention them", 'x-layer': 'containerd'}}}}}, '$defs': {'nullable_string': {'type': ['string', 'null']}, 'nullable_int': {'type': ['integer', 'null']}, 'nullable_bool': {'type': ['boolean', 'null']}, 'ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'status': {'enum': ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']}, 'gather_error': {'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}, 'layer': {'type': 'object', 'required': ['status'], 'properties': {'status': {'enum': ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}}}}, 'log_line': {'type': 'object', 'required': ['message'], 'additionalProperties': False, 'properties': {'time': {'type': ['string', 'null']}, 'severity': {'type': ['string', 'null']}, 'source': {'type': ['string', 'null']}, 'message': {'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, 'raw': {'type': ['string', 'null']}}}, 'log': {'type': 'array', 'items': {'type': 'object', 'required': ['message'], 'additionalProperties': False, 'properties': {'time': {'$ref': '#/$defs/nullable_string', 'description': 'when the line was written, where it says (a klog or syslog line has no year or zone: the year is inferred, the zone unknown)'}, 'severity': {'$ref': '#/$defs/nullable_string', 'description': 'its level letter or word'}, 'source': {'$ref': '#/$defs/nullable_string', 'description': 'the emitting file:line where the format has one'}, 'message': {'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, 'raw': {'$ref': '#/$defs/nullable_string', 'description': 'the whole original line'}}}}, 'process_info': {'type': 'object', 'properties': {'running': {'type': ['boolean', 'null']}, 'pid': {'type': ['integer', 'null']}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'active_state': {'type': ['string', 'null']}}}, 'apiserver': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'source': {'type': ['string', 'null']}, 'node_conditions': {'type': 'array', 'description': "the node's conditions, from `kubectl get node -o json` (analyze --node-json)", 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}}}, 'kubelet': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, {'type': 'object', 'properties': {'running': {'$ref': '#/$defs/nullable_bool', 'description': 'whether its process was found in /proc'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': 'its process id'}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'active_state': {'$ref': '#/$defs/nullable_string', 'description': "its systemd unit's state (`systemctl is-active`), only on the node itself"}}}], 'properties': {'version': {'type': ['string', 'null']}, 'healthz': {'type': ['string', 'null']}, 'config_path': {'type': ['string', 'null']}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "`--cgroup-driver` or the config's `cgroupDriver`; unset stays unknown (since 1.31 the kubelet may take the CRI's)"}, 'runtime_endpoint': {'type': ['string', 'null']}, 'runtime_endpoint_exists': {'type': ['boolean', 'null']}, 'eviction_hard': {'type': ['object', 'null'], 'description': "{signal: threshold} from `--eviction-hard` or `evictionHard`; unset: the kubelet's defaults apply", 'additionalProperties': {'type': 'string'}}, 'log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}, 'cri': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'endpoint': {'type': ['string', 'null']}, 'endpoint_source': {'type': ['string', 'null']}, 'api_version': {'enum': ['v1', 'v1alpha2', None], 'description': 'the CRI version the runtime answers'}, 'runtime_name': {'type': ['string', 'null']}, 'runtime_version': {'type': ['string', 'null']}, 'conditions': {'type': 'array', 'description': "the runtime's Status conditions", 'items': {'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, 'image_fs': {'type': 'array', 'description': 'the image filesystems (ImageFsInfo)', 'items': {'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'type': ['integer', 'null']}, 'inodes_used': {'type': ['integer', 'null']}}}}, 'cgroup_driver': {'enum': ['systemd', 'cgroupfs', None], 'description': "the runtime's, from its verbose Status (containerd's `SystemdCgroup` option)"}}}, 'containerd': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}, {'type': 'object', 'properties': {'running': {'$ref': '#/$defs/nullable_bool', 'description': 'whether its process was found in /proc'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': 'its process id'}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'active_state': {'$ref': '#/$defs/nullable_string', 'description': "its systemd unit's state (`systemctl is-active`), only on the node itself"}}}], 'properties': {'version': {'type': ['string', 'null']}, 'socket': {'type': ['string', 'null']}, 'socket_exists': {'type': ['boolean', 'null']}, 'config_path': {'type': ['string', 'null']}, 'config': {'type': ['object', 'null'], 'description': "the CRI part of config.toml, with containerd's defaults for what it leaves unset; null when it cannot be read", 'properties': {'version': {'type': ['integer', 'null']}, 'systemd_cgroup': {'type': ['boolean', 'null']}, 'sandbox_image': {'type': ['string', 'null']}, 'restrict_oom_score_adj': {'type': ['boolean', 'null']}, 'snapshotter': {'type': ['string', 'null']}, 'disabled_plugins': {'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, 'root': {'type': ['string', 'null']}, 'state': {'type': ['string', 'null']}, 'registry_config_path': {'type': ['string', 'null']}}}, 'sandbox_image_present': {'type': ['boolean', 'null']}, 'cni': {'type': ['object', 'null'], 'description': 'the CNI setup the CRI plugin uses', 'properties': {'conf_dir': {'type': ['string', 'null']}, 'bin_dirs': {'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, 'configs': {'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'type': ['string', 'null']}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'type': ['string', 'null']}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, 'missing_plugins': {'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}}}, 'log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}, 'shim_process': {'type': 'object', 'required': ['pid'], 'properties': {'pid': {'type': 'integer', 'description': 'its process id'}, 'id': {'type': ['string', 'null']}, 'namespace': {'type': ['string', 'null']}, 'alive': {'type': 'boolean', 'description': 'false: a zombie or dead'}, 'parent_pid': {'type': ['integer', 'null']}, 'sandbox_known': {'type': ['boolean', 'null']}, 'address': {'type': ['string', 'null']}, 'binary': {'type': ['string', 'null']}, 'serves': {'enum': ['pod', 'container', None], 'description': '`pod`: containerd-shim-runc-v2 serves the sandbox and all its containers; `container`: legacy one-shim-per-container'}, 'children': {'type': 'array', 'description': "its child processes' ids", 'items': {'type': 'integer'}}, 'task': {'type': ['object', 'null'], 'description': "its task directory under containerd's state directory", 'properties': {'dir': {'type': 'string', 'description': 'the directory'}, 'address': {'type': ['string', 'null']}, 'init_pid': {'type': ['integer', 'null']}}}}}, 'shim': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'shims': {'type': 'array', 'description': 'every containerd shim process', 'items': {'type': 'object', 'required': ['pid'], 'properties': {'pid': {'type': 'integer', 'description': 'its process id'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': 'its `-id`: the sandbox it serves (a legacy shim: its container)'}, 'namespace': {'$ref': '#/$defs/nullable_string', 'description': 'its containerd namespace'}, 'alive': {'type': 'boolean', 'description': 'false: a zombie or dead'}, 'parent_pid': {'$ref': '#/$defs/nullable_int', 'description': "its parent's process id"}, 'sandbox_known': {'$ref': '#/$defs/nullable_bool', 'description': 'false: an orphan whose sandbox the CRI no longer lists; null when the CRI could not be asked'}, 'address': {'$ref': '#/$defs/nullable_string', 'description': "its `-address`: containerd's socket"}, 'binary': {'$ref': '#/$defs/nullable_string', 'description': "its executable's name"}, 'serves': {'enum': ['pod', 'container', None], 'description': '`pod`: containerd-shim-runc-v2 serves the sandbox and all its containers; `container`: legacy one-shim-per-container'}, 'children': {'type': 'array', 'description': "its child processes' ids", 'items': {'type': 'integer'}}, 'task': {'type': ['object', 'null'], 'description': "its task directory under containerd's state directory", 'properties': {'dir': {'type': 'string', 'description': 'the directory'}, 'address': {'$ref': '#/$defs/nullable_string', 'description': "the shim's own socket"}, 'init_pid': {'$ref': '#/$defs/nullable_int', 'description': "init.pid: the sandbox's pause process"}}}}}}}}, 'runc': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'version': {'type': ['string', 'null']}, 'root': {'type': ['string', 'null']}}}, 'node': {'allOf': [{'type': 'object', 'required': ['status'], 'properties': {'status': {'$ref': '#/$defs/status', 'description': 'whether the layer was examined, and if not why (the table above)'}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'$ref': '#/$defs/gather_error'}}}}], 'properties': {'disks': {'type': 'array', 'description': 'disk and inode use of the filesystems the stack writes to', 'items': {'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'type': ['string', 'null']}, 'used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'inodes_used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'available_bytes': {'type': ['integer', 'null']}}}}, 'memory': {'type': ['object', 'null'], 'description': 'from /proc/meminfo and PSI', 'properties': {'total_bytes': {'type': ['integer', 'null']}, 'available_bytes': {'type': ['integer', 'null']}, 'available_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'psi_some_avg10': {'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}}}, 'kernel_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}, 'limits': {'type': ['object', 'null'], 'description': 'system-wide file handles and the per-user inotify limits', 'properties': {'file_handles_used': {'type': ['integer', 'null']}, 'file_handles_max': {'type': ['integer', 'null']}, 'file_handles_used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'inotify_max_user_watches': {'type': ['integer', 'null']}, 'inotify_max_user_instances': {'type': ['integer', 'null']}}}}}, 'cpu_sample': {'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, 'cgroup': {'type': ['object', 'null'], 'properties': {'path': {'type': ['string', 'null']}, 'cpu': {'type': ['object', 'null'], 'description': 'CPU throttling', 'properties': {'samples': {'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, 'maxItems': 16}}}, 'memory': {'type': ['object', 'null'], 'description': 'memory use and limit', 'properties': {'usage_bytes': {'type': ['integer', 'null']}, 'limit_bytes': {'type': ['integer', 'null']}, 'max_usage_bytes': {'type': ['integer', 'null']}, 'oom_events': {'type': ['integer', 'null']}, 'oom_kill_events': {'type': ['integer', 'null']}, 'limit_hits': {'type': ['integer', 'null']}, 'under_oom': {'type': ['boolean', 'null']}, 'oom_kill_disable': {'type': ['boolean', 'null']}}}, 'pids': {'type': ['object', 'null'], 'description': 'process count and limit', 'properties': {'current': {'type': ['integer', 'null']}, 'max': {'type': ['integer', 'null']}, 'max_events': {'type': ['integer', 'null']}}}}}, 'resources': {'type': ['object', 'null'], 'description': 'as the runtime spec applied them (linux.resources)', 'properties': {'cpu_period': {'type': ['integer', 'null']}, 'cpu_quota': {'type': ['integer', 'null']}, 'cpu_shares': {'type': ['integer', 'null']}, 'memory_limit_bytes': {'type': ['integer', 'null']}, 'pids_limit': {'type': ['integer', 'null']}, 'oom_score_adj': {'type': ['integer', 'null']}}}, 'container': {'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'type': ['string', 'null']}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'type': ['integer', 'null']}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'type': ['integer', 'null']}, 'signal': {'type': ['integer', 'null']}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}, 'created_at': {'type': ['string', 'null']}, 'started_at': {'type': ['string', 'null']}, 'finished_at': {'type': ['string', 'null']}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'type': ['string', 'null']}, 'id': {'type': ['string', 'null']}, 'present': {'type': ['boolean', 'null']}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'type': ['integer', 'null']}, 'memory_working_set_bytes': {'type': ['integer', 'null']}, 'memory_usage_bytes': {'type': ['integer', 'null']}, 'writable_layer_used_bytes': {'type': ['integer', 'null']}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'type': ['object', 'null'], 'description': 'as the runtime spec applied them (linux.resources)', 'properties': {'cpu_period': {'$ref': '#/$defs/nullable_int', 'description': 'CFS period (µs)'}, 'cpu_quota': {'$ref': '#/$defs/nullable_int', 'description': 'CFS quota (µs)'}, 'cpu_shares': {'$ref': '#/$defs/nullable_int', 'description': 'CPU shares'}, 'memory_limit_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the memory limit'}, 'pids_limit': {'$ref': '#/$defs/nullable_int', 'description': 'the pids limit'}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': "the process's oom_score_adj"}}}, 'pid': {'type': ['integer', 'null']}, 'cgroup': {'type': ['object', 'null'], 'properties': {'path': {'$ref': '#/$defs/nullable_string', 'description': "the cgroup's path"}, 'cpu': {'type': ['object', 'null'], 'description': 'CPU throttling', 'properties': {'samples': {'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'$ref': '#/$defs/cpu_sample'}, 'maxItems': 16}}}, 'memory': {'type': ['object', 'null'], 'description': 'memory use and limit', 'properties': {'usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.usage_in_bytes, v2 memory.current'}, 'limit_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.limit_in_bytes, v2 memory.max'}, 'max_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.max_usage_in_bytes, v2 memory.peak'}, 'oom_events': {'$ref': '#/$defs/nullable_int', 'description': 'v2 memory.events `oom` (v1 counts none)'}, 'oom_kill_events': {'$ref': '#/$defs/nullable_int', 'description': 'memory.events (v2) or memory.oom_control (v1) `oom_kill`'}, 'limit_hits': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.failcnt, v2 memory.events `max`'}, 'under_oom': {'$ref': '#/$defs/nullable_bool', 'description': 'v1 memory.oom_control `under_oom`'}, 'oom_kill_disable': {'$ref': '#/$defs/nullable_bool', 'description': 'v1 memory.oom_control `oom_kill_disable`'}}}, 'pids': {'type': ['object', 'null'], 'description': 'process count and limit', 'properties': {'current': {'$ref': '#/$defs/nullable_int', 'description': 'pids.current'}, 'max': {'$ref': '#/$defs/nullable_int', 'description': 'pids.max'}, 'max_events': {'$ref': '#/$defs/nullable_int', 'description': 'pids.events `max`: forks refused'}}}}}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'type': ['integer', 'null']}, 'created': {'type': ['string', 'null']}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'type': ['string', 'null']}, 'ppid': {'type': ['integer', 'null']}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'type': ['integer', 'null']}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'type': ['string', 'null']}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}, 'event': {'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'type': ['integer', 'null']}, 'source': {'type': ['string', 'null']}, 'last_seen': {'type': ['string', 'null']}}}, 'pod': {'type': 'object', 'required': ['name', 'namespace', 'containers'], 'properties': {'name': {'type': 'string', 'description': "the pod's name", 'x-layer': 'cri'}, 'namespace': {'type': 'string', 'description': 'its namespace', 'x-layer': 'cri'}, 'uid': {'type': ['string', 'null']}, 'phase': {'type': ['string', 'null']}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}, 'conditions': {'type': 'array', 'description': "the pod's conditions from the apiserver (PodScheduled, Initialized, ContainersReady, Ready)", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, 'sandbox': {'type': ['object', 'null'], 'description': 'its newest sandbox', 'x-layer': 'cri', 'properties': {'id': {'type': ['string', 'null']}, 'state': {'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, 'created_at': {'type': ['string', 'null']}, 'ip': {'type': ['string', 'null']}, 'runtime_handler': {'type': ['string', 'null']}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}}}, 'containers': {'type': 'array', 'description': 'every container attempt', 'x-layer': 'cri', 'items': {'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's container id", 'x-layer': 'cri'}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'$ref': '#/$defs/nullable_int', 'description': 'how often the container restarted', 'x-layer': 'cri'}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'$ref': '#/$defs/nullable_int', 'description': 'its exit code, once exited', 'x-layer': 'cri'}, 'signal': {'$ref': '#/$defs/nullable_int', 'description': 'the signal that ended it, when the apiserver reports one', 'x-layer': 'apiserver'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'why it exited (containerd: OOMKilled, Completed, Error, StartError, Unknown) or is waiting', 'x-layer': 'cri'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's or the kubelet's message", 'x-layer': 'cri'}, 'created_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it was created (RFC 3339)', 'x-layer': 'cri'}, 'started_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it started', 'x-layer': 'cri'}, 'finished_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it finished', 'x-layer': 'cri'}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'$ref': '#/$defs/nullable_string', 'description': 'the image as the pod names it'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': 'the image the runtime resolved it to'}, 'present': {'$ref': '#/$defs/nullable_bool', 'description': "whether ImageStatus found it in the runtime's store"}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'$ref': '#/$defs/nullable_int', 'description': 'CPU time used'}, 'memory_working_set_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the working set'}, 'memory_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'memory used'}, 'writable_layer_used_bytes': {'$ref': '#/$defs/nullable_int', 'description': "its writable layer's size"}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'$ref': '#/$defs/resources', 'x-layer': 'cri'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "its init process's id (the CRI's verbose status)", 'x-layer': 'process'}, 'cgroup': {'$ref': '#/$defs/cgroup', 'description': "its cgroup, as the kernel's files tell", 'x-layer': 'process'}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'$ref': '#/$defs/nullable_int', 'description': "the shim's process id"}, 'alive': {'$ref': '#/$defs/nullable_bool', 'description': 'whether that shim is alive; false: none serves this running container'}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "the init process's id"}, 'created': {'$ref': '#/$defs/nullable_string', 'description': 'when runc created it'}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'$ref': '#/$defs/nullable_string', 'description': 'the /proc State letter'}, 'ppid': {'$ref': '#/$defs/nullable_int', 'description': "its parent's process id"}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': 'its oom_score_adj'}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'$ref': '#/$defs/nullable_string', 'description': 'its CRI log file', 'x-layer': 'cri'}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}}, 'events': {'type': 'array', 'description': "the pod's events", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'$ref': '#/$defs/nullable_int', 'description': 'how often it happened'}, 'source': {'$ref': '#/$defs/nullable_string', 'description': 'the component that reported it'}, 'last_seen': {'$ref': '#/$defs/nullable_string', 'description': 'when it last happened (RFC 3339)'}}}}, 'kubelet_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}, 'containerd_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}}}, rule='additionalProperties')
-    return data
-
-def validate____defs_pod(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['name', 'namespace', 'containers'], 'properties': {'name': {'type': 'string', 'description': "the pod's name", 'x-layer': 'cri'}, 'namespace': {'type': 'string', 'description': 'its namespace', 'x-layer': 'cri'}, 'uid': {'type': ['string', 'null']}, 'phase': {'type': ['string', 'null']}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}, 'conditions': {'type': 'array', 'description': "the pod's conditions from the apiserver (PodScheduled, Initialized, ContainersReady, Ready)", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, 'sandbox': {'type': ['object', 'null'], 'description': 'its newest sandbox', 'x-layer': 'cri', 'properties': {'id': {'type': ['string', 'null']}, 'state': {'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, 'created_at': {'type': ['string', 'null']}, 'ip': {'type': ['string', 'null']}, 'runtime_handler': {'type': ['string', 'null']}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}}}, 'containers': {'type': 'array', 'description': 'every container attempt', 'x-layer': 'cri', 'items': {'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's container id", 'x-layer': 'cri'}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'$ref': '#/$defs/nullable_int', 'description': 'how often the container restarted', 'x-layer': 'cri'}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'$ref': '#/$defs/nullable_int', 'description': 'its exit code, once exited', 'x-layer': 'cri'}, 'signal': {'$ref': '#/$defs/nullable_int', 'description': 'the signal that ended it, when the apiserver reports one', 'x-layer': 'apiserver'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'why it exited (containerd: OOMKilled, Completed, Error, StartError, Unknown) or is waiting', 'x-layer': 'cri'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's or the kubelet's message", 'x-layer': 'cri'}, 'created_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it was created (RFC 3339)', 'x-layer': 'cri'}, 'started_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it started', 'x-layer': 'cri'}, 'finished_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it finished', 'x-layer': 'cri'}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'$ref': '#/$defs/nullable_string', 'description': 'the image as the pod names it'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': 'the image the runtime resolved it to'}, 'present': {'$ref': '#/$defs/nullable_bool', 'description': "whether ImageStatus found it in the runtime's store"}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'$ref': '#/$defs/nullable_int', 'description': 'CPU time used'}, 'memory_working_set_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the working set'}, 'memory_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'memory used'}, 'writable_layer_used_bytes': {'$ref': '#/$defs/nullable_int', 'description': "its writable layer's size"}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'$ref': '#/$defs/resources', 'x-layer': 'cri'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "its init process's id (the CRI's verbose status)", 'x-layer': 'process'}, 'cgroup': {'$ref': '#/$defs/cgroup', 'description': "its cgroup, as the kernel's files tell", 'x-layer': 'process'}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'$ref': '#/$defs/nullable_int', 'description': "the shim's process id"}, 'alive': {'$ref': '#/$defs/nullable_bool', 'description': 'whether that shim is alive; false: none serves this running container'}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "the init process's id"}, 'created': {'$ref': '#/$defs/nullable_string', 'description': 'when runc created it'}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'$ref': '#/$defs/nullable_string', 'description': 'the /proc State letter'}, 'ppid': {'$ref': '#/$defs/nullable_int', 'description': "its parent's process id"}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': 'its oom_score_adj'}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'$ref': '#/$defs/nullable_string', 'description': 'its CRI log file', 'x-layer': 'cri'}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}}, 'events': {'type': 'array', 'description': "the pod's events", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'$ref': '#/$defs/nullable_int', 'description': 'how often it happened'}, 'source': {'$ref': '#/$defs/nullable_string', 'description': 'the component that reported it'}, 'last_seen': {'$ref': '#/$defs/nullable_string', 'description': 'when it last happened (RFC 3339)'}}}}, 'kubelet_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}, 'containerd_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data__missing_keys = set(['name', 'namespace', 'containers']) - data.keys()
-        if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['name', 'namespace', 'containers'], 'properties': {'name': {'type': 'string', 'description': "the pod's name", 'x-layer': 'cri'}, 'namespace': {'type': 'string', 'description': 'its namespace', 'x-layer': 'cri'}, 'uid': {'type': ['string', 'null']}, 'phase': {'type': ['string', 'null']}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}, 'conditions': {'type': 'array', 'description': "the pod's conditions from the apiserver (PodScheduled, Initialized, ContainersReady, Ready)", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, 'sandbox': {'type': ['object', 'null'], 'description': 'its newest sandbox', 'x-layer': 'cri', 'properties': {'id': {'type': ['string', 'null']}, 'state': {'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, 'created_at': {'type': ['string', 'null']}, 'ip': {'type': ['string', 'null']}, 'runtime_handler': {'type': ['string', 'null']}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}}}, 'containers': {'type': 'array', 'description': 'every container attempt', 'x-layer': 'cri', 'items': {'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's container id", 'x-layer': 'cri'}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'$ref': '#/$defs/nullable_int', 'description': 'how often the container restarted', 'x-layer': 'cri'}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'$ref': '#/$defs/nullable_int', 'description': 'its exit code, once exited', 'x-layer': 'cri'}, 'signal': {'$ref': '#/$defs/nullable_int', 'description': 'the signal that ended it, when the apiserver reports one', 'x-layer': 'apiserver'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'why it exited (containerd: OOMKilled, Completed, Error, StartError, Unknown) or is waiting', 'x-layer': 'cri'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's or the kubelet's message", 'x-layer': 'cri'}, 'created_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it was created (RFC 3339)', 'x-layer': 'cri'}, 'started_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it started', 'x-layer': 'cri'}, 'finished_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it finished', 'x-layer': 'cri'}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'$ref': '#/$defs/nullable_string', 'description': 'the image as the pod names it'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': 'the image the runtime resolved it to'}, 'present': {'$ref': '#/$defs/nullable_bool', 'description': "whether ImageStatus found it in the runtime's store"}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'$ref': '#/$defs/nullable_int', 'description': 'CPU time used'}, 'memory_working_set_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the working set'}, 'memory_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'memory used'}, 'writable_layer_used_bytes': {'$ref': '#/$defs/nullable_int', 'description': "its writable layer's size"}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'$ref': '#/$defs/resources', 'x-layer': 'cri'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "its init process's id (the CRI's verbose status)", 'x-layer': 'process'}, 'cgroup': {'$ref': '#/$defs/cgroup', 'description': "its cgroup, as the kernel's files tell", 'x-layer': 'process'}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'$ref': '#/$defs/nullable_int', 'description': "the shim's process id"}, 'alive': {'$ref': '#/$defs/nullable_bool', 'description': 'whether that shim is alive; false: none serves this running container'}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "the init process's id"}, 'created': {'$ref': '#/$defs/nullable_string', 'description': 'when runc created it'}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'$ref': '#/$defs/nullable_string', 'description': 'the /proc State letter'}, 'ppid': {'$ref': '#/$defs/nullable_int', 'description': "its parent's process id"}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': 'its oom_score_adj'}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'$ref': '#/$defs/nullable_string', 'description': 'its CRI log file', 'x-layer': 'cri'}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}}, 'events': {'type': 'array', 'description': "the pod's events", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'$ref': '#/$defs/nullable_int', 'description': 'how often it happened'}, 'source': {'$ref': '#/$defs/nullable_string', 'description': 'the component that reported it'}, 'last_seen': {'$ref': '#/$defs/nullable_string', 'description': 'when it last happened (RFC 3339)'}}}}, 'kubelet_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}, 'containerd_log': {'type': 'array', 'items': {'$ref': '#/$defs/log_line'}}}}, rule='required')
-        data_keys = set(data.keys())
-        if "name" in data_keys:
-            data_keys.remove("name")
-            data__name = data["name"]
-            if not isinstance(data__name, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string", value=data__name, name="" + (name_prefix or "data") + ".name", definition={'type': 'string', 'description': "the pod's name", 'x-layer': 'cri'}, rule='type')
-        if "namespace" in data_keys:
-            data_keys.remove("namespace")
-            data__namespace = data["namespace"]
-            if not isinstance(data__namespace, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".namespace must be string", value=data__namespace, name="" + (name_prefix or "data") + ".namespace", definition={'type': 'string', 'description': 'its namespace', 'x-layer': 'cri'}, rule='type')
-        if "uid" in data_keys:
-            data_keys.remove("uid")
-            data__uid = data["uid"]
-            validate____defs_nullable_string(data__uid, custom_formats, (name_prefix or "data") + ".uid")
-        if "phase" in data_keys:
-            data_keys.remove("phase")
-            data__phase = data["phase"]
-            validate____defs_nullable_string(data__phase, custom_formats, (name_prefix or "data") + ".phase")
-        if "reason" in data_keys:
-            data_keys.remove("reason")
-            data__reason = data["reason"]
-            validate____defs_nullable_string(data__reason, custom_formats, (name_prefix or "data") + ".reason")
-        if "message" in data_keys:
-            data_keys.remove("message")
-            data__message = data["message"]
-            validate____defs_nullable_string(data__message, custom_formats, (name_prefix or "data") + ".message")
-        if "conditions" in data_keys:
-            data_keys.remove("conditions")
-            data__conditions = data["conditions"]
-            if not isinstance(data__conditions, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions must be array", value=data__conditions, name="" + (name_prefix or "data") + ".conditions", definition={'type': 'array', 'description': "the pod's conditions from the apiserver (PodScheduled, Initialized, ContainersReady, Ready)", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, rule='type')
-            data__conditions_is_list = isinstance(data__conditions, (list, tuple))
-            if data__conditions_is_list:
-                data__conditions_len = len(data__conditions)
-                for data__conditions_x, data__conditions_item in enumerate(data__conditions):
-                    if not isinstance(data__conditions_item, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions[{data__conditions_x}]".format(**locals()) + " must be object", value=data__conditions_item, name="" + (name_prefix or "data") + ".conditions[{data__conditions_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}, rule='type')
-                    data__conditions_item_is_dict = isinstance(data__conditions_item, dict)
-                    if data__conditions_item_is_dict:
-                        data__conditions_item__missing_keys = set(['type', 'status']) - data__conditions_item.keys()
-                        if data__conditions_item__missing_keys:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions[{data__conditions_x}]".format(**locals()) + " must contain " + (str(sorted(data__conditions_item__missing_keys)) + " properties"), value=data__conditions_item, name="" + (name_prefix or "data") + ".conditions[{data__conditions_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': "the condition's type"}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}, rule='required')
-                        data__conditions_item_keys = set(data__conditions_item.keys())
-                        if "type" in data__conditions_item_keys:
-                            data__conditions_item_keys.remove("type")
-                            data__conditions_item__type = data__conditions_item["type"]
-                            if not isinstance(data__conditions_item__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions[{data__conditions_x}].type".format(**locals()) + " must be string", value=data__conditions_item__type, name="" + (name_prefix or "data") + ".conditions[{data__conditions_x}].type".format(**locals()) + "", definition={'type': 'string', 'description': "the condition's type"}, rule='type')
-                        if "status" in data__conditions_item_keys:
-                            data__conditions_item_keys.remove("status")
-                            data__conditions_item__status = data__conditions_item["status"]
-                            if not (isinstance(data__conditions_item__status, str) and data__conditions_item__status == 'True' or isinstance(data__conditions_item__status, str) and data__conditions_item__status == 'False' or isinstance(data__conditions_item__status, str) and data__conditions_item__status == 'Unknown'):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions[{data__conditions_x}].status".format(**locals()) + " must be one of ['True', 'False', 'Unknown']", value=data__conditions_item__status, name="" + (name_prefix or "data") + ".conditions[{data__conditions_x}].status".format(**locals()) + "", definition={'enum': ['True', 'False', 'Unknown'], 'description': 'its status'}, rule='enum')
-                        if "reason" in data__conditions_item_keys:
-                            data__conditions_item_keys.remove("reason")
-                            data__conditions_item__reason = data__conditions_item["reason"]
-                            validate____defs_nullable_string(data__conditions_item__reason, custom_formats, (name_prefix or "data") + ".conditions[{data__conditions_x}].reason".format(**locals()))
-                        if "message" in data__conditions_item_keys:
-                            data__conditions_item_keys.remove("message")
-                            data__conditions_item__message = data__conditions_item["message"]
-                            validate____defs_nullable_string(data__conditions_item__message, custom_formats, (name_prefix or "data") + ".conditions[{data__conditions_x}].message".format(**locals()))
-        if "sandbox" in data_keys:
-            data_keys.remove("sandbox")
-            data__sandbox = data["sandbox"]
-            if not isinstance(data__sandbox, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sandbox must be object or null", value=data__sandbox, name="" + (name_prefix or "data") + ".sandbox", definition={'type': ['object', 'null'], 'description': 'its newest sandbox', 'x-layer': 'cri', 'properties': {'id': {'type': ['string', 'null']}, 'state': {'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, 'created_at': {'type': ['string', 'null']}, 'ip': {'type': ['string', 'null']}, 'runtime_handler': {'type': ['string', 'null']}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}}}, rule='type')
-            data__sandbox_is_dict = isinstance(data__sandbox, dict)
-            if data__sandbox_is_dict:
-                data__sandbox_keys = set(data__sandbox.keys())
-                if "id" in data__sandbox_keys:
-                    data__sandbox_keys.remove("id")
-                    data__sandbox__id = data__sandbox["id"]
-                    validate____defs_nullable_string(data__sandbox__id, custom_formats, (name_prefix or "data") + ".sandbox.id")
-                if "state" in data__sandbox_keys:
-                    data__sandbox_keys.remove("state")
-                    data__sandbox__state = data__sandbox["state"]
-                    if not (isinstance(data__sandbox__state, str) and data__sandbox__state == 'SANDBOX_READY' or isinstance(data__sandbox__state, str) and data__sandbox__state == 'SANDBOX_NOTREADY' or data__sandbox__state is None):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sandbox.state must be one of ['SANDBOX_READY', 'SANDBOX_NOTREADY', None]", value=data__sandbox__state, name="" + (name_prefix or "data") + ".sandbox.state", definition={'enum': ['SANDBOX_READY', 'SANDBOX_NOTREADY', None], 'description': 'the CRI state'}, rule='enum')
-                if "created_at" in data__sandbox_keys:
-                    data__sandbox_keys.remove("created_at")
-                    data__sandbox__createdat = data__sandbox["created_at"]
-                    validate____defs_nullable_string(data__sandbox__createdat, custom_formats, (name_prefix or "data") + ".sandbox.created_at")
-                if "ip" in data__sandbox_keys:
-                    data__sandbox_keys.remove("ip")
-                    data__sandbox__ip = data__sandbox["ip"]
-                    validate____defs_nullable_string(data__sandbox__ip, custom_formats, (name_prefix or "data") + ".sandbox.ip")
-                if "runtime_handler" in data__sandbox_keys:
-                    data__sandbox_keys.remove("runtime_handler")
-                    data__sandbox__runtimehandler = data__sandbox["runtime_handler"]
-                    validate____defs_nullable_string(data__sandbox__runtimehandler, custom_formats, (name_prefix or "data") + ".sandbox.runtime_handler")
-                if "shim" in data__sandbox_keys:
-                    data__sandbox_keys.remove("shim")
-                    data__sandbox__shim = data__sandbox["shim"]
-                    if not isinstance(data__sandbox__shim, (dict, NoneType)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sandbox.shim must be object or null", value=data__sandbox__shim, name="" + (name_prefix or "data") + ".sandbox.shim", definition={'type': ['object', 'null'], 'description': 'the shim serving the sandbox', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}, rule='type')
-                    data__sandbox__shim_is_dict = isinstance(data__sandbox__shim, dict)
-                    if data__sandbox__shim_is_dict:
-                        data__sandbox__shim_keys = set(data__sandbox__shim.keys())
-                        if "pid" in data__sandbox__shim_keys:
-                            data__sandbox__shim_keys.remove("pid")
-                            data__sandbox__shim__pid = data__sandbox__shim["pid"]
-                            validate____defs_nullable_int(data__sandbox__shim__pid, custom_formats, (name_prefix or "data") + ".sandbox.shim.pid")
-                        if "alive" in data__sandbox__shim_keys:
-                            data__sandbox__shim_keys.remove("alive")
-                            data__sandbox__shim__alive = data__sandbox__shim["alive"]
-                            validate____defs_nullable_bool(data__sandbox__shim__alive, custom_formats, (name_prefix or "data") + ".sandbox.shim.alive")
-        if "containers" in data_keys:
-            data_keys.remove("containers")
-            data__containers = data["containers"]
-            if not isinstance(data__containers, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".containers must be array", value=data__containers, name="" + (name_prefix or "data") + ".containers", definition={'type': 'array', 'description': 'every container attempt', 'x-layer': 'cri', 'items': {'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's container id", 'x-layer': 'cri'}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'$ref': '#/$defs/nullable_int', 'description': 'how often the container restarted', 'x-layer': 'cri'}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'$ref': '#/$defs/nullable_int', 'description': 'its exit code, once exited', 'x-layer': 'cri'}, 'signal': {'$ref': '#/$defs/nullable_int', 'description': 'the signal that ended it, when the apiserver reports one', 'x-layer': 'apiserver'}, 'reason': {'$ref': '#/$defs/nullable_string', 'description': 'why it exited (containerd: OOMKilled, Completed, Error, StartError, Unknown) or is waiting', 'x-layer': 'cri'}, 'message': {'$ref': '#/$defs/nullable_string', 'description': "the runtime's or the kubelet's message", 'x-layer': 'cri'}, 'created_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it was created (RFC 3339)', 'x-layer': 'cri'}, 'started_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it started', 'x-layer': 'cri'}, 'finished_at': {'$ref': '#/$defs/nullable_string', 'description': 'when it finished', 'x-layer': 'cri'}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'$ref': '#/$defs/nullable_string', 'description': 'the image as the pod names it'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': 'the image the runtime resolved it to'}, 'present': {'$ref': '#/$defs/nullable_bool', 'description': "whether ImageStatus found it in the runtime's store"}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'$ref': '#/$defs/nullable_int', 'description': 'CPU time used'}, 'memory_working_set_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the working set'}, 'memory_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'memory used'}, 'writable_layer_used_bytes': {'$ref': '#/$defs/nullable_int', 'description': "its writable layer's size"}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'$ref': '#/$defs/resources', 'x-layer': 'cri'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "its init process's id (the CRI's verbose status)", 'x-layer': 'process'}, 'cgroup': {'$ref': '#/$defs/cgroup', 'description': "its cgroup, as the kernel's files tell", 'x-layer': 'process'}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'$ref': '#/$defs/nullable_int', 'description': "the shim's process id"}, 'alive': {'$ref': '#/$defs/nullable_bool', 'description': 'whether that shim is alive; false: none serves this running container'}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'$ref': '#/$defs/nullable_int', 'description': "the init process's id"}, 'created': {'$ref': '#/$defs/nullable_string', 'description': 'when runc created it'}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'$ref': '#/$defs/nullable_string', 'description': 'the /proc State letter'}, 'ppid': {'$ref': '#/$defs/nullable_int', 'description': "its parent's process id"}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': 'its oom_score_adj'}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'$ref': '#/$defs/nullable_string', 'description': 'its CRI log file', 'x-layer': 'cri'}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}}, rule='type')
-            data__containers_is_list = isinstance(data__containers, (list, tuple))
-            if data__containers_is_list:
-                data__containers_len = len(data__containers)
-                for data__containers_x, data__containers_item in enumerate(data__containers):
-                    validate____defs_container(data__containers_item, custom_formats, (name_prefix or "data") + ".containers[{data__containers_x}]".format(**locals()))
-        if "events" in data_keys:
-            data_keys.remove("events")
-            data__events = data["events"]
-            if not isinstance(data__events, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".events must be array", value=data__events, name="" + (name_prefix or "data") + ".events", definition={'type': 'array', 'description': "the pod's events", 'x-layer': 'apiserver', 'items': {'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'$ref': '#/$defs/nullable_int', 'description': 'how often it happened'}, 'source': {'$ref': '#/$defs/nullable_string', 'description': 'the component that reported it'}, 'last_seen': {'$ref': '#/$defs/nullable_string', 'description': 'when it last happened (RFC 3339)'}}}}, rule='type')
-            data__events_is_list = isinstance(data__events, (list, tuple))
-            if data__events_is_list:
-                data__events_len = len(data__events)
-                for data__events_x, data__events_item in enumerate(data__events):
-                    validate____defs_event(data__events_item, custom_formats, (name_prefix or "data") + ".events[{data__events_x}]".format(**locals()))
-        if "kubelet_log" in data_keys:
-            data_keys.remove("kubelet_log")
-            data__kubeletlog = data["kubelet_log"]
-            validate____defs_log(data__kubeletlog, custom_formats, (name_prefix or "data") + ".kubelet_log")
-        if "containerd_log" in data_keys:
-            data_keys.remove("containerd_log")
-            data__containerdlog = data["containerd_log"]
-            validate____defs_log(data__containerdlog, custom_formats, (name_prefix or "data") + ".containerd_log")
-    return data
-
-def validate____defs_log(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (list, tuple)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be array", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'array', 'items': {'type': 'object', 'required': ['message'], 'additionalProperties': False, 'properties': {'time': {'$ref': '#/$defs/nullable_string', 'description': 'when the line was written, where it says (a klog or syslog line has no year or zone: the year is inferred, the zone unknown)'}, 'severity': {'$ref': '#/$defs/nullable_string', 'description': 'its level letter or word'}, 'source': {'$ref': '#/$defs/nullable_string', 'description': 'the emitting file:line where the format has one'}, 'message': {'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, 'raw': {'$ref': '#/$defs/nullable_string', 'description': 'the whole original line'}}}}, rule='type')
-    data_is_list = isinstance(data, (list, tuple))
-    if data_is_list:
-        data_len = len(data)
-        for data_x, data_item in enumerate(data):
-            validate____defs_log_line(data_item, custom_formats, (name_prefix or "data") + "[{data_x}]".format(**locals()))
-    return data
-
-def validate____defs_log_line(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['message'], 'additionalProperties': False, 'properties': {'time': {'type': ['string', 'null']}, 'severity': {'type': ['string', 'null']}, 'source': {'type': ['string', 'null']}, 'message': {'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, 'raw': {'type': ['string', 'null']}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data__missing_keys = set(['message']) - data.keys()
-        if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['message'], 'additionalProperties': False, 'properties': {'time': {'type': ['string', 'null']}, 'severity': {'type': ['string', 'null']}, 'source': {'type': ['string', 'null']}, 'message': {'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, 'raw': {'type': ['string', 'null']}}}, rule='required')
-        data_keys = set(data.keys())
-        if "time" in data_keys:
-            data_keys.remove("time")
-            data__time = data["time"]
-            validate____defs_nullable_string(data__time, custom_formats, (name_prefix or "data") + ".time")
-        if "severity" in data_keys:
-            data_keys.remove("severity")
-            data__severity = data["severity"]
-            validate____defs_nullable_string(data__severity, custom_formats, (name_prefix or "data") + ".severity")
-        if "source" in data_keys:
-            data_keys.remove("source")
-            data__source = data["source"]
-            validate____defs_nullable_string(data__source, custom_formats, (name_prefix or "data") + ".source")
-        if "message" in data_keys:
-            data_keys.remove("message")
-            data__message = data["message"]
-            if not isinstance(data__message, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".message must be string", value=data__message, name="" + (name_prefix or "data") + ".message", definition={'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, rule='type')
-        if "raw" in data_keys:
-            data_keys.remove("raw")
-            data__raw = data["raw"]
-            validate____defs_nullable_string(data__raw, custom_formats, (name_prefix or "data") + ".raw")
-        if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['message'], 'additionalProperties': False, 'properties': {'time': {'type': ['string', 'null']}, 'severity': {'type': ['string', 'null']}, 'source': {'type': ['string', 'null']}, 'message': {'type': 'string', 'description': "the component's own text: for the kubelet, the klog text after `file.go:123] `; for containerd, the logrus `msg` with its `key=value` fields"}, 'raw': {'type': ['string', 'null']}}}, rule='additionalProperties')
-    return data
-
-def validate____defs_event(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'type': ['integer', 'null']}, 'source': {'type': ['string', 'null']}, 'last_seen': {'type': ['string', 'null']}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data__missing_keys = set(['reason', 'message']) - data.keys()
-        if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['reason', 'message'], 'properties': {'type': {'enum': ['Normal', 'Warning'], 'description': "the event's type"}, 'reason': {'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, 'message': {'type': 'string', 'description': 'its message'}, 'count': {'type': ['integer', 'null']}, 'source': {'type': ['string', 'null']}, 'last_seen': {'type': ['string', 'null']}}}, rule='required')
-        data_keys = set(data.keys())
-        if "type" in data_keys:
-            data_keys.remove("type")
-            data__type = data["type"]
-            if not (isinstance(data__type, str) and data__type == 'Normal' or isinstance(data__type, str) and data__type == 'Warning'):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Normal', 'Warning']", value=data__type, name="" + (name_prefix or "data") + ".type", definition={'enum': ['Normal', 'Warning'], 'description': "the event's type"}, rule='enum')
-        if "reason" in data_keys:
-            data_keys.remove("reason")
-            data__reason = data["reason"]
-            if not isinstance(data__reason, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".reason must be string", value=data__reason, name="" + (name_prefix or "data") + ".reason", definition={'type': 'string', 'description': 'its reason (BackOff, Failed, FailedCreatePodSandBox, ...)'}, rule='type')
-        if "message" in data_keys:
-            data_keys.remove("message")
-            data__message = data["message"]
-            if not isinstance(data__message, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".message must be string", value=data__message, name="" + (name_prefix or "data") + ".message", definition={'type': 'string', 'description': 'its message'}, rule='type')
-        if "count" in data_keys:
-            data_keys.remove("count")
-            data__count = data["count"]
-            validate____defs_nullable_int(data__count, custom_formats, (name_prefix or "data") + ".count")
-        if "source" in data_keys:
-            data_keys.remove("source")
-            data__source = data["source"]
-            validate____defs_nullable_string(data__source, custom_formats, (name_prefix or "data") + ".source")
-        if "last_seen" in data_keys:
-            data_keys.remove("last_seen")
-            data__lastseen = data["last_seen"]
-            validate____defs_nullable_string(data__lastseen, custom_formats, (name_prefix or "data") + ".last_seen")
-    return data
-
-def validate____defs_container(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'type': ['string', 'null']}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'type': ['integer', 'null']}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'type': ['integer', 'null']}, 'signal': {'type': ['integer', 'null']}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}, 'created_at': {'type': ['string', 'null']}, 'started_at': {'type': ['string', 'null']}, 'finished_at': {'type': ['string', 'null']}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'type': ['string', 'null']}, 'id': {'type': ['string', 'null']}, 'present': {'type': ['boolean', 'null']}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'type': ['integer', 'null']}, 'memory_working_set_bytes': {'type': ['integer', 'null']}, 'memory_usage_bytes': {'type': ['integer', 'null']}, 'writable_layer_used_bytes': {'type': ['integer', 'null']}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'type': ['object', 'null'], 'description': 'as the runtime spec applied them (linux.resources)', 'properties': {'cpu_period': {'$ref': '#/$defs/nullable_int', 'description': 'CFS period (µs)'}, 'cpu_quota': {'$ref': '#/$defs/nullable_int', 'description': 'CFS quota (µs)'}, 'cpu_shares': {'$ref': '#/$defs/nullable_int', 'description': 'CPU shares'}, 'memory_limit_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the memory limit'}, 'pids_limit': {'$ref': '#/$defs/nullable_int', 'description': 'the pids limit'}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': "the process's oom_score_adj"}}}, 'pid': {'type': ['integer', 'null']}, 'cgroup': {'type': ['object', 'null'], 'properties': {'path': {'$ref': '#/$defs/nullable_string', 'description': "the cgroup's path"}, 'cpu': {'type': ['object', 'null'], 'description': 'CPU throttling', 'properties': {'samples': {'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'$ref': '#/$defs/cpu_sample'}, 'maxItems': 16}}}, 'memory': {'type': ['object', 'null'], 'description': 'memory use and limit', 'properties': {'usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.usage_in_bytes, v2 memory.current'}, 'limit_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.limit_in_bytes, v2 memory.max'}, 'max_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.max_usage_in_bytes, v2 memory.peak'}, 'oom_events': {'$ref': '#/$defs/nullable_int', 'description': 'v2 memory.events `oom` (v1 counts none)'}, 'oom_kill_events': {'$ref': '#/$defs/nullable_int', 'description': 'memory.events (v2) or memory.oom_control (v1) `oom_kill`'}, 'limit_hits': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.failcnt, v2 memory.events `max`'}, 'under_oom': {'$ref': '#/$defs/nullable_bool', 'description': 'v1 memory.oom_control `under_oom`'}, 'oom_kill_disable': {'$ref': '#/$defs/nullable_bool', 'description': 'v1 memory.oom_control `oom_kill_disable`'}}}, 'pids': {'type': ['object', 'null'], 'description': 'process count and limit', 'properties': {'current': {'$ref': '#/$defs/nullable_int', 'description': 'pids.current'}, 'max': {'$ref': '#/$defs/nullable_int', 'description': 'pids.max'}, 'max_events': {'$ref': '#/$defs/nullable_int', 'description': 'pids.events `max`: forks refused'}}}}}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'type': ['integer', 'null']}, 'created': {'type': ['string', 'null']}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'type': ['string', 'null']}, 'ppid': {'type': ['integer', 'null']}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'type': ['integer', 'null']}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'type': ['string', 'null']}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data__missing_keys = set(['name', 'attempt']) - data.keys()
-        if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['name', 'attempt'], 'properties': {'name': {'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, 'id': {'type': ['string', 'null']}, 'attempt': {'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, 'restart_count': {'type': ['integer', 'null']}, 'state': {'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, 'exit_code': {'type': ['integer', 'null']}, 'signal': {'type': ['integer', 'null']}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}, 'created_at': {'type': ['string', 'null']}, 'started_at': {'type': ['string', 'null']}, 'finished_at': {'type': ['string', 'null']}, 'run_seconds': {'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, 'image': {'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'type': ['string', 'null']}, 'id': {'type': ['string', 'null']}, 'present': {'type': ['boolean', 'null']}}}, 'stats': {'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'type': ['integer', 'null']}, 'memory_working_set_bytes': {'type': ['integer', 'null']}, 'memory_usage_bytes': {'type': ['integer', 'null']}, 'writable_layer_used_bytes': {'type': ['integer', 'null']}}}, 'command': {'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, 'resources': {'type': ['object', 'null'], 'description': 'as the runtime spec applied them (linux.resources)', 'properties': {'cpu_period': {'$ref': '#/$defs/nullable_int', 'description': 'CFS period (µs)'}, 'cpu_quota': {'$ref': '#/$defs/nullable_int', 'description': 'CFS quota (µs)'}, 'cpu_shares': {'$ref': '#/$defs/nullable_int', 'description': 'CPU shares'}, 'memory_limit_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'the memory limit'}, 'pids_limit': {'$ref': '#/$defs/nullable_int', 'description': 'the pids limit'}, 'oom_score_adj': {'$ref': '#/$defs/nullable_int', 'description': "the process's oom_score_adj"}}}, 'pid': {'type': ['integer', 'null']}, 'cgroup': {'type': ['object', 'null'], 'properties': {'path': {'$ref': '#/$defs/nullable_string', 'description': "the cgroup's path"}, 'cpu': {'type': ['object', 'null'], 'description': 'CPU throttling', 'properties': {'samples': {'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'$ref': '#/$defs/cpu_sample'}, 'maxItems': 16}}}, 'memory': {'type': ['object', 'null'], 'description': 'memory use and limit', 'properties': {'usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.usage_in_bytes, v2 memory.current'}, 'limit_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.limit_in_bytes, v2 memory.max'}, 'max_usage_bytes': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.max_usage_in_bytes, v2 memory.peak'}, 'oom_events': {'$ref': '#/$defs/nullable_int', 'description': 'v2 memory.events `oom` (v1 counts none)'}, 'oom_kill_events': {'$ref': '#/$defs/nullable_int', 'description': 'memory.events (v2) or memory.oom_control (v1) `oom_kill`'}, 'limit_hits': {'$ref': '#/$defs/nullable_int', 'description': 'v1 memory.failcnt, v2 memory.events `max`'}, 'under_oom': {'$ref': '#/$defs/nullable_bool', 'description': 'v1 memory.oom_control `under_oom`'}, 'oom_kill_disable': {'$ref': '#/$defs/nullable_bool', 'description': 'v1 memory.oom_control `oom_kill_disable`'}}}, 'pids': {'type': ['object', 'null'], 'description': 'process count and limit', 'properties': {'current': {'$ref': '#/$defs/nullable_int', 'description': 'pids.current'}, 'max': {'$ref': '#/$defs/nullable_int', 'description': 'pids.max'}, 'max_events': {'$ref': '#/$defs/nullable_int', 'description': 'pids.events `max`: forks refused'}}}}}, 'shim': {'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}, 'runc': {'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'type': ['integer', 'null']}, 'created': {'type': ['string', 'null']}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, 'process': {'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'type': ['string', 'null']}, 'ppid': {'type': ['integer', 'null']}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'type': ['integer', 'null']}}}, 'namespaces_shared_with_host': {'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, 'log_path': {'type': ['string', 'null']}, 'log_tail': {'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}}}, rule='required')
-        data_keys = set(data.keys())
-        if "name" in data_keys:
-            data_keys.remove("name")
-            data__name = data["name"]
-            if not isinstance(data__name, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string", value=data__name, name="" + (name_prefix or "data") + ".name", definition={'type': 'string', 'description': "the container's name, the same for every attempt", 'x-layer': 'cri'}, rule='type')
-        if "id" in data_keys:
-            data_keys.remove("id")
-            data__id = data["id"]
-            validate____defs_nullable_string(data__id, custom_formats, (name_prefix or "data") + ".id")
-        if "attempt" in data_keys:
-            data_keys.remove("attempt")
-            data__attempt = data["attempt"]
-            if not isinstance(data__attempt, (int)) and not (isinstance(data__attempt, float) and data__attempt.is_integer()) or isinstance(data__attempt, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".attempt must be integer", value=data__attempt, name="" + (name_prefix or "data") + ".attempt", definition={'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, rule='type')
-            if isinstance(data__attempt, (int, float, Decimal)) and not isinstance(data__attempt, bool):
-                if data__attempt < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".attempt must be bigger than or equal to 0", value=data__attempt, name="" + (name_prefix or "data") + ".attempt", definition={'type': 'integer', 'minimum': 0, 'description': 'which attempt this is, counting from 0: one entry per restart', 'x-layer': 'cri'}, rule='minimum')
-        if "restart_count" in data_keys:
-            data_keys.remove("restart_count")
-            data__restartcount = data["restart_count"]
-            validate____defs_nullable_int(data__restartcount, custom_formats, (name_prefix or "data") + ".restart_count")
-        if "state" in data_keys:
-            data_keys.remove("state")
-            data__state = data["state"]
-            if not (isinstance(data__state, str) and data__state == 'CONTAINER_CREATED' or isinstance(data__state, str) and data__state == 'CONTAINER_RUNNING' or isinstance(data__state, str) and data__state == 'CONTAINER_EXITED' or isinstance(data__state, str) and data__state == 'CONTAINER_UNKNOWN' or isinstance(data__state, str) and data__state == 'CONTAINER_WAITING'):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".state must be one of ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING']", value=data__state, name="" + (name_prefix or "data") + ".state", definition={'enum': ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN', 'CONTAINER_WAITING'], 'description': 'the CRI state; `CONTAINER_WAITING` for a container the kubelet could not create, with its waiting `reason`/`message`', 'x-layer': 'cri'}, rule='enum')
-        if "exit_code" in data_keys:
-            data_keys.remove("exit_code")
-            data__exitcode = data["exit_code"]
-            validate____defs_nullable_int(data__exitcode, custom_formats, (name_prefix or "data") + ".exit_code")
-        if "signal" in data_keys:
-            data_keys.remove("signal")
-            data__signal = data["signal"]
-            validate____defs_nullable_int(data__signal, custom_formats, (name_prefix or "data") + ".signal")
-        if "reason" in data_keys:
-            data_keys.remove("reason")
-            data__reason = data["reason"]
-            validate____defs_nullable_string(data__reason, custom_formats, (name_prefix or "data") + ".reason")
-        if "message" in data_keys:
-            data_keys.remove("message")
-            data__message = data["message"]
-            validate____defs_nullable_string(data__message, custom_formats, (name_prefix or "data") + ".message")
-        if "created_at" in data_keys:
-            data_keys.remove("created_at")
-            data__createdat = data["created_at"]
-            validate____defs_nullable_string(data__createdat, custom_formats, (name_prefix or "data") + ".created_at")
-        if "started_at" in data_keys:
-            data_keys.remove("started_at")
-            data__startedat = data["started_at"]
-            validate____defs_nullable_string(data__startedat, custom_formats, (name_prefix or "data") + ".started_at")
-        if "finished_at" in data_keys:
-            data_keys.remove("finished_at")
-            data__finishedat = data["finished_at"]
-            validate____defs_nullable_string(data__finishedat, custom_formats, (name_prefix or "data") + ".finished_at")
-        if "run_seconds" in data_keys:
-            data_keys.remove("run_seconds")
-            data__runseconds = data["run_seconds"]
-            if not isinstance(data__runseconds, (int, float, Decimal, NoneType)) or isinstance(data__runseconds, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".run_seconds must be number or null", value=data__runseconds, name="" + (name_prefix or "data") + ".run_seconds", definition={'type': ['number', 'null'], 'description': 'how long it ran: until it finished, or until now while it runs', 'x-layer': 'cri'}, rule='type')
-        if "image" in data_keys:
-            data_keys.remove("image")
-            data__image = data["image"]
-            if not isinstance(data__image, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".image must be object or null", value=data__image, name="" + (name_prefix or "data") + ".image", definition={'type': ['object', 'null'], 'description': 'its image', 'x-layer': 'cri', 'properties': {'ref': {'type': ['string', 'null']}, 'id': {'type': ['string', 'null']}, 'present': {'type': ['boolean', 'null']}}}, rule='type')
-            data__image_is_dict = isinstance(data__image, dict)
-            if data__image_is_dict:
-                data__image_keys = set(data__image.keys())
-                if "ref" in data__image_keys:
-                    data__image_keys.remove("ref")
-                    data__image__ref = data__image["ref"]
-                    validate____defs_nullable_string(data__image__ref, custom_formats, (name_prefix or "data") + ".image.ref")
-                if "id" in data__image_keys:
-                    data__image_keys.remove("id")
-                    data__image__id = data__image["id"]
-                    validate____defs_nullable_string(data__image__id, custom_formats, (name_prefix or "data") + ".image.id")
-                if "present" in data__image_keys:
-                    data__image_keys.remove("present")
-                    data__image__present = data__image["present"]
-                    validate____defs_nullable_bool(data__image__present, custom_formats, (name_prefix or "data") + ".image.present")
-        if "stats" in data_keys:
-            data_keys.remove("stats")
-            data__stats = data["stats"]
-            if not isinstance(data__stats, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".stats must be object or null", value=data__stats, name="" + (name_prefix or "data") + ".stats", definition={'type': ['object', 'null'], 'description': 'CRI ContainerStats of a running container', 'x-layer': 'cri', 'properties': {'cpu_usage_core_nanoseconds': {'type': ['integer', 'null']}, 'memory_working_set_bytes': {'type': ['integer', 'null']}, 'memory_usage_bytes': {'type': ['integer', 'null']}, 'writable_layer_used_bytes': {'type': ['integer', 'null']}}}, rule='type')
-            data__stats_is_dict = isinstance(data__stats, dict)
-            if data__stats_is_dict:
-                data__stats_keys = set(data__stats.keys())
-                if "cpu_usage_core_nanoseconds" in data__stats_keys:
-                    data__stats_keys.remove("cpu_usage_core_nanoseconds")
-                    data__stats__cpuusagecorenanoseconds = data__stats["cpu_usage_core_nanoseconds"]
-                    validate____defs_nullable_int(data__stats__cpuusagecorenanoseconds, custom_formats, (name_prefix or "data") + ".stats.cpu_usage_core_nanoseconds")
-                if "memory_working_set_bytes" in data__stats_keys:
-                    data__stats_keys.remove("memory_working_set_bytes")
-                    data__stats__memoryworkingsetbytes = data__stats["memory_working_set_bytes"]
-                    validate____defs_nullable_int(data__stats__memoryworkingsetbytes, custom_formats, (name_prefix or "data") + ".stats.memory_working_set_bytes")
-                if "memory_usage_bytes" in data__stats_keys:
-                    data__stats_keys.remove("memory_usage_bytes")
-                    data__stats__memoryusagebytes = data__stats["memory_usage_bytes"]
-                    validate____defs_nullable_int(data__stats__memoryusagebytes, custom_formats, (name_prefix or "data") + ".stats.memory_usage_bytes")
-                if "writable_layer_used_bytes" in data__stats_keys:
-                    data__stats_keys.remove("writable_layer_used_bytes")
-                    data__stats__writablelayerusedbytes = data__stats["writable_layer_used_bytes"]
-                    validate____defs_nullable_int(data__stats__writablelayerusedbytes, custom_formats, (name_prefix or "data") + ".stats.writable_layer_used_bytes")
-        if "command" in data_keys:
-            data_keys.remove("command")
-            data__command = data["command"]
-            if not isinstance(data__command, (list, tuple, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".command must be array or null", value=data__command, name="" + (name_prefix or "data") + ".command", definition={'type': ['array', 'null'], 'description': "its process's arguments, from the runtime spec", 'x-layer': 'cri', 'items': {'type': 'string'}}, rule='type')
-            data__command_is_list = isinstance(data__command, (list, tuple))
-            if data__command_is_list:
-                data__command_len = len(data__command)
-                for data__command_x, data__command_item in enumerate(data__command):
-                    if not isinstance(data__command_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".command[{data__command_x}]".format(**locals()) + " must be string", value=data__command_item, name="" + (name_prefix or "data") + ".command[{data__command_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-        if "resources" in data_keys:
-            data_keys.remove("resources")
-            data__resources = data["resources"]
-            validate____defs_resources(data__resources, custom_formats, (name_prefix or "data") + ".resources")
-        if "pid" in data_keys:
-            data_keys.remove("pid")
-            data__pid = data["pid"]
-            validate____defs_nullable_int(data__pid, custom_formats, (name_prefix or "data") + ".pid")
-        if "cgroup" in data_keys:
-            data_keys.remove("cgroup")
-            data__cgroup = data["cgroup"]
-            validate____defs_cgroup(data__cgroup, custom_formats, (name_prefix or "data") + ".cgroup")
-        if "shim" in data_keys:
-            data_keys.remove("shim")
-            data__shim = data["shim"]
-            if not isinstance(data__shim, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".shim must be object or null", value=data__shim, name="" + (name_prefix or "data") + ".shim", definition={'type': ['object', 'null'], 'description': 'the shim serving it', 'x-layer': 'shim', 'properties': {'pid': {'type': ['integer', 'null']}, 'alive': {'type': ['boolean', 'null']}}}, rule='type')
-            data__shim_is_dict = isinstance(data__shim, dict)
-            if data__shim_is_dict:
-                data__shim_keys = set(data__shim.keys())
-                if "pid" in data__shim_keys:
-                    data__shim_keys.remove("pid")
-                    data__shim__pid = data__shim["pid"]
-                    validate____defs_nullable_int(data__shim__pid, custom_formats, (name_prefix or "data") + ".shim.pid")
-                if "alive" in data__shim_keys:
-                    data__shim_keys.remove("alive")
-                    data__shim__alive = data__shim["alive"]
-                    validate____defs_nullable_bool(data__shim__alive, custom_formats, (name_prefix or "data") + ".shim.alive")
-        if "runc" in data_keys:
-            data_keys.remove("runc")
-            data__runc = data["runc"]
-            if not isinstance(data__runc, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".runc must be object or null", value=data__runc, name="" + (name_prefix or "data") + ".runc", definition={'type': ['object', 'null'], 'description': "runc's record of it (`<root>/<id>/state.json`)", 'x-layer': 'runc', 'properties': {'status': {'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, 'pid': {'type': ['integer', 'null']}, 'created': {'type': ['string', 'null']}, 'cgroup_paths': {'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}}}, rule='type')
-            data__runc_is_dict = isinstance(data__runc, dict)
-            if data__runc_is_dict:
-                data__runc_keys = set(data__runc.keys())
-                if "status" in data__runc_keys:
-                    data__runc_keys.remove("status")
-                    data__runc__status = data__runc["status"]
-                    if not (isinstance(data__runc__status, str) and data__runc__status == 'created' or isinstance(data__runc__status, str) and data__runc__status == 'running' or isinstance(data__runc__status, str) and data__runc__status == 'paused' or isinstance(data__runc__status, str) and data__runc__status == 'stopped' or isinstance(data__runc__status, str) and data__runc__status == 'absent' or data__runc__status is None):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".runc.status must be one of ['created', 'running', 'paused', 'stopped', 'absent', None]", value=data__runc__status, name="" + (name_prefix or "data") + ".runc.status", definition={'enum': ['created', 'running', 'paused', 'stopped', 'absent', None], 'description': 'as `runc state` would say; `absent`: runc has no state for it'}, rule='enum')
-                if "pid" in data__runc_keys:
-                    data__runc_keys.remove("pid")
-                    data__runc__pid = data__runc["pid"]
-                    validate____defs_nullable_int(data__runc__pid, custom_formats, (name_prefix or "data") + ".runc.pid")
-                if "created" in data__runc_keys:
-                    data__runc_keys.remove("created")
-                    data__runc__created = data__runc["created"]
-                    validate____defs_nullable_string(data__runc__created, custom_formats, (name_prefix or "data") + ".runc.created")
-                if "cgroup_paths" in data__runc_keys:
-                    data__runc_keys.remove("cgroup_paths")
-                    data__runc__cgrouppaths = data__runc["cgroup_paths"]
-                    if not isinstance(data__runc__cgrouppaths, (dict, NoneType)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".runc.cgroup_paths must be object or null", value=data__runc__cgrouppaths, name="" + (name_prefix or "data") + ".runc.cgroup_paths", definition={'type': ['object', 'null'], 'description': '{controller: cgroup path}', 'additionalProperties': {'type': ['string', 'null']}}, rule='type')
-                    data__runc__cgrouppaths_is_dict = isinstance(data__runc__cgrouppaths, dict)
-                    if data__runc__cgrouppaths_is_dict:
-                        data__runc__cgrouppaths_keys = set(data__runc__cgrouppaths.keys())
-                        for data__runc__cgrouppaths_key in data__runc__cgrouppaths_keys:
-                            if data__runc__cgrouppaths_key not in []:
-                                data__runc__cgrouppaths_value = data__runc__cgrouppaths.get(data__runc__cgrouppaths_key)
-                                if not isinstance(data__runc__cgrouppaths_value, (str, NoneType)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".runc.cgroup_paths.{data__runc__cgrouppaths_key}".format(**locals()) + " must be string or null", value=data__runc__cgrouppaths_value, name="" + (name_prefix or "data") + ".runc.cgroup_paths.{data__runc__cgrouppaths_key}".format(**locals()) + "", definition={'type': ['string', 'null']}, rule='type')
-        if "process" in data_keys:
-            data_keys.remove("process")
-            data__process = data["process"]
-            if not isinstance(data__process, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".process must be object or null", value=data__process, name="" + (name_prefix or "data") + ".process", definition={'type': ['object', 'null'], 'description': "the container's init process as /proc shows it", 'x-layer': 'process', 'properties': {'exists': {'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, 'state': {'type': ['string', 'null']}, 'ppid': {'type': ['integer', 'null']}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'oom_score_adj': {'type': ['integer', 'null']}}}, rule='type')
-            data__process_is_dict = isinstance(data__process, dict)
-            if data__process_is_dict:
-                data__process_keys = set(data__process.keys())
-                if "exists" in data__process_keys:
-                    data__process_keys.remove("exists")
-                    data__process__exists = data__process["exists"]
-                    if not isinstance(data__process__exists, (bool)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".process.exists must be boolean", value=data__process__exists, name="" + (name_prefix or "data") + ".process.exists", definition={'type': 'boolean', 'description': 'whether `/proc/<pid>` exists'}, rule='type')
-                if "state" in data__process_keys:
-                    data__process_keys.remove("state")
-                    data__process__state = data__process["state"]
-                    validate____defs_nullable_string(data__process__state, custom_formats, (name_prefix or "data") + ".process.state")
-                if "ppid" in data__process_keys:
-                    data__process_keys.remove("ppid")
-                    data__process__ppid = data__process["ppid"]
-                    validate____defs_nullable_int(data__process__ppid, custom_formats, (name_prefix or "data") + ".process.ppid")
-                if "cmdline" in data__process_keys:
-                    data__process_keys.remove("cmdline")
-                    data__process__cmdline = data__process["cmdline"]
-                    if not isinstance(data__process__cmdline, (list, tuple, NoneType)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".process.cmdline must be array or null", value=data__process__cmdline, name="" + (name_prefix or "data") + ".process.cmdline", definition={'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, rule='type')
-                    data__process__cmdline_is_list = isinstance(data__process__cmdline, (list, tuple))
-                    if data__process__cmdline_is_list:
-                        data__process__cmdline_len = len(data__process__cmdline)
-                        for data__process__cmdline_x, data__process__cmdline_item in enumerate(data__process__cmdline):
-                            if not isinstance(data__process__cmdline_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".process.cmdline[{data__process__cmdline_x}]".format(**locals()) + " must be string", value=data__process__cmdline_item, name="" + (name_prefix or "data") + ".process.cmdline[{data__process__cmdline_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                if "oom_score_adj" in data__process_keys:
-                    data__process_keys.remove("oom_score_adj")
-                    data__process__oomscoreadj = data__process["oom_score_adj"]
-                    validate____defs_nullable_int(data__process__oomscoreadj, custom_formats, (name_prefix or "data") + ".process.oom_score_adj")
-        if "namespaces_shared_with_host" in data_keys:
-            data_keys.remove("namespaces_shared_with_host")
-            data__namespacessharedwithhost = data["namespaces_shared_with_host"]
-            if not isinstance(data__namespacessharedwithhost, (list, tuple, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".namespaces_shared_with_host must be array or null", value=data__namespacessharedwithhost, name="" + (name_prefix or "data") + ".namespaces_shared_with_host", definition={'type': ['array', 'null'], 'description': 'the namespaces it shares with the host (e.g. ["net"] for hostNetwork)', 'x-layer': 'process', 'items': {'type': 'string'}}, rule='type')
-            data__namespacessharedwithhost_is_list = isinstance(data__namespacessharedwithhost, (list, tuple))
-            if data__namespacessharedwithhost_is_list:
-                data__namespacessharedwithhost_len = len(data__namespacessharedwithhost)
-                for data__namespacessharedwithhost_x, data__namespacessharedwithhost_item in enumerate(data__namespacessharedwithhost):
-                    if not isinstance(data__namespacessharedwithhost_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".namespaces_shared_with_host[{data__namespacessharedwithhost_x}]".format(**locals()) + " must be string", value=data__namespacessharedwithhost_item, name="" + (name_prefix or "data") + ".namespaces_shared_with_host[{data__namespacessharedwithhost_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-        if "log_path" in data_keys:
-            data_keys.remove("log_path")
-            data__logpath = data["log_path"]
-            validate____defs_nullable_string(data__logpath, custom_formats, (name_prefix or "data") + ".log_path")
-        if "log_tail" in data_keys:
-            data_keys.remove("log_tail")
-            data__logtail = data["log_tail"]
-            if not isinstance(data__logtail, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".log_tail must be array", value=data__logtail, name="" + (name_prefix or "data") + ".log_tail", definition={'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}, rule='type')
-            data__logtail_is_list = isinstance(data__logtail, (list, tuple))
-            if data__logtail_is_list:
-                data__logtail_len = len(data__logtail)
-                if data__logtail_len > 1000:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".log_tail must contain less than or equal to 1000 items", value=data__logtail, name="" + (name_prefix or "data") + ".log_tail", definition={'type': 'array', 'description': 'the last lines of its log', 'x-layer': 'process', 'items': {'type': 'string'}, 'maxItems': 1000}, rule='maxItems')
-                for data__logtail_x, data__logtail_item in enumerate(data__logtail):
-                    if not isinstance(data__logtail_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".log_tail[{data__logtail_x}]".format(**locals()) + " must be string", value=data__logtail_item, name="" + (name_prefix or "data") + ".log_tail[{data__logtail_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-    return data
-
-def validate____defs_cgroup(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict, NoneType)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object or null", value=data, name="" + (name_prefix or "data") + "", definition={'type': ['object', 'null'], 'properties': {'path': {'type': ['string', 'null']}, 'cpu': {'type': ['object', 'null'], 'description': 'CPU throttling', 'properties': {'samples': {'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, 'maxItems': 16}}}, 'memory': {'type': ['object', 'null'], 'description': 'memory use and limit', 'properties': {'usage_bytes': {'type': ['integer', 'null']}, 'limit_bytes': {'type': ['integer', 'null']}, 'max_usage_bytes': {'type': ['integer', 'null']}, 'oom_events': {'type': ['integer', 'null']}, 'oom_kill_events': {'type': ['integer', 'null']}, 'limit_hits': {'type': ['integer', 'null']}, 'under_oom': {'type': ['boolean', 'null']}, 'oom_kill_disable': {'type': ['boolean', 'null']}}}, 'pids': {'type': ['object', 'null'], 'description': 'process count and limit', 'properties': {'current': {'type': ['integer', 'null']}, 'max': {'type': ['integer', 'null']}, 'max_events': {'type': ['integer', 'null']}}}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "path" in data_keys:
-            data_keys.remove("path")
-            data__path = data["path"]
-            validate____defs_nullable_string(data__path, custom_formats, (name_prefix or "data") + ".path")
-        if "cpu" in data_keys:
-            data_keys.remove("cpu")
-            data__cpu = data["cpu"]
-            if not isinstance(data__cpu, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cpu must be object or null", value=data__cpu, name="" + (name_prefix or "data") + ".cpu", definition={'type': ['object', 'null'], 'description': 'CPU throttling', 'properties': {'samples': {'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, 'maxItems': 16}}}, rule='type')
-            data__cpu_is_dict = isinstance(data__cpu, dict)
-            if data__cpu_is_dict:
-                data__cpu_keys = set(data__cpu.keys())
-                if "samples" in data__cpu_keys:
-                    data__cpu_keys.remove("samples")
-                    data__cpu__samples = data__cpu["samples"]
-                    if not isinstance(data__cpu__samples, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cpu.samples must be array", value=data__cpu__samples, name="" + (name_prefix or "data") + ".cpu.samples", definition={'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, 'maxItems': 16}, rule='type')
-                    data__cpu__samples_is_list = isinstance(data__cpu__samples, (list, tuple))
-                    if data__cpu__samples_is_list:
-                        data__cpu__samples_len = len(data__cpu__samples)
-                        if data__cpu__samples_len > 16:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".cpu.samples must contain less than or equal to 16 items", value=data__cpu__samples, name="" + (name_prefix or "data") + ".cpu.samples", definition={'type': 'array', 'description': 'two (or more) samples of cpu.stat taken over the sample window, so rules can test what *rose*', 'items': {'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, 'maxItems': 16}, rule='maxItems')
-                        for data__cpu__samples_x, data__cpu__samples_item in enumerate(data__cpu__samples):
-                            validate____defs_cpu_sample(data__cpu__samples_item, custom_formats, (name_prefix or "data") + ".cpu.samples[{data__cpu__samples_x}]".format(**locals()))
-        if "memory" in data_keys:
-            data_keys.remove("memory")
-            data__memory = data["memory"]
-            if not isinstance(data__memory, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".memory must be object or null", value=data__memory, name="" + (name_prefix or "data") + ".memory", definition={'type': ['object', 'null'], 'description': 'memory use and limit', 'properties': {'usage_bytes': {'type': ['integer', 'null']}, 'limit_bytes': {'type': ['integer', 'null']}, 'max_usage_bytes': {'type': ['integer', 'null']}, 'oom_events': {'type': ['integer', 'null']}, 'oom_kill_events': {'type': ['integer', 'null']}, 'limit_hits': {'type': ['integer', 'null']}, 'under_oom': {'type': ['boolean', 'null']}, 'oom_kill_disable': {'type': ['boolean', 'null']}}}, rule='type')
-            data__memory_is_dict = isinstance(data__memory, dict)
-            if data__memory_is_dict:
-                data__memory_keys = set(data__memory.keys())
-                if "usage_bytes" in data__memory_keys:
-                    data__memory_keys.remove("usage_bytes")
-                    data__memory__usagebytes = data__memory["usage_bytes"]
-                    validate____defs_nullable_int(data__memory__usagebytes, custom_formats, (name_prefix or "data") + ".memory.usage_bytes")
-                if "limit_bytes" in data__memory_keys:
-                    data__memory_keys.remove("limit_bytes")
-                    data__memory__limitbytes = data__memory["limit_bytes"]
-                    validate____defs_nullable_int(data__memory__limitbytes, custom_formats, (name_prefix or "data") + ".memory.limit_bytes")
-                if "max_usage_bytes" in data__memory_keys:
-                    data__memory_keys.remove("max_usage_bytes")
-                    data__memory__maxusagebytes = data__memory["max_usage_bytes"]
-                    validate____defs_nullable_int(data__memory__maxusagebytes, custom_formats, (name_prefix or "data") + ".memory.max_usage_bytes")
-                if "oom_events" in data__memory_keys:
-                    data__memory_keys.remove("oom_events")
-                    data__memory__oomevents = data__memory["oom_events"]
-                    validate____defs_nullable_int(data__memory__oomevents, custom_formats, (name_prefix or "data") + ".memory.oom_events")
-                if "oom_kill_events" in data__memory_keys:
-                    data__memory_keys.remove("oom_kill_events")
-                    data__memory__oomkillevents = data__memory["oom_kill_events"]
-                    validate____defs_nullable_int(data__memory__oomkillevents, custom_formats, (name_prefix or "data") + ".memory.oom_kill_events")
-                if "limit_hits" in data__memory_keys:
-                    data__memory_keys.remove("limit_hits")
-                    data__memory__limithits = data__memory["limit_hits"]
-                    validate____defs_nullable_int(data__memory__limithits, custom_formats, (name_prefix or "data") + ".memory.limit_hits")
-                if "under_oom" in data__memory_keys:
-                    data__memory_keys.remove("under_oom")
-                    data__memory__underoom = data__memory["under_oom"]
-                    validate____defs_nullable_bool(data__memory__underoom, custom_formats, (name_prefix or "data") + ".memory.under_oom")
-                if "oom_kill_disable" in data__memory_keys:
-                    data__memory_keys.remove("oom_kill_disable")
-                    data__memory__oomkilldisable = data__memory["oom_kill_disable"]
-                    validate____defs_nullable_bool(data__memory__oomkilldisable, custom_formats, (name_prefix or "data") + ".memory.oom_kill_disable")
-        if "pids" in data_keys:
-            data_keys.remove("pids")
-            data__pids = data["pids"]
-            if not isinstance(data__pids, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".pids must be object or null", value=data__pids, name="" + (name_prefix or "data") + ".pids", definition={'type': ['object', 'null'], 'description': 'process count and limit', 'properties': {'current': {'type': ['integer', 'null']}, 'max': {'type': ['integer', 'null']}, 'max_events': {'type': ['integer', 'null']}}}, rule='type')
-            data__pids_is_dict = isinstance(data__pids, dict)
-            if data__pids_is_dict:
-                data__pids_keys = set(data__pids.keys())
-                if "current" in data__pids_keys:
-                    data__pids_keys.remove("current")
-                    data__pids__current = data__pids["current"]
-                    validate____defs_nullable_int(data__pids__current, custom_formats, (name_prefix or "data") + ".pids.current")
-                if "max" in data__pids_keys:
-                    data__pids_keys.remove("max")
-                    data__pids__max = data__pids["max"]
-                    validate____defs_nullable_int(data__pids__max, custom_formats, (name_prefix or "data") + ".pids.max")
-                if "max_events" in data__pids_keys:
-                    data__pids_keys.remove("max_events")
-                    data__pids__maxevents = data__pids["max_events"]
-                    validate____defs_nullable_int(data__pids__maxevents, custom_formats, (name_prefix or "data") + ".pids.max_events")
-    return data
-
-def validate____defs_cpu_sample(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data__missing_keys = set(['nr_periods', 'nr_throttled']) - data.keys()
-        if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, rule='required')
-        data_keys = set(data.keys())
-        if "at" in data_keys:
-            data_keys.remove("at")
-            data__at = data["at"]
-            if not isinstance(data__at, (int, float, Decimal, NoneType)) or isinstance(data__at, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".at must be number or null", value=data__at, name="" + (name_prefix or "data") + ".at", definition={'type': ['number', 'null'], 'description': 'monotonic seconds'}, rule='type')
-        if "nr_periods" in data_keys:
-            data_keys.remove("nr_periods")
-            data__nrperiods = data["nr_periods"]
-            if not isinstance(data__nrperiods, (int)) and not (isinstance(data__nrperiods, float) and data__nrperiods.is_integer()) or isinstance(data__nrperiods, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".nr_periods must be integer", value=data__nrperiods, name="" + (name_prefix or "data") + ".nr_periods", definition={'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, rule='type')
-            if isinstance(data__nrperiods, (int, float, Decimal)) and not isinstance(data__nrperiods, bool):
-                if data__nrperiods < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".nr_periods must be bigger than or equal to 0", value=data__nrperiods, name="" + (name_prefix or "data") + ".nr_periods", definition={'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, rule='minimum')
-        if "nr_throttled" in data_keys:
-            data_keys.remove("nr_throttled")
-            data__nrthrottled = data["nr_throttled"]
-            if not isinstance(data__nrthrottled, (int)) and not (isinstance(data__nrthrottled, float) and data__nrthrottled.is_integer()) or isinstance(data__nrthrottled, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".nr_throttled must be integer", value=data__nrthrottled, name="" + (name_prefix or "data") + ".nr_throttled", definition={'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, rule='type')
-            if isinstance(data__nrthrottled, (int, float, Decimal)) and not isinstance(data__nrthrottled, bool):
-                if data__nrthrottled < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".nr_throttled must be bigger than or equal to 0", value=data__nrthrottled, name="" + (name_prefix or "data") + ".nr_throttled", definition={'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, rule='minimum')
-        if "throttled_time_ns" in data_keys:
-            data_keys.remove("throttled_time_ns")
-            data__throttledtimens = data["throttled_time_ns"]
-            if not isinstance(data__throttledtimens, (int, NoneType)) and not (isinstance(data__throttledtimens, float) and data__throttledtimens.is_integer()) or isinstance(data__throttledtimens, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".throttled_time_ns must be integer or null", value=data__throttledtimens, name="" + (name_prefix or "data") + ".throttled_time_ns", definition={'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}, rule='type')
-            if isinstance(data__throttledtimens, (int, float, Decimal)) and not isinstance(data__throttledtimens, bool):
-                if data__throttledtimens < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".throttled_time_ns must be bigger than or equal to 0", value=data__throttledtimens, name="" + (name_prefix or "data") + ".throttled_time_ns", definition={'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}, rule='minimum')
-        if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['nr_periods', 'nr_throttled'], 'additionalProperties': False, 'properties': {'at': {'type': ['number', 'null'], 'description': 'monotonic seconds'}, 'nr_periods': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_periods`'}, 'nr_throttled': {'type': 'integer', 'minimum': 0, 'description': 'cpu.stat `nr_throttled`'}, 'throttled_time_ns': {'type': ['integer', 'null'], 'minimum': 0, 'description': 'time throttled (v1 `throttled_time`, v2 `throttled_usec` × 1000)'}}}, rule='additionalProperties')
-    return data
-
-def validate____defs_resources(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict, NoneType)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object or null", value=data, name="" + (name_prefix or "data") + "", definition={'type': ['object', 'null'], 'description': 'as the runtime spec applied them (linux.resources)', 'properties': {'cpu_period': {'type': ['integer', 'null']}, 'cpu_quota': {'type': ['integer', 'null']}, 'cpu_shares': {'type': ['integer', 'null']}, 'memory_limit_bytes': {'type': ['integer', 'null']}, 'pids_limit': {'type': ['integer', 'null']}, 'oom_score_adj': {'type': ['integer', 'null']}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "cpu_period" in data_keys:
-            data_keys.remove("cpu_period")
-            data__cpuperiod = data["cpu_period"]
-            validate____defs_nullable_int(data__cpuperiod, custom_formats, (name_prefix or "data") + ".cpu_period")
-        if "cpu_quota" in data_keys:
-            data_keys.remove("cpu_quota")
-            data__cpuquota = data["cpu_quota"]
-            validate____defs_nullable_int(data__cpuquota, custom_formats, (name_prefix or "data") + ".cpu_quota")
-        if "cpu_shares" in data_keys:
-            data_keys.remove("cpu_shares")
-            data__cpushares = data["cpu_shares"]
-            validate____defs_nullable_int(data__cpushares, custom_formats, (name_prefix or "data") + ".cpu_shares")
-        if "memory_limit_bytes" in data_keys:
-            data_keys.remove("memory_limit_bytes")
-            data__memorylimitbytes = data["memory_limit_bytes"]
-            validate____defs_nullable_int(data__memorylimitbytes, custom_formats, (name_prefix or "data") + ".memory_limit_bytes")
-        if "pids_limit" in data_keys:
-            data_keys.remove("pids_limit")
-            data__pidslimit = data["pids_limit"]
-            validate____defs_nullable_int(data__pidslimit, custom_formats, (name_prefix or "data") + ".pids_limit")
-        if "oom_score_adj" in data_keys:
-            data_keys.remove("oom_score_adj")
-            data__oomscoreadj = data["oom_score_adj"]
-            validate____defs_nullable_int(data__oomscoreadj, custom_formats, (name_prefix or "data") + ".oom_score_adj")
-    return data
-
-def validate____defs_nullable_bool(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (bool, NoneType)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be boolean or null", value=data, name="" + (name_prefix or "data") + "", definition={'type': ['boolean', 'null']}, rule='type')
-    return data
-
-def validate____defs_nullable_int(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (int, NoneType)) and not (isinstance(data, float) and data.is_integer()) or isinstance(data, bool):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be integer or null", value=data, name="" + (name_prefix or "data") + "", definition={'type': ['integer', 'null']}, rule='type')
-    return data
-
-def validate____defs_nullable_string(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (str, NoneType)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be string or null", value=data, name="" + (name_prefix or "data") + "", definition={'type': ['string', 'null']}, rule='type')
-    return data
-
-def validate____defs_node(data, custom_formats={}, name_prefix=None):
-    validate____defs_layer(data, custom_formats, (name_prefix or "data") + "")
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "disks" in data_keys:
-            data_keys.remove("disks")
-            data__disks = data["disks"]
-            if not isinstance(data__disks, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".disks must be array", value=data__disks, name="" + (name_prefix or "data") + ".disks", definition={'type': 'array', 'description': 'disk and inode use of the filesystems the stack writes to', 'items': {'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'type': ['string', 'null']}, 'used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'inodes_used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'available_bytes': {'type': ['integer', 'null']}}}}, rule='type')
-            data__disks_is_list = isinstance(data__disks, (list, tuple))
-            if data__disks_is_list:
-                data__disks_len = len(data__disks)
-                for data__disks_x, data__disks_item in enumerate(data__disks):
-                    if not isinstance(data__disks_item, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".disks[{data__disks_x}]".format(**locals()) + " must be object", value=data__disks_item, name="" + (name_prefix or "data") + ".disks[{data__disks_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'type': ['string', 'null']}, 'used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'inodes_used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'available_bytes': {'type': ['integer', 'null']}}}, rule='type')
-                    data__disks_item_is_dict = isinstance(data__disks_item, dict)
-                    if data__disks_item_is_dict:
-                        data__disks_item__missing_keys = set(['path']) - data__disks_item.keys()
-                        if data__disks_item__missing_keys:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".disks[{data__disks_x}]".format(**locals()) + " must contain " + (str(sorted(data__disks_item__missing_keys)) + " properties"), value=data__disks_item, name="" + (name_prefix or "data") + ".disks[{data__disks_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['path'], 'properties': {'path': {'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, 'mount': {'type': ['string', 'null']}, 'used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'inodes_used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'available_bytes': {'type': ['integer', 'null']}}}, rule='required')
-                        data__disks_item_keys = set(data__disks_item.keys())
-                        if "path" in data__disks_item_keys:
-                            data__disks_item_keys.remove("path")
-                            data__disks_item__path = data__disks_item["path"]
-                            if not isinstance(data__disks_item__path, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".disks[{data__disks_x}].path".format(**locals()) + " must be string", value=data__disks_item__path, name="" + (name_prefix or "data") + ".disks[{data__disks_x}].path".format(**locals()) + "", definition={'type': 'string', 'description': 'the directory that matters: /var/lib/containerd, /var/lib/kubelet, /var/log'}, rule='type')
-                        if "mount" in data__disks_item_keys:
-                            data__disks_item_keys.remove("mount")
-                            data__disks_item__mount = data__disks_item["mount"]
-                            validate____defs_nullable_string(data__disks_item__mount, custom_formats, (name_prefix or "data") + ".disks[{data__disks_x}].mount".format(**locals()))
-                        if "used_ratio" in data__disks_item_keys:
-                            data__disks_item_keys.remove("used_ratio")
-                            data__disks_item__usedratio = data__disks_item["used_ratio"]
-                            validate____defs_ratio(data__disks_item__usedratio, custom_formats, (name_prefix or "data") + ".disks[{data__disks_x}].used_ratio".format(**locals()))
-                        if "inodes_used_ratio" in data__disks_item_keys:
-                            data__disks_item_keys.remove("inodes_used_ratio")
-                            data__disks_item__inodesusedratio = data__disks_item["inodes_used_ratio"]
-                            validate____defs_ratio(data__disks_item__inodesusedratio, custom_formats, (name_prefix or "data") + ".disks[{data__disks_x}].inodes_used_ratio".format(**locals()))
-                        if "available_bytes" in data__disks_item_keys:
-                            data__disks_item_keys.remove("available_bytes")
-                            data__disks_item__availablebytes = data__disks_item["available_bytes"]
-                            validate____defs_nullable_int(data__disks_item__availablebytes, custom_formats, (name_prefix or "data") + ".disks[{data__disks_x}].available_bytes".format(**locals()))
-        if "memory" in data_keys:
-            data_keys.remove("memory")
-            data__memory = data["memory"]
-            if not isinstance(data__memory, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".memory must be object or null", value=data__memory, name="" + (name_prefix or "data") + ".memory", definition={'type': ['object', 'null'], 'description': 'from /proc/meminfo and PSI', 'properties': {'total_bytes': {'type': ['integer', 'null']}, 'available_bytes': {'type': ['integer', 'null']}, 'available_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'psi_some_avg10': {'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}}}, rule='type')
-            data__memory_is_dict = isinstance(data__memory, dict)
-            if data__memory_is_dict:
-                data__memory_keys = set(data__memory.keys())
-                if "total_bytes" in data__memory_keys:
-                    data__memory_keys.remove("total_bytes")
-                    data__memory__totalbytes = data__memory["total_bytes"]
-                    validate____defs_nullable_int(data__memory__totalbytes, custom_formats, (name_prefix or "data") + ".memory.total_bytes")
-                if "available_bytes" in data__memory_keys:
-                    data__memory_keys.remove("available_bytes")
-                    data__memory__availablebytes = data__memory["available_bytes"]
-                    validate____defs_nullable_int(data__memory__availablebytes, custom_formats, (name_prefix or "data") + ".memory.available_bytes")
-                if "available_ratio" in data__memory_keys:
-                    data__memory_keys.remove("available_ratio")
-                    data__memory__availableratio = data__memory["available_ratio"]
-                    validate____defs_ratio(data__memory__availableratio, custom_formats, (name_prefix or "data") + ".memory.available_ratio")
-                if "psi_some_avg10" in data__memory_keys:
-                    data__memory_keys.remove("psi_some_avg10")
-                    data__memory__psisomeavg10 = data__memory["psi_some_avg10"]
-                    if not isinstance(data__memory__psisomeavg10, (int, float, Decimal, NoneType)) or isinstance(data__memory__psisomeavg10, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".memory.psi_some_avg10 must be number or null", value=data__memory__psisomeavg10, name="" + (name_prefix or "data") + ".memory.psi_some_avg10", definition={'type': ['number', 'null'], 'description': '/proc/pressure/memory `some avg10` (null without PSI)'}, rule='type')
-        if "kernel_log" in data_keys:
-            data_keys.remove("kernel_log")
-            data__kernellog = data["kernel_log"]
-            validate____defs_log(data__kernellog, custom_formats, (name_prefix or "data") + ".kernel_log")
-        if "limits" in data_keys:
-            data_keys.remove("limits")
-            data__limits = data["limits"]
-            if not isinstance(data__limits, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".limits must be object or null", value=data__limits, name="" + (name_prefix or "data") + ".limits", definition={'type': ['object', 'null'], 'description': 'system-wide file handles and the per-user inotify limits', 'properties': {'file_handles_used': {'type': ['integer', 'null']}, 'file_handles_max': {'type': ['integer', 'null']}, 'file_handles_used_ratio': {'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, 'inotify_max_user_watches': {'type': ['integer', 'null']}, 'inotify_max_user_instances': {'type': ['integer', 'null']}}}, rule='type')
-            data__limits_is_dict = isinstance(data__limits, dict)
-            if data__limits_is_dict:
-                data__limits_keys = set(data__limits.keys())
-                if "file_handles_used" in data__limits_keys:
-                    data__limits_keys.remove("file_handles_used")
-                    data__limits__filehandlesused = data__limits["file_handles_used"]
-                    validate____defs_nullable_int(data__limits__filehandlesused, custom_formats, (name_prefix or "data") + ".limits.file_handles_used")
-                if "file_handles_max" in data__limits_keys:
-                    data__limits_keys.remove("file_handles_max")
-                    data__limits__filehandlesmax = data__limits["file_handles_max"]
-                    validate____defs_nullable_int(data__limits__filehandlesmax, custom_formats, (name_prefix or "data") + ".limits.file_handles_max")
-                if "file_handles_used_ratio" in data__limits_keys:
-                    data__limits_keys.remove("file_handles_used_ratio")
-                    data__limits__filehandlesusedratio = data__limits["file_handles_used_ratio"]
-                    validate____defs_ratio(data__limits__filehandlesusedratio, custom_formats, (name_prefix or "data") + ".limits.file_handles_used_ratio")
-                if "inotify_max_user_watches" in data__limits_keys:
-                    data__limits_keys.remove("inotify_max_user_watches")
-                    data__limits__inotifymaxuserwatches = data__limits["inotify_max_user_watches"]
-                    validate____defs_nullable_int(data__limits__inotifymaxuserwatches, custom_formats, (name_prefix or "data") + ".limits.inotify_max_user_watches")
-                if "inotify_max_user_instances" in data__limits_keys:
-                    data__limits_keys.remove("inotify_max_user_instances")
-                    data__limits__inotifymaxuserinstances = data__limits["inotify_max_user_instances"]
-                    validate____defs_nullable_int(data__limits__inotifymaxuserinstances, custom_formats, (name_prefix or "data") + ".limits.inotify_max_user_instances")
-    return data
-
-def validate____defs_ratio(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (int, float, Decimal, NoneType)) or isinstance(data, bool):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be number or null", value=data, name="" + (name_prefix or "data") + "", definition={'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, rule='type')
-    if isinstance(data, (int, float, Decimal)) and not isinstance(data, bool):
-        if data < 0:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must be bigger than or equal to 0", value=data, name="" + (name_prefix or "data") + "", definition={'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, rule='minimum')
-        if data > 1:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must be smaller than or equal to 1", value=data, name="" + (name_prefix or "data") + "", definition={'type': ['number', 'null'], 'minimum': 0, 'maximum': 1}, rule='maximum')
-    return data
-
-def validate____defs_layer(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['status'], 'properties': {'status': {'enum': ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data__missing_keys = set(['status']) - data.keys()
-        if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['status'], 'properties': {'status': {'enum': ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']}, 'errors': {'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}}}}, rule='required')
-        data_keys = set(data.keys())
-        if "status" in data_keys:
-            data_keys.remove("status")
-            data__status = data["status"]
-            validate____defs_status(data__status, custom_formats, (name_prefix or "data") + ".status")
-        if "errors" in data_keys:
-            data_keys.remove("errors")
-            data__errors = data["errors"]
-            if not isinstance(data__errors, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".errors must be array", value=data__errors, name="" + (name_prefix or "data") + ".errors", definition={'type': 'array', 'description': 'what could not be read: a path, a socket, an RPC, and the error met', 'items': {'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}}, rule='type')
-            data__errors_is_list = isinstance(data__errors, (list, tuple))
-            if data__errors_is_list:
-                data__errors_len = len(data__errors)
-                for data__errors_x, data__errors_item in enumerate(data__errors):
-                    validate____defs_gather_error(data__errors_item, custom_formats, (name_prefix or "data") + ".errors[{data__errors_x}]".format(**locals()))
-    return data
-
-def validate____defs_gather_error(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data__missing_keys = set(['source', 'message']) - data.keys()
-        if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}, rule='required')
-        data_keys = set(data.keys())
-        if "source" in data_keys:
-            data_keys.remove("source")
-            data__source = data["source"]
-            if not isinstance(data__source, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".source must be string", value=data__source, name="" + (name_prefix or "data") + ".source", definition={'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, rule='type')
-        if "message" in data_keys:
-            data_keys.remove("message")
-            data__message = data["message"]
-            if not isinstance(data__message, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".message must be string", value=data__message, name="" + (name_prefix or "data") + ".message", definition={'type': 'string', 'description': 'the error met'}, rule='type')
-        if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['source', 'message'], 'additionalProperties': False, 'properties': {'source': {'type': 'string', 'description': 'what was read: a path, a socket, an RPC'}, 'message': {'type': 'string', 'description': 'the error met'}}}, rule='additionalProperties')
-    return data
-
-def validate____defs_status(data, custom_formats={}, name_prefix=None):
-    if not (isinstance(data, str) and data == 'ok' or isinstance(data, str) and data == 'unreachable' or isinstance(data, str) and data == 'timeout' or isinstance(data, str) and data == 'unsupported' or isinstance(data, str) and data == 'permission-denied' or isinstance(data, str) and data == 'absent' or isinstance(data, str) and data == 'error'):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be one of ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']", value=data, name="" + (name_prefix or "data") + "", definition={'enum': ['ok', 'unreachable', 'timeout', 'unsupported', 'permission-denied', 'absent', 'error']}, rule='enum')
-    return data
-
-def validate____defs_runc(data, custom_formats={}, name_prefix=None):
-    validate____defs_layer(data, custom_formats, (name_prefix or "data") + "")
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "version" in data_keys:
-            data_keys.remove("version")
-            data__version = data["version"]
-            validate____defs_nullable_string(data__version, custom_formats, (name_prefix or "data") + ".version")
-        if "root" in data_keys:
-            data_keys.remove("root")
-            data__root = data["root"]
-            validate____defs_nullable_string(data__root, custom_formats, (name_prefix or "data") + ".root")
-    return data
-
-def validate____defs_shim(data, custom_formats={}, name_prefix=None):
-    validate____defs_layer(data, custom_formats, (name_prefix or "data") + "")
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "shims" in data_keys:
-            data_keys.remove("shims")
-            data__shims = data["shims"]
-            if not isinstance(data__shims, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".shims must be array", value=data__shims, name="" + (name_prefix or "data") + ".shims", definition={'type': 'array', 'description': 'every containerd shim process', 'items': {'type': 'object', 'required': ['pid'], 'properties': {'pid': {'type': 'integer', 'description': 'its process id'}, 'id': {'$ref': '#/$defs/nullable_string', 'description': 'its `-id`: the sandbox it serves (a legacy shim: its container)'}, 'namespace': {'$ref': '#/$defs/nullable_string', 'description': 'its containerd namespace'}, 'alive': {'type': 'boolean', 'description': 'false: a zombie or dead'}, 'parent_pid': {'$ref': '#/$defs/nullable_int', 'description': "its parent's process id"}, 'sandbox_known': {'$ref': '#/$defs/nullable_bool', 'description': 'false: an orphan whose sandbox the CRI no longer lists; null when the CRI could not be asked'}, 'address': {'$ref': '#/$defs/nullable_string', 'description': "its `-address`: containerd's socket"}, 'binary': {'$ref': '#/$defs/nullable_string', 'description': "its executable's name"}, 'serves': {'enum': ['pod', 'container', None], 'description': '`pod`: containerd-shim-runc-v2 serves the sandbox and all its containers; `container`: legacy one-shim-per-container'}, 'children': {'type': 'array', 'description': "its child processes' ids", 'items': {'type': 'integer'}}, 'task': {'type': ['object', 'null'], 'description': "its task directory under containerd's state directory", 'properties': {'dir': {'type': 'string', 'description': 'the directory'}, 'address': {'$ref': '#/$defs/nullable_string', 'description': "the shim's own socket"}, 'init_pid': {'$ref': '#/$defs/nullable_int', 'description': "init.pid: the sandbox's pause process"}}}}}}, rule='type')
-            data__shims_is_list = isinstance(data__shims, (list, tuple))
-            if data__shims_is_list:
-                data__shims_len = len(data__shims)
-                for data__shims_x, data__shims_item in enumerate(data__shims):
-                    validate____defs_shim_process(data__shims_item, custom_formats, (name_prefix or "data") + ".shims[{data__shims_x}]".format(**locals()))
-    return data
-
-def validate____defs_shim_process(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['pid'], 'properties': {'pid': {'type': 'integer', 'description': 'its process id'}, 'id': {'type': ['string', 'null']}, 'namespace': {'type': ['string', 'null']}, 'alive': {'type': 'boolean', 'description': 'false: a zombie or dead'}, 'parent_pid': {'type': ['integer', 'null']}, 'sandbox_known': {'type': ['boolean', 'null']}, 'address': {'type': ['string', 'null']}, 'binary': {'type': ['string', 'null']}, 'serves': {'enum': ['pod', 'container', None], 'description': '`pod`: containerd-shim-runc-v2 serves the sandbox and all its containers; `container`: legacy one-shim-per-container'}, 'children': {'type': 'array', 'description': "its child processes' ids", 'items': {'type': 'integer'}}, 'task': {'type': ['object', 'null'], 'description': "its task directory under containerd's state directory", 'properties': {'dir': {'type': 'string', 'description': 'the directory'}, 'address': {'type': ['string', 'null']}, 'init_pid': {'type': ['integer', 'null']}}}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data__missing_keys = set(['pid']) - data.keys()
-        if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'required': ['pid'], 'properties': {'pid': {'type': 'integer', 'description': 'its process id'}, 'id': {'type': ['string', 'null']}, 'namespace': {'type': ['string', 'null']}, 'alive': {'type': 'boolean', 'description': 'false: a zombie or dead'}, 'parent_pid': {'type': ['integer', 'null']}, 'sandbox_known': {'type': ['boolean', 'null']}, 'address': {'type': ['string', 'null']}, 'binary': {'type': ['string', 'null']}, 'serves': {'enum': ['pod', 'container', None], 'description': '`pod`: containerd-shim-runc-v2 serves the sandbox and all its containers; `container`: legacy one-shim-per-container'}, 'children': {'type': 'array', 'description': "its child processes' ids", 'items': {'type': 'integer'}}, 'task': {'type': ['object', 'null'], 'description': "its task directory under containerd's state directory", 'properties': {'dir': {'type': 'string', 'description': 'the directory'}, 'address': {'type': ['string', 'null']}, 'init_pid': {'type': ['integer', 'null']}}}}}, rule='required')
-        data_keys = set(data.keys())
-        if "pid" in data_keys:
-            data_keys.remove("pid")
-            data__pid = data["pid"]
-            if not isinstance(data__pid, (int)) and not (isinstance(data__pid, float) and data__pid.is_integer()) or isinstance(data__pid, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".pid must be integer", value=data__pid, name="" + (name_prefix or "data") + ".pid", definition={'type': 'integer', 'description': 'its process id'}, rule='type')
-        if "id" in data_keys:
-            data_keys.remove("id")
-            data__id = data["id"]
-            validate____defs_nullable_string(data__id, custom_formats, (name_prefix or "data") + ".id")
-        if "namespace" in data_keys:
-            data_keys.remove("namespace")
-            data__namespace = data["namespace"]
-            validate____defs_nullable_string(data__namespace, custom_formats, (name_prefix or "data") + ".namespace")
-        if "alive" in data_keys:
-            data_keys.remove("alive")
-            data__alive = data["alive"]
-            if not isinstance(data__alive, (bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".alive must be boolean", value=data__alive, name="" + (name_prefix or "data") + ".alive", definition={'type': 'boolean', 'description': 'false: a zombie or dead'}, rule='type')
-        if "parent_pid" in data_keys:
-            data_keys.remove("parent_pid")
-            data__parentpid = data["parent_pid"]
-            validate____defs_nullable_int(data__parentpid, custom_formats, (name_prefix or "data") + ".parent_pid")
-        if "sandbox_known" in data_keys:
-            data_keys.remove("sandbox_known")
-            data__sandboxknown = data["sandbox_known"]
-            validate____defs_nullable_bool(data__sandboxknown, custom_formats, (name_prefix or "data") + ".sandbox_known")
-        if "address" in data_keys:
-            data_keys.remove("address")
-            data__address = data["address"]
-            validate____defs_nullable_string(data__address, custom_formats, (name_prefix or "data") + ".address")
-        if "binary" in data_keys:
-            data_keys.remove("binary")
-            data__binary = data["binary"]
-            validate____defs_nullable_string(data__binary, custom_formats, (name_prefix or "data") + ".binary")
-        if "serves" in data_keys:
-            data_keys.remove("serves")
-            data__serves = data["serves"]
-            if not (isinstance(data__serves, str) and data__serves == 'pod' or isinstance(data__serves, str) and data__serves == 'container' or data__serves is None):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".serves must be one of ['pod', 'container', None]", value=data__serves, name="" + (name_prefix or "data") + ".serves", definition={'enum': ['pod', 'container', None], 'description': '`pod`: containerd-shim-runc-v2 serves the sandbox and all its containers; `container`: legacy one-shim-per-container'}, rule='enum')
-        if "children" in data_keys:
-            data_keys.remove("children")
-            data__children = data["children"]
-            if not isinstance(data__children, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".children must be array", value=data__children, name="" + (name_prefix or "data") + ".children", definition={'type': 'array', 'description': "its child processes' ids", 'items': {'type': 'integer'}}, rule='type')
-            data__children_is_list = isinstance(data__children, (list, tuple))
-            if data__children_is_list:
-                data__children_len = len(data__children)
-                for data__children_x, data__children_item in enumerate(data__children):
-                    if not isinstance(data__children_item, (int)) and not (isinstance(data__children_item, float) and data__children_item.is_integer()) or isinstance(data__children_item, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".children[{data__children_x}]".format(**locals()) + " must be integer", value=data__children_item, name="" + (name_prefix or "data") + ".children[{data__children_x}]".format(**locals()) + "", definition={'type': 'integer'}, rule='type')
-        if "task" in data_keys:
-            data_keys.remove("task")
-            data__task = data["task"]
-            if not isinstance(data__task, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".task must be object or null", value=data__task, name="" + (name_prefix or "data") + ".task", definition={'type': ['object', 'null'], 'description': "its task directory under containerd's state directory", 'properties': {'dir': {'type': 'string', 'description': 'the directory'}, 'address': {'type': ['string', 'null']}, 'init_pid': {'type': ['integer', 'null']}}}, rule='type')
-            data__task_is_dict = isinstance(data__task, dict)
-            if data__task_is_dict:
-                data__task_keys = set(data__task.keys())
-                if "dir" in data__task_keys:
-                    data__task_keys.remove("dir")
-                    data__task__dir = data__task["dir"]
-                    if not isinstance(data__task__dir, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".task.dir must be string", value=data__task__dir, name="" + (name_prefix or "data") + ".task.dir", definition={'type': 'string', 'description': 'the directory'}, rule='type')
-                if "address" in data__task_keys:
-                    data__task_keys.remove("address")
-                    data__task__address = data__task["address"]
-                    validate____defs_nullable_string(data__task__address, custom_formats, (name_prefix or "data") + ".task.address")
-                if "init_pid" in data__task_keys:
-                    data__task_keys.remove("init_pid")
-                    data__task__initpid = data__task["init_pid"]
-                    validate____defs_nullable_int(data__task__initpid, custom_formats, (name_prefix or "data") + ".task.init_pid")
-    return data
-
-def validate____defs_containerd(data, custom_formats={}, name_prefix=None):
-    validate____defs_layer(data, custom_formats, (name_prefix or "data") + "")
-    validate____defs_process_info(data, custom_formats, (name_prefix or "data") + "")
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "version" in data_keys:
-            data_keys.remove("version")
-            data__version = data["version"]
-            validate____defs_nullable_string(data__version, custom_formats, (name_prefix or "data") + ".version")
-        if "socket" in data_keys:
-            data_keys.remove("socket")
-            data__socket = data["socket"]
-            validate____defs_nullable_string(data__socket, custom_formats, (name_prefix or "data") + ".socket")
-        if "socket_exists" in data_keys:
-            data_keys.remove("socket_exists")
-            data__socketexists = data["socket_exists"]
-            validate____defs_nullable_bool(data__socketexists, custom_formats, (name_prefix or "data") + ".socket_exists")
-        if "config_path" in data_keys:
-            data_keys.remove("config_path")
-            data__configpath = data["config_path"]
-            validate____defs_nullable_string(data__configpath, custom_formats, (name_prefix or "data") + ".config_path")
-        if "config" in data_keys:
-            data_keys.remove("config")
-            data__config = data["config"]
-            if not isinstance(data__config, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".config must be object or null", value=data__config, name="" + (name_prefix or "data") + ".config", definition={'type': ['object', 'null'], 'description': "the CRI part of config.toml, with containerd's defaults for what it leaves unset; null when it cannot be read", 'properties': {'version': {'type': ['integer', 'null']}, 'systemd_cgroup': {'type': ['boolean', 'null']}, 'sandbox_image': {'type': ['string', 'null']}, 'restrict_oom_score_adj': {'type': ['boolean', 'null']}, 'snapshotter': {'type': ['string', 'null']}, 'disabled_plugins': {'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, 'root': {'type': ['string', 'null']}, 'state': {'type': ['string', 'null']}, 'registry_config_path': {'type': ['string', 'null']}}}, rule='type')
-            data__config_is_dict = isinstance(data__config, dict)
-            if data__config_is_dict:
-                data__config_keys = set(data__config.keys())
-                if "version" in data__config_keys:
-                    data__config_keys.remove("version")
-                    data__config__version = data__config["version"]
-                    validate____defs_nullable_int(data__config__version, custom_formats, (name_prefix or "data") + ".config.version")
-                if "systemd_cgroup" in data__config_keys:
-                    data__config_keys.remove("systemd_cgroup")
-                    data__config__systemdcgroup = data__config["systemd_cgroup"]
-                    validate____defs_nullable_bool(data__config__systemdcgroup, custom_formats, (name_prefix or "data") + ".config.systemd_cgroup")
-                if "sandbox_image" in data__config_keys:
-                    data__config_keys.remove("sandbox_image")
-                    data__config__sandboximage = data__config["sandbox_image"]
-                    validate____defs_nullable_string(data__config__sandboximage, custom_formats, (name_prefix or "data") + ".config.sandbox_image")
-                if "restrict_oom_score_adj" in data__config_keys:
-                    data__config_keys.remove("restrict_oom_score_adj")
-                    data__config__restrictoomscoreadj = data__config["restrict_oom_score_adj"]
-                    validate____defs_nullable_bool(data__config__restrictoomscoreadj, custom_formats, (name_prefix or "data") + ".config.restrict_oom_score_adj")
-                if "snapshotter" in data__config_keys:
-                    data__config_keys.remove("snapshotter")
-                    data__config__snapshotter = data__config["snapshotter"]
-                    validate____defs_nullable_string(data__config__snapshotter, custom_formats, (name_prefix or "data") + ".config.snapshotter")
-                if "disabled_plugins" in data__config_keys:
-                    data__config_keys.remove("disabled_plugins")
-                    data__config__disabledplugins = data__config["disabled_plugins"]
-                    if not isinstance(data__config__disabledplugins, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".config.disabled_plugins must be array", value=data__config__disabledplugins, name="" + (name_prefix or "data") + ".config.disabled_plugins", definition={'type': 'array', 'description': '`disabled_plugins`', 'items': {'type': 'string'}}, rule='type')
-                    data__config__disabledplugins_is_list = isinstance(data__config__disabledplugins, (list, tuple))
-                    if data__config__disabledplugins_is_list:
-                        data__config__disabledplugins_len = len(data__config__disabledplugins)
-                        for data__config__disabledplugins_x, data__config__disabledplugins_item in enumerate(data__config__disabledplugins):
-                            if not isinstance(data__config__disabledplugins_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".config.disabled_plugins[{data__config__disabledplugins_x}]".format(**locals()) + " must be string", value=data__config__disabledplugins_item, name="" + (name_prefix or "data") + ".config.disabled_plugins[{data__config__disabledplugins_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                if "root" in data__config_keys:
-                    data__config_keys.remove("root")
-                    data__config__root = data__config["root"]
-                    validate____defs_nullable_string(data__config__root, custom_formats, (name_prefix or "data") + ".config.root")
-                if "state" in data__config_keys:
-                    data__config_keys.remove("state")
-                    data__config__state = data__config["state"]
-                    validate____defs_nullable_string(data__config__state, custom_formats, (name_prefix or "data") + ".config.state")
-                if "registry_config_path" in data__config_keys:
-                    data__config_keys.remove("registry_config_path")
-                    data__config__registryconfigpath = data__config["registry_config_path"]
-                    validate____defs_nullable_string(data__config__registryconfigpath, custom_formats, (name_prefix or "data") + ".config.registry_config_path")
-        if "sandbox_image_present" in data_keys:
-            data_keys.remove("sandbox_image_present")
-            data__sandboximagepresent = data["sandbox_image_present"]
-            validate____defs_nullable_bool(data__sandboximagepresent, custom_formats, (name_prefix or "data") + ".sandbox_image_present")
-        if "cni" in data_keys:
-            data_keys.remove("cni")
-            data__cni = data["cni"]
-            if not isinstance(data__cni, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni must be object or null", value=data__cni, name="" + (name_prefix or "data") + ".cni", definition={'type': ['object', 'null'], 'description': 'the CNI setup the CRI plugin uses', 'properties': {'conf_dir': {'type': ['string', 'null']}, 'bin_dirs': {'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, 'configs': {'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'type': ['string', 'null']}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'type': ['string', 'null']}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, 'missing_plugins': {'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}}}, rule='type')
-            data__cni_is_dict = isinstance(data__cni, dict)
-            if data__cni_is_dict:
-                data__cni_keys = set(data__cni.keys())
-                if "conf_dir" in data__cni_keys:
-                    data__cni_keys.remove("conf_dir")
-                    data__cni__confdir = data__cni["conf_dir"]
-                    validate____defs_nullable_string(data__cni__confdir, custom_formats, (name_prefix or "data") + ".cni.conf_dir")
-                if "bin_dirs" in data__cni_keys:
-                    data__cni_keys.remove("bin_dirs")
-                    data__cni__bindirs = data__cni["bin_dirs"]
-                    if not isinstance(data__cni__bindirs, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.bin_dirs must be array", value=data__cni__bindirs, name="" + (name_prefix or "data") + ".cni.bin_dirs", definition={'type': 'array', 'description': 'the plugin binary directories', 'items': {'type': 'string'}}, rule='type')
-                    data__cni__bindirs_is_list = isinstance(data__cni__bindirs, (list, tuple))
-                    if data__cni__bindirs_is_list:
-                        data__cni__bindirs_len = len(data__cni__bindirs)
-                        for data__cni__bindirs_x, data__cni__bindirs_item in enumerate(data__cni__bindirs):
-                            if not isinstance(data__cni__bindirs_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.bin_dirs[{data__cni__bindirs_x}]".format(**locals()) + " must be string", value=data__cni__bindirs_item, name="" + (name_prefix or "data") + ".cni.bin_dirs[{data__cni__bindirs_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                if "configs" in data__cni_keys:
-                    data__cni_keys.remove("configs")
-                    data__cni__configs = data__cni["configs"]
-                    if not isinstance(data__cni__configs, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.configs must be array", value=data__cni__configs, name="" + (name_prefix or "data") + ".cni.configs", definition={'type': 'array', 'description': 'every network config file in `conf_dir`', 'items': {'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'type': ['string', 'null']}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'type': ['string', 'null']}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}}, rule='type')
-                    data__cni__configs_is_list = isinstance(data__cni__configs, (list, tuple))
-                    if data__cni__configs_is_list:
-                        data__cni__configs_len = len(data__cni__configs)
-                        for data__cni__configs_x, data__cni__configs_item in enumerate(data__cni__configs):
-                            if not isinstance(data__cni__configs_item, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}]".format(**locals()) + " must be object", value=data__cni__configs_item, name="" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'type': ['string', 'null']}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'type': ['string', 'null']}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}, rule='type')
-                            data__cni__configs_item_is_dict = isinstance(data__cni__configs_item, dict)
-                            if data__cni__configs_item_is_dict:
-                                data__cni__configs_item__missing_keys = set(['file']) - data__cni__configs_item.keys()
-                                if data__cni__configs_item__missing_keys:
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}]".format(**locals()) + " must contain " + (str(sorted(data__cni__configs_item__missing_keys)) + " properties"), value=data__cni__configs_item, name="" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['file'], 'properties': {'file': {'type': 'string', 'description': 'its path'}, 'name': {'type': ['string', 'null']}, 'valid': {'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, 'error': {'type': ['string', 'null']}, 'plugins': {'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}}}, rule='required')
-                                data__cni__configs_item_keys = set(data__cni__configs_item.keys())
-                                if "file" in data__cni__configs_item_keys:
-                                    data__cni__configs_item_keys.remove("file")
-                                    data__cni__configs_item__file = data__cni__configs_item["file"]
-                                    if not isinstance(data__cni__configs_item__file, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}].file".format(**locals()) + " must be string", value=data__cni__configs_item__file, name="" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}].file".format(**locals()) + "", definition={'type': 'string', 'description': 'its path'}, rule='type')
-                                if "name" in data__cni__configs_item_keys:
-                                    data__cni__configs_item_keys.remove("name")
-                                    data__cni__configs_item__name = data__cni__configs_item["name"]
-                                    validate____defs_nullable_string(data__cni__configs_item__name, custom_formats, (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}].name".format(**locals()))
-                                if "valid" in data__cni__configs_item_keys:
-                                    data__cni__configs_item_keys.remove("valid")
-                                    data__cni__configs_item__valid = data__cni__configs_item["valid"]
-                                    if not isinstance(data__cni__configs_item__valid, (bool)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}].valid".format(**locals()) + " must be boolean", value=data__cni__configs_item__valid, name="" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}].valid".format(**locals()) + "", definition={'type': 'boolean', 'description': 'whether it parses and names at least one plugin'}, rule='type')
-                                if "error" in data__cni__configs_item_keys:
-                                    data__cni__configs_item_keys.remove("error")
-                                    data__cni__configs_item__error = data__cni__configs_item["error"]
-                                    validate____defs_nullable_string(data__cni__configs_item__error, custom_formats, (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}].error".format(**locals()))
-                                if "plugins" in data__cni__configs_item_keys:
-                                    data__cni__configs_item_keys.remove("plugins")
-                                    data__cni__configs_item__plugins = data__cni__configs_item["plugins"]
-                                    if not isinstance(data__cni__configs_item__plugins, (list, tuple)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}].plugins".format(**locals()) + " must be array", value=data__cni__configs_item__plugins, name="" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}].plugins".format(**locals()) + "", definition={'type': 'array', 'description': 'the plugin types it lists', 'items': {'type': 'string'}}, rule='type')
-                                    data__cni__configs_item__plugins_is_list = isinstance(data__cni__configs_item__plugins, (list, tuple))
-                                    if data__cni__configs_item__plugins_is_list:
-                                        data__cni__configs_item__plugins_len = len(data__cni__configs_item__plugins)
-                                        for data__cni__configs_item__plugins_x, data__cni__configs_item__plugins_item in enumerate(data__cni__configs_item__plugins):
-                                            if not isinstance(data__cni__configs_item__plugins_item, (str)):
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}].plugins[{data__cni__configs_item__plugins_x}]".format(**locals()) + " must be string", value=data__cni__configs_item__plugins_item, name="" + (name_prefix or "data") + ".cni.configs[{data__cni__configs_x}].plugins[{data__cni__configs_item__plugins_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-                if "missing_plugins" in data__cni_keys:
-                    data__cni_keys.remove("missing_plugins")
-                    data__cni__missingplugins = data__cni["missing_plugins"]
-                    if not isinstance(data__cni__missingplugins, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.missing_plugins must be array", value=data__cni__missingplugins, name="" + (name_prefix or "data") + ".cni.missing_plugins", definition={'type': 'array', 'description': 'plugin binaries (IPAM ones too) the configs need that no bin dir has', 'items': {'type': 'string'}}, rule='type')
-                    data__cni__missingplugins_is_list = isinstance(data__cni__missingplugins, (list, tuple))
-                    if data__cni__missingplugins_is_list:
-                        data__cni__missingplugins_len = len(data__cni__missingplugins)
-                        for data__cni__missingplugins_x, data__cni__missingplugins_item in enumerate(data__cni__missingplugins):
-                            if not isinstance(data__cni__missingplugins_item, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cni.missing_plugins[{data__cni__missingplugins_x}]".format(**locals()) + " must be string", value=data__cni__missingplugins_item, name="" + (name_prefix or "data") + ".cni.missing_plugins[{data__cni__missingplugins_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-        if "log" in data_keys:
-            data_keys.remove("log")
-            data__log = data["log"]
-            validate____defs_log(data__log, custom_formats, (name_prefix or "data") + ".log")
-    return data
-
-def validate____defs_process_info(data, custom_formats={}, name_prefix=None):
-    if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'properties': {'running': {'type': ['boolean', 'null']}, 'pid': {'type': ['integer', 'null']}, 'cmdline': {'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, 'active_state': {'type': ['string', 'null']}}}, rule='type')
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "running" in data_keys:
-            data_keys.remove("running")
-            data__running = data["running"]
-            validate____defs_nullable_bool(data__running, custom_formats, (name_prefix or "data") + ".running")
-        if "pid" in data_keys:
-            data_keys.remove("pid")
-            data__pid = data["pid"]
-            validate____defs_nullable_int(data__pid, custom_formats, (name_prefix or "data") + ".pid")
-        if "cmdline" in data_keys:
-            data_keys.remove("cmdline")
-            data__cmdline = data["cmdline"]
-            if not isinstance(data__cmdline, (list, tuple, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cmdline must be array or null", value=data__cmdline, name="" + (name_prefix or "data") + ".cmdline", definition={'type': ['array', 'null'], 'description': 'its command line', 'items': {'type': 'string'}}, rule='type')
-            data__cmdline_is_list = isinstance(data__cmdline, (list, tuple))
-            if data__cmdline_is_list:
-                data__cmdline_len = len(data__cmdline)
-                for data__cmdline_x, data__cmdline_item in enumerate(data__cmdline):
-                    if not isinstance(data__cmdline_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cmdline[{data__cmdline_x}]".format(**locals()) + " must be string", value=data__cmdline_item, name="" + (name_prefix or "data") + ".cmdline[{data__cmdline_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-        if "active_state" in data_keys:
-            data_keys.remove("active_state")
-            data__activestate = data["active_state"]
-            validate____defs_nullable_string(data__activestate, custom_formats, (name_prefix or "data") + ".active_state")
-    return data
-
-def validate____defs_cri(data, custom_formats={}, name_prefix=None):
-    validate____defs_layer(data, custom_formats, (name_prefix or "data") + "")
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "endpoint" in data_keys:
-            data_keys.remove("endpoint")
-            data__endpoint = data["endpoint"]
-            validate____defs_nullable_string(data__endpoint, custom_formats, (name_prefix or "data") + ".endpoint")
-        if "endpoint_source" in data_keys:
-            data_keys.remove("endpoint_source")
-            data__endpointsource = data["endpoint_source"]
-            validate____defs_nullable_string(data__endpointsource, custom_formats, (name_prefix or "data") + ".endpoint_source")
-        if "api_version" in data_keys:
-            data_keys.remove("api_version")
-            data__apiversion = data["api_version"]
-            if not (isinstance(data__apiversion, str) and data__apiversion == 'v1' or isinstance(data__apiversion, str) and data__apiversion == 'v1alpha2' or data__apiversion is None):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".api_version must be one of ['v1', 'v1alpha2', None]", value=data__apiversion, name="" + (name_prefix or "data") + ".api_version", definition={'enum': ['v1', 'v1alpha2', None], 'description': 'the CRI version the runtime answers'}, rule='enum')
-        if "runtime_name" in data_keys:
-            data_keys.remove("runtime_name")
-            data__runtimename = data["runtime_name"]
-            validate____defs_nullable_string(data__runtimename, custom_formats, (name_prefix or "data") + ".runtime_name")
-        if "runtime_version" in data_keys:
-            data_keys.remove("runtime_version")
-            data__runtimeversion = data["runtime_version"]
-            validate____defs_nullable_string(data__runtimeversion, custom_formats, (name_prefix or "data") + ".runtime_version")
-        if "conditions" in data_keys:
-            data_keys.remove("conditions")
-            data__conditions = data["conditions"]
-            if not isinstance(data__conditions, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions must be array", value=data__conditions, name="" + (name_prefix or "data") + ".conditions", definition={'type': 'array', 'description': "the runtime's Status conditions", 'items': {'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, rule='type')
-            data__conditions_is_list = isinstance(data__conditions, (list, tuple))
-            if data__conditions_is_list:
-                data__conditions_len = len(data__conditions)
-                for data__conditions_x, data__conditions_item in enumerate(data__conditions):
-                    if not isinstance(data__conditions_item, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions[{data__conditions_x}]".format(**locals()) + " must be object", value=data__conditions_item, name="" + (name_prefix or "data") + ".conditions[{data__conditions_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}, rule='type')
-                    data__conditions_item_is_dict = isinstance(data__conditions_item, dict)
-                    if data__conditions_item_is_dict:
-                        data__conditions_item__missing_keys = set(['type', 'status']) - data__conditions_item.keys()
-                        if data__conditions_item__missing_keys:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions[{data__conditions_x}]".format(**locals()) + " must contain " + (str(sorted(data__conditions_item__missing_keys)) + " properties"), value=data__conditions_item, name="" + (name_prefix or "data") + ".conditions[{data__conditions_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}, rule='required')
-                        data__conditions_item_keys = set(data__conditions_item.keys())
-                        if "type" in data__conditions_item_keys:
-                            data__conditions_item_keys.remove("type")
-                            data__conditions_item__type = data__conditions_item["type"]
-                            if not isinstance(data__conditions_item__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions[{data__conditions_x}].type".format(**locals()) + " must be string", value=data__conditions_item__type, name="" + (name_prefix or "data") + ".conditions[{data__conditions_x}].type".format(**locals()) + "", definition={'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, rule='type')
-                        if "status" in data__conditions_item_keys:
-                            data__conditions_item_keys.remove("status")
-                            data__conditions_item__status = data__conditions_item["status"]
-                            if not isinstance(data__conditions_item__status, (bool)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions[{data__conditions_x}].status".format(**locals()) + " must be boolean", value=data__conditions_item__status, name="" + (name_prefix or "data") + ".conditions[{data__conditions_x}].status".format(**locals()) + "", definition={'type': 'boolean', 'description': 'whether the condition holds'}, rule='type')
-                        if "reason" in data__conditions_item_keys:
-                            data__conditions_item_keys.remove("reason")
-                            data__conditions_item__reason = data__conditions_item["reason"]
-                            validate____defs_nullable_string(data__conditions_item__reason, custom_formats, (name_prefix or "data") + ".conditions[{data__conditions_x}].reason".format(**locals()))
-                        if "message" in data__conditions_item_keys:
-                            data__conditions_item_keys.remove("message")
-                            data__conditions_item__message = data__conditions_item["message"]
-                            validate____defs_nullable_string(data__conditions_item__message, custom_formats, (name_prefix or "data") + ".conditions[{data__conditions_x}].message".format(**locals()))
-                        if data__conditions_item_keys:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".conditions[{data__conditions_x}]".format(**locals()) + " must not contain "+str(data__conditions_item_keys)+" properties", value=data__conditions_item, name="" + (name_prefix or "data") + ".conditions[{data__conditions_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['type', 'status'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'description': 'RuntimeReady or NetworkReady'}, 'status': {'type': 'boolean', 'description': 'whether the condition holds'}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}, rule='additionalProperties')
-        if "image_fs" in data_keys:
-            data_keys.remove("image_fs")
-            data__imagefs = data["image_fs"]
-            if not isinstance(data__imagefs, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".image_fs must be array", value=data__imagefs, name="" + (name_prefix or "data") + ".image_fs", definition={'type': 'array', 'description': 'the image filesystems (ImageFsInfo)', 'items': {'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'type': ['integer', 'null']}, 'inodes_used': {'type': ['integer', 'null']}}}}, rule='type')
-            data__imagefs_is_list = isinstance(data__imagefs, (list, tuple))
-            if data__imagefs_is_list:
-                data__imagefs_len = len(data__imagefs)
-                for data__imagefs_x, data__imagefs_item in enumerate(data__imagefs):
-                    if not isinstance(data__imagefs_item, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".image_fs[{data__imagefs_x}]".format(**locals()) + " must be object", value=data__imagefs_item, name="" + (name_prefix or "data") + ".image_fs[{data__imagefs_x}]".format(**locals()) + "", definition={'type': 'object', 'properties': {'mountpoint': {'type': 'string', 'description': 'where it is mounted'}, 'used_bytes': {'type': ['integer', 'null']}, 'inodes_used': {'type': ['integer', 'null']}}}, rule='type')
-                    data__imagefs_item_is_dict = isinstance(data__imagefs_item, dict)
-                    if data__imagefs_item_is_dict:
-                        data__imagefs_item_keys = set(data__imagefs_item.keys())
-                        if "mountpoint" in data__imagefs_item_keys:
-                            data__imagefs_item_keys.remove("mountpoint")
-                            data__imagefs_item__mountpoint = data__imagefs_item["mountpoint"]
-                            if not isinstance(data__imagefs_item__mountpoint, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".image_fs[{data__imagefs_x}].mountpoint".format(**locals()) + " must be string", value=data__imagefs_item__mountpoint, name="" + (name_prefix or "data") + ".image_fs[{data__imagefs_x}].mountpoint".format(**locals()) + "", definition={'type': 'string', 'description': 'where it is mounted'}, rule='type')
-                        if "used_bytes" in data__imagefs_item_keys:
-                            data__imagefs_item_keys.remove("used_bytes")
-                            data__imagefs_item__usedbytes = data__imagefs_item["used_bytes"]
-                            validate____defs_nullable_int(data__imagefs_item__usedbytes, custom_formats, (name_prefix or "data") + ".image_fs[{data__imagefs_x}].used_bytes".format(**locals()))
-                        if "inodes_used" in data__imagefs_item_keys:
-                            data__imagefs_item_keys.remove("inodes_used")
-                            data__imagefs_item__inodesused = data__imagefs_item["inodes_used"]
-                            validate____defs_nullable_int(data__imagefs_item__inodesused, custom_formats, (name_prefix or "data") + ".image_fs[{data__imagefs_x}].inodes_used".format(**locals()))
-        if "cgroup_driver" in data_keys:
-            data_keys.remove("cgroup_driver")
-            data__cgroupdriver = data["cgroup_driver"]
-            if not (isinstance(data__cgroupdriver, str) and data__cgroupdriver == 'systemd' or isinstance(data__cgroupdriver, str) and data__cgroupdriver == 'cgroupfs' or data__cgroupdriver is None):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cgroup_driver must be one of ['systemd', 'cgroupfs', None]", value=data__cgroupdriver, name="" + (name_prefix or "data") + ".cgroup_driver", definition={'enum': ['systemd', 'cgroupfs', None], 'description': "the runtime's, from its verbose Status (containerd's `SystemdCgroup` option)"}, rule='enum')
-    return data
-
-def validate____defs_kubelet(data, custom_formats={}, name_prefix=None):
-    validate____defs_layer(data, custom_formats, (name_prefix or "data") + "")
-    validate____defs_process_info(data, custom_formats, (name_prefix or "data") + "")
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "version" in data_keys:
-            data_keys.remove("version")
-            data__version = data["version"]
-            validate____defs_nullable_string(data__version, custom_formats, (name_prefix or "data") + ".version")
-        if "healthz" in data_keys:
-            data_keys.remove("healthz")
-            data__healthz = data["healthz"]
-            validate____defs_nullable_string(data__healthz, custom_formats, (name_prefix or "data") + ".healthz")
-        if "config_path" in data_keys:
-            data_keys.remove("config_path")
-            data__configpath = data["config_path"]
-            validate____defs_nullable_string(data__configpath, custom_formats, (name_prefix or "data") + ".config_path")
-        if "cgroup_driver" in data_keys:
-            data_keys.remove("cgroup_driver")
-            data__cgroupdriver = data["cgroup_driver"]
-            if not (isinstance(data__cgroupdriver, str) and data__cgroupdriver == 'systemd' or isinstance(data__cgroupdriver, str) and data__cgroupdriver == 'cgroupfs' or data__cgroupdriver is None):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cgroup_driver must be one of ['systemd', 'cgroupfs', None]", value=data__cgroupdriver, name="" + (name_prefix or "data") + ".cgroup_driver", definition={'enum': ['systemd', 'cgroupfs', None], 'description': "`--cgroup-driver` or the config's `cgroupDriver`; unset stays unknown (since 1.31 the kubelet may take the CRI's)"}, rule='enum')
-        if "runtime_endpoint" in data_keys:
-            data_keys.remove("runtime_endpoint")
-            data__runtimeendpoint = data["runtime_endpoint"]
-            validate____defs_nullable_string(data__runtimeendpoint, custom_formats, (name_prefix or "data") + ".runtime_endpoint")
-        if "runtime_endpoint_exists" in data_keys:
-            data_keys.remove("runtime_endpoint_exists")
-            data__runtimeendpointexists = data["runtime_endpoint_exists"]
-            validate____defs_nullable_bool(data__runtimeendpointexists, custom_formats, (name_prefix or "data") + ".runtime_endpoint_exists")
-        if "eviction_hard" in data_keys:
-            data_keys.remove("eviction_hard")
-            data__evictionhard = data["eviction_hard"]
-            if not isinstance(data__evictionhard, (dict, NoneType)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".eviction_hard must be object or null", value=data__evictionhard, name="" + (name_prefix or "data") + ".eviction_hard", definition={'type': ['object', 'null'], 'description': "{signal: threshold} from `--eviction-hard` or `evictionHard`; unset: the kubelet's defaults apply", 'additionalProperties': {'type': 'string'}}, rule='type')
-            data__evictionhard_is_dict = isinstance(data__evictionhard, dict)
-            if data__evictionhard_is_dict:
-                data__evictionhard_keys = set(data__evictionhard.keys())
-                for data__evictionhard_key in data__evictionhard_keys:
-                    if data__evictionhard_key not in []:
-                        data__evictionhard_value = data__evictionhard.get(data__evictionhard_key)
-                        if not isinstance(data__evictionhard_value, (str)):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".eviction_hard.{data__evictionhard_key}".format(**locals()) + " must be string", value=data__evictionhard_value, name="" + (name_prefix or "data") + ".eviction_hard.{data__evictionhard_key}".format(**locals()) + "", definition={'type': 'string'}, rule='type')
-        if "log" in data_keys:
-            data_keys.remove("log")
-            data__log = data["log"]
-            validate____defs_log(data__log, custom_formats, (name_prefix or "data") + ".log")
-    return data
-
-def validate____defs_apiserver(data, custom_formats={}, name_prefix=None):
-    validate____defs_layer(data, custom_formats, (name_prefix or "data") + "")
-    data_is_dict = isinstance(data, dict)
-    if data_is_dict:
-        data_keys = set(data.keys())
-        if "source" in data_keys:
-            data_keys.remove("source")
-            data__source = data["source"]
-            validate____defs_nullable_string(data__source, custom_formats, (name_prefix or "data") + ".source")
-        if "node_conditions" in data_keys:
-            data_keys.remove("node_conditions")
-            data__nodeconditions = data["node_conditions"]
-            if not isinstance(data__nodeconditions, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".node_conditions must be array", value=data__nodeconditions, name="" + (name_prefix or "data") + ".node_conditions", definition={'type': 'array', 'description': "the node's conditions, from `kubectl get node -o json` (analyze --node-json)", 'items': {'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}}, rule='type')
-            data__nodeconditions_is_list = isinstance(data__nodeconditions, (list, tuple))
-            if data__nodeconditions_is_list:
-                data__nodeconditions_len = len(data__nodeconditions)
-                for data__nodeconditions_x, data__nodeconditions_item in enumerate(data__nodeconditions):
-                    if not isinstance(data__nodeconditions_item, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".node_conditions[{data__nodeconditions_x}]".format(**locals()) + " must be object", value=data__nodeconditions_item, name="" + (name_prefix or "data") + ".node_conditions[{data__nodeconditions_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}, rule='type')
-                    data__nodeconditions_item_is_dict = isinstance(data__nodeconditions_item, dict)
-                    if data__nodeconditions_item_is_dict:
-                        data__nodeconditions_item__missing_keys = set(['type', 'status']) - data__nodeconditions_item.keys()
-                        if data__nodeconditions_item__missing_keys:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".node_conditions[{data__nodeconditions_x}]".format(**locals()) + " must contain " + (str(sorted(data__nodeconditions_item__missing_keys)) + " properties"), value=data__nodeconditions_item, name="" + (name_prefix or "data") + ".node_conditions[{data__nodeconditions_x}]".format(**locals()) + "", definition={'type': 'object', 'required': ['type', 'status'], 'properties': {'type': {'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, 'status': {'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, 'reason': {'type': ['string', 'null']}, 'message': {'type': ['string', 'null']}}}, rule='required')
-                        data__nodeconditions_item_keys = set(data__nodeconditions_item.keys())
-                        if "type" in data__nodeconditions_item_keys:
-                            data__nodeconditions_item_keys.remove("type")
-                            data__nodeconditions_item__type = data__nodeconditions_item["type"]
-                            if not isinstance(data__nodeconditions_item__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".node_conditions[{data__nodeconditions_x}].type".format(**locals()) + " must be string", value=data__nodeconditions_item__type, name="" + (name_prefix or "data") + ".node_conditions[{data__nodeconditions_x}].type".format(**locals()) + "", definition={'type': 'string', 'description': 'Ready, MemoryPressure, DiskPressure, PIDPressure, ...'}, rule='type')
-                        if "status" in data__nodeconditions_item_keys:
-                            data__nodeconditions_item_keys.remove("status")
-                            data__nodeconditions_item__status = data__nodeconditions_item["status"]
-                            if not (isinstance(data__nodeconditions_item__status, str) and data__nodeconditions_item__status == 'True' or isinstance(data__nodeconditions_item__status, str) and data__nodeconditions_item__status == 'False' or isinstance(data__nodeconditions_item__status, str) and data__nodeconditions_item__status == 'Unknown'):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".node_conditions[{data__nodeconditions_x}].status".format(**locals()) + " must be one of ['True', 'False', 'Unknown']", value=data__nodeconditions_item__status, name="" + (name_prefix or "data") + ".node_conditions[{data__nodeconditions_x}].status".format(**locals()) + "", definition={'enum': ['True', 'False', 'Unknown'], 'description': "the condition's status"}, rule='enum')
-                        if "reason" in data__nodeconditions_item_keys:
-                            data__nodeconditions_item_keys.remove("reason")
-                            data__nodeconditions_item__reason = data__nodeconditions_item["reason"]
-                            validate____defs_nullable_string(data__nodeconditions_item__reason, custom_formats, (name_prefix or "data") + ".node_conditions[{data__nodeconditions_x}].reason".format(**locals()))
-                        if "message" in data__nodeconditions_item_keys:
-                            data__nodeconditions_item_keys.remove("message")
-                            data__nodeconditions_item__message = data__nodeconditions_item["message"]
-                            validate____defs_nullable_string(data__nodeconditions_item__message, custom_formats, (name_prefix or "data") + ".node_conditions[{data__nodeconditions_x}].message".format(**locals()))
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data

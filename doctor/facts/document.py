@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from doctor.errors import FactsError
+from doctor.gc_pause import paused_gc
 from doctor.layers import LAYER_NAMES, Layer, LayerStatus
 from doctor.schema_validation import best_error, load_schema, location, schema_errors
 
@@ -134,7 +135,8 @@ def load_facts(path: Path) -> FactsDocument:
     except OSError as exc:
         raise FactsError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        data = json.loads(text)
+        with paused_gc():  # a large document is millions of objects, and no cycles
+            data = json.loads(text)
     except UnicodeDecodeError:
         raise FactsError(f"{path}: not UTF-8 text: is this a facts JSON file?") from None
     except json.JSONDecodeError as exc:

@@ -7,17 +7,20 @@ or NO_COLOR is set; lines are wrapped to fit 80 columns when not writing to a te
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import sys
 
+from rich._wrap import divide_line
 from rich.console import Console, Group
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from doctor.layers import Severity
-from doctor.model import Finding, Report
+from doctor.model import Finding, PodSummary, Report
 from doctor.report.wording import evidence_line, layer_verdict_text, subject_text
+from doctor.report.wrap import ONE_CELL, divide_one_cell
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -63,7 +66,8 @@ def _layers(report: Report) -> Table:
 
 
 def _worst_in_layer(report: Report, keys: tuple[str, ...]) -> Severity | None:
-    severities = [f.severity for f in report.findings if f.key in keys]
+    wanted = set(keys)  # a layer of a large node holds thousands of keys
+    severities = [f.severity for f in report.findings if f.key in wanted]
     return max(severities, key=lambda s: s.rank, default=None)
 
 
@@ -82,6 +86,35 @@ def _finding_block(finding: Finding) -> Group:
     return Group(*body)
 
 
+def _plain_block(finding: Finding, width: int) -> str | None:
+    """What `_finding_block` and `_print_docs` print on a console without styles, made without
+    rich's layout machinery (~10x faster: a node's report can hold thousands of findings).
+
+    Lines break where rich breaks them (its own `divide_line`); None for text rich would alter
+    first (tabs, newlines, control characters), which then goes through rich.
+    """
+    head = f"[{finding.severity.value}] {finding.rule_id}  {subject_text(finding)}"
+    indented = [
+        finding.message,
+        *(f"• {evidence_line(evidence)}" for evidence in finding.evidence),
+        f"fix: {finding.fix}",
+    ]
+    docs = [f"  docs: {url}" for url in finding.docs]
+    if not all(text.isprintable() for text in (head, *indented, *docs)):
+        return None
+    lines = _wrapped(head, width, "")
+    for text in indented:
+        lines += _wrapped(text, width - 2, "  ")
+    return "\n".join([*lines, *docs]) + "\n"
+
+
+def _wrapped(text: str, width: int, indent: str) -> list[str]:
+    one_cell = ONE_CELL.issuperset(text)
+    offsets = divide_one_cell(text, width) if one_cell else divide_line(text, width)
+    breaks = [0, *offsets, len(text)]
+    return [indent + text[start:end].rstrip() for start, end in itertools.pairwise(breaks)]
+
+
 def _print_docs(console: Console, finding: Finding) -> None:
     for url in finding.docs:
         # Never wrap or crop a URL: a broken one cannot be clicked or pasted.
@@ -93,15 +126,29 @@ def _pods(report: Report) -> Table:
     table.add_column("pod", overflow="fold")
     table.add_column("verdict", overflow="fold")
     for pod in report.pods:
-        cause = pod.root_cause
-        if cause is None:
-            verdict = Text("ok" if not pod.findings else f"{pod.findings} minor findings", "green")
-        else:
-            verdict = Text(
-                f"{cause.rule_id} ({cause.severity.value})", SEVERITY_STYLE[cause.severity]
-            )
-        table.add_row(f"{pod.namespace}/{pod.name}", verdict)
+        verdict, style = _pod_verdict(pod)
+        table.add_row(f"{pod.namespace}/{pod.name}", Text(verdict, style))
     return table
+
+
+def _pod_verdict(pod: PodSummary) -> tuple[str, str]:
+    cause = pod.root_cause
+    if cause is None:
+        return "ok" if not pod.findings else f"{pod.findings} minor findings", "green"
+    return f"{cause.rule_id} ({cause.severity.value})", SEVERITY_STYLE[cause.severity]
+
+
+def _plain_pods(report: Report, width: int) -> str | None:
+    """The PODS table as `_pods` prints it on a console without styles when it fits the width
+    (no column is folded), without rich's measuring of every cell; else None."""
+    rows = [("pod", "verdict")]
+    rows += [(f"{pod.namespace}/{pod.name}", _pod_verdict(pod)[0]) for pod in report.pods]
+    if not all(c.isascii() and c.isprintable() and "[" not in c for row in rows for c in row):
+        return None  # a string cell is read as rich markup; text rich would alter goes through it
+    name_width = max(len(name) for name, _ in rows)
+    if name_width + 2 + max(len(verdict) for _, verdict in rows) > width:
+        return None
+    return "\n".join(["PODS", *(f"{n.ljust(name_width)}  {v}" for n, v in rows)]) + "\n"
 
 
 def _root_cause(report: Report) -> Group:
@@ -142,7 +189,11 @@ def render(report: Report) -> str:
     console.print(_root_cause(report))
     if report.pods:
         console.print()
-        console.print(_pods(report))
+        plain = _plain_pods(report, console.width) if console.color_system is None else None
+        if plain is not None:
+            buffer.write(plain)
+        else:
+            console.print(_pods(report))
     related = [f for f in report.findings if f.key not in report.node_health]
     health = [f for f in report.findings if f.key in report.node_health]
     for title, findings in (
@@ -153,8 +204,14 @@ def render(report: Report) -> str:
             console.print()
             console.print(Text(title, style="bold underline"))
             for finding in findings:
-                console.print(_finding_block(finding))
-                _print_docs(console, finding)
+                plain = (
+                    _plain_block(finding, console.width) if console.color_system is None else None
+                )
+                if plain is not None:
+                    buffer.write(plain)
+                else:
+                    console.print(_finding_block(finding))
+                    _print_docs(console, finding)
     if report.failures:
         console.print()
         console.print(Text("RULE ERRORS (bugs: please report)", style="bold red"))
