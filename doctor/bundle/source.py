@@ -27,17 +27,22 @@ def load_document(
 
     files = {str(p): _read_given(p, limits.max_json_bytes) for p in kubectl_files}
     data: Any = None
+    loaded: FactsDocument | None = None
     origin = "kubectl output"
     if path is not None:
         origin = str(path)
         if str(path) == "-" or bundle_kind(path) == "json":
-            data = load_facts(path).data
+            loaded = load_facts(path)
+            data = loaded.data
         else:
             contents = read_bundle(path, limits)
             files = {f"{path}: apiserver/{n}": d for n, d in contents.evidence.items()} | files
             if contents.facts is not None:
-                data = parse_facts(contents.facts, f"{path}: facts.json").data
+                loaded = parse_facts(contents.facts, f"{path}: facts.json")
+                data = loaded.data
     evidence = read_evidence(files)
+    if loaded is not None and not evidence:
+        return loaded  # validated once: nothing was added to it
     if data is None:
         if not evidence:
             raise FactsError(f"{origin}: no facts and no pod in the kubectl output")
