@@ -39,7 +39,7 @@ from doctor.lab.cri import AdminClient, sandbox_ids
 from doctor.lab.errors import LabError
 from doctor.lab.generated import cri_admin_pb2 as m
 from doctor.lab.images import build_busybox_image
-from doctor.lab.kube.cluster import Cluster, ClusterState
+from doctor.lab.kube.cluster import Cluster, ClusterState, alive
 
 log = logging.getLogger(__name__)
 
@@ -123,17 +123,6 @@ def remove_link(name: str) -> None:
     """Delete a network link the lab's CNI made (a bridge), when it exists."""
     if Path("/sys/class/net", name).exists() and shutil.which("ip"):
         subprocess.run(["ip", "link", "del", name], capture_output=True, check=False)
-
-
-def alive(pid: int | None) -> bool:
-    """The process exists and is not a zombie."""
-    if not pid:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 class Lab:

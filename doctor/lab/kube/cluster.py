@@ -113,6 +113,8 @@ def free_ports(count: int) -> list[int]:
 
 
 def alive(pid: int | None) -> bool:
+    """The process exists and is not a zombie (the lab's processes outlive `lab up`, and a
+    zombie is not reaped where PID 1 is no init)."""
     if not pid:
         return False
     try:
