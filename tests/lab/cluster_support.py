@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -51,32 +50,6 @@ def pod(name: str, containers: list[dict[str, Any]], **spec: Any) -> str:
 
 def apply(lab: Lab, manifest: str) -> None:
     lab.cluster.kubectl("apply", "-f", "-", stdin=manifest)
-
-
-def get_pod(lab: Lab, name: str) -> dict[str, Any]:
-    found = lab.cluster.kubectl_json("get", "pod", "-n", "default", name)
-    assert found is not None
-    return found
-
-
-def wait_pod(lab: Lab, name: str, done: Any, timeout: float = 90.0) -> dict[str, Any]:
-    """Poll the pod until `done(pod)` is true; the pod as the API server last showed it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = get_pod(lab, name)
-        if done(found):
-            return found
-        if time.monotonic() > deadline:
-            status = json.dumps(found.get("status"), indent=1)[-3000:]
-            raise AssertionError(f"pod {name} did not get there in {timeout} s: {status}")
-        time.sleep(1)
-
-
-def container_status(found: dict[str, Any], name: str) -> dict[str, Any]:
-    for status in (found.get("status") or {}).get("containerStatuses") or []:
-        if status["name"] == name:
-            return dict(status)
-    return {}
 
 
 def kubectl_output(lab: Lab, scenario: ClusterScenario, directory: Path) -> dict[str, Path]:

@@ -20,17 +20,22 @@ import yaml
 from doctor.lab.kube import scenarios
 from doctor.lab.kube.cluster import node_ready
 from doctor.lab.kube.kubelet import KERNEL_TUNABLES
-from doctor.lab.kube.scenarios import ORDERED, SCENARIOS, ClusterScenario, last_terminated
+from doctor.lab.kube.scenarios import (
+    ORDERED,
+    SCENARIOS,
+    ClusterScenario,
+    container_status,
+    last_terminated,
+    wait_pod,
+)
 from doctor.lab.runtime import Lab
 from tests.lab.cluster_support import (
     analyze,
     apply,
-    container_status,
     kubectl_output,
     node_json,
     pod,
     require_cluster,
-    wait_pod,
 )
 from tests.lab.diagnose import diagnose, root_cause, severe, stackdoctor
 

@@ -716,7 +716,8 @@ def wait_pod(
         if pod is not None and done(pod):
             return pod
         if time.monotonic() > deadline:
-            raise LabError(f"pod {name} did not get there in {timeout:.0f} s")
+            status = json.dumps((pod or {}).get("status"))[-1500:]
+            raise LabError(f"pod {name} did not get there in {timeout:.0f} s: {status}")
         time.sleep(1)
 
 
