@@ -24,7 +24,7 @@ import tomllib
 from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
-from doctor.gather.cri.endpoint import same_socket
+from doctor.gather.cri.endpoint import using_endpoint
 from doctor.gather.kubelet import parse_flags
 from doctor.gather.logs.selection import read_node_log
 from doctor.gather.logs.sources import CONTAINERD_LOG, RawLog, unit_active_state
@@ -69,14 +69,7 @@ def serving_cri(
         return processes
     if isinstance(runtime, str) and runtime != "containerd":
         return processes
-    serving, unknown = [], []
-    for process in processes:
-        socket = _process_socket(ctx, *process)
-        if socket is None:
-            unknown.append(process)
-        elif same_socket(ctx, socket, endpoint):
-            serving.append(process)
-    return serving + unknown
+    return using_endpoint(ctx, processes, endpoint, _process_socket)
 
 
 def _process_socket(ctx: GatherContext, pid: int, argv: list[str]) -> str | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
-from doctor.gather.cri.endpoint import same_socket
+from doctor.gather.cri.endpoint import using_endpoint
 from doctor.gather.logs.selection import read_node_log
 from doctor.gather.logs.sources import KUBELET_LOG, RawLog, unit_active_state
 from doctor.layers import Layer
@@ -137,14 +137,7 @@ def _prefer_endpoint(
     wanted = ctx.options.runtime_endpoint or ctx.options.environ.get("CONTAINER_RUNTIME_ENDPOINT")
     if not processes or not wanted:
         return processes
-    using, unknown = [], []
-    for process in processes:
-        endpoint = _process_endpoint(ctx, *process)
-        if endpoint is None:
-            unknown.append(process)
-        elif same_socket(ctx, endpoint, wanted):
-            using.append(process)
-    return using + unknown
+    return using_endpoint(ctx, processes, wanted, _process_endpoint)
 
 
 def _process_endpoint(ctx: GatherContext, pid: int, argv: list[str]) -> str | None:

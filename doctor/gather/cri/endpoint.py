@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,28 @@ def same_socket(ctx: GatherContext, first: str, second: str) -> bool:
         return os.path.samefile(ctx.host.path(one), ctx.host.path(other))
     except OSError:
         return False
+
+
+Process = tuple[int, list[str]]  # pid, argv
+
+
+def using_endpoint(
+    ctx: GatherContext,
+    processes: list[Process],
+    wanted: str,
+    endpoint_of: Callable[[GatherContext, int, list[str]], str | None],
+) -> list[Process]:
+    """Of several runtimes or kubelets on one machine, the ones that may be this node's: those
+    whose socket (`endpoint_of`) is `wanted` first, then those whose socket is not known; one
+    known to use another socket is another node's and is left out."""
+    using, unknown = [], []
+    for pid, argv in processes:
+        endpoint = endpoint_of(ctx, pid, argv)
+        if endpoint is None:
+            unknown.append((pid, argv))
+        elif same_socket(ctx, endpoint, wanted):
+            using.append((pid, argv))
+    return using + unknown
 
 
 def _canonical(address: str) -> str:
