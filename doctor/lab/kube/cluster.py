@@ -18,6 +18,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,7 +142,7 @@ class Cluster:
 
     # -- up -----------------------------------------------------------------------------------
 
-    def up(self, runtime_endpoint: str, cgroup_root: str, save: Any) -> None:
+    def up(self, runtime_endpoint: str, cgroup_root: str, save: Callable[[], None]) -> None:
         """Start every component in order, each once the one before answers; `save()` is
         called after each start so a failed `up` can still be torn down."""
         binaries = find_binaries()
@@ -173,7 +174,7 @@ class Cluster:
         binaries: KubeBinaries,
         runtime_endpoint: str,
         cgroup_root: str,
-        save: Any,
+        save: Callable[[], None],
         cgroup_driver: str = "cgroupfs",
         exits: bool = False,
         pod_pids_limit: int = -1,
@@ -212,7 +213,7 @@ class Cluster:
         self,
         runtime_endpoint: str,
         cgroup_root: str,
-        save: Any,
+        save: Callable[[], None],
         cgroup_driver: str = "cgroupfs",
         exits: bool = False,
         pod_pids_limit: int = -1,
@@ -239,7 +240,9 @@ class Cluster:
             if command[1] == "--bind":
                 self.state.shared_mounts.append(str(directory))
 
-    def _start(self, component: str, argv: list[str], save: Any, exits: bool = False) -> None:
+    def _start(
+        self, component: str, argv: list[str], save: Callable[[], None], exits: bool = False
+    ) -> None:
         log_path = self.files.log(component)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as out:
