@@ -36,6 +36,15 @@ class Layout:
         return "sd-" + self.cgroup_root[-8:]
 
     @property
+    def node_ip(self) -> str:
+        """The cluster node's own address (a /32 on its bridge): the kubelet refuses a loopback
+        node IP, and the API server reaches the kubelet there for `kubectl logs` and `exec`.
+        One per lab dir, from the same hash as the bridge, in 10.89.0.0/16, beside the pods'
+        10.88.214.0/24; traffic to it never leaves the machine (a local address)."""
+        digest = int(self.cgroup_root[-4:], 16)
+        return f"10.89.{digest >> 8}.{1 + (digest & 0xFF) % 254}"
+
+    @property
     def tiny_bridge(self) -> str:
         """The tiny-range network's bridge."""
         return "sdt-" + self.cgroup_root[-8:]

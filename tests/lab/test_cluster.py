@@ -103,8 +103,15 @@ def test_up_and_down_leave_the_machine_as_they_found_it() -> None:
     lab = new_lab()
     try:
         lab.up(cluster=True)
-        apply(lab, pod("netns", [{"name": "app", "command": ["sleep", "3600"]}]))
+        command = ["sh", "-c", "echo up; exec sleep 3600"]
+        apply(lab, pod("netns", [{"name": "app", "command": command}]))
         wait_pod(lab, "netns", lambda p: container_status(p, "app").get("ready"))
+        # The API server reaches the kubelet at the node's (non-loopback) lab address.
+        assert lab.cluster.kubectl("logs", "netns").stdout == "up\n"
+        eth0 = lab.cluster.kubectl(
+            "exec", "netns", "--", "busybox", "ip", "-o", "-4", "addr", "show", "eth0"
+        )
+        assert " 10.88.214." in eth0.stdout  # the pod got its own netns on the lab's bridge
         shadows = lab.cluster.files.sysctl_shadows
         # The kubelet did set its kernel tunables — in the lab's files, not in the kernel.
         assert {
@@ -114,7 +121,6 @@ def test_up_and_down_leave_the_machine_as_they_found_it() -> None:
             key: Path(f"/proc/sys/{key}").read_text() for key in KERNEL_TUNABLES
         } == tunables_before
         assert "Updating kernel flag" in lab.layout.kubelet_log.read_text()
-        assert Path("/sys/class/net", lab.layout.bridge).exists()  # the pod got its own netns
         assert lab.processes()
     finally:
         lab.down()

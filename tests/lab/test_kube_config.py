@@ -1,9 +1,11 @@
 """The lab cluster's command lines, kubelet configuration, credentials and binary lookup, as
-data: loopback only, the kernel kept out of the kubelet's reach. No root needed."""
+data: loopback (and the node's own lab address) only, the kernel kept out of the kubelet's
+reach. No root needed."""
 
 from __future__ import annotations
 
 import csv
+import ipaddress
 import json
 import re
 import shutil
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from doctor.lab.config import Layout
 from doctor.lab.errors import LabError
 from doctor.lab.kube import control_plane, kubelet
 from doctor.lab.kube.binaries import PROGRAMS, KubeBinaries, find_binaries
@@ -22,6 +25,7 @@ from doctor.lab.kube.pki import Pki, identities, write_pki
 PORTS = Ports(2379, 2380, 6443, 10257, 10259, 10250, 10248)
 BINARIES = KubeBinaries(Path("/opt/kube"))
 PKI = Pki(Path("/lab/kube/pki"))
+NODE_IP = Layout(Path("/var/tmp/stackdoctor-lab")).node_ip
 
 
 def all_command_lines() -> list[list[str]]:
@@ -35,18 +39,28 @@ def all_command_lines() -> list[list[str]]:
             config=Path("/c.yaml"),
             kubeconfig=Path("/k.conf"),
             root_dir=Path("/r"),
+            node_ip=NODE_IP,
         ),
     ]
 
 
-def test_every_address_on_the_command_lines_is_loopback() -> None:
+def test_every_address_on_the_command_lines_is_loopback_or_the_lab_node_ip() -> None:
     hosts = []
     for argv in all_command_lines():
         for arg in argv[1:]:
             hosts += re.findall(r"://([^:/,]+)", arg)
             if re.match(r"--(bind|advertise)-address=|--node-ip=", arg):
                 hosts.append(arg.split("=", 1)[1])
-    assert hosts and set(hosts) == {"127.0.0.1"}
+    assert hosts and set(hosts) == {"127.0.0.1", NODE_IP}
+
+
+def test_the_node_ip_is_a_private_lab_address_one_per_lab_dir() -> None:
+    ips = {Layout(Path(f"/var/tmp/lab-{n}")).node_ip for n in range(50)}
+    assert len(ips) > 45  # from the lab dir's hash: labs side by side differ
+    for ip in ips:
+        address = ipaddress.ip_address(ip)
+        assert address in ipaddress.ip_network("10.89.0.0/16") and not address.is_loopback
+        assert ip.rsplit(".", 1)[1] not in ("0", "255")
 
 
 def test_kubelet_config_pins_what_this_machine_needs() -> None:
@@ -54,13 +68,14 @@ def test_kubelet_config_pins_what_this_machine_needs() -> None:
         runtime_endpoint="unix:///lab/run/containerd.sock",
         cgroup_root="/stackdoctor-lab-0123abcd",
         pod_logs_dir=Path("/lab/host/var/log/pods"),
+        address=NODE_IP,
         port=PORTS.kubelet,
         healthz_port=PORTS.kubelet_healthz,
     )
     assert config["cgroupDriver"] == "cgroupfs"
     assert config["failCgroupV1"] is False and config["failSwapOn"] is False
     assert config["makeIPTablesUtilChains"] is False
-    assert config["address"] == config["healthzBindAddress"] == "127.0.0.1"
+    assert config["address"] == NODE_IP and config["healthzBindAddress"] == "127.0.0.1"
     assert config["readOnlyPort"] == 0
     assert config["imageGCHighThresholdPercent"] == 100  # the lab's images are never collected
     assert set(config["evictionHard"]) == {

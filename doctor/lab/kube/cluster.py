@@ -187,6 +187,7 @@ class Cluster:
             runtime_endpoint=runtime_endpoint,
             cgroup_root="/" + cgroup_root.strip("/"),
             pod_logs_dir=files.lab.pod_logs,
+            address=files.lab.node_ip,
             port=ports.kubelet,
             healthz_port=ports.kubelet_healthz,
             cgroup_driver=cgroup_driver,
@@ -198,6 +199,7 @@ class Cluster:
         os.chmod(files.kubelet_kubeconfig, 0o600)
         files.lab.pod_logs.mkdir(parents=True, exist_ok=True)
         make_cgroup(cgroup_root)  # the kubelet refuses a cgroupRoot that does not exist
+        add_node_address(files.lab.bridge, files.lab.node_ip)
         self._share(files.kubelet_root)
         files.sysctl_shadows.mkdir(parents=True, exist_ok=True)
         argv = kubelet.kubelet_argv(
@@ -205,6 +207,7 @@ class Cluster:
             config=files.kubelet_config,
             kubeconfig=files.kubelet_kubeconfig,
             root_dir=files.kubelet_root,
+            node_ip=files.lab.node_ip,
         )
         command = kubelet.private_namespace_command(argv, files.sysctl_shadows)
         self._start("kubelet", command, save, exits)
@@ -363,6 +366,20 @@ class Cluster:
         """Stop every component, newest first (the lab unmounts and removes the files)."""
         for component in reversed(COMPONENTS):
             self.stop(component)
+
+
+def add_node_address(bridge: str, address: str) -> None:
+    """The node's address on the lab's bridge, made now (the CNI bridge plugin adopts an
+    existing bridge) and up: a local address, as a node's InternalIP is. Idempotent."""
+    steps = (
+        (["ip", "link", "add", bridge, "type", "bridge"], "File exists"),
+        (["ip", "addr", "add", f"{address}/32", "dev", bridge], "File exists"),
+        (["ip", "link", "set", bridge, "up"], None),
+    )
+    for command, already in steps:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0 and not (already and already in result.stderr):
+            raise LabError(f"{' '.join(command)} failed: {result.stderr.strip()}")
 
 
 def make_cgroup(name: str, cgroup_fs: Path = Path("/sys/fs/cgroup")) -> None:

@@ -65,6 +65,9 @@ def apiserver(binaries: KubeBinaries, pki: Pki, ports: Ports) -> list[str]:
         f"--service-cluster-ip-range={SERVICE_RANGE}",
         # The `kubernetes` service's endpoint would be 127.0.0.1, which Endpoints refuse.
         "--endpoint-reconciler-type=none",
+        # logs/exec/port-forward reach the kubelet at the node's InternalIP (a lab address),
+        # never by its name: the default tries the Hostname first, a DNS lookup off the machine.
+        "--kubelet-preferred-address-types=InternalIP",
         "--allow-privileged=true",
         "--profiling=false",
     ]

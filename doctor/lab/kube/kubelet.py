@@ -43,6 +43,7 @@ def kubelet_config(
     runtime_endpoint: str,
     cgroup_root: str,
     pod_logs_dir: Path,
+    address: str,
     port: int,
     healthz_port: int,
     cgroup_driver: str = "cgroupfs",
@@ -52,7 +53,7 @@ def kubelet_config(
     return {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
-        "address": "127.0.0.1",
+        "address": address,  # the node IP: the API server's way in for logs and exec
         "port": port,
         "readOnlyPort": 0,
         "healthzBindAddress": "127.0.0.1",
@@ -98,7 +99,13 @@ def private_namespace_command(kubelet_argv: list[str], shadow_dir: Path) -> list
 
 
 def kubelet_argv(
-    program: str, *, config: Path, kubeconfig: Path, root_dir: Path, verbosity: int = 2
+    program: str,
+    *,
+    config: Path,
+    kubeconfig: Path,
+    root_dir: Path,
+    node_ip: str,
+    verbosity: int = 2,
 ) -> list[str]:
     """The kubelet's flags: what a kubeadm node passes, minus the bootstrap."""
     return [
@@ -106,7 +113,7 @@ def kubelet_argv(
         f"--config={config}",
         f"--kubeconfig={kubeconfig}",
         f"--hostname-override={NODE_NAME}",
-        "--node-ip=127.0.0.1",
+        f"--node-ip={node_ip}",  # not loopback: the kubelet refuses that for a node IP
         f"--root-dir={root_dir}",
         f"--cert-dir={root_dir / 'pki'}",
         f"--v={verbosity}",  # probe results and kernel flags are logged at V(2)
