@@ -1,5 +1,5 @@
 # Routine tasks. Each is one command you could also type; see README.md.
-.PHONY: install test lint format bench docs validators rule-pack check demo kube lab-up cluster-up lab-down lab-fixtures
+.PHONY: install test lint format bench docs validators rule-pack check demo kube lab-up lab-down lab-fixtures
 
 install:            ## editable install with the test tools
 	python3 -m pip install -q -c constraints.txt -e ".[test]"
@@ -34,14 +34,11 @@ demo:               ## start the lab, OOM-kill a pod, diagnose it, tear down (ro
 kube:               ## build (or reuse) the pinned Kubernetes binaries, cached by version
 	scripts/build-kube
 
-lab-up:             ## start the lab in /var/tmp/stackdoctor-lab (root)
+lab-up: kube        ## the lab, a real single-node Kubernetes, in /var/tmp/stackdoctor-lab (root)
 	stackdoctor lab up
-
-cluster-up: kube    ## the lab as a real single-node Kubernetes (root)
-	stackdoctor lab up --cluster
 
 lab-down:           ## stop it and remove everything it made
 	stackdoctor lab down
 
-lab-fixtures:       ## recapture fixtures/scenarios/lab-*.json from the lab (root)
+lab-fixtures: kube  ## recapture fixtures/scenarios/k8s-*.json from the lab (root)
 	python3 scripts/regen-lab-fixtures

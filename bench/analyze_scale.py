@@ -14,11 +14,11 @@ from typing import Any
 from bench.timing import interleaved_medians
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
-# The OOM-killed pod (2 attempts, 23 log lines) and the crash-looping one: 4 failed attempts and
-# 39 log lines naming the pod in the kubelet and containerd logs, the most work per pod among
-# the lab captures. Both carry the node-level log lines of their capture.
-SOURCES = ("lab-oom-kill", "lab-crash-loop")
-SOURCE = FIXTURES / "lab-crash-loop.json"
+# Two captures of the lab's real cluster: the OOM-killed pod (2 attempts, 38 log lines naming
+# it in the kubelet's and containerd's logs) and the crash-looping one (33 such lines, and the
+# most node-level kubelet lines). Both carry the node-level log lines of their capture.
+SOURCES = ("k8s-oom-kill", "k8s-crash-loop")
+SOURCE = FIXTURES / "k8s-crash-loop.json"
 
 
 def _copies(pod: dict[str, Any], count: int) -> list[dict[str, Any]]:

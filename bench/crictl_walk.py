@@ -55,7 +55,7 @@ def versus_crictl(repeat: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="sd-bench-", dir="/tmp") as raw:
         lab = Lab(Path(raw) / "lab")
         try:
-            lab.up(cluster=True)
+            lab.up()
             scenarios.run(lab, scenarios.get(POD))
             crictl = [binaries.path("crictl"), "--runtime-endpoint", lab.layout.address]
             _, out = _time([*crictl, "pods", "-q", "--name", POD])

@@ -1,8 +1,9 @@
-"""`stackdoctor diagnose` of one pod on a lab node with 50 running pods, against a minimal
-script making the same CRI calls over the same socket (both as fresh processes)."""
+"""`stackdoctor diagnose` of one pod on the lab cluster's node with 50 running pods, against a
+minimal script making the same CRI calls over the same socket (both as fresh processes)."""
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -36,9 +37,29 @@ im.ImageFsInfo(m.ImageFsInfoRequest(), timeout=5)
 """
 
 
+def web_pods() -> dict[str, Any]:
+    """PODS sleeping pods under a 32Mi limit, as one List for kubectl apply."""
+    pods = [
+        {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": f"web-{index}", "namespace": "default"},
+            "spec": {
+                "terminationGracePeriodSeconds": 1,
+                "containers": [{
+                    "name": "app", "image": "localhost/stackdoctor-lab/busybox:1",
+                    "imagePullPolicy": "Never", "command": ["sleep", "2147483647"],
+                    "resources": {"limits": {"memory": "32Mi"}},
+                }],
+            },
+        }
+        for index in range(PODS)
+    ]  # fmt: skip
+    return {"apiVersion": "v1", "kind": "List", "items": pods}
+
+
 def diagnose_latency(repeat: int) -> list[dict[str, Any]]:
-    from doctor.lab.runtime import Lab, Resources, unavailable_reason
-    from doctor.lab.scenarios import MiB
+    from doctor.lab.kube.scenarios import ready, wait_pod
+    from doctor.lab.runtime import Lab, unavailable_reason
 
     reason = unavailable_reason()
     if reason:
@@ -47,20 +68,13 @@ def diagnose_latency(repeat: int) -> list[dict[str, Any]]:
         lab = Lab(Path(raw) / "lab")
         try:
             lab.up()
+            lab.cluster.kubectl("apply", "-f", "-", stdin=json.dumps(web_pods()), timeout=120)
             for index in range(PODS):
-                pod = lab.run_pod(f"web-{index}", "bench")
-                config = lab.container_config(
-                    pod,
-                    "app",
-                    ["/bin/sleep", "2147483647"],
-                    0,
-                    Resources(memory_limit_bytes=32 * MiB),
-                )
-                lab.create_and_start(pod, config)
+                wait_pod(lab, f"web-{index}", ready, timeout=300)
             node = ["--host-root", str(lab.layout.host), "--runtime-endpoint", lab.layout.address]
-            ours = [sys.executable, "-m", "doctor", "diagnose", "bench/web-25", *node,
+            ours = [sys.executable, "-m", "doctor", "diagnose", "default/web-25", *node,
                     "--sample-interval", "0", "-q", "-o", "json"]  # fmt: skip
-            bare = [sys.executable, "-c", BARE, lab.layout.address, "bench", "web-25"]
+            bare = [sys.executable, "-c", BARE, lab.layout.address, "default", "web-25"]
             check = [sys.executable, "-m", "doctor", "check", *node, "--sample-interval", "0", "-q"]
             bundle = Path(raw) / "node.tar.gz"
             collect = [sys.executable, "-m", "doctor", "collect", "--all-pods", *node,

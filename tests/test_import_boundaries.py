@@ -103,7 +103,7 @@ def test_boundary(importers: list[tuple[str, Path]], forbidden: tuple[str, ...])
         ),
         ("from ..lab import runtime", "doctor.cli", {"doctor.lab", "doctor.lab.runtime"}),
         ("from . import options", "doctor.cli", {"doctor.cli", "doctor.cli.options"}),
-        ("importlib.import_module('doctor.lab.scenarios')", "doctor", {"doctor.lab.scenarios"}),
+        ("importlib.import_module('doctor.lab.kube')", "doctor", {"doctor.lab.kube"}),
         ("import json\nx = 'doctor says hi'", "doctor", set()),
     ],
 )

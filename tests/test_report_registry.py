@@ -18,7 +18,7 @@ from doctor.facts.document import parse_facts
 from doctor.report import FORMATTERS, formatter
 from tests.conftest import REPO, oom_pod
 
-FACTS = REPO / "fixtures" / "scenarios" / "lab-oom-kill.json"
+FACTS = REPO / "fixtures" / "scenarios" / "k8s-oom-kill.json"
 
 
 def renders_reports() -> set[str]:

@@ -23,7 +23,7 @@ def test_there_are_enough_scenarios() -> None:
 def test_cluster_fixtures_say_what_they_came_from() -> None:
     """Captured from the lab's real Kubernetes: the versions of every component are recorded."""
     captured = [path for path in SCENARIOS if path.name.startswith("k8s-")]
-    assert captured, "no fixture from the cluster lab (scripts/regen-lab-fixtures --cluster)"
+    assert captured, "no fixture from the cluster lab (scripts/regen-lab-fixtures)"
     for path in captured:
         versions = json.loads(path.read_text())["versions"]
         assert set(versions) == {"kubernetes", "etcd", "containerd", "runc"}, path.name

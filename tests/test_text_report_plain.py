@@ -54,7 +54,7 @@ def test_scenarios_render_the_same(path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.mark.parametrize(
-    "source", ["lab-crash-loop", "lab-oom-kill", "lab-image-tls", "lab-containerd-stopped"]
+    "source", ["k8s-crash-loop", "k8s-oom-kill", "k8s-image-tls", "k8s-shim-killed"]
 )
 def test_many_pods_render_the_same(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
     document = scaled_document(12, REPO / "fixtures" / "scenarios" / f"{source}.json")
@@ -69,7 +69,7 @@ def test_synthetic_node_renders_the_same(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_text_rich_would_alter_goes_through_rich(monkeypatch: pytest.MonkeyPatch) -> None:
-    document = scaled_document(3, REPO / "fixtures" / "scenarios" / "lab-crash-loop.json")
+    document = scaled_document(3, REPO / "fixtures" / "scenarios" / "k8s-crash-loop.json")
     odd = copy.deepcopy(document)
     pods = odd["pods"]
     assert isinstance(pods, list)

@@ -1,5 +1,6 @@
-"""Start and stop a lab: its private containerd, the kubelet stand-in, and pods made through
-the CRI the way the kubelet makes them.
+"""Start and stop a lab: its private containerd and the real single-node Kubernetes on it
+(doctor/lab/kube), or (runtime only, for the live CRI tests) containerd alone, with pods made
+through the CRI the way the kubelet makes them.
 
 State (pids, directories made outside the lab dir) is kept in <lab>/lab.json, so `lab down`
 in another process ends exactly what `lab up` started. Teardown ends processes by pid — the
@@ -26,7 +27,7 @@ from typing import Any
 import grpc  # type: ignore[import-untyped]
 
 from doctor.gather.host import Host
-from doctor.lab import kubelet_side, registry
+from doctor.lab import registry
 from doctor.lab.config import (
     CNI_DEFAULT,
     CNI_NONE,
@@ -38,6 +39,7 @@ from doctor.lab.config import (
 from doctor.lab.cri import AdminClient, sandbox_ids
 from doctor.lab.errors import LabError
 from doctor.lab.generated import cri_admin_pb2 as m
+from doctor.lab.host_tree import build_host_tree
 from doctor.lab.images import build_busybox_image
 from doctor.lab.kube.cluster import Cluster, ClusterState, alive
 
@@ -79,14 +81,13 @@ class State:
     """What a running lab is made of, saved in lab.json."""
 
     containerd_pid: int | None = None
-    kubelet_pid: int | None = None
     restrict_oom_score_adj: bool = True
     made_run_dirs: list[str] = field(default_factory=list)
     scenarios: dict[str, dict[str, str]] = field(default_factory=dict)
     # the registries started (kind -> {"pid", "port"}), and the auth registry's password
     registries: dict[str, dict[str, int]] = field(default_factory=dict)
     registry_password: str = ""
-    # the real Kubernetes, when `up(cluster=True)` started it (kube.cluster.ClusterState)
+    # the real Kubernetes, when `up()` started it (kube.cluster.ClusterState)
     cluster: dict[str, Any] = field(default_factory=dict)
 
 
@@ -153,28 +154,19 @@ class Lab:
     def running(self) -> bool:
         return alive(self.state.containerd_pid)
 
-    @property
-    def kubelet_log(self) -> kubelet_side.KubeletLog:
-        return kubelet_side.KubeletLog(self.layout, self.state.kubelet_pid or os.getpid())
-
     # -- up -----------------------------------------------------------------------------------
 
-    def up(self, restrict_oom_score_adj: bool = True, cluster: bool = False) -> None:
-        """Start the lab (idempotent): host tree, containerd, the image, and either the kubelet
-        stand-in or (`cluster`) the real control plane and kubelet, waiting for the node."""
+    def up(self, restrict_oom_score_adj: bool = True, cluster: bool = True) -> None:
+        """Start the lab (idempotent): host tree, containerd, the image, and (unless `cluster`
+        is False: containerd alone, as the live CRI tests drive it) the real control plane and
+        kubelet, waiting for the node to be Ready."""
         reason = unavailable_reason()
         if reason:
             raise LabError(f"cannot start the lab: {reason}")
-        if cluster and alive(self.state.kubelet_pid):
-            raise LabError(f"the lab in {self.layout.root} runs the kubelet stand-in: down first")
         if not cluster and self.state.cluster:
             raise LabError(f"the lab in {self.layout.root} runs a cluster: lab down first")
         self.layout.root.mkdir(parents=True, exist_ok=True)
-        kubelet_side.build_host_tree(self.layout, stand_in_files=not cluster)
-        if not cluster and not alive(self.state.kubelet_pid):
-            self.state.kubelet_pid = kubelet_side.start_stand_in(self.layout)
-            self.save()
-            self.kubelet_log.started()
+        build_host_tree(self.layout)
         if cluster and not self.state.made_run_dirs:
             # pods get their own network namespace: containerd makes /run/netns if missing
             self.state.made_run_dirs = [str(p) for p in (*RUN_DIRS, NETNS_DIR) if not p.exists()]
@@ -454,10 +446,6 @@ class Lab:
         self.stop_registries()
         remove_link(self.layout.tiny_bridge)
         remove_link(self.layout.bridge)
-        for pid in (self.state.kubelet_pid,):
-            if pid and alive(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGTERM)
         for _ in range(50):
             leftovers = self.processes()
             if not leftovers:
@@ -505,7 +493,7 @@ class Lab:
 
     def processes(self) -> list[int]:
         """Lab processes: their command line names the lab dir (containerd, shims, the kubelet
-        stand-in), or they are in one of the lab's cgroups (containers)."""
+        and the control plane), or they are in one of the lab's cgroups (containers)."""
         found: set[int] = set()
         marker = str(self.layout.root).encode()
         for entry in os.listdir("/proc"):
@@ -575,10 +563,6 @@ class Lab:
         return {
             "lab_dir": str(self.layout.root),
             "containerd": {"pid": self.state.containerd_pid, "running": self.running},
-            "kubelet_stand_in": {
-                "pid": self.state.kubelet_pid,
-                "running": alive(self.state.kubelet_pid),
-            },
             "cluster": {
                 "running": self.cluster.running,
                 "pids": self.cluster.state.pids,

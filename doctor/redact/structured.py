@@ -3,17 +3,22 @@
 Runtime specs and CRI status JSON carry `env: ["NAME=value", ...]`; pod specs and CRI configs
 `env: [{name|key, value}]`; /proc/PID/environ is NUL-separated NAME=value. The names stay (an
 analyst needs to know PROXY was set), the values go. In an argv list (`cmdline`, `command`,
-`args`), the element after `--password` / `--token` / ... goes.
+`args`), the element after `--password` / `--token` / ... goes. An annotation that holds a
+whole manifest as JSON text (`kubectl apply`'s last-applied-configuration, which the kubelet
+hands the runtime with the pod's other annotations) is decoded and redacted the same way.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 ENV_KEYS = frozenset({"env", "envs", "Env", "environment"})
 ARGV_KEYS = frozenset({"cmdline", "command", "args", "Args"})
+# annotations whose value is an object's whole manifest, env values and arguments included
+MANIFEST_KEYS = frozenset({"kubectl.kubernetes.io/last-applied-configuration"})
 _SECRET_FLAG = re.compile(
     r"(?i)^--?[\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key)$"
 )
@@ -38,6 +43,8 @@ def redact_env_lists(node: Any, replace: Replace) -> Any:
                 result[key] = [_env_item(item, replace) for item in value]
             elif key in ARGV_KEYS and isinstance(value, list):
                 result[key] = redact_argv(value, replace)
+            elif key in MANIFEST_KEYS and isinstance(value, str):
+                result[key] = _redact_manifest(value, replace)
             else:
                 result[key] = redact_env_lists(value, replace)
         return result
@@ -59,6 +66,15 @@ def redact_argv(argv: list[Any], replace: Replace) -> list[Any]:
         ):
             result[index] = replace("credential-flag", value)
     return result
+
+
+def _redact_manifest(text: str, replace: Replace) -> str:
+    """The manifest's env values and secret arguments redacted; all of it when not JSON."""
+    try:
+        manifest = json.loads(text)
+    except (ValueError, RecursionError):
+        return replace("manifest-annotation", text)
+    return json.dumps(redact_env_lists(manifest, replace), separators=(",", ":"))
 
 
 def _env_item(item: Any, replace: Replace) -> Any:

@@ -31,6 +31,8 @@ SECRETS = {
     "environ": "environ-secret-3c4d",
     "user_pattern": "ACME-INTERNAL-4471",
     "url_password": "urlPassw0rd-xyz",
+    "applied_env": "applied-env-Secret-41b2",
+    "applied_arg": "applied-arg-Secret-8c0d",
 }
 
 
@@ -54,6 +56,30 @@ def planted() -> tuple[dict[str, Any], dict[str, bytes]]:
                         "process": {"env": ["PATH=/usr/bin", f"DB_PASSWORD={s['env']}"]}
                     },
                     "config": {"envs": [{"key": "API_KEY", "value": s["env"]}]},
+                }
+            }
+        ).encode(),
+        # the pod's annotations, handed to the sandbox by the kubelet: kubectl apply's copy of
+        # the manifest, env values and arguments in it (seen on the lab's real cluster)
+        "cri/sandbox-status.json": json.dumps(
+            {
+                "status": {
+                    "annotations": {
+                        "kubectl.kubernetes.io/last-applied-configuration": json.dumps(
+                            {
+                                "kind": "Pod",
+                                "spec": {
+                                    "containers": [
+                                        {
+                                            "name": "app",
+                                            "args": ["--password", s["applied_arg"]],
+                                            "env": [{"name": "DB", "value": s["applied_env"]}],
+                                        }
+                                    ]
+                                },
+                            }
+                        )
+                    }
                 }
             }
         ).encode(),

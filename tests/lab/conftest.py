@@ -1,4 +1,5 @@
-"""One lab for the whole session: the scenarios share its containerd (see doctor/lab)."""
+"""One real cluster for the whole session: the scenarios and the read-only, redaction and
+gathering tests share it; each test removes what it made (see doctor/lab/kube)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ from pathlib import Path
 import pytest
 
 from doctor.lab.runtime import Lab
-from tests.lab.support import require_lab
+from tests.lab.cluster_support import require_cluster
+
+
+def new_lab() -> Lab:
+    return Lab(Path(tempfile.mkdtemp(prefix="sd-k8s-", dir="/tmp")))  # short: socket paths
 
 
 @pytest.fixture(scope="session")
-def lab() -> Iterator[Lab]:
-    require_lab()
-    root = Path(tempfile.mkdtemp(prefix="sd-lab-", dir="/tmp"))  # short: socket path limit
-    instance = Lab(root)
+def cluster() -> Iterator[Lab]:
+    require_cluster()
+    lab = new_lab()
     try:
-        instance.up()
-        yield instance
+        lab.up()
+        yield lab
     finally:
-        instance.down()  # raises when anything is left behind
-        shutil.rmtree(root, ignore_errors=True)
+        lab.down()  # raises when anything is left behind
+        shutil.rmtree(lab.layout.root, ignore_errors=True)

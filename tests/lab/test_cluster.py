@@ -9,8 +9,7 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,9 @@ from tests.lab.cluster_support import (
     pod,
     require_cluster,
 )
+from tests.lab.conftest import new_lab
 from tests.lab.diagnose import diagnose, root_cause, severe, stackdoctor
+from tests.lab.support import require_registry
 
 # kernel/ns_last_pid is the last pid handed out, not a setting
 VOLATILE = {"/proc/sys/kernel/ns_last_pid"}
@@ -80,29 +81,17 @@ def iptables_rules() -> list[str]:
     return sorted(line for line in lines if line not in ("COMMIT", ""))
 
 
-def new_lab() -> Lab:
-    return Lab(Path(tempfile.mkdtemp(prefix="sd-k8s-", dir="/tmp")))  # short: socket paths
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Lab]:
-    require_cluster()
-    lab = new_lab()
-    try:
-        lab.up(cluster=True)
-        yield lab
-    finally:
-        lab.down()
-        shutil.rmtree(lab.layout.root, ignore_errors=True)
-
-
 def test_up_and_down_leave_the_machine_as_they_found_it() -> None:
+    """`lab down` (the command, in another process) leaves no process, mount, network
+    namespace, link, iptables rule, cgroup or kernel setting behind — on a lab with running,
+    crash-looping and OOM-killed pods, a registry it started and pods in their own netns."""
     require_cluster()
+    require_registry()
     before = machine_state()
     tunables_before = {key: Path(f"/proc/sys/{key}").read_text() for key in KERNEL_TUNABLES}
     lab = new_lab()
     try:
-        lab.up(cluster=True)
+        lab.up()
         command = ["sh", "-c", "echo up; exec sleep 3600"]
         apply(lab, pod("netns", [{"name": "app", "command": command}]))
         wait_pod(lab, "netns", lambda p: container_status(p, "app").get("ready"))
@@ -121,9 +110,17 @@ def test_up_and_down_leave_the_machine_as_they_found_it() -> None:
             key: Path(f"/proc/sys/{key}").read_text() for key in KERNEL_TUNABLES
         } == tunables_before
         assert "Updating kernel flag" in lab.layout.kubelet_log.read_text()
-        assert lab.processes()
+        for name in ("crash-loop", "oom-kill", "image-not-found"):
+            scenarios.run(lab, scenarios.get(name))
+        assert lab.processes() and lab.mounts() and lab.cgroup_dirs() and lab.state.registries
+        done = subprocess.run(
+            [sys.executable, "-m", "doctor", "lab", "down", "--lab-dir", str(lab.layout.root)],
+            capture_output=True, text=True, timeout=180, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
     finally:
-        lab.down()
+        if lab.layout.root.exists():
+            Lab(lab.layout.root).down()
     after = machine_state()
     assert after == before
     assert not lab.layout.root.exists()
@@ -252,15 +249,20 @@ def check_pod_report(scenario: ClusterScenario, report: dict[str, Any]) -> None:
 
 
 def test_every_scenario_has_its_manifest() -> None:
-    """One pod per manifest, named as its scenario, saying what it does, on local images only."""
+    """One pod per manifest (beside the objects it needs), named as its scenario, saying what
+    it does, on local images only."""
     with_pods = [scenario for scenario in SCENARIOS if scenario.has_pod]
     for scenario in with_pods:
         text = scenario.manifest.read_text()
         assert text.startswith("# "), scenario.name
-        manifest = yaml.safe_load(text)
-        assert manifest["kind"] == "Pod"
-        assert manifest["metadata"] == {"name": scenario.name, "namespace": scenarios.NAMESPACE}
-        for container in manifest["spec"]["containers"]:
+        objects = list(yaml.safe_load_all(text))
+        pods = [manifest for manifest in objects if manifest["kind"] == "Pod"]
+        assert len(pods) == 1, scenario.name
+        for manifest in objects:
+            assert manifest["metadata"]["namespace"] == scenarios.NAMESPACE, scenario.name
+        assert pods[0]["metadata"] == {"name": scenario.name, "namespace": scenarios.NAMESPACE}
+        spec = pods[0]["spec"]
+        for container in spec["containers"] + spec.get("initContainers", []):
             assert container["image"].startswith(("localhost/", "127.0.0.1:")), scenario.name
     assert {path.stem for path in scenarios.MANIFESTS.glob("*.yaml")} == {
         scenario.name for scenario in with_pods

@@ -1,4 +1,4 @@
-"""Issue 5's redaction test on a real stack: secrets planted in a lab pod never reach a bundle.
+"""Issue 5's redaction test on the real cluster: secrets planted in a pod never reach a bundle.
 
 Four secrets, each where a node really keeps one: an environment variable's value (the runtime
 spec, the process environment), a command-line argument (`--password=…`: the spec, /proc
@@ -20,8 +20,9 @@ import time
 import uuid
 from pathlib import Path
 
-from doctor.lab.runtime import Lab, Resources
-from doctor.lab.scenarios import NAMESPACE
+from doctor.lab.kube.scenarios import NAMESPACE, containerd_config_back, ready, wait_pod
+from doctor.lab.runtime import Lab
+from tests.lab.cluster_support import apply, pod
 
 POD = "secrets"
 
@@ -39,27 +40,24 @@ def secrets() -> dict[str, str]:
 
 
 def run_secret_pod(lab: Lab, planted: dict[str, str]) -> None:
-    pod = lab.run_pod(POD, NAMESPACE)
     token = planted["token"]
     # the token is assembled by the shell, so it is whole only in the log line it prints
-    script = (
-        f'a={token[:8]}; echo "Authorization: Bearer ${{a}}{token[8:]}"; sleep 2147483647 & wait'
-    )
-    config = lab.container_config(
-        pod,
-        "app",
-        ["/bin/sh", "-c", script, "app"],
-        0,
-        Resources(),
-        args=[f"--password={planted['argument']}"],
-        envs={"DB_PASSWORD": planted["env"], "LOG_LEVEL": "info"},
-    )
-    lab.create_and_start(pod, config)
-    log = pod.log_dir / "app" / "0.log"
+    script = f'a={token[:8]}; echo "Authorization: Bearer ${{a}}{token[8:]}"; exec sleep 3600'
+    container = {
+        "name": "app",
+        "command": ["/bin/sh", "-c", script, "app"],
+        "args": [f"--password={planted['argument']}"],
+        "env": [
+            {"name": "DB_PASSWORD", "value": planted["env"]},
+            {"name": "LOG_LEVEL", "value": "info"},
+        ],
+    }
+    apply(lab, pod(POD, [container]))
+    wait_pod(lab, POD, ready)
     deadline = time.monotonic() + 10
-    while token not in (log.read_text(errors="replace") if log.exists() else ""):
+    while token not in lab.cluster.kubectl("logs", "-n", NAMESPACE, POD).stdout:
         assert time.monotonic() < deadline, "the container did not print its token"
-        time.sleep(0.1)
+        time.sleep(0.2)
 
 
 def leaks(bundle: Path, planted: dict[str, str]) -> list[str]:
@@ -89,12 +87,14 @@ def doctor(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_collect_leaves_planted_secrets_out(lab: Lab, tmp_path: Path) -> None:
+def test_collect_leaves_planted_secrets_out(cluster: Lab, tmp_path: Path) -> None:
+    lab = cluster
     planted = secrets()
     # a credential for a registry host of the lab's (nothing listens there; only the config
     # file carries it): containerd restarts with it in config.toml, as an admin would set it
     lab.stop_containerd()
     lab.start_containerd(registry_auth=("127.0.0.1:5999", "lab-user", planted["registry"]))
+    lab.cluster.wait_node_ready()
     try:
         assert planted["registry"] in lab.layout.config.read_text()
         run_secret_pod(lab, planted)
@@ -133,5 +133,8 @@ def test_collect_leaves_planted_secrets_out(lab: Lab, tmp_path: Path) -> None:
         document = json.loads(report.stdout)
         assert "findings" in document
     finally:
-        lab.stop_containerd()
-        lab.start_containerd()
+        lab.cluster.kubectl(
+            "delete", "pod", "-n", NAMESPACE, POD, "--grace-period=0", "--force",
+            "--ignore-not-found",
+        )  # fmt: skip
+        containerd_config_back(lab)

@@ -1,5 +1,5 @@
-"""Read-only proof on a real stack: `diagnose`, `check` and `facts` leave the runtime's state,
-the lab's cgroups and the lab's files exactly as they found them.
+"""Read-only proof on the real cluster: `diagnose`, `check` and `facts` leave the runtime's
+state, the lab's cgroups and the lab's files exactly as they found them.
 
 What is compared is what stackdoctor could change: every sandbox and container with its state
 and attempt (a stop, start, removal or re-creation would show); every cgroup dir of the lab and
@@ -7,21 +7,29 @@ the contents of its settings files and member lists (a limit written, a process 
 or a cgroup made or removed would show — usage counters that move by themselves are left
 out); every path under the lab dir with its type, size and mtime (a file written, created,
 truncated or removed would show — atime is not compared: reading sets it). Left out of the
-file comparison, because containerd changes them by itself while it runs: its bolt metadata db
-and its own log; a control snapshot taken before stackdoctor runs proves the rest is quiet.
+file comparison, because they change by themselves while the lab runs: containerd's bolt
+metadata db and its log, and the control plane's etcd data and logs. The kubelet, which changes
+the node by itself all the time (statuses, probes, restarts), is frozen (SIGSTOP) while the
+snapshots are taken and stackdoctor runs — stackdoctor then meets a kubelet whose healthz does
+not answer, which it must survive; a control snapshot taken before stackdoctor runs proves the
+rest is quiet.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from doctor.lab import scenarios
 from doctor.lab.cri import runtime_state
+from doctor.lab.kube import scenarios
 from doctor.lab.runtime import Lab
 from tests.lab import diagnose as sd
+from tests.lab.cluster_support import apply, pod
 
 # cgroup files holding settings or membership (v1 and v2 names); counters are not compared
 CGROUP_SETTINGS = {
@@ -33,9 +41,15 @@ CGROUP_SETTINGS = {
     "memory.swap.max", "memory.oom.group", "pids.max", "hugetlb.2MB.limit_in_bytes",
     "freezer.state", "devices.list", "blkio.weight", "io.max", "io.weight",
 }  # fmt: skip
-# changed by containerd itself while it runs, whoever asks it what
+# changed by containerd and the control plane themselves while they run, whoever asks what
 VOLATILE_FILES = ("io.containerd.metadata.v1.bolt/meta.db", "var/log/containerd.log")
-SCENARIOS = ("healthy", "crash-loop", "cpu-throttling", "exec-not-found", "pids-exhausted")
+VOLATILE_DIRS = ("kube/etcd", "host/var/log/kube-", "host/var/log/etcd")
+SCENARIOS = ("healthy", "cpu-throttling")
+# failed for good (restartPolicy Never): their state holds still
+FAILED = {
+    "exited-3": ["sh", "-c", "echo 'fatal: no config' >&2; exit 3"],
+    "never-started": ["/app/server"],
+}
 
 
 def cgroup_state(lab: Lab) -> dict[str, dict[str, str]]:
@@ -63,7 +77,7 @@ def file_state(lab: Lab) -> dict[str, tuple[str, int, int]]:
         for name in dirs + files:
             path = Path(directory, name)
             relative = str(path.relative_to(root))
-            if relative.endswith(VOLATILE_FILES):
+            if relative.endswith(VOLATILE_FILES) or relative.startswith(VOLATILE_DIRS):
                 continue
             try:
                 st = path.lstat()
@@ -93,28 +107,48 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def test_diagnose_check_and_facts_change_nothing(lab: Lab) -> None:
+@contextlib.contextmanager
+def kubelet_frozen(lab: Lab) -> Iterator[None]:
+    pid = lab.cluster.state.pids["kubelet"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def settled(pod_json: dict[str, object]) -> bool:
+    state = scenarios.container_status(pod_json).get("state") or {}
+    return "terminated" in state
+
+
+def test_diagnose_check_and_facts_change_nothing(cluster: Lab) -> None:
     for name in SCENARIOS:
-        if name not in lab.state.scenarios:
-            scenarios.run(lab, scenarios.get(name))
-    time.sleep(1)  # the last exits are handled and logged
-    first = snapshot(lab)
-    time.sleep(1)
-    control = snapshot(lab)
-    # the control: with nobody asking, the compared state is still (else the test is moot)
-    assert differences(first, control) == {}
-    for name in SCENARIOS:
-        pod = scenarios.get(name).pod_ref
-        for verb in (["diagnose", pod], ["facts", pod]):
-            code, _, err, _ = (
-                sd.stackdoctor(lab, *verb, "--output", "json")
-                if verb[0] == "diagnose"
-                else sd.stackdoctor(lab, *verb)
+        scenarios.run(cluster, scenarios.get(name))
+    for name, command in FAILED.items():
+        apply(cluster, pod(name, [{"name": "app", "command": command}], restartPolicy="Never"))
+        scenarios.wait_pod(cluster, name, settled)
+    pods = [f"{scenarios.NAMESPACE}/{name}" for name in (*SCENARIOS, *FAILED)]
+    try:
+        time.sleep(2)  # the last exits are handled and logged
+        with kubelet_frozen(cluster):
+            first = snapshot(cluster)
+            time.sleep(1)
+            control = snapshot(cluster)
+            # the control: with nobody asking, the compared state is still (else the test is moot)
+            assert differences(first, control) == {}
+            for ref in pods:
+                for verb in (["diagnose", ref, "--output", "json"], ["facts", ref]):
+                    code, _, err, _ = sd.stackdoctor(cluster, *verb, timeout=2)
+                    assert code in (0, 1), err
+            for verb in (["check", "--pods"], ["facts", "--all-pods"]):
+                code, _, err, _ = sd.stackdoctor(cluster, *verb, timeout=2)
+                assert code in (0, 1), err
+            after = snapshot(cluster)
+        assert differences(control, after) == {}
+        assert control["runtime"] and control["cgroups"] and control["files"]
+    finally:
+        for name in (*SCENARIOS, *FAILED):
+            cluster.cluster.kubectl(
+                "delete", "pod", name, "--grace-period=0", "--force", "--ignore-not-found"
             )
-            assert code in (0, 1), err
-    for verb in (["check", "--pods"], ["facts", "--all-pods"]):
-        code, _, err, _ = sd.stackdoctor(lab, *verb)
-        assert code in (0, 1), err
-    after = snapshot(lab)
-    assert differences(control, after) == {}
-    assert control["runtime"] and control["cgroups"] and control["files"]

@@ -34,7 +34,7 @@ MANIFESTS = Path(__file__).with_name("manifests")
 NAMESPACE = "default"
 SHOW_TIMEOUT = 120.0
 SANDBOX_READY = 0  # runtime.v1 PodSandboxState
-PIDS_LIMIT = 8  # the pids-exhausted scenario's podPidsLimit, as in the CRI lab's
+PIDS_LIMIT = 8  # the pids-exhausted scenario's podPidsLimit
 
 PodJson = dict[str, Any]
 NodeJson = dict[str, Any]
@@ -364,18 +364,23 @@ def missing_sandbox_image(lab: Lab) -> None:
     """containerd restarted with sandbox_image a tag the lab's registry does not have."""
     port = lab.registry("plain")
     lab.stop_containerd()
-    lab.start_containerd(
-        lab.state.restrict_oom_score_adj, sandbox_image=f"127.0.0.1:{port}/lab/pause:3.9"
-    )
+    lab.start_containerd(sandbox_image=f"127.0.0.1:{port}/lab/pause:3.9")
     lab.cluster.wait_node_ready()
 
 
-def sandbox_image_back(lab: Lab) -> None:
+def unrestricted_oom_score_adj(lab: Lab) -> None:
+    """containerd restarted without restrict_oom_score_adj, as its default config has it."""
+    lab.stop_containerd()
+    lab.start_containerd(restrict_oom_score_adj=False)
+    lab.cluster.wait_node_ready()
+
+
+def containerd_config_back(lab: Lab) -> None:
     """containerd restarted with the lab's config. A restart this quick need not turn the node
     NotReady, so no fresh heartbeat is awaited (the kubelet reports an unchanged status only
     every few minutes): Ready, and containerd answering, is enough."""
     lab.stop_containerd()
-    lab.start_containerd(lab.state.restrict_oom_score_adj)
+    lab.start_containerd(restrict_oom_score_adj=True)
     lab.cluster.wait_node_ready()
 
 
@@ -554,6 +559,16 @@ SCENARIOS: tuple[ClusterScenario, ...] = (
         ),),
     ),
     ClusterScenario(
+        "subpath-over-directory",
+        "a ConfigMap file mounted with subPath over a directory of the app's volume",
+        "runc.mount-source-missing", "runc", restarted(1, "StartError"),
+        evidence=((
+            "runc.mount-source-missing",
+            r'error mounting \\?"[^"\\]+/volume-subpaths/config/app/1\\?" to rootfs at '
+            r'\\?"/app/config\\?": mount .*: not a directory',
+        ),),
+    ),
+    ClusterScenario(
         "cpu-throttling", "a busy loop under a 10m CPU limit (quota 1000 per 100000 us period)",
         "process.cpu-throttled", "process", ready, sample_interval=1.0,
     ),
@@ -618,11 +633,22 @@ SCENARIOS: tuple[ClusterScenario, ...] = (
         "sandbox-image-missing",
         "containerd's sandbox_image is a tag the lab's registry does not have: no pod starts",
         "containerd.sandbox-image-unavailable", "containerd", creating_for(10),
-        fault=missing_sandbox_image, restore=sandbox_image_back, node_fault=True,
+        fault=missing_sandbox_image, restore=containerd_config_back, node_fault=True,
         evidence=((
             "containerd.sandbox-image-unavailable",
             r'failed to get sandbox image \\?"127\.0\.0\.1:\d+/lab/pause:3\.9\\?": failed to pull '
             r'image .*127\.0\.0\.1:\d+/lab/pause:3\.9: not found',
+        ),),
+    ),
+    ClusterScenario(
+        "oom-score-adj-denied",
+        "containerd without restrict_oom_score_adj, lacking CAP_SYS_RESOURCE: no sandbox starts",
+        "runc.oom-score-adj-denied", "runc", creating_for(10),
+        fault=unrestricted_oom_score_adj, restore=containerd_config_back,
+        evidence=((
+            "runc.oom-score-adj-denied",
+            r"failed to update /proc/self/oom_score_adj: [Pp]ermission denied|"
+            r"can't get final child's PID from pipe: EOF",
         ),),
     ),
     ClusterScenario(
