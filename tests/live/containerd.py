@@ -76,7 +76,7 @@ def private_containerd() -> Iterator[Containerd]:
     root = Path(tempfile.mkdtemp(prefix="sd-live-", dir="/tmp"))  # short: socket path limit
     lab = Lab(root)
     try:
-        lab.up()
+        lab.up(cluster=False)  # containerd alone: the tests make pods through the CRI
         yield Containerd(lab)
     finally:
         lab.down()  # raises when anything is left behind
