@@ -2,6 +2,7 @@
 start-up, fleet analysis and the live diagnose on a 50-pod lab, against their baselines.
 
     python -m bench [--sizes 100,1000,10000] [--repeat 5] [--only analyze-scale ...]
+    python -m bench realworld [--misses] [--json]   (the real-world corpus: bench/realworld.py)
 
 Each figure is also given as a ratio against a baseline measured in the same run, because these
 machines are noisy and absolute times are only indicative.
@@ -167,4 +168,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["realworld"]:  # accuracy, not speed: bench/realworld.py
+        from bench import realworld
+
+        sys.exit(realworld.main(sys.argv[2:]))
     main()
