@@ -72,6 +72,13 @@ def header_level(entry: str) -> str | None:
     return None if head is None else head.group("sev")
 
 
+def syslog_prefix(text: str) -> tuple[str, str] | None:
+    """(identifier, the program's own text) of a line behind a journald/syslog prefix; None for
+    a line without one."""
+    prefix = _PREFIX.match(text)
+    return None if prefix is None else (prefix.group("ident"), text[prefix.end() :])
+
+
 def parse_line(text: str, reference: datetime, ident: str | None = None) -> LogLine | None:
     """One log line in facts form, or None when `ident` is given and the line is another
     program's (shared syslog files). `reference` is when the log was last written: klog and
