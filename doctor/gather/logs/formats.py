@@ -113,7 +113,7 @@ def parse_body(body: str, reference: datetime) -> LogLine:
             "message": quote_klog_lines(body[klog.end() :]),
         }
     if body.startswith("{"):
-        record = _json_object(body)
+        record = json_object(body)
         if record is not None and "msg" in record:
             return _logrus_json(record)
     if "msg=" in body and ("level=" in body or body.startswith("time=")):
@@ -192,7 +192,7 @@ def _logrus_json(record: dict[str, Any]) -> LogLine:
 
 def parse_journal_json(text: str, reference: datetime) -> LogLine | None:
     """One line of `journalctl -o json` output; None when it is not a JSON object."""
-    record = _json_object(text)
+    record = json_object(text)
     return parse_journal_record(record, reference) if record else None
 
 
@@ -259,7 +259,7 @@ def _logfmt_value(value: object) -> str:
     return json.dumps(text) if not text or re.search(r'[\s"=]', text) else text
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
+def json_object(text: str) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
     except ValueError:
