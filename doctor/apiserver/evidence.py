@@ -1,5 +1,5 @@
-"""Read kubectl output files (pod, events and node JSON, describe text, the events table) into
-one Evidence record.
+"""Read kubectl output files (pod, events and node JSON, describe pod/node text, the events
+table) into one Evidence record.
 
 Files are told apart by content, not by name: a JSON Pod, Event or Node or a List of them,
 describe text, or the table `kubectl get events` prints. Anything else is refused with the file
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from doctor.apiserver.describe import looks_like_describe, parse_describe
+from doctor.apiserver.describe_node import looks_like_describe_node, parse_describe_node
 from doctor.apiserver.events_json import PodKey, is_event, parse_event
 from doctor.apiserver.events_table import looks_like_events_table, parse_events_table
 from doctor.apiserver.node_json import is_node, parse_node
@@ -77,6 +78,10 @@ def add_file(evidence: Evidence, name: str, data: bytes) -> None:
         raise FactsError(f"{name}: not UTF-8 text: is this kubectl output?") from None
     if text.lstrip().startswith(("{", "[")):
         _add_json(evidence, name, text)
+    elif looks_like_describe_node(text):
+        node, conditions = parse_describe_node(text)
+        evidence.node_conditions[node] = conditions
+        evidence.sources.append(f"kubectl describe node ({name})")
     elif looks_like_describe(text):
         parsed = parse_describe(text)
         key = (parsed["pod"]["namespace"], parsed["pod"]["name"])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from doctor.apiserver.describe import looks_like_describe
+from doctor.apiserver.describe_node import looks_like_describe_node
 from doctor.apiserver.events_json import is_event
 from doctor.apiserver.node_json import is_node
 from doctor.apiserver.pod_json import is_pod
@@ -82,9 +83,10 @@ def _not_read(segment: Segment, kind: Kind, pasted: Pasted, why: str) -> None:
 
 def _describe(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     text = "\n".join(segment.lines)
-    if not looks_like_describe(text):
-        _not_read(segment, Kind.DESCRIBE_NODE if "Taints:" in text else kind, pasted,
-                  "not read yet")  # fmt: skip
+    if looks_like_describe_node(text):
+        kind = Kind.DESCRIBE_NODE
+    elif not looks_like_describe(text):
+        _not_read(segment, kind, pasted, "neither a pod's nor a node's")
         return
     pasted.kubectl[segment.where] = text.encode()
     _read(pasted, segment, kind)

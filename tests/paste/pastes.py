@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO
@@ -67,3 +68,7 @@ shm              64M     0   64M   0% /dev/shm
 /dev/loop4       32G  2.5G   28G   9% /workspaces
 /dev/sda1        44G  1.6G   41G   4% /tmp
 """
+
+# `kubectl describe node dgx` of a worker without a CNI (ganindu7/deepnotes, the TAO/DGX
+# Kubernetes set-up notes), kept whole in tests/paste/describe-node-dgx.txt.
+DESCRIBE_NODE = (Path(__file__).parent / "describe-node-dgx.txt").read_text()

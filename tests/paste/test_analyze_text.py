@@ -24,6 +24,7 @@ from doctor.model import Report
 from tests.conftest import stackdoctor
 from tests.paste.pastes import (
     CALICO_EVENTS,
+    DESCRIBE_NODE,
     DF_H,
     K3S_SUPERVISOR,
     KUBECTL,
@@ -156,6 +157,17 @@ def test_events_table_and_syslog_line(tmp_path: Path) -> None:
         }
     ]
     assert layers(loaded)["kubelet"]["status"] == "ok"
+
+
+def test_describe_node_gives_the_node_conditions(tmp_path: Path) -> None:
+    loaded = analyze(paste(tmp_path, "$ kubectl describe node dgx\n" + DESCRIBE_NODE))
+    assert loaded.read == (f"{tmp_path}/paste.txt:2-72: kubectl describe node",)
+    assert loaded.document.host == "dgx"
+    ready = layers(loaded)["apiserver"]["node_conditions"][-1]
+    assert ready["type"] == "Ready" and ready["status"] == "False"
+    assert ready["reason"] == "KubeletNotReady"
+    assert ready["message"].endswith("Network plugin returns error: cni plugin not initialized")
+    assert root(report_of(loaded)) == "apiserver.node-not-ready"
 
 
 def test_df_fills_the_node_disks(tmp_path: Path) -> None:
