@@ -145,6 +145,9 @@ class Report:
     # Keys of findings already known (--baseline): still reported, never failing.
     baselined: frozenset[str] = frozenset()
     duration_seconds: float | None = None  # the whole run (gather + diagnosis), when measured
+    # analyze --text: what each pasted segment was read as, and what could not be placed
+    pasted: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
     @property
     def rules_evaluated(self) -> int:

@@ -13,9 +13,7 @@ from typing import Any
 from doctor.apiserver.pod_json import container_id
 from doctor.apiserver.times import rfc3339, seconds_between
 
-_FIELD = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<key>[A-Za-z0-9][\w .()/-]*?):(?:[ \t]+(?P<value>.*))?$"
-)
+FIELD = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[A-Za-z0-9][\w .()/-]*?):(?:[ \t]+(?P<value>.*))?$")
 _COUNT = re.compile(r"\(x(\d+) over ")
 _EVENT_COLUMNS = ("Type", "Reason", "Age", "From", "Message")
 
@@ -44,7 +42,7 @@ def parse_describe(text: str) -> dict[str, Any]:
     lines = text.splitlines()
     events: list[dict[str, Any]] | None = None
     for index, line in enumerate(lines):
-        match = _FIELD.match(line.rstrip())
+        match = FIELD.match(line.rstrip())
         indent = len(line) - len(line.lstrip()) if line.strip() else 0
         if match and indent == 0:
             key, value = match["key"], (match["value"] or "").strip()

@@ -1,7 +1,9 @@
-"""Read kubectl output files (pod, events and node JSON, describe text) into one Evidence record.
+"""Read kubectl output files (pod, events and node JSON, describe pod/node text, the events
+table) into one Evidence record.
 
-Files are told apart by content, not by name: a JSON Pod, Event or Node or a List of them, or
-describe text. Anything else is refused with the file named.
+Files are told apart by content, not by name: a JSON Pod, Event or Node or a List of them,
+describe text, or the table `kubectl get events` prints. Anything else is refused with the file
+named.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from doctor.apiserver.describe import looks_like_describe, parse_describe
+from doctor.apiserver.describe_node import looks_like_describe_node, parse_describe_node
 from doctor.apiserver.events_json import PodKey, is_event, parse_event
+from doctor.apiserver.events_table import looks_like_events_table, parse_events_table
 from doctor.apiserver.node_json import is_node, parse_node
 from doctor.apiserver.pod_json import is_pod, parse_pod
 from doctor.errors import FactsError
@@ -74,6 +78,10 @@ def add_file(evidence: Evidence, name: str, data: bytes) -> None:
         raise FactsError(f"{name}: not UTF-8 text: is this kubectl output?") from None
     if text.lstrip().startswith(("{", "[")):
         _add_json(evidence, name, text)
+    elif looks_like_describe_node(text):
+        node, conditions = parse_describe_node(text)
+        evidence.node_conditions[node] = conditions
+        evidence.sources.append(f"kubectl describe node ({name})")
     elif looks_like_describe(text):
         parsed = parse_describe(text)
         key = (parsed["pod"]["namespace"], parsed["pod"]["name"])
@@ -82,8 +90,22 @@ def add_file(evidence: Evidence, name: str, data: bytes) -> None:
             evidence.described_events[key] = parsed["events"]
         evidence.node = evidence.node or parsed["node"]
         evidence.sources.append(f"kubectl describe pod ({name})")
+    elif looks_like_events_table(text):
+        _add_events_table(evidence, name, text)
     else:
-        raise FactsError(f"{name}: neither kubectl JSON nor `kubectl describe pod` output")
+        raise FactsError(
+            f"{name}: neither kubectl JSON, `kubectl describe pod` nor `kubectl get events` output"
+        )
+
+
+def _add_events_table(evidence: Evidence, name: str, text: str) -> None:
+    """Rows without a namespace go to the pod of that name already known (from describe or pod
+    JSON read before), else to `default`, kubectl's namespace when none is set."""
+    known = {pod: namespace for namespace, pod in evidence.pod_keys()}
+    for namespace, pod, event in parse_events_table(text):
+        key = (namespace or known.get(pod, "default"), pod)
+        evidence.events.setdefault(key, []).append(event)
+    evidence.sources.append(f"kubectl get events ({name})")
 
 
 def _add_json(evidence: Evidence, name: str, text: str) -> None:

@@ -29,6 +29,8 @@ class ReadLimits:
     max_ratio: int = 200  # decompressed : compressed bytes ...
     ratio_grace_bytes: int = 8 * MIB  # ... checked once this much has been decompressed
     max_json_bytes: int = 128 * MIB  # facts.json, manifest.json, kubectl JSON
+    max_text_bytes: int = 64 * MIB  # one file of pasted text (`analyze --text`)
+    max_line_chars: int = 64 * 1024  # one pasted line; longer ones are cut (and reported)
 
 
 DEFAULT_READ_LIMITS = ReadLimits()

@@ -55,6 +55,15 @@ if TYPE_CHECKING:
     help="`kubectl describe pod` output saved as text (repeatable).",
 )
 @click.option(
+    "--text",
+    "texts",
+    multiple=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    metavar="FILE",
+    help="Pasted text (`-`: standard input): describe output, events, journal, dmesg, container"
+    " logs, df... in any mix; each part read into its layer (repeatable).",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
@@ -70,6 +79,7 @@ def analyze(
     events_json: tuple[Path, ...],
     node_json: tuple[Path, ...],
     describe: tuple[Path, ...],
+    texts: tuple[Path, ...],
     jobs: int | None,
     rule_choice: RuleChoice,
     output: str,
@@ -86,35 +96,44 @@ def analyze(
 
     kubectl output fills the apiserver layer (a bundle's apiserver/ directory is read too); with
     no BUNDLE, it is all there is: `analyze --pod-json pod.json --events-json events.json`.
+    `--text` reads whatever was pasted (describe, events, journalctl, dmesg, kubectl logs, df, in
+    any mix) into the layers each part belongs to; what it cannot place is reported.
     `--node-json` gives the node's conditions (NotReady and why), also to a node's facts.
     Bundles are untrusted input: anything hostile is refused with exit 2.
     """
     from doctor.bundle.fleet import expand
 
     kubectl = (*pod_json, *events_json, *node_json, *describe)
-    if not inputs and not kubectl:
+    if not inputs and not kubectl and not texts:
         raise click.UsageError(
-            "give a BUNDLE, or kubectl output with --pod-json / --events-json / --node-json"
+            "give a BUNDLE, pasted text with --text, or kubectl output with --pod-json /"
+            " --events-json / --node-json"
         )
+    if sum(str(p) == "-" for p in (*inputs, *texts)) > 1:
+        raise click.UsageError("standard input (`-`) can be read once")
     rules = rule_choice.load()  # broken rules stop us before any work
     known = read_baseline(baseline)
     bundles, fleet = expand(inputs)
     if fleet:
         if baseline or write_baseline:
             raise click.UsageError("--baseline/--write-baseline go with one bundle only")
-        if kubectl:
+        if kubectl or texts:
             raise click.UsageError(
-                "--pod-json/--events-json/--node-json/--describe go with one bundle only"
+                "--pod-json/--events-json/--node-json/--describe/--text go with one bundle only"
             )
         _fleet(bundles, pod, rule_choice, jobs, output, output_file, fail_on)
         return
-    from doctor.bundle.source import load_document
+    import dataclasses
+
+    from doctor.bundle.source import load_inputs
     from doctor.diagnosis import diagnose
     from doctor.facts.document import PodRef
     from doctor.report import formatter
 
-    document = load_document(bundles[0] if bundles else None, kubectl)
-    report = diagnose(document, rules, PodRef.parse(pod) if pod else None)
+    target = PodRef.parse(pod) if pod else None
+    loaded = load_inputs(bundles[0] if bundles else None, kubectl, texts, target)
+    report = diagnose(loaded.document, rules, target)
+    report = dataclasses.replace(report, pasted=loaded.read, unplaced=loaded.unplaced)
     report = with_baseline(report, known, write_baseline)
     emit(formatter(output)(report), output_file)
     raise SystemExit(exit_code(report, fail_on))

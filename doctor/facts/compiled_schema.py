@@ -77,8 +77,8 @@ def validate(data, custom_formats={}, name_prefix=None):
                 if "source" in data__collected_keys:
                     data__collected_keys.remove("source")
                     data__collected__source = data__collected["source"]
-                    if not (isinstance(data__collected__source, str) and data__collected__source == 'live' or isinstance(data__collected__source, str) and data__collected__source == 'bundle' or isinstance(data__collected__source, str) and data__collected__source == 'fixture' or isinstance(data__collected__source, str) and data__collected__source == 'lab' or isinstance(data__collected__source, str) and data__collected__source == 'synthetic' or isinstance(data__collected__source, str) and data__collected__source == 'kubectl'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.source must be one of ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl']")
+                    if not (isinstance(data__collected__source, str) and data__collected__source == 'live' or isinstance(data__collected__source, str) and data__collected__source == 'bundle' or isinstance(data__collected__source, str) and data__collected__source == 'fixture' or isinstance(data__collected__source, str) and data__collected__source == 'lab' or isinstance(data__collected__source, str) and data__collected__source == 'synthetic' or isinstance(data__collected__source, str) and data__collected__source == 'kubectl' or isinstance(data__collected__source, str) and data__collected__source == 'paste'):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.source must be one of ['live', 'bundle', 'fixture', 'lab', 'synthetic', 'kubectl', 'paste']")
                 if "duration_seconds" in data__collected_keys:
                     data__collected_keys.remove("duration_seconds")
                     data__collected__durationseconds = data__collected["duration_seconds"]

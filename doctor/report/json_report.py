@@ -27,6 +27,8 @@ def as_dict(report: Report) -> dict[str, Any]:
         },
         "source": report.source,
         "collected": report.collected,
+        "pasted": list(report.pasted),
+        "unplaced": list(report.unplaced),
         "layers": [
             {
                 "name": verdict.layer.value,

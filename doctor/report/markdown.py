@@ -33,6 +33,10 @@ def _finding(finding: Finding) -> list[str]:
 def render(report: Report) -> str:
     out = [f"# stackdoctor diagnosis: {report.target}", ""]
     out += [f"Facts: `{report.source}`, collected {report.collected.get('at', '?')}.", ""]
+    if report.pasted:
+        out += ["Pasted text read as: " + "; ".join(f"`{p}`" for p in report.pasted) + ".", ""]
+    out += [f"Not placed: {_cell(note)}" for note in report.unplaced]
+    out += [""] if report.unplaced else []
     out += ["| layer | verdict |", "| --- | --- |"]
     out += [f"| {v.layer.value} | {_cell(layer_verdict_text(v))} |" for v in report.layers]
     out.append("")

@@ -183,6 +183,11 @@ def render(report: Report) -> str:
     console.print(
         Text(f"facts: {report.source} (collected {report.collected.get('at', '?')})", style="dim")
     )
+    if report.pasted or report.unplaced:
+        read = "; ".join(report.pasted) or "nothing"
+        console.print(Text(f"pasted text read as: {read}", style="dim"))
+        for note in report.unplaced:
+            console.print(Text(f"not placed: {note}", style="yellow"))
     console.print()
     console.print(_layers(report))
     console.print()

@@ -21,6 +21,7 @@ from tests.gather.log_lines import (
     KLOG_PROBE_LINES,
     LOGRUS_SHIM,
 )
+from tests.paste.pastes import K3S_SUPERVISOR
 
 
 def _context(root: Path, **options: Any) -> GatherContext:
@@ -210,3 +211,37 @@ def test_empty_journal_unit_is_looked_and_found_none(
     recorder = LayerRecorder(Layer.KUBELET)
     assert read_log(_context(root), recorder, KUBELET_LOG) == []
     assert recorder.errors == []
+
+
+# -- distributions that rename or bundle the daemons (daemons.py) -------------------------------
+
+
+def test_the_journal_is_read_for_every_unit_that_may_hold_the_kubelet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    k3s_klog = {"MESSAGE": KLOG_PLEG, "SYSLOG_IDENTIFIER": "k3s", "PRIORITY": "3"}
+    # a line of k3s that is neither klog nor logrus is none of the kubelet's
+    k3s_other = {"MESSAGE": "Starting k3s v1.27.4+k3s1", "SYSLOG_IDENTIFIER": "k3s"}
+    args = tmp_path / "args"
+    records = "\n".join(f"echo '{json.dumps(r)}'" for r in (k3s_klog, k3s_other))
+    root = _with_journal(tmp_path, monkeypatch, f'echo "$@" > {args}\n{records}\n')
+    lines = read_log(_context(root), LayerRecorder(Layer.KUBELET), KUBELET_LOG)
+    assert lines is not None and [line["raw"] for line in lines] == [KLOG_PLEG]
+    called = args.read_text()
+    for unit in ("kubelet", "k3s", "k3s-agent", "rke2-agent", "snap.microk8s.daemon-kubelite"):
+        assert f"-u {unit} " in called
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_a_k3s_node_syslog_keeps_its_kubelet_lines(tmp_path: Path) -> None:
+    k3s = KLOG_JOURNAL.replace(" kubelet[7321]: ", " k3s[1763]: ")
+    _write(tmp_path, "/var/log/syslog", k3s + "\n" + K3S_SUPERVISOR + "\n")
+    lines = read_log(_context(tmp_path), LayerRecorder(Layer.KUBELET), KUBELET_LOG)
+    assert lines is not None and [line["raw"] for line in lines] == [k3s, K3S_SUPERVISOR]
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_rke2_kubelet_log_file(tmp_path: Path) -> None:
+    _write(tmp_path, "/var/lib/rancher/rke2/agent/logs/kubelet.log", KLOG_PLEG + "\n")
+    lines = read_log(_context(tmp_path), LayerRecorder(Layer.KUBELET), KUBELET_LOG)
+    assert lines is not None and [line["raw"] for line in lines] == [KLOG_PLEG]

@@ -72,6 +72,13 @@ def header_level(entry: str) -> str | None:
     return None if head is None else head.group("sev")
 
 
+def syslog_prefix(text: str) -> tuple[str, str] | None:
+    """(identifier, the program's own text) of a line behind a journald/syslog prefix; None for
+    a line without one."""
+    prefix = _PREFIX.match(text)
+    return None if prefix is None else (prefix.group("ident"), text[prefix.end() :])
+
+
 def parse_line(text: str, reference: datetime, ident: str | None = None) -> LogLine | None:
     """One log line in facts form, or None when `ident` is given and the line is another
     program's (shared syslog files). `reference` is when the log was last written: klog and
@@ -106,7 +113,7 @@ def parse_body(body: str, reference: datetime) -> LogLine:
             "message": quote_klog_lines(body[klog.end() :]),
         }
     if body.startswith("{"):
-        record = _json_object(body)
+        record = json_object(body)
         if record is not None and "msg" in record:
             return _logrus_json(record)
     if "msg=" in body and ("level=" in body or body.startswith("time=")):
@@ -185,7 +192,7 @@ def _logrus_json(record: dict[str, Any]) -> LogLine:
 
 def parse_journal_json(text: str, reference: datetime) -> LogLine | None:
     """One line of `journalctl -o json` output; None when it is not a JSON object."""
-    record = _json_object(text)
+    record = json_object(text)
     return parse_journal_record(record, reference) if record else None
 
 
@@ -252,7 +259,7 @@ def _logfmt_value(value: object) -> str:
     return json.dumps(text) if not text or re.search(r'[\s"=]', text) else text
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
+def json_object(text: str) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
     except ValueError:

@@ -21,7 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from doctor.gather.context import GatherContext, LayerRecorder
-from doctor.gather.logs.formats import LogLine, parse_journal_json, parse_line
+from doctor.gather.logs import daemons
+from doctor.gather.logs.daemons import Writer
+from doctor.gather.logs.formats import (
+    LogLine,
+    json_object,
+    parse_journal_record,
+    parse_line,
+    syslog_prefix,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +68,36 @@ class RawLog:
 
 @dataclass(frozen=True)
 class LogSource:
-    """Where one component logs: its systemd unit, its own files, its syslog identifier."""
+    """Where one component logs, on any distribution (daemons.py): the systemd units whose
+    journal may hold its lines, its own files, the syslog identifiers of its lines, and the log
+    its lines belong in (a bundling daemon's other lines are not its)."""
 
-    unit: str
+    unit: str  # the upstream unit, naming the log in errors
     files: tuple[str, ...]
-    ident: str
+    writer: Writer
+    units: tuple[str, ...] = ()
+    idents: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, writer: Writer, name: str, skip: tuple[str, ...] = ()) -> LogSource:
+        units = tuple(u for u in daemons.units_of(writer) if u not in skip)
+        idents = tuple(i for i in daemons.identifiers_of(writer) if i not in skip)
+        return cls(name, daemons.FILES[writer], writer, units, idents)
+
+    def owns(self, ident: str | None, body: str) -> bool:
+        """Whether a line of program `ident` (None: not said) with text `body` is this log's.
+
+        journald's lines of systemd itself about a unit read (`-u` selects them) stay with it.
+        """
+        if ident is None or ident in ("systemd", "init"):
+            return True
+        return daemons.writer(ident, body) is self.writer
 
 
-KUBELET_LOG = LogSource("kubelet", ("/var/log/kubelet.log",), "kubelet")
-CONTAINERD_LOG = LogSource("containerd", ("/var/log/containerd.log",), "containerd")
+KUBELET_LOG = LogSource.of(Writer.KUBELET, "kubelet")
+# dockerd is read only when pasted: most machines that run it also run containerd under it, and
+# its lines (docker builds, docker's own containers) are not the CRI runtime's.
+CONTAINERD_LOG = LogSource.of(Writer.RUNTIME, "containerd", skip=("dockerd", "docker"))
 
 
 def read_log(
@@ -90,7 +119,7 @@ def read_raw_log(ctx: GatherContext, recorder: LayerRecorder, source: LogSource)
         if found is not None:
             return found
     for path in SYSLOG_FILES:
-        found = _read_file(ctx, recorder, path, source.ident)
+        found = _read_file(ctx, recorder, path, source)
         if found is not None:
             return found
     if journal is not None:
@@ -101,8 +130,10 @@ def read_raw_log(ctx: GatherContext, recorder: LayerRecorder, source: LogSource)
 
 
 def _read_file(
-    ctx: GatherContext, recorder: LayerRecorder, path: str, ident: str | None
+    ctx: GatherContext, recorder: LayerRecorder, path: str, shared_by: LogSource | None
 ) -> RawLog | None:
+    """A dedicated log file, or (`shared_by`) a syslog file several programs write, whose
+    lines are kept when they are that source's."""
     if not ctx.host.exists(path):
         return None
     with recorder.reading(path):
@@ -110,11 +141,18 @@ def _read_file(
         tail = ctx.host.read_tail(path, ctx.options.log_bytes)
         if tail.skipped:
             log.debug("%s: read the last %d of %d bytes", path, len(tail.data), tail.size)
-        # In a shared syslog file, only the program's own lines are worth keeping.
-        entries = [raw for raw in _lines(tail.data) if ident is None or ident in raw]
+        if shared_by is None:
+            return RawLog(list(_lines(tail.data)), lambda raw: parse_line(raw, reference))
+        source = shared_by
+        # In a shared syslog file, only the program's own lines are worth keeping: a cheap
+        # substring test first, the identifier and format (daemons.py) when parsed.
+        entries = [raw for raw in _lines(tail.data) if any(i in raw for i in source.idents)]
 
         def parse(raw: str) -> LogLine | None:
-            return parse_line(raw, reference, ident)
+            prefix = syslog_prefix(raw)
+            if prefix is None or daemons.writer(*prefix) is not source.writer:
+                return None
+            return parse_line(raw, reference)
 
         return RawLog(entries, parse)
     return None
@@ -165,12 +203,21 @@ def _read_journal(ctx: GatherContext, recorder: LayerRecorder, source: LogSource
     entries = max(100, ctx.options.log_bytes // JOURNAL_BYTES_PER_ENTRY)
     command = [journalctl, "--no-pager", "-o", "json", f"--output-fields={JOURNAL_FIELDS}"]
     command += [f"--directory={directory}"] if directory else []
-    command += ["-u", source.unit, "-n", str(entries)]
+    for unit in source.units or (source.unit,):  # journalctl ORs several -u
+        command += ["-u", unit]
+    command += ["-n", str(entries)]
     name = f"journalctl -u {source.unit}"
     reference = datetime.now()
 
     def parse(text: str) -> LogLine | None:
-        return parse_journal_json(text, reference)
+        record = json_object(text)
+        if record is None:
+            return None
+        ident, message = record.get("SYSLOG_IDENTIFIER"), record.get("MESSAGE")
+        owned = source.owns(
+            ident if isinstance(ident, str) else None, message if isinstance(message, str) else ""
+        )
+        return parse_journal_record(record, reference) if owned else None
 
     records: deque[str] = deque()
     kept_bytes = 0

@@ -1,0 +1,217 @@
+"""What a piece of pasted text is: one small pure recogniser per kind, tried in order.
+
+Two levels. A *line* recogniser tells the lines that carry their own kind (a journal line, a
+klog line, a dmesg line...): runs of them make a log segment (segment.py). A *block* starter
+tells where a multi-line block begins (describe output, a table header, a JSON document). Then
+`recognise` names each segment's kind from its lines and the command that printed it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from doctor.gather.logs.formats import syslog_prefix
+from doctor.gather.node import KERNEL_TROUBLE
+
+
+class Kind(Enum):
+    """A segment's kind; the value is how the report names it."""
+
+    DESCRIBE = "kubectl describe pod"
+    DESCRIBE_NODE = "kubectl describe node"
+    EVENTS = "kubectl get events"
+    KUBECTL_JSON = "kubectl JSON"
+    CRI_INSPECT = "crictl inspect"
+    DOCKER_INSPECT = "docker inspect"
+    JSON = "JSON"
+    JOURNAL = "journal/syslog"
+    JOURNAL_JSON = "journalctl -o json"
+    KLOG = "klog"
+    LOGRUS = "logrus"
+    DMESG = "dmesg"
+    DF = "df"
+    CRICTL_PS = "crictl ps"
+    CRICTL_PODS = "crictl pods"
+    CONTAINER_LOG = "container log"
+    FRAGMENTS = "log lines without their prefix"
+    UNKNOWN = "unrecognised text"
+
+
+# -- lines that carry their own kind ------------------------------------------------------------
+
+_KLOG = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6}\s+\d+ [\w.\-/]+:\d+\]")
+_LOGRUS = re.compile(r'time="[^"]*" level=\w+ |level=\w+ msg=|[A-Z]{4}\[[^\]]*\] ')
+_LOGRUS_JSON = re.compile(r'\{"level":"\w+",|\{"msg":"|\{"time":"[^"]*","level":')
+_JOURNAL_JSON = re.compile(r'\{.*"(?:__REALTIME_TIMESTAMP|MESSAGE|_SYSTEMD_UNIT)" ?:')
+# dmesg: raw `[  123.456789] `, -T `[Mon Jan  2 10:00:00 2024] `, -H `[Jan 2 10:00] ` and its
+# relative `[  +0.000123] `; optionally behind -x's `kern  :err   : ` facility and level.
+DMESG = re.compile(
+    r"(?P<facility>[a-z]+ *:[a-z]+ *: )?"
+    r"\[(?P<stamp>\s*[+]?\d+\.\d+|\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}"
+    r"|\w{3}\s+\d+ \d\d:\d\d(?::\d\d)?)\] ?"
+)
+
+
+def line_kind(line: str) -> Kind | None:
+    """The kind of a line that says its own kind, else None."""
+    if not line or line[0].isspace():
+        return None
+    if syslog_prefix(line) is not None:
+        return Kind.JOURNAL
+    if _KLOG.match(line):
+        return Kind.KLOG
+    if line[0] == "{":
+        if _JOURNAL_JSON.match(line):
+            return Kind.JOURNAL_JSON
+        return Kind.LOGRUS if _LOGRUS_JSON.match(line) else None
+    if _LOGRUS.match(line):
+        return Kind.LOGRUS
+    if DMESG.match(line):
+        return Kind.DMESG
+    return None
+
+
+def continues_entry(line: str) -> bool:
+    """A line that belongs to the log entry before it: klog's multi-line value (tab-indented,
+    then ` >`), a Go panic's or Java's stack, anything indented."""
+    return bool(line) and line[0] in " \t"
+
+
+# -- where blocks start -------------------------------------------------------------------------
+
+DESCRIBE_START = re.compile(r"Name:\s+\S")
+EVENTS_HEADER = re.compile(
+    r"(?:NAMESPACE\s+)?LAST SEEN\s+(?:FIRST SEEN\s+COUNT\s+NAME\s+KIND\s+SUBOBJECT\s+)?TYPE\s+"
+    r"REASON\s+(?:OBJECT\s+)?"
+)
+DF_HEADER = re.compile(
+    r"Filesystem\s+(?:Type\s+)?(?:Size|Inodes|\d*[KMG]?-blocks)\s+(?:Used|IUsed)\s+"
+    r"(?:Avail|Available|IFree)\s+(?:Use%|IUse%|Capacity)\s+Mounted on"
+)
+CRICTL_PS_HEADER = re.compile(r"CONTAINER(?: ID)?\s+IMAGE\s+CREATED\s+STATE\s+NAME\s+ATTEMPT")
+CRICTL_PODS_HEADER = re.compile(r"POD ID\s+CREATED\s+STATE\s+NAME\s+NAMESPACE\s+ATTEMPT")
+TABLE_HEADERS = (
+    (EVENTS_HEADER, Kind.EVENTS),
+    (DF_HEADER, Kind.DF),
+    (CRICTL_PS_HEADER, Kind.CRICTL_PS),
+    (CRICTL_PODS_HEADER, Kind.CRICTL_PODS),
+)
+
+
+def table_kind(line: str) -> Kind | None:
+    for header, kind in TABLE_HEADERS:
+        if header.match(line):
+            return kind
+    return None
+
+
+def starts_json(line: str) -> bool:
+    return line[:1] in ("{", "[") and line_kind(line) is None
+
+
+# A shell prompt and the command after it (`$ kubectl logs web`, `root@node:~# dmesg -T`,
+# `[root@node ~]# journalctl -u kubelet`), or a bare command line of the tools users paste.
+_COMMANDS = r"(?:kubectl|oc|k|journalctl|dmesg|crictl|ctr|docker|df|kubeadm|systemctl|tail|cat|grep|microk8s(?:\.kubectl)?|k3s)"  # noqa: E501
+PROMPT = re.compile(
+    r"\s*(?:(?:\[[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?)\s*)?[$#%>]\s+(?P<command>\S.*)"
+    r"|(?P<bare>(?:sudo\s+)?" + _COMMANDS + r"\s+-?\w.*)"
+)
+_KNOWN_COMMAND = re.compile(r"(?:sudo\s+)?" + _COMMANDS + r"\b")
+
+
+def prompt_command(line: str) -> str | None:
+    """The command a prompt line ran, when it is one of the tools users paste output of."""
+    match = PROMPT.fullmatch(line)
+    if not match:
+        return None
+    command = (match.group("command") or match.group("bare") or "").strip()
+    return command if _KNOWN_COMMAND.match(command) else None
+
+
+# -- a segment's kind ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What recognising a segment may look at: its lines, the line kind its run was made of,
+    the block it started as, and the command that printed it (from a prompt before it)."""
+
+    lines: tuple[str, ...]
+    run: Kind | None
+    command: str | None
+
+
+# Bare messages whose writer is known without a prefix (a user trimmed it): the kubelet's
+# structured klog text (`"Error syncing pod, skipping" err=...`), containerd's CRI-plugin
+# messages, and the kernel lines node.KERNEL_TROUBLE keeps.
+BARE_KUBELET = re.compile(r'"[A-Z][^"]*"(?: [\w.]+=| *$)')
+BARE_RUNTIME = re.compile(
+    r"(?:RunPodSandbox|StopPodSandbox|RemovePodSandbox|CreateContainer|StartContainer"
+    r"|StopContainer|RemoveContainer|PullImage) .*(?:failed|error)"
+)
+# The container's own output when its process could not be executed (runc init prints these
+# on the container's stderr, so `kubectl logs` shows them; rules/runc.yaml cites the sources).
+CONTAINER_OUTPUT = re.compile(
+    r"exec \S+: (?:exec format error|no such file or directory|permission denied)"
+    r"|standard_init_linux\.go:\d+: exec user process caused"
+)
+
+
+def bare_writer(line: str) -> str | None:
+    """`kubelet`, `runtime` or `kernel` for a recognisable line trimmed of its prefix."""
+    text = line.strip()
+    if BARE_KUBELET.match(text):
+        return "kubelet"
+    if BARE_RUNTIME.match(text):
+        return "runtime"
+    if KERNEL_TROUBLE.search(text):
+        return "kernel"
+    return None
+
+
+def _is_logs_command(command: str | None) -> bool:
+    return bool(command) and bool(re.search(r"\b(?:logs|crictl logs|docker logs)\b", command or ""))
+
+
+def _container_log(shape: Shape) -> bool:
+    """What `kubectl logs` printed (whatever its format: kube-proxy's own output is klog), or
+    free text holding the container's own exec failure."""
+    if _is_logs_command(shape.command) and shape.run is not Kind.JSON:
+        return True
+    return shape.run is None and any(CONTAINER_OUTPUT.match(line) for line in shape.lines)
+
+
+def _fragments(shape: Shape) -> bool:
+    return shape.run is None and any(bare_writer(line) for line in shape.lines)
+
+
+def _run_is(kind: Kind) -> Callable[[Shape], bool]:
+    return lambda shape: shape.run is kind
+
+
+RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
+    (Kind.CONTAINER_LOG, _container_log),
+    (Kind.DESCRIBE, _run_is(Kind.DESCRIBE)),
+    (Kind.EVENTS, _run_is(Kind.EVENTS)),
+    (Kind.JSON, _run_is(Kind.JSON)),  # told apart further by content (facts.py)
+    (Kind.JOURNAL, _run_is(Kind.JOURNAL)),
+    (Kind.JOURNAL_JSON, _run_is(Kind.JOURNAL_JSON)),
+    (Kind.KLOG, _run_is(Kind.KLOG)),
+    (Kind.LOGRUS, _run_is(Kind.LOGRUS)),
+    (Kind.DMESG, _run_is(Kind.DMESG)),
+    (Kind.DF, _run_is(Kind.DF)),
+    (Kind.CRICTL_PS, _run_is(Kind.CRICTL_PS)),
+    (Kind.CRICTL_PODS, _run_is(Kind.CRICTL_PODS)),
+    (Kind.FRAGMENTS, _fragments),
+)
+
+
+def recognise(shape: Shape) -> Kind:
+    """The first kind whose recogniser accepts the segment; UNKNOWN when none does."""
+    for kind, accepts in RECOGNISERS:
+        if accepts(shape):
+            return kind
+    return Kind.UNKNOWN

@@ -1,0 +1,191 @@
+"""Each segment of a paste, by its kind, to where its facts come from: kubectl output to the
+apiserver readers, daemon and kernel lines to their logs, a container's output to its
+container, df tables to the node's disks. What cannot be placed is noted, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from doctor.apiserver.describe import looks_like_describe
+from doctor.apiserver.describe_node import looks_like_describe_node
+from doctor.apiserver.events_json import is_event
+from doctor.apiserver.node_json import is_node
+from doctor.apiserver.pod_json import is_pod
+from doctor.gather.logs.daemons import Writer
+from doctor.paste import logs
+from doctor.paste.container import LogsCommand, logs_command
+from doctor.paste.kinds import Kind, bare_writer, recognise
+from doctor.paste.segment import Segment, split
+from doctor.paste.text import PastedText
+
+_BARE_WRITERS = {"kubelet": Writer.KUBELET, "runtime": Writer.RUNTIME, "kernel": Writer.KERNEL}
+
+
+@dataclass(frozen=True)
+class ContainerLog:
+    command: LogsCommand
+    lines: tuple[str, ...]
+    where: str
+
+
+@dataclass
+class Pasted:
+    """Everything the pasted files hold, sorted by where it goes."""
+
+    kubectl: dict[str, bytes] = field(default_factory=dict)  # describe, JSON: read first
+    tables: dict[str, bytes] = field(default_factory=dict)  # events tables: after the pods
+    logs: logs.Placed = field(default_factory=logs.Placed)
+    container_logs: list[ContainerLog] = field(default_factory=list)
+    df_tables: list[tuple[str, ...]] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
+    unplaced: list[str] = field(default_factory=list)
+
+    def kubectl_files(self) -> dict[str, bytes]:
+        return self.kubectl | self.tables
+
+    def __bool__(self) -> bool:
+        return bool(self.read or self.unplaced)
+
+
+def place_texts(texts: Sequence[PastedText]) -> Pasted:
+    pasted = Pasted()
+    for text in texts:
+        if text.cut_lines:
+            more = "..." if len(text.cut_lines) > 5 else ""
+            shown = ", ".join(map(str, text.cut_lines[:5])) + more
+            pasted.unplaced.append(f"{text.name}: line {shown} cut: longer than the line limit")
+        segments = split(text.text, text.name)
+        if not segments:
+            pasted.unplaced.append(f"{text.name}: no text")
+        for segment in segments:
+            kind = recognise(segment.shape())
+            PLACERS[kind](segment, kind, pasted)
+    others = pasted.logs.others
+    if others:
+        named = ", ".join(f"{ident} ({count})" for ident, count in sorted(others.items()))
+        pasted.unplaced.append(f"lines of programs no layer reads: {named}")
+    return pasted
+
+
+def _read(pasted: Pasted, segment: Segment, kind: Kind) -> None:
+    pasted.read.append(f"{segment.where}: {kind.value}")
+
+
+def _not_read(segment: Segment, kind: Kind, pasted: Pasted, why: str) -> None:
+    first = segment.lines[0].strip()
+    shown = first if len(first) <= 60 else first[:57] + "..."
+    pasted.unplaced.append(f"{segment.where}: {kind.value} ({shown!r}): {why}")
+
+
+def _describe(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    text = "\n".join(segment.lines)
+    if looks_like_describe_node(text):
+        kind = Kind.DESCRIBE_NODE
+    elif not looks_like_describe(text):
+        _not_read(segment, kind, pasted, "neither a pod's nor a node's")
+        return
+    pasted.kubectl[segment.where] = text.encode()
+    _read(pasted, segment, kind)
+
+
+def _events(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    pasted.tables[segment.where] = "\n".join(segment.lines).encode()
+    _read(pasted, segment, kind)
+
+
+def _json(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    text = "\n".join(segment.lines)
+    document = json.loads(text)  # segment.split kept only documents that parse
+    items = document.get("items") if isinstance(document, dict) else document
+    items = items if isinstance(items, list) else [document]
+    if items and all(is_pod(i) or is_event(i) or is_node(i) for i in items):
+        pasted.kubectl[segment.where] = text.encode()
+        _read(pasted, segment, Kind.KUBECTL_JSON)
+        return
+    _not_read(segment, _json_kind(items), pasted, "not read yet")
+
+
+def _json_kind(items: list[Any]) -> Kind:
+    first = items[0] if items and isinstance(items[0], dict) else {}
+    if isinstance(first.get("status"), dict) and "info" in first:
+        return Kind.CRI_INSPECT
+    if "State" in first and "Config" in first:
+        return Kind.DOCKER_INSPECT
+    return Kind.JSON
+
+
+def _log(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    logs.place(kind, segment.lines, pasted.logs)
+    _read(pasted, segment, kind)
+
+
+def _container_log(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    command = logs_command(segment.command)
+    pasted.container_logs.append(ContainerLog(command, segment.lines, segment.where))
+    _read(pasted, segment, kind)
+
+
+def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    """Lines trimmed of their prefix: each recognisable one placed alone, the rest noted."""
+    unknown: list[int] = []
+    for number, line in enumerate(segment.lines, segment.first):
+        writer = bare_writer(line)
+        if writer is None:
+            if line.strip():
+                unknown.append(number)
+            continue
+        pasted.logs.entries[_BARE_WRITERS[writer]].append(line.strip())
+    _read(pasted, segment, kind)
+    if unknown:
+        spans = _spans(unknown)
+        pasted.unplaced.append(f"{segment.source}:{spans}: not recognised")
+
+
+def _df(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    pasted.df_tables.append(segment.lines)
+    _read(pasted, segment, kind)
+
+
+def _unknown(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    _not_read(segment, kind, pasted, "not recognised")
+
+
+def _not_yet(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    _not_read(segment, kind, pasted, "not read yet")
+
+
+def _spans(numbers: list[int]) -> str:
+    """1,2,3,7 -> "1-3,7"."""
+    spans: list[str] = []
+    start = previous = numbers[0]
+    for number in [*numbers[1:], None]:
+        if number is not None and number == previous + 1:
+            previous = number
+            continue
+        spans.append(str(start) if start == previous else f"{start}-{previous}")
+        if number is not None:
+            start = previous = number
+    return ",".join(spans)
+
+
+Placer = Callable[[Segment, Kind, Pasted], None]
+PLACERS: dict[Kind, Placer] = {
+    Kind.DESCRIBE: _describe,
+    Kind.EVENTS: _events,
+    Kind.JSON: _json,
+    Kind.JOURNAL: _log,
+    Kind.JOURNAL_JSON: _log,
+    Kind.KLOG: _log,
+    Kind.LOGRUS: _log,
+    Kind.DMESG: _log,
+    Kind.CONTAINER_LOG: _container_log,
+    Kind.FRAGMENTS: _fragments,
+    Kind.DF: _df,
+    Kind.CRICTL_PS: _not_yet,
+    Kind.CRICTL_PODS: _not_yet,
+    Kind.UNKNOWN: _unknown,
+}

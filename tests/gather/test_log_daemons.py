@@ -1,0 +1,77 @@
+"""Which daemon wrote a journal or syslog line (gather/logs/daemons.py): identifiers and units
+of kubeadm, k3s, rke2, microk8s, CRI-O and dockerd nodes, and a bundling daemon's lines told
+apart by their format."""
+
+from __future__ import annotations
+
+import pytest
+
+from doctor.gather.logs.daemons import (
+    IDENTIFIERS,
+    UNITS,
+    Writer,
+    identifiers_of,
+    units_of,
+    writer,
+)
+from doctor.gather.logs.formats import syslog_prefix
+from tests.gather.log_lines import KLOG_JOURNAL, LOGRUS_SANDBOX
+from tests.paste.pastes import K3S_SUPERVISOR, raw_lines
+
+KERN = raw_lines("kernel-oom-global", "node", "kernel_log")[0]
+
+
+def _writer(line: str) -> Writer | None:
+    prefix = syslog_prefix(line)
+    assert prefix is not None
+    return writer(*prefix)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (KLOG_JOURNAL, Writer.KUBELET),
+        (LOGRUS_SANDBOX, Writer.RUNTIME),
+        (KERN, Writer.KERNEL),
+        (K3S_SUPERVISOR, Writer.KUBELET),  # k3s's own logrus line: the node agent's
+        # the same klog text under k3s's identifier: the in-process kubelet's
+        (KLOG_JOURNAL.replace(" kubelet[7321]: ", " k3s[1763]: "), Writer.KUBELET),
+        (KLOG_JOURNAL.replace(" kubelet[7321]: ", " sshd[12]: "), None),
+    ],
+    ids=["kubelet", "containerd", "kernel", "k3s-supervisor", "k3s-klog", "other-program"],
+)
+def test_writer_of_a_line(line: str, expected: Writer | None) -> None:
+    assert _writer(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # systemd's own lines about a unit go with the daemon it runs
+        ("kubelet.service: Main process exited, code=exited, status=1/FAILURE", Writer.KUBELET),
+        ("containerd.service: Failed with result 'exit-code'.", Writer.RUNTIME),
+        ("k3s.service: Scheduled restart job, restart counter is at 3.", Writer.KUBELET),
+        ("Started Session 1 of user root.", None),
+    ],
+)
+def test_systemd_lines_about_a_unit(body: str, expected: Writer | None) -> None:
+    assert writer("systemd", body) is expected
+
+
+def test_microk8s_kubelite_is_split_by_format() -> None:
+    klog = KLOG_JOURNAL.split(": ", 1)[1]
+    assert writer("microk8s.daemon-kubelite", klog) is Writer.KUBELET
+    assert writer("microk8s.daemon-containerd", "anything") is Writer.RUNTIME
+
+
+def test_every_unit_runs_a_known_identifier() -> None:
+    assert set(UNITS.values()) <= IDENTIFIERS.keys()
+
+
+def test_units_and_identifiers_per_log() -> None:
+    assert units_of(Writer.KUBELET)[:1] == ("kubelet",)
+    assert {"k3s", "k3s-agent", "snap.microk8s.daemon-kubelite"} <= set(units_of(Writer.KUBELET))
+    assert {"containerd", "crio", "docker", "snap.microk8s.daemon-containerd"} <= set(
+        units_of(Writer.RUNTIME)
+    )
+    assert "k3s" not in identifiers_of(Writer.RUNTIME)
