@@ -9,6 +9,7 @@ see the node's.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,12 @@ from doctor.apiserver.facts import NO_NODE_DATA
 from doctor.facts.document import SCHEMA_VERSION, PodRef
 from doctor.gather.logs.daemons import Writer
 from doctor.gather.logs.formats import LogLine
-from doctor.gather.logs.selection import NODE_LINES_MAX, assign_pod_lines, node_lines
+from doctor.gather.logs.selection import (
+    NODE_LINES_MAX,
+    POD_LINES_MAX,
+    assign_pod_lines,
+    node_lines,
+)
 from doctor.gather.logs.sources import RawLog
 from doctor.gather.node import KERNEL_LOG_LINES
 from doctor.layers import LAYER_NAMES
@@ -55,6 +61,7 @@ def apply_paste(
 ) -> list[str]:
     """Fill `document` (in place) from the paste; the notes of what could not be placed."""
     notes: list[str] = []
+    about = _user_pod(document["pods"], pod)
     for section in document["layers"].values():
         for error in section.get("errors") or []:
             if section.get("status") != "ok" and error.get("message") == NO_NODE_DATA:
@@ -71,6 +78,8 @@ def apply_paste(
             section = document["layers"][layer]
             section[key] = _merged(section.get(key), node_lines(raw), NODE_LINES_MAX)
             _assign(document["pods"], raw, _POD_LOG[writer])
+            if about is not None:
+                _credit(about, raw, _POD_LOG[writer])
     kernel = pasted.logs.entries[Writer.KERNEL]
     if kernel:
         _examined(document, "node")
@@ -88,6 +97,36 @@ def apply_paste(
         else:
             notes.append("df output: no filesystem holding the stack's directories")
     return notes
+
+
+def _user_pod(pods: list[dict[str, Any]], pod: PodRef | None) -> dict[str, Any] | None:
+    """The pod the user said the paste is about (`--pod`): the one in the facts, or made
+    (with no containers yet) so the paste's evidence has a subject."""
+    if pod is None:
+        return None
+    for known in pods:
+        if known["name"] == pod.name and known["namespace"] == pod.namespace:
+            return known
+    made: dict[str, Any] = {"name": pod.name, "namespace": pod.namespace, "containers": []}
+    pods.append(made)
+    return made
+
+
+# a klog/logrus line about a pod names it: pod="ns/name", pods=["ns/name"], pod ns/name
+_NAMES_A_POD = re.compile(r'\bpods?=\\?\[?\\?"(?P<ref>[^"\\]+)|\bpod "(?P<quoted>[^"]+)"')
+
+
+def _credit(about: dict[str, Any], raw: RawLog, field: str) -> None:
+    """The user said whose the paste is: its lines that name no other pod are this pod's too
+    (docs/diagnosis.md, evidence and its subject), after the lines that name it."""
+    own = f"{about['namespace']}/{about['name']}"
+    credited = []
+    for line in raw.lines():
+        text = line.get("raw") or line.get("message") or ""
+        named = {m.group("ref") or m.group("quoted") for m in _NAMES_A_POD.finditer(text)}
+        if not named or any(own in ref or about["name"] in ref for ref in named):
+            credited.append(line)
+    about[field] = _merged(about.get(field), credited, POD_LINES_MAX)
 
 
 def _examined(document: dict[str, Any], layer: str) -> None:

@@ -282,3 +282,20 @@ def test_cli_binary_text_exits_2(tmp_path: Path) -> None:
     result = stackdoctor("analyze", "--text", str(path))
     assert result.returncode == 2
     assert "binary data" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_with_pod_the_lines_naming_no_pod_are_its_own_and_others_are_not(tmp_path: Path) -> None:
+    """--pod says whose the paste is: a pasted line naming no pod is evidence about it; one
+    naming another pod is not (docs/diagnosis.md, evidence and its subject)."""
+    lines = raw_lines("k8s-crash-loop", "kubelet")
+    no_pod = next(line for line in lines if "RuntimeConfig from runtime service failed" in line)
+    other = next(line for line in lines if 'pod="default/liveness-probe"' in line)
+    own = next(line for line in lines if "crash-loop_default(" in line)
+    loaded = analyze(
+        paste(tmp_path, "\n".join([no_pod, other, own]) + "\n"), pod="default/crash-loop"
+    )
+    (pod,) = loaded.document.pods()
+    assert (pod["namespace"], pod["name"]) == ("default", "crash-loop")
+    credited = [line["raw"] for line in pod["kubelet_log"]]
+    assert no_pod in credited and own in credited
+    assert other not in credited
