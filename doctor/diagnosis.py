@@ -15,7 +15,16 @@ from doctor.engine.rootcause import (
 from doctor.facts.document import FactsDocument, PodRef
 from doctor.gc_pause import paused_gc
 from doctor.layers import LAYER_ORDER, LayerStatus
-from doctor.model import Finding, LayerVerdict, PodSummary, Report, Target
+from doctor.model import (
+    Candidate,
+    Finding,
+    LayerVerdict,
+    PodSummary,
+    Report,
+    RootCause,
+    Skip,
+    Target,
+)
 
 
 def diagnose(
@@ -55,12 +64,14 @@ def _diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None, node_onl
             _summary(ref, index, graph, connected(ref))
             for ref in (PodRef(p["namespace"], p["name"]) for p in facts.pods())
         )
+    cause = root_cause(findings, graph, eligible)
     return Report(
         target=Target(facts.host, pod.namespace if pod else None, pod.name if pod else None),
         collected=dict(facts.data["collected"]),
         layers=_layer_verdicts(facts, findings),
         findings=findings,
-        root_cause=root_cause(findings, graph, eligible),
+        root_cause=cause,
+        differential=_differential(cause, findings, evaluation.skipped, rules),
         node_health=tuple(f.key for f in findings if f.key not in eligible),
         skipped=evaluation.skipped,
         failures=evaluation.failures,
@@ -69,6 +80,32 @@ def _diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None, node_onl
         explained=graph.causes,
         pods=summaries,
     )
+
+
+def _differential(
+    cause: RootCause | None,
+    findings: tuple[Finding, ...],
+    skipped: tuple[Skip, ...],
+    rules: RuleSet,
+) -> tuple[Candidate, ...]:
+    """The causes the root cause's evidence also fits (its rule's `differential`), each with
+    what the facts say of it and the one command or file that decides it."""
+    if cause is None or not cause.finding.differential:
+        return ()
+    subject = cause.finding.subject
+    fired = {f.rule_id for f in findings if f.subject.covers(subject) or subject.covers(f.subject)}
+    why_skipped = {skip.rule_id: skip.reason for skip in skipped}
+    candidates = []
+    for rule_id, tell in cause.finding.differential:
+        rule = rules.get(rule_id)
+        if rule_id in fired:
+            seen = "fired"
+        elif rule_id in why_skipped:
+            seen = f"not examined: {why_skipped[rule_id]}"
+        else:
+            seen = "no sign in the facts"
+        candidates.append(Candidate(rule_id, rule.title if rule else rule_id, tell, seen))
+    return tuple(candidates)
 
 
 def _summary(ref: PodRef, index: PodIndex, graph: CauseGraph, eligible: set[str]) -> PodSummary:

@@ -61,6 +61,8 @@ class Finding:
     evidence: tuple[Evidence, ...]
     docs: tuple[str, ...] = ()
     attempts: tuple[int, ...] = ()  # container attempts it fired on, newest first
+    # its rule's differential, rendered for this subject: (cause rule id, what tells it apart)
+    differential: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -98,6 +100,16 @@ class LayerVerdict:
         if self.status is not LayerStatus.OK:
             return "not-examined"
         return "finding" if self.finding_keys else "ok"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One cause the root cause's evidence also fits, and what would decide it."""
+
+    rule_id: str
+    title: str
+    tell: str  # the one command or file that tells it apart
+    seen: str  # what the facts say of it: "fired", "no sign in the facts", or why not examined
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,8 @@ class Report:
     source: str = ""
     explained: dict[str, tuple[str, ...]] = field(default_factory=dict)  # symptom -> causes
     pods: tuple[PodSummary, ...] = ()  # node diagnoses only: every pod's own root cause
+    # the root cause's evidence fits several causes: the candidates, most likely first
+    differential: tuple[Candidate, ...] = ()
     # Keys of findings already known (--baseline): still reported, never failing.
     baselined: frozenset[str] = frozenset()
     duration_seconds: float | None = None  # the whole run (gather + diagnosis), when measured

@@ -27,12 +27,18 @@ def describe(rule: Rule, ruleset: RuleSet, markdown: bool = False) -> str:
         lines += [f"- **{name}:** {value}" for name, value in fields]
         lines += ["", "**When:**", "", "```yaml", when.rstrip(), "```", ""]
         lines += [f"**Message:** {rule.message.text}", "", f"**Fix:** {rule.fix.text}", ""]
+        if rule.differential:
+            lines += ["**When the evidence fits several causes:**", ""]
+            lines += [f"1. `{d.cause}`: {d.tell.text}" for d in rule.differential] + [""]
         lines += [f"- <{url}>" for url in rule.docs]
         return "\n".join(lines) + "\n"
     lines = [f"{rule.id} — {rule.title}", ""]
     lines += [f"{name + ':':<14}{value}" for name, value in fields]
     lines += ["", "when:"] + ["  " + line for line in when.rstrip().splitlines()]
     lines += ["", "message:", "  " + rule.message.text, "", "fix:", "  " + rule.fix.text]
+    if rule.differential:
+        lines += ["", "differential (most likely first):"]
+        lines += [f"  {d.cause}: {d.tell.text}" for d in rule.differential]
     if rule.docs:
         lines += ["", "docs:"] + [f"  {url}" for url in rule.docs]
     return "\n".join(lines) + "\n"

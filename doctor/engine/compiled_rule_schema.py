@@ -143,6 +143,45 @@ def validate(data, custom_formats={}, name_prefix=None):
                                 for data__rules_item__explains_x, data__rules_item__explains_item in enumerate(data__rules_item__explains):
                                     if not isinstance(data__rules_item__explains_item, (str)):
                                         raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].explains[{data__rules_item__explains_x}]" + " must be string")
+                        if "differential" in data__rules_item_keys:
+                            data__rules_item_keys.remove("differential")
+                            data__rules_item__differential = data__rules_item["differential"]
+                            if not isinstance(data__rules_item__differential, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential" + " must be array")
+                            data__rules_item__differential_is_list = isinstance(data__rules_item__differential, (list, tuple))
+                            if data__rules_item__differential_is_list:
+                                data__rules_item__differential_len = len(data__rules_item__differential)
+                                if data__rules_item__differential_len < 2:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential" + " must contain at least 2 items")
+                                for data__rules_item__differential_x, data__rules_item__differential_item in enumerate(data__rules_item__differential):
+                                    if not isinstance(data__rules_item__differential_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential[{data__rules_item__differential_x}]" + " must be object")
+                                    data__rules_item__differential_item_is_dict = isinstance(data__rules_item__differential_item, dict)
+                                    if data__rules_item__differential_item_is_dict:
+                                        data__rules_item__differential_item__missing_keys = set(['cause', 'tell']) - data__rules_item__differential_item.keys()
+                                        if data__rules_item__differential_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential[{data__rules_item__differential_x}]" + " must contain ")
+                                        data__rules_item__differential_item_keys = set(data__rules_item__differential_item.keys())
+                                        if "cause" in data__rules_item__differential_item_keys:
+                                            data__rules_item__differential_item_keys.remove("cause")
+                                            data__rules_item__differential_item__cause = data__rules_item__differential_item["cause"]
+                                            if not isinstance(data__rules_item__differential_item__cause, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential[{data__rules_item__differential_x}].cause" + " must be string")
+                                            if isinstance(data__rules_item__differential_item__cause, str):
+                                                data__rules_item__differential_item__cause_len = len(data__rules_item__differential_item__cause)
+                                                if data__rules_item__differential_item__cause_len < 1:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential[{data__rules_item__differential_x}].cause" + " must be longer than or equal to 1 characters")
+                                        if "tell" in data__rules_item__differential_item_keys:
+                                            data__rules_item__differential_item_keys.remove("tell")
+                                            data__rules_item__differential_item__tell = data__rules_item__differential_item["tell"]
+                                            if not isinstance(data__rules_item__differential_item__tell, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential[{data__rules_item__differential_x}].tell" + " must be string")
+                                            if isinstance(data__rules_item__differential_item__tell, str):
+                                                data__rules_item__differential_item__tell_len = len(data__rules_item__differential_item__tell)
+                                                if data__rules_item__differential_item__tell_len < 1:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential[{data__rules_item__differential_x}].tell" + " must be longer than or equal to 1 characters")
+                                        if data__rules_item__differential_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential[{data__rules_item__differential_x}]" + " must not contain "+str(data__rules_item__differential_item_keys)+" properties")
                         if "examples" in data__rules_item_keys:
                             data__rules_item_keys.remove("examples")
                             data__rules_item__examples = data__rules_item["examples"]

@@ -118,6 +118,7 @@ def _finding(
         evidence=verdict.evidence,
         docs=rule.docs,
         attempts=attempts,
+        differential=tuple((d.cause, d.tell.render(fields)) for d in rule.differential),
     )
 
 

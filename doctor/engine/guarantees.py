@@ -33,7 +33,9 @@ def message_problems(rule: Rule) -> list[str]:
     """What `rules lint` says about the rule's message and fix (empty when they are safe)."""
     known = guaranteed_fields(rule)
     problems: list[str] = []
-    for key, template in (("message", rule.message), ("fix", rule.fix)):
+    templates = [("message", rule.message), ("fix", rule.fix)]
+    templates += [(f"differential {d.cause}", d.tell) for d in rule.differential]
+    for key, template in templates:
         unsafe = [f for f in template.unguarded() if not any(p in known for p in f.paths)]
         for field in dict.fromkeys(unsafe):
             problems.append(

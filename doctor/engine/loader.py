@@ -20,7 +20,7 @@ from doctor.engine.conditions import All, AnyOf, Condition, Not, Predicate
 from doctor.engine.operators import OPERATORS, LazyRegex, ValueKind
 from doctor.engine.packed import PackedFile, pack_entry, packed_file, read_pack, render_pack
 from doctor.engine.paths import PathSyntaxError, compile_path
-from doctor.engine.rule import Example, Rule, SourceRef
+from doctor.engine.rule import Differential, Example, Rule, SourceRef
 from doctor.engine.templates import TemplateError, compile_template
 from doctor.engine.yaml_source import LineDict, LineList, line_of, load_yaml
 from doctor.errors import RuleError
@@ -187,6 +187,15 @@ def _merge(packs: list[_Pack]) -> tuple[RuleSet, list[Problem]]:
             elif target == rule.id:
                 problems.append(
                     Problem(rule.source.file, rule.source.line, f"{rule.id}: explains itself")
+                )
+        for entry in rule.differential:
+            if entry.cause not in merged or entry.cause == rule.id:
+                problems.append(
+                    Problem(
+                        rule.source.file,
+                        rule.source.line,
+                        f"{rule.id}: differential names {entry.cause!r}: not another rule",
+                    )
                 )
     problems.extend(_explains_cycles(merged))
     ordered = sorted(merged.values(), key=lambda r: r.layer.depth)
@@ -377,6 +386,10 @@ def _compile_rule(
         message = _compile_template(raw, "message", scope, captures)
         fix = _compile_template(raw, "fix", scope, captures)
         examples = tuple(_examples(raw, file, example_lines))
+        differential = tuple(
+            Differential(entry["cause"], _compile_template(entry, "tell", scope, captures))
+            for entry in raw.get("differential", ())
+        )
     except _CompileError as exc:
         problems.append(Problem(file, exc.line, f"{rule_id}: {exc}"))
         return None
@@ -394,6 +407,7 @@ def _compile_rule(
         examples=examples,
         source=SourceRef(file, line),
         raw_when=_plain(raw["when"]),
+        differential=differential,
     )
 
 

@@ -31,6 +31,15 @@ class Example:
 
 
 @dataclass(frozen=True)
+class Differential:
+    """A cause the finding may stand for when its evidence cannot tell which, and the one
+    command or file that tells it apart (rendered like the fix)."""
+
+    cause: str  # a rule id
+    tell: Template
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     layer: Layer
@@ -45,3 +54,6 @@ class Rule:
     examples: tuple[Example, ...]
     source: SourceRef
     raw_when: Any  # the condition as written, for `rules show`
+    # when this finding is the root cause and its evidence fits several causes: the candidates,
+    # most likely first (docs/diagnosis.md, differential diagnosis)
+    differential: tuple[Differential, ...] = ()

@@ -27,6 +27,10 @@ def as_dict(report: Report) -> dict[str, Any]:
         },
         "source": report.source,
         "collected": report.collected,
+        "differential": [
+            {"id": c.rule_id, "title": c.title, "seen": c.seen, "check": c.tell}
+            for c in report.differential
+        ],
         "pasted": list(report.pasted),
         "unplaced": list(report.unplaced),
         "layers": [

@@ -56,6 +56,13 @@ def render(report: Report) -> str:
             f"**Fix:** {root.finding.fix}",
             "",
         ]
+    if report.differential:
+        out += ["The evidence fits several causes; what would decide it:", ""]
+        out += [
+            f"{n}. `{c.rule_id}` — {c.title} ({c.seen}): `{c.tell}`"
+            for n, c in enumerate(report.differential, 1)
+        ]
+        out.append("")
     if report.pods:
         out += ["## Pods", "", "| pod | root cause |", "| --- | --- |"]
         for pod in report.pods:

@@ -172,7 +172,22 @@ def _root_cause(report: Report) -> Group:
     fix = Text("fix: ", style="bold green")
     fix.append(finding.fix)
     parts.append(Padding(fix, (0, 0, 0, 2)))
+    if report.differential:
+        parts.append(Padding(_differential(report), (1, 0, 0, 2)))
     return Group(*parts)
+
+
+def _differential(report: Report) -> Group:
+    """The causes the evidence also fits, most likely first, and what decides each."""
+    lines: list[Text | Padding] = [
+        Text("the evidence fits several causes; what would decide it:", style="bold")
+    ]
+    for number, candidate in enumerate(report.differential, 1):
+        head = Text(f"{number}. {candidate.rule_id}", style="bold")
+        head.append(f" — {candidate.title} ({candidate.seen})")
+        lines.append(head)
+        lines.append(Padding(Text(f"check: {candidate.tell}"), (0, 0, 0, 3)))
+    return Group(*lines)
 
 
 def render(report: Report) -> str:
