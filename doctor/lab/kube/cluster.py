@@ -371,14 +371,18 @@ class Cluster:
 def add_node_address(bridge: str, address: str) -> None:
     """The node's address on the lab's bridge, made now (the CNI bridge plugin adopts an
     existing bridge) and up: a local address, as a node's InternalIP is. Idempotent."""
-    steps = (
-        (["ip", "link", "add", bridge, "type", "bridge"], "File exists"),
-        (["ip", "addr", "add", f"{address}/32", "dev", bridge], "File exists"),
-        (["ip", "link", "set", bridge, "up"], None),
+    steps = []
+    if not Path("/sys/class/net", bridge).exists():
+        steps.append(["ip", "link", "add", bridge, "type", "bridge"])
+    shown = subprocess.run(
+        ["ip", "-o", "-4", "addr", "show", "dev", bridge], capture_output=True, text=True
     )
-    for command, already in steps:
+    if f" {address}/" not in shown.stdout:  # a restarted kubelet finds it there
+        steps.append(["ip", "addr", "add", f"{address}/32", "dev", bridge])
+    steps.append(["ip", "link", "set", bridge, "up"])
+    for command in steps:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0 and not (already and already in result.stderr):
+        if result.returncode != 0:
             raise LabError(f"{' '.join(command)} failed: {result.stderr.strip()}")
 
 
