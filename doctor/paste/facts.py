@@ -27,7 +27,7 @@ from doctor.gather.logs.selection import (
 from doctor.gather.logs.sources import RawLog
 from doctor.gather.node import KERNEL_LOG_LINES
 from doctor.layers import LAYER_NAMES
-from doctor.paste import disks
+from doctor.paste import disks, units
 from doctor.paste.logs import kernel_lines, parse_daemon_entry
 from doctor.paste.place import ContainerLog, Pasted
 
@@ -80,6 +80,7 @@ def apply_paste(
             _assign(document["pods"], raw, _POD_LOG[writer])
             if about is not None:
                 _credit(about, raw, _POD_LOG[writer])
+    _apply_units(document, pasted)
     kernel = pasted.logs.entries[Writer.KERNEL]
     if kernel:
         _examined(document, "node")
@@ -97,6 +98,22 @@ def apply_paste(
         else:
             notes.append("df output: no filesystem holding the stack's directories")
     return notes
+
+
+def _apply_units(document: dict[str, Any], pasted: Pasted) -> None:
+    """The kubelet's and containerd's process state, as systemd told it: `systemctl status`
+    (what it was when the user ran it) over systemd's journal lines."""
+    found: dict[str, units.UnitState] = {}
+    for writer in (Writer.KUBELET, Writer.RUNTIME):
+        found |= units.journal_states(pasted.logs.entries[writer])
+    found |= {state.layer: state for state in pasted.units}
+    for layer, state in found.items():
+        _examined(document, layer)
+        section = document["layers"][layer]
+        for key in ("active_state", "running", "pid"):
+            value = getattr(state, key)
+            if value is not None:
+                section[key] = value
 
 
 def _user_pod(pods: list[dict[str, Any]], pod: PodRef | None) -> dict[str, Any] | None:

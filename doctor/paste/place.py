@@ -16,7 +16,7 @@ from doctor.apiserver.events_json import is_event
 from doctor.apiserver.node_json import is_node
 from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
-from doctor.paste import logs
+from doctor.paste import logs, units
 from doctor.paste.container import LogsCommand, logs_command
 from doctor.paste.kinds import Kind, bare_writer, recognise
 from doctor.paste.segment import Segment, split
@@ -41,6 +41,7 @@ class Pasted:
     logs: logs.Placed = field(default_factory=logs.Placed)
     container_logs: list[ContainerLog] = field(default_factory=list)
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
+    units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
     read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
     unplaced: list[str] = field(default_factory=list)
 
@@ -150,6 +151,15 @@ def _df(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _unit_status(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    state = units.status_state(segment.lines)
+    if state is None:
+        _not_read(segment, kind, pasted, "a unit no layer's process runs")
+        return
+    pasted.units.append(state)
+    _read(pasted, segment, kind)
+
+
 def _unknown(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _not_read(segment, kind, pasted, "not recognised")
 
@@ -187,5 +197,6 @@ PLACERS: dict[Kind, Placer] = {
     Kind.DF: _df,
     Kind.CRICTL_PS: _not_yet,
     Kind.CRICTL_PODS: _not_yet,
+    Kind.SYSTEMCTL_STATUS: _unit_status,
     Kind.UNKNOWN: _unknown,
 }

@@ -90,13 +90,17 @@ def _extent(lines: list[str], start: int, closers: list[int]) -> tuple[Kind | No
         if json_end is not None:
             # a document that does not parse is free text as a whole: never re-searched
             return (Kind.JSON if parsed else None), json_end
+    if kinds.starts_unit_status(lines, start):
+        return Kind.SYSTEMCTL_STATUS, _table_end(lines, start)
     if kinds.DESCRIBE_START.match(line):
         return Kind.DESCRIBE, _describe_end(lines, start)
     table = kinds.table_kind(line)
     if table is not None:
         return table, _table_end(lines, start)
     end = start + 1
-    while end < len(lines) and not _starts_something(lines[end]):
+    while end < len(lines) and not (
+        _starts_something(lines[end]) or kinds.starts_unit_status(lines, end)
+    ):
         end += 1
     return None, end
 
