@@ -133,6 +133,8 @@ PROMPT = re.compile(
     r"\s*(?:(?:\[[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?)\s*)?[$#%>]\s+(?P<command>\S.*)"
     r"|(?P<bare>(?:sudo\s+)?" + _COMMANDS + r"\s+-?\w.*)"
 )
+# a prompt with no command after it (the user pressed return): only separates
+EMPTY_PROMPT = re.compile(r"\s*(?:\[[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?)\s*[$#%>]\s*")
 _KNOWN_COMMAND = re.compile(r"(?:sudo\s+)?" + _COMMANDS + r"\b")
 
 

@@ -66,6 +66,9 @@ def split(text: str, source: str) -> list[Segment]:
         if prompt is not None:
             command, index = prompt, index + 1
             continue
+        if kinds.EMPTY_PROMPT.fullmatch(line):
+            index += 1
+            continue
         run, end = _extent(lines, index, closers)
         while end > index + 1 and not lines[end - 1].strip():
             end -= 1  # trailing blank lines separate; they are no part of it
