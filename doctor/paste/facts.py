@@ -71,6 +71,10 @@ def apply_paste(
         note = _place_container_log(document, log, pod)
         if note:
             notes.append(note)
+    if not document["pods"] and pod is None:
+        document["pods"] = _pods_named_in(
+            [*pasted.logs.entries[Writer.KUBELET], *pasted.logs.entries[Writer.RUNTIME]]
+        )
     for writer, (layer, key) in _LAYER_LOG.items():
         found = pasted.logs.entries[writer]
         if found:
@@ -99,6 +103,37 @@ def apply_paste(
         else:
             notes.append("df output: no filesystem holding the stack's directories")
     return notes
+
+
+# How the kubelet and containerd name a pod in a line: klog's `pod="ns/name"` (and
+# `podUID="..."` beside it), `pods=["ns/name"]`, the kubelet's older `name_ns(uid)`
+# (format.Pod), containerd's `&PodSandboxMetadata{Name:...,Uid:...,Namespace:...,`.
+_POD_NAMES = re.compile(
+    r'\bpods?=\\?\[?\\?"(?P<ns>[a-z0-9-]+)/(?P<name>[a-z0-9.-]+)\\?"'
+    r'(?:[^\n]*?\bpodUID=\\?"?(?P<uid>[0-9a-f-]{36}))?'
+    r"|(?P<name2>[a-z0-9][a-z0-9.-]*)_(?P<ns2>[a-z0-9-]+)\((?P<uid2>[0-9a-f-]{36})\)"
+    r"|PodSandboxMetadata\{Name:(?P<name3>[^,]+),Uid:(?P<uid3>[^,]*),Namespace:(?P<ns3>[^,]+),"
+)
+PODS_FROM_LINES_MAX = 50  # a journal of a whole node names hundreds: the first ones are kept
+
+
+def _pods_named_in(entries: list[str]) -> list[dict[str, Any]]:
+    """The pods the daemons' lines name, when nothing else says which pods there are: made
+    (with no containers) so each gets its own lines and pod-level rules see them."""
+    pods: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in entries:
+        for match in _POD_NAMES.finditer(entry):
+            found = match.groupdict()
+            namespace = found["ns"] or found["ns2"] or found["ns3"]
+            name = found["name"] or found["name2"] or found["name3"]
+            uid = found["uid"] or found["uid2"] or found["uid3"] or None
+            if (namespace, name) not in pods:
+                if len(pods) == PODS_FROM_LINES_MAX:
+                    continue
+                pods[(namespace, name)] = {"name": name, "namespace": namespace, "containers": []}
+            if uid and not pods[(namespace, name)].get("uid"):
+                pods[(namespace, name)]["uid"] = uid
+    return list(pods.values())
 
 
 def _apply_runtime(document: dict[str, Any], found: runtime.Found, pod: PodRef | None) -> list[str]:

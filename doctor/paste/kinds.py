@@ -162,9 +162,12 @@ class Shape:
 
 # Bare messages whose writer is known without a prefix (a user trimmed it): the kubelet's
 # structured klog text (`"Error syncing pod, skipping" err=...`) and its start-up failure
-# (server.go's `failed to run Kubelet: ...`, printed alone before 1.21), containerd's CRI-plugin
+# (server.go's `failed to run Kubelet: ...`, printed alone before 1.21), its pre-1.20
+# `Error syncing pod UID ("name_ns(uid)")`, containerd's CRI-plugin
 # messages, and the kernel lines node.KERNEL_TROUBLE keeps.
-BARE_KUBELET = re.compile(r'"[A-Z][^"]*"(?: [\w.]+=| *$)|[Ff]ailed to run [Kk]ubelet: ')
+BARE_KUBELET = re.compile(
+    r'"[A-Z][^"]*"(?: [\w.]+=| *$)|[Ff]ailed to run [Kk]ubelet: |Error syncing pod [0-9a-f-]{36} \('
+)
 BARE_RUNTIME = re.compile(
     r"(?:RunPodSandbox|StopPodSandbox|RemovePodSandbox|CreateContainer|StartContainer"
     r"|StopContainer|RemoveContainer|PullImage) .*(?:failed|error)"
