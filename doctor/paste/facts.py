@@ -27,7 +27,7 @@ from doctor.gather.logs.selection import (
 from doctor.gather.logs.sources import RawLog
 from doctor.gather.node import KERNEL_LOG_LINES
 from doctor.layers import LAYER_NAMES
-from doctor.paste import disks
+from doctor.paste import disks, runtime, units
 from doctor.paste.logs import kernel_lines, parse_daemon_entry
 from doctor.paste.place import ContainerLog, Pasted
 
@@ -66,10 +66,15 @@ def apply_paste(
         for error in section.get("errors") or []:
             if section.get("status") != "ok" and error.get("message") == NO_NODE_DATA:
                 error.update(source="paste", message=NO_PASTE_DATA)
+    notes += _apply_runtime(document, pasted.runtime, pod)
     for log in pasted.container_logs:
         note = _place_container_log(document, log, pod)
         if note:
             notes.append(note)
+    if not document["pods"] and pod is None:
+        document["pods"] = _pods_named_in(
+            [*pasted.logs.entries[Writer.KUBELET], *pasted.logs.entries[Writer.RUNTIME]]
+        )
     for writer, (layer, key) in _LAYER_LOG.items():
         found = pasted.logs.entries[writer]
         if found:
@@ -80,6 +85,7 @@ def apply_paste(
             _assign(document["pods"], raw, _POD_LOG[writer])
             if about is not None:
                 _credit(about, raw, _POD_LOG[writer])
+    _apply_units(document, pasted)
     kernel = pasted.logs.entries[Writer.KERNEL]
     if kernel:
         _examined(document, "node")
@@ -97,6 +103,147 @@ def apply_paste(
         else:
             notes.append("df output: no filesystem holding the stack's directories")
     return notes
+
+
+# How the kubelet and containerd name a pod in a line: klog's `pod="ns/name"` (and
+# `podUID="..."` beside it), `pods=["ns/name"]`, the kubelet's older `name_ns(uid)`
+# (format.Pod), containerd's `&PodSandboxMetadata{Name:...,Uid:...,Namespace:...,`.
+_POD_NAMES = re.compile(
+    r'\bpods?=\\?\[?\\?"(?P<ns>[a-z0-9-]+)/(?P<name>[a-z0-9.-]+)\\?"'
+    r'(?:[^\n]*?\bpodUID=\\?"?(?P<uid>[0-9a-f-]{36}))?'
+    r"|(?P<name2>[a-z0-9][a-z0-9.-]*)_(?P<ns2>[a-z0-9-]+)\((?P<uid2>[0-9a-f-]{36})\)"
+    r"|PodSandboxMetadata\{Name:(?P<name3>[^,]+),Uid:(?P<uid3>[^,]*),Namespace:(?P<ns3>[^,]+),"
+)
+PODS_FROM_LINES_MAX = 50  # a journal of a whole node names hundreds: the first ones are kept
+
+
+def _pods_named_in(entries: list[str]) -> list[dict[str, Any]]:
+    """The pods the daemons' lines name, when nothing else says which pods there are: made
+    (with no containers) so each gets its own lines and pod-level rules see them."""
+    pods: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in entries:
+        for match in _POD_NAMES.finditer(entry):
+            found = match.groupdict()
+            namespace = found["ns"] or found["ns2"] or found["ns3"]
+            name = found["name"] or found["name2"] or found["name3"]
+            uid = found["uid"] or found["uid2"] or found["uid3"] or None
+            if (namespace, name) not in pods:
+                if len(pods) == PODS_FROM_LINES_MAX:
+                    continue
+                pods[(namespace, name)] = {"name": name, "namespace": namespace, "containers": []}
+            if uid and not pods[(namespace, name)].get("uid"):
+                pods[(namespace, name)]["uid"] = uid
+    return list(pods.values())
+
+
+def _apply_runtime(document: dict[str, Any], found: runtime.Found, pod: PodRef | None) -> list[str]:
+    """The sandboxes and container attempts crictl or docker printed, each into its pod (made
+    when the facts have none of that name); a note for those whose pod cannot be told."""
+    if not found.sandboxes and not found.containers:
+        return []
+    pods: list[dict[str, Any]] = document["pods"]
+    _examined(document, "cri")
+    for key, sandbox in found.sandboxes:
+        target = _pod_named(pods, key.namespace or "default", key.name or UNKNOWN)
+        if key.uid and not target.get("uid"):
+            target["uid"] = key.uid
+        known = target.get("sandbox")
+        if not known:
+            target["sandbox"] = sandbox
+        elif known.get("id") == sandbox.get("id"):
+            known.update(sandbox)
+        elif sandbox.get("state") == "SANDBOX_READY" != known.get("state"):
+            # the pod's sandbox is its newest: crictl lists newest first, and a ready one is
+            # the one that replaced the dead
+            target["sandbox"] = sandbox
+    notes = []
+    homeless = 0
+    for key, container in found.containers:
+        owner = _container_pod(pods, key, pod)
+        if owner is None:
+            homeless += 1
+            continue
+        if key.uid and not owner.get("uid"):
+            owner["uid"] = key.uid
+        _merge_container(owner, container)
+    if homeless:
+        notes.append(
+            f"{homeless} container(s) from crictl/docker output with no pod named: give --pod,"
+            " or paste `crictl pods` (whose POD IDs they name) with it"
+        )
+    return notes
+
+
+def _pod_named(pods: list[dict[str, Any]], namespace: str, name: str) -> dict[str, Any]:
+    for known in pods:
+        if known["name"] == name and known["namespace"] == namespace:
+            return known
+    made: dict[str, Any] = {"name": name, "namespace": namespace, "containers": []}
+    pods.append(made)
+    return made
+
+
+def _container_pod(
+    pods: list[dict[str, Any]], key: runtime.PodKey, pod: PodRef | None
+) -> dict[str, Any] | None:
+    """Whose container this is: its labels, its sandbox's id (a table prints a prefix), the
+    pod name a newer crictl prints, --pod, or the only pod there is."""
+    if key.name and key.namespace:
+        return _pod_named(pods, key.namespace, key.name)
+    if key.sandbox_id:
+        for known in pods:
+            sandbox_id = (known.get("sandbox") or {}).get("id") or ""
+            if sandbox_id and (
+                sandbox_id.startswith(key.sandbox_id) or key.sandbox_id.startswith(sandbox_id)
+            ):
+                return known
+    if key.name:
+        named = [p for p in pods if p["name"] == key.name]
+        return named[0] if len(named) == 1 else _pod_named(pods, "default", key.name)
+    if pod is not None:
+        return _pod_named(pods, pod.namespace, pod.name)
+    return pods[0] if len(pods) == 1 else None
+
+
+def _merge_container(pod: dict[str, Any], container: dict[str, Any]) -> None:
+    """An attempt the pod already has (describe, pod JSON) gets the fields it lacked; a new one
+    is added. The restart count, when nothing said it, is the newest attempt's number."""
+    containers: list[dict[str, Any]] = pod["containers"]
+    same = next(
+        (
+            c
+            for c in containers
+            if c["name"] == container["name"] and c["attempt"] == container["attempt"]
+        ),
+        None,
+    )
+    if same is None:
+        containers.append(container)
+    else:
+        for field, value in container.items():
+            if same.get(field) is None:
+                same[field] = value
+    attempts = [c for c in containers if c["name"] == container["name"]]
+    newest = max(c["attempt"] for c in attempts)
+    for attempt in attempts:
+        if attempt.get("restart_count") is None:
+            attempt["restart_count"] = newest
+
+
+def _apply_units(document: dict[str, Any], pasted: Pasted) -> None:
+    """The kubelet's and containerd's process state, as systemd told it: `systemctl status`
+    (what it was when the user ran it) over systemd's journal lines."""
+    found: dict[str, units.UnitState] = {}
+    for writer in (Writer.KUBELET, Writer.RUNTIME):
+        found |= units.journal_states(pasted.logs.entries[writer])
+    found |= {state.layer: state for state in pasted.units}
+    for layer, state in found.items():
+        _examined(document, layer)
+        section = document["layers"][layer]
+        for key in ("active_state", "running", "pid"):
+            value = getattr(state, key)
+            if value is not None:
+                section[key] = value
 
 
 def _user_pod(pods: list[dict[str, Any]], pod: PodRef | None) -> dict[str, Any] | None:

@@ -9,12 +9,13 @@ tells where a multi-line block begins (describe output, a table header, a JSON d
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 from doctor.gather.logs.formats import syslog_prefix
 from doctor.gather.node import KERNEL_TROUBLE
+from doctor.paste import units
 
 
 class Kind(Enum):
@@ -35,6 +36,7 @@ class Kind(Enum):
     DF = "df"
     CRICTL_PS = "crictl ps"
     CRICTL_PODS = "crictl pods"
+    SYSTEMCTL_STATUS = "systemctl status"
     CONTAINER_LOG = "container log"
     FRAGMENTS = "log lines without their prefix"
     UNKNOWN = "unrecognised text"
@@ -108,6 +110,18 @@ def table_kind(line: str) -> Kind | None:
     return None
 
 
+def starts_unit_status(lines: Sequence[str], index: int) -> bool:
+    """`systemctl status`'s first line: the unit, then its `Loaded:`/`Active:` fields."""
+    return (
+        bool(units.STATUS_START.match(lines[index]))
+        and index + 1 < len(lines)
+        and bool(_UNIT_FIELD.match(lines[index + 1]))
+    )
+
+
+_UNIT_FIELD = re.compile(r"\s+(?:Loaded|Active): ")
+
+
 def starts_json(line: str) -> bool:
     return line[:1] in ("{", "[") and line_kind(line) is None
 
@@ -119,6 +133,8 @@ PROMPT = re.compile(
     r"\s*(?:(?:\[[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?)\s*)?[$#%>]\s+(?P<command>\S.*)"
     r"|(?P<bare>(?:sudo\s+)?" + _COMMANDS + r"\s+-?\w.*)"
 )
+# a prompt with no command after it (the user pressed return): only separates
+EMPTY_PROMPT = re.compile(r"\s*(?:\[[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?)\s*[$#%>]\s*")
 _KNOWN_COMMAND = re.compile(r"(?:sudo\s+)?" + _COMMANDS + r"\b")
 
 
@@ -145,9 +161,13 @@ class Shape:
 
 
 # Bare messages whose writer is known without a prefix (a user trimmed it): the kubelet's
-# structured klog text (`"Error syncing pod, skipping" err=...`), containerd's CRI-plugin
+# structured klog text (`"Error syncing pod, skipping" err=...`) and its start-up failure
+# (server.go's `failed to run Kubelet: ...`, printed alone before 1.21), its pre-1.20
+# `Error syncing pod UID ("name_ns(uid)")`, containerd's CRI-plugin
 # messages, and the kernel lines node.KERNEL_TROUBLE keeps.
-BARE_KUBELET = re.compile(r'"[A-Z][^"]*"(?: [\w.]+=| *$)')
+BARE_KUBELET = re.compile(
+    r'"[A-Z][^"]*"(?: [\w.]+=| *$)|[Ff]ailed to run [Kk]ubelet: |Error syncing pod [0-9a-f-]{36} \('
+)
 BARE_RUNTIME = re.compile(
     r"(?:RunPodSandbox|StopPodSandbox|RemovePodSandbox|CreateContainer|StartContainer"
     r"|StopContainer|RemoveContainer|PullImage) .*(?:failed|error)"
@@ -205,6 +225,7 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.DF, _run_is(Kind.DF)),
     (Kind.CRICTL_PS, _run_is(Kind.CRICTL_PS)),
     (Kind.CRICTL_PODS, _run_is(Kind.CRICTL_PODS)),
+    (Kind.SYSTEMCTL_STATUS, _run_is(Kind.SYSTEMCTL_STATUS)),
     (Kind.FRAGMENTS, _fragments),
 )
 

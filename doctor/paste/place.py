@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from doctor.apiserver.describe import looks_like_describe
 from doctor.apiserver.describe_node import looks_like_describe_node
@@ -16,7 +15,7 @@ from doctor.apiserver.events_json import is_event
 from doctor.apiserver.node_json import is_node
 from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
-from doctor.paste import logs
+from doctor.paste import logs, runtime, units
 from doctor.paste.container import LogsCommand, logs_command
 from doctor.paste.kinds import Kind, bare_writer, recognise
 from doctor.paste.segment import Segment, split
@@ -41,6 +40,8 @@ class Pasted:
     logs: logs.Placed = field(default_factory=logs.Placed)
     container_logs: list[ContainerLog] = field(default_factory=list)
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
+    units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
+    runtime: runtime.Found = field(default_factory=runtime.Found)  # crictl, docker inspect
     read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
     unplaced: list[str] = field(default_factory=list)
 
@@ -106,16 +107,18 @@ def _json(segment: Segment, kind: Kind, pasted: Pasted) -> None:
         pasted.kubectl[segment.where] = text.encode()
         _read(pasted, segment, Kind.KUBECTL_JSON)
         return
-    _not_read(segment, _json_kind(items), pasted, "not read yet")
-
-
-def _json_kind(items: list[Any]) -> Kind:
-    first = items[0] if items and isinstance(items[0], dict) else {}
-    if isinstance(first.get("status"), dict) and "info" in first:
-        return Kind.CRI_INSPECT
-    if "State" in first and "Config" in first:
-        return Kind.DOCKER_INSPECT
-    return Kind.JSON
+    if items and all(runtime.is_cri_status(i) for i in items):
+        for item in items:
+            runtime.cri_status(item, pasted.runtime)
+        _read(pasted, segment, Kind.CRI_INSPECT)
+        return
+    if items and all(runtime.is_docker_inspect(i) for i in items):
+        owned = [runtime.docker_inspect(item, pasted.runtime) for item in items]
+        _read(pasted, segment, Kind.DOCKER_INSPECT)
+        if not all(owned):
+            _not_read(segment, Kind.DOCKER_INSPECT, pasted, "a container no pod owns")
+        return
+    _not_read(segment, Kind.JSON, pasted, "not recognised")
 
 
 def _log(segment: Segment, kind: Kind, pasted: Pasted) -> None:
@@ -150,12 +153,27 @@ def _df(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _unit_status(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    state = units.status_state(segment.lines)
+    if state is None:
+        _not_read(segment, kind, pasted, "a unit no layer's process runs")
+        return
+    pasted.units.append(state)
+    _read(pasted, segment, kind)
+
+
+def _crictl_ps(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    runtime.ps_table(segment.lines, pasted.runtime)
+    _read(pasted, segment, kind)
+
+
+def _crictl_pods(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    runtime.pods_table(segment.lines, pasted.runtime)
+    _read(pasted, segment, kind)
+
+
 def _unknown(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _not_read(segment, kind, pasted, "not recognised")
-
-
-def _not_yet(segment: Segment, kind: Kind, pasted: Pasted) -> None:
-    _not_read(segment, kind, pasted, "not read yet")
 
 
 def _spans(numbers: list[int]) -> str:
@@ -185,7 +203,8 @@ PLACERS: dict[Kind, Placer] = {
     Kind.CONTAINER_LOG: _container_log,
     Kind.FRAGMENTS: _fragments,
     Kind.DF: _df,
-    Kind.CRICTL_PS: _not_yet,
-    Kind.CRICTL_PODS: _not_yet,
+    Kind.CRICTL_PS: _crictl_ps,
+    Kind.CRICTL_PODS: _crictl_pods,
+    Kind.SYSTEMCTL_STATUS: _unit_status,
     Kind.UNKNOWN: _unknown,
 }

@@ -66,6 +66,9 @@ def split(text: str, source: str) -> list[Segment]:
         if prompt is not None:
             command, index = prompt, index + 1
             continue
+        if kinds.EMPTY_PROMPT.fullmatch(line):
+            index += 1
+            continue
         run, end = _extent(lines, index, closers)
         while end > index + 1 and not lines[end - 1].strip():
             end -= 1  # trailing blank lines separate; they are no part of it
@@ -90,13 +93,17 @@ def _extent(lines: list[str], start: int, closers: list[int]) -> tuple[Kind | No
         if json_end is not None:
             # a document that does not parse is free text as a whole: never re-searched
             return (Kind.JSON if parsed else None), json_end
+    if kinds.starts_unit_status(lines, start):
+        return Kind.SYSTEMCTL_STATUS, _table_end(lines, start)
     if kinds.DESCRIBE_START.match(line):
         return Kind.DESCRIBE, _describe_end(lines, start)
     table = kinds.table_kind(line)
     if table is not None:
         return table, _table_end(lines, start)
     end = start + 1
-    while end < len(lines) and not _starts_something(lines[end]):
+    while end < len(lines) and not (
+        _starts_something(lines[end]) or kinds.starts_unit_status(lines, end)
+    ):
         end += 1
     return None, end
 

@@ -322,17 +322,9 @@ def run_seconds(status: v1.ContainerStatus, exited: bool) -> float | None:
 def resources(spec: Mapping[str, Any], status: v1.ContainerStatus) -> dict[str, Any] | None:
     """Limits as the runtime spec applied them (linux.resources, process.oomScoreAdj); the
     CRI's own ContainerStatus.resources when there is no spec."""
-    if isinstance(spec.get("linux"), dict):
-        applied = _obj(spec["linux"], "resources")
-        cpu, memory = _obj(applied, "cpu"), _obj(applied, "memory")
-        return {
-            "cpu_period": _int(cpu.get("period")),
-            "cpu_quota": _int(cpu.get("quota")),
-            "cpu_shares": _int(cpu.get("shares")),
-            "memory_limit_bytes": _int(memory.get("limit")),
-            "pids_limit": _int(_obj(applied, "pids").get("limit")),
-            "oom_score_adj": _int(_obj(spec, "process").get("oomScoreAdj")),
-        }
+    applied = spec_resources(spec)
+    if applied is not None:
+        return applied
     if status.HasField("resources") and status.resources.HasField("linux"):
         cri = status.resources.linux
         return {
@@ -344,6 +336,23 @@ def resources(spec: Mapping[str, Any], status: v1.ContainerStatus) -> dict[str, 
             "oom_score_adj": cri.oom_score_adj,
         }
     return None
+
+
+def spec_resources(spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Limits as an OCI runtime spec (the verbose info's `runtimeSpec`) applied them; None when
+    it has no linux section. Also read from a pasted `crictl inspect` (doctor/paste)."""
+    if not isinstance(spec.get("linux"), dict):
+        return None
+    applied = _obj(spec["linux"], "resources")
+    cpu, memory = _obj(applied, "cpu"), _obj(applied, "memory")
+    return {
+        "cpu_period": _int(cpu.get("period")),
+        "cpu_quota": _int(cpu.get("quota")),
+        "cpu_shares": _int(cpu.get("shares")),
+        "memory_limit_bytes": _int(memory.get("limit")),
+        "pids_limit": _int(_obj(applied, "pids").get("limit")),
+        "oom_score_adj": _int(_obj(spec, "process").get("oomScoreAdj")),
+    }
 
 
 def _obj(mapping: Mapping[str, Any], key: str) -> dict[str, Any]:

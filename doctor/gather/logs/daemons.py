@@ -106,8 +106,9 @@ FILES: Mapping[Writer, tuple[str, ...]] = MappingProxyType(
 # klog header, and logrus text (`time="..." level=...` or `level=... msg=...`) or JSON.
 _KLOG = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6}\s+\d+ \S+:\d+\]")
 _LOGRUS = re.compile(r'time="[^"]*" level=\w+|level=\w+ msg=|\{"level":"\w+","msg":')
-# systemd's own lines name the unit first: "kubelet.service: Main process exited, ..."
-_UNIT_LINE = re.compile(r"(?P<unit>[\w@.:-]+\.service)[: ]")
+# systemd's own lines name the unit first: "kubelet.service: Main process exited, ..." (before
+# systemd 236: "Unit kubelet.service entered failed state.")
+_UNIT_LINE = re.compile(r"(?:Unit )?(?P<unit>[\w@.:-]+\.service)[: ]")
 
 
 def line_format(body: str) -> LineFormat:
