@@ -52,7 +52,9 @@ def test_a_failing_node_is_non_ok_with_the_key_first(fake_collect: dict[str, Any
     assert result.exit_code == npd.NON_OK
     assert result.output.count("\n") == 1 and result.output.endswith("\n")
     head = result.output.encode()[:NPD_MAX_OUTPUT_LENGTH].decode("ascii")
-    assert head.startswith("containerd.not-running@node [critical, +3 more]: containerd is")
+    assert head.startswith(
+        "containerd.config-invalid@node [critical, +4 more]: containerd on worker-04"
+    )
     assert fake_collect["options"].sample_interval == 0  # no CPU sampling under NPD
     assert fake_collect["options"].timeout == npd.PROBE_TIMEOUT_SECONDS
 
@@ -87,11 +89,12 @@ def test_only_a_layer_that_was_not_examined_is_unknown(fake_collect: dict[str, A
 
 
 def test_rule_keeps_its_causes(fake_collect: dict[str, Any]) -> None:
-    # kubelet.pleg-unhealthy is quiet here; containerd.not-running explains it and fires.
+    # kubelet.pleg-unhealthy is quiet here; the broken config.toml (containerd.config-invalid)
+    # explains it through containerd.not-running, and fires.
     fake_collect["document"] = scenario("containerd-down")
     result = run_npd("--rule", "kubelet.pleg-unhealthy")
     assert result.exit_code == npd.NON_OK
-    assert result.output.startswith("containerd.not-running@node [critical, +2 more]")
+    assert result.output.startswith("containerd.config-invalid@node [critical, +3 more]")
     assert run_npd("--rule", "node.memory-pressure").exit_code == npd.OK
 
 

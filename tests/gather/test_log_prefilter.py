@@ -142,6 +142,7 @@ MATCHED = {
     "container-start": "OCI runtime create failed",
     "disk": "no space left on device",
     "image-gc": "Image garbage collection failed",
+    "runtime-config": 'failed to load plugin" error="invalid plugin config: `systemd_cgroup`',
 }
 
 

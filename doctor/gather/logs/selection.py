@@ -64,8 +64,15 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              r"from (?:runtime|image) service failed|validate service connection"
              r"|validate CRI v1|CRI v1 (?:runtime|image) API is not implemented"
              r"|Failed to list pod sandboxes|GenericPLEG: Unable to retrieve pods"
-             r"|dial unix", WARN,
+             r"|dial unix|unknown service runtime\.", WARN,
              "CRI calls failing: containerd down, socket missing, timeouts"),
+    _pattern("runtime-config",
+             r"failed to load TOML|invalid (?:plugin|cri \w+) config|failed to decode hosts\.toml"
+             r"|does not support d_type|snapshotter cannot be enabled"
+             r"|failed to mount rootfs component"
+             r"|Page expected to be: |page \d+ already freed", WARN,
+             "containerd refusing its config, a plugin's section or its snapshotter's filesystem,"
+             " or panicking on a corrupt bolt database"),
     _pattern("probe", r"[Pp]robe failed|probe errored", INFO,
              "probe failures are logged at info (V(1)) by the kubelet"),
     _pattern("image-pull",
