@@ -142,6 +142,7 @@ MATCHED = {
     "container-start": "OCI runtime create failed",
     "disk": "no space left on device",
     "image-gc": "Image garbage collection failed",
+    "node-limits": "failed to run Kubelet: inotify_init: too many open files",
 }
 
 
