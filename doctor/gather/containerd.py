@@ -10,7 +10,8 @@ Hands on (ctx.handoff, see handoff.py):
   `assign_pod_lines(ctx.pods, lines, "containerd_log")`; node-level lines only when no
   pod was asked for;
 - `containerd_runc_root`: the runc state root, when the default runtime's options set `Root`.
-Reads the CRI's `cri.sandbox_image`, and reads its log ahead (`prefetch`) into
+Reads the CRI's `cri.sandbox_image` and `runtime_name` (no config file is containerd's
+defaults only when the runtime answered as containerd), and reads its log ahead (`prefetch`) into
 `containerd_log_ahead`.
 """
 
@@ -111,8 +112,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     data = _read_toml(ctx, recorder, config_path)
     missing = _missing(ctx, config_path)
     facts["config_path"] = None if missing else config_path
-    # no file: containerd runs on its defaults; a file that could not be read: not known
-    facts["config"] = config_facts(data or {}) if data is not None or missing else None
+    facts["config"] = _config(data, missing, ctx.sections.get(Layer.CRI, {}).get("runtime_name"))
     socket = flags.get("address") or flags.get("a") or _grpc_address(data) or DEFAULT_SOCKET
     facts["socket"] = socket
     facts["socket_exists"] = os.path.exists(ctx.host.path(socket))
@@ -223,6 +223,19 @@ def config_facts(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(found["restrict_oom_score_adj"], bool):
         found["restrict_oom_score_adj"] = None
     return found
+
+
+def _config(data: dict[str, Any] | None, missing: bool, runtime_name: Any) -> dict[str, Any] | None:
+    """The config's facts. No file is containerd's defaults only when the runtime on the CRI
+    socket answered Version as containerd: a node running another runtime (CRI-O, a
+    dockershim-era node) has no containerd config either, and reading its absence as
+    SystemdCgroup = false would invent a cgroup-driver mismatch. A file that could not be read,
+    or no file with the runtime not known: not known (None)."""
+    if data is not None:
+        return config_facts(data)
+    if missing and runtime_name == "containerd":
+        return config_facts({})
+    return None
 
 
 def _grpc_address(data: dict[str, Any] | None) -> str | None:

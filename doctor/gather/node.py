@@ -34,7 +34,9 @@ KMSG_READ_SIZE = 16 << 10  # one /dev/kmsg record per read; a smaller buffer get
 LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 
 # The kernel lines that explain container trouble (format strings: mm/oom_kill.c,
-# mm/memcontrol.c, kernel/cgroup/pids.c, kernel/hung_task.c, arch/x86/mm/fault.c, block/).
+# mm/memcontrol.c, kernel/cgroup/pids.c, kernel/hung_task.c, arch/x86/mm/fault.c, block/;
+# the lockup and stall detectors: kernel/watchdog.c, kernel/rcu/tree_stall.h; oopses and
+# panics: lib/bug.c, arch/x86/mm/fault.c, kernel/panic.c; fs.file-max: fs/file_table.c).
 KERNEL_TROUBLE = re.compile(
     r"Out of memory(?: \(oom_kill_allocating_task\))?: Kill"
     r"|Memory cgroup out of memory"
@@ -46,10 +48,18 @@ KERNEL_TROUBLE = re.compile(
     r"|Task in \S+ killed as a result of limit of"
     r"|cgroup: fork rejected by pids controller"
     r"|INFO: task \S+ blocked for more than \d+ seconds"
+    r"|/proc/sys/kernel/hung_task_timeout_secs\S* disables this message"
+    r"|BUG: soft lockup - CPU#\d+ stuck for"
+    r"|[Ww]atchdog detected hard LOCKUP on cpu"
+    r"|INFO: rcu_\w+ (?:self-)?detected stalls?"
+    r"|Kernel panic - not syncing"
+    r"|kernel BUG at \S+"
+    r"|BUG: unable to handle (?:kernel|page fault)|BUG: kernel NULL pointer dereference"
     r"|segfault at "
     r"|\bI/O error\b"
     r"|EXT4-fs error"
     r"|Remounting filesystem read-only"
+    r"|VFS: file-max limit \d+ reached"
 )
 
 

@@ -171,12 +171,20 @@ BARE_KUBELET = re.compile(
 BARE_RUNTIME = re.compile(
     r"(?:RunPodSandbox|StopPodSandbox|RemovePodSandbox|CreateContainer|StartContainer"
     r"|StopContainer|RemoveContainer|PullImage) .*(?:failed|error)"
+    # containerd's own wrapping of a task's failure (the CRI plugin's container start)
+    r"|failed to (?:create containerd task|start shim): "
+    # the error containerd exits with, on its stderr (cmd/containerd: "containerd: %s")
+    r"|containerd: (?:mkdir|open|failed|listen|load) "
 )
 # The container's own output when its process could not be executed (runc init prints these
 # on the container's stderr, so `kubectl logs` shows them; rules/runc.yaml cites the sources).
 CONTAINER_OUTPUT = re.compile(
     r"exec \S+: (?:exec format error|no such file or directory|permission denied)"
     r"|standard_init_linux\.go:\d+: exec user process caused"
+    # an application that cannot get an inotify instance (rules/node.yaml,
+    # node.inotify-exhausted, cites where each was printed): Go's fsnotify, .NET
+    r"|failed to create fsnotify watcher: "
+    r"|Unhandled exception\. System\.IO\.IOException: The configured user limit \(\d+\)"
 )
 
 

@@ -106,6 +106,18 @@ def test_check_names_the_broken_layers(tmp_path: Path) -> None:
     assert report["target"]["host"] == "worker-7"
 
 
+def test_no_containerd_config_is_no_cgroup_driver_mismatch(tmp_path: Path) -> None:
+    """Without /etc/containerd/config.toml and no runtime answering, containerd's defaults
+    (SystemdCgroup = false) are not assumed against the systemd kubelet (issue #13, point 5)."""
+    root = kubeadm_node(tmp_path)
+    (root / "etc/containerd/config.toml").unlink()
+    result = stackdoctor("check", "--host-root", str(root), "--sample-interval", "0", "-o", "json")
+    report = json.loads(result.stdout)
+    found = {finding["id"] for finding in report["findings"]}
+    assert "containerd.not-running" in found
+    assert "kubelet.cgroup-driver-mismatch" not in found
+
+
 def test_diagnose_without_a_runtime_still_reports(tmp_path: Path) -> None:
     root = kubeadm_node(tmp_path)
     saved = tmp_path / "facts.json"

@@ -468,7 +468,10 @@ def test_disabled_cri_plugin(tmp_path: Path) -> None:
 
 
 def test_no_config_file_means_defaults(tmp_path: Path) -> None:
-    section = containerd.gather(context(tmp_path))
+    """containerd answered on the CRI socket and has no config: it runs on its defaults."""
+    ctx = context(tmp_path)
+    ctx.sections[Layer.CRI] = {"status": "ok", "runtime_name": "containerd"}
+    section = containerd.gather(ctx)
     validate(section)
     assert section["status"] == "ok"
     assert section["config_path"] is None
@@ -478,6 +481,38 @@ def test_no_config_file_means_defaults(tmp_path: Path) -> None:
     assert section["config"]["version"] is None
     assert section["cni"]["configs"] == []  # no conf dir: looked, found none
     assert section["cni"]["missing_plugins"] == []
+
+
+@pytest.mark.parametrize(
+    "cri",
+    [
+        {"status": "ok", "runtime_name": "cri-o"},  # another runtime answered Version
+        {"status": "ok", "runtime_name": None},  # a runtime that did not name itself
+        {"status": "unreachable"},  # nobody answered: the runtime is not known
+        None,  # the CRI layer was not gathered
+    ],
+)
+def test_no_config_file_is_unknown_unless_containerd_answered(
+    tmp_path: Path, cri: dict[str, Any] | None
+) -> None:
+    """No /etc/containerd/config.toml on a node whose runtime is not known to be containerd
+    says nothing about a cgroup driver: not SystemdCgroup = false (issue #13, point 5)."""
+    ctx = context(tmp_path)
+    if cri is not None:
+        ctx.sections[Layer.CRI] = cri
+    section = containerd.gather(ctx)
+    validate(section)
+    assert section["config_path"] is None
+    assert section["config"] is None
+
+
+def test_a_config_file_is_read_whoever_answered(tmp_path: Path) -> None:
+    """A file that is there is what it says (the rules weigh whose runtime it configures)."""
+    write(tmp_path, "/etc/containerd/config.toml", CONFIG_V2_DEFAULT)
+    ctx = context(tmp_path)
+    ctx.sections[Layer.CRI] = {"status": "ok", "runtime_name": "cri-o"}
+    section = containerd.gather(ctx)
+    assert section["config"]["systemd_cgroup"] is False
 
 
 def test_invalid_toml_is_recorded(tmp_path: Path) -> None:

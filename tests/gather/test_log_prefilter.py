@@ -143,6 +143,7 @@ MATCHED = {
     "disk": "no space left on device",
     "image-gc": "Image garbage collection failed",
     "runtime-config": 'failed to load plugin" error="invalid plugin config: `systemd_cgroup`',
+    "node-limits": "failed to run Kubelet: inotify_init: too many open files",
 }
 
 

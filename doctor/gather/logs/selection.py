@@ -93,6 +93,11 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              " a layer that would not unpack at info level)"),
     _pattern("image-gc", r"[Ii]mage garbage collection failed", WARN,
              "the kubelet cannot free image space: disk pressure and evictions follow"),
+    _pattern("node-limits",
+             r"[Ff]ailed to find \w+ cgroup|Cgroup subsystem not mounted|too many open files"
+             r"|inotify|read-only file system", WARN,
+             "the node's kernel setup and limits: cgroup controllers, file handles and inotify"
+             " instances exhausted, a filesystem gone read-only"),
     _pattern("fatal", r"", FATAL, "a fatal line is the reason the component exited"),
 )  # fmt: skip
 
