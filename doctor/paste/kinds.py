@@ -36,6 +36,7 @@ class Kind(Enum):
     CRICTL_PS = "crictl ps"
     CRICTL_PODS = "crictl pods"
     CONTAINER_LOG = "container log"
+    START_ERROR = "container start error"
     FRAGMENTS = "log lines without their prefix"
     UNKNOWN = "unrecognised text"
 
@@ -160,12 +161,37 @@ CONTAINER_OUTPUT = re.compile(
 )
 
 
+# The runtime's answer to starting one container, as the CLI that asked prints it or a user
+# trims it: containerd's CRI wrappers (what it stores as the container's message), docker's
+# "Error response from daemon" forms, and runc's own, whose wording moved across versions
+# (rules/runc.yaml cites each): container_linux.go:N: starting container process caused (runc
+# <= 1.0), runc create failed: unable to start container process (>= 1.1).
+START_FAILURE = re.compile(
+    r"failed to create containerd task|failed to create shim task|OCI runtime (?:create|start)"
+    r" failed|[Oo]ci runtime error|Cannot start container [0-9a-f]+:|container_linux\.go:\d+:"
+    r" starting container process caused|runc create failed|unable to start container process"
+)
+# An exec into a running container failing is no start error: the container runs on.
+EXEC_ERROR = re.compile(r"OCI runtime exec failed|\bexec failed: |failed to exec in container")
+# What the runtime printed alone, trimmed of any daemon's prefix: an exec that runc refused
+# (`rpc error: code = 2 desc = oci runtime error: exec failed: ...`, docker 1.13-17.03) and
+# runc's own stderr when its binary cannot run at all (`runc: symbol lookup error: ...`).
+BARE_RUNC = re.compile(
+    r"(?:rpc error: code = \w+ desc = )?(?:[Oo][Cc][Ii] runtime (?:error: )?exec failed|runc: )"
+)
+
+
+def start_error(line: str) -> bool:
+    """A line holding the runtime's error for starting one container."""
+    return bool(START_FAILURE.search(line)) and not EXEC_ERROR.search(line)
+
+
 def bare_writer(line: str) -> str | None:
     """`kubelet`, `runtime` or `kernel` for a recognisable line trimmed of its prefix."""
     text = line.strip()
     if BARE_KUBELET.match(text):
         return "kubelet"
-    if BARE_RUNTIME.match(text):
+    if BARE_RUNTIME.match(text) or BARE_RUNC.match(text):
         return "runtime"
     if KERNEL_TROUBLE.search(text):
         return "kernel"
@@ -182,6 +208,12 @@ def _container_log(shape: Shape) -> bool:
     if _is_logs_command(shape.command) and shape.run is not Kind.JSON:
         return True
     return shape.run is None and any(CONTAINER_OUTPUT.match(line) for line in shape.lines)
+
+
+def _start_error(shape: Shape) -> bool:
+    """Free text holding the runtime's refusal to start a container (`docker run` printed it,
+    or the user pasted the message alone)."""
+    return shape.run is None and any(start_error(line) for line in shape.lines)
 
 
 def _fragments(shape: Shape) -> bool:
@@ -205,7 +237,8 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.DF, _run_is(Kind.DF)),
     (Kind.CRICTL_PS, _run_is(Kind.CRICTL_PS)),
     (Kind.CRICTL_PODS, _run_is(Kind.CRICTL_PODS)),
-    (Kind.FRAGMENTS, _fragments),
+    (Kind.FRAGMENTS, _fragments),  # a daemon's trimmed line wrapping a start error is its log's
+    (Kind.START_ERROR, _start_error),
 )
 
 
