@@ -142,6 +142,7 @@ MATCHED = {
     "container-start": "OCI runtime create failed",
     "disk": "no space left on device",
     "image-gc": "Image garbage collection failed",
+    "runc": "apparmor failed to apply profile: no such file or directory",
 }
 
 
