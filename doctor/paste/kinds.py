@@ -186,6 +186,18 @@ def start_error(line: str) -> bool:
     return bool(START_FAILURE.search(line)) and not EXEC_ERROR.search(line)
 
 
+# A process's own words when it hits a per-process limit (rules/process.yaml cites each): the
+# C library's EMFILE and EAGAIN as applications print them. Capitalised as glibc's strerror has
+# it: Go daemons on the host print "too many open files" in lower case, and "... in system"
+# (ENFILE) is the node's limit, not the process's.
+PROCESS_LIMIT_OUTPUT = re.compile(
+    r"Too many open files(?! in system)"
+    r"|max file descriptors \[\d+\] for [Ee]lasticsearch process is too low"
+    r"|pthread_create(?:\(\))? failed:? \(?(?:11: )?Resource temporarily unavailable"
+    r"|fork: (?:retry: )?Resource temporarily unavailable"
+)
+
+
 def bare_writer(line: str) -> str | None:
     """`kubelet`, `runtime` or `kernel` for a recognisable line trimmed of its prefix."""
     text = line.strip()
@@ -204,10 +216,12 @@ def _is_logs_command(command: str | None) -> bool:
 
 def _container_log(shape: Shape) -> bool:
     """What `kubectl logs` printed (whatever its format: kube-proxy's own output is klog), or
-    free text holding the container's own exec failure."""
+    free text holding the container's own exec failure or a limit its process hit."""
     if _is_logs_command(shape.command) and shape.run is not Kind.JSON:
         return True
-    return shape.run is None and any(CONTAINER_OUTPUT.match(line) for line in shape.lines)
+    return shape.run is None and any(
+        CONTAINER_OUTPUT.match(line) or PROCESS_LIMIT_OUTPUT.search(line) for line in shape.lines
+    )
 
 
 def _start_error(shape: Shape) -> bool:
