@@ -170,6 +170,7 @@ START_FAILURE = re.compile(
     r"failed to create containerd task|failed to create shim task|OCI runtime (?:create|start)"
     r" failed|[Oo]ci runtime error|Cannot start container [0-9a-f]+:|container_linux\.go:\d+:"
     r" starting container process caused|runc create failed|unable to start container process"
+    r"|error during container init"
 )
 # An exec into a running container failing is no start error: the container runs on.
 EXEC_ERROR = re.compile(r"OCI runtime exec failed|\bexec failed: |failed to exec in container")
