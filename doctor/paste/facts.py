@@ -28,8 +28,9 @@ from doctor.gather.logs.sources import RawLog
 from doctor.gather.node import KERNEL_LOG_LINES
 from doctor.layers import LAYER_NAMES
 from doctor.paste import disks, runtime, units
+from doctor.paste.container import LogsCommand
 from doctor.paste.logs import kernel_lines, parse_daemon_entry
-from doctor.paste.place import ContainerLog, Pasted
+from doctor.paste.place import ContainerLog, Pasted, StartError
 
 NO_PASTE_DATA = "no node data: not in the pasted text (nor kubectl output)"
 LOG_TAIL_MAX = 1000  # the schema's maxItems of a container's log_tail
@@ -75,6 +76,10 @@ def apply_paste(
         document["pods"] = _pods_named_in(
             [*pasted.logs.entries[Writer.KUBELET], *pasted.logs.entries[Writer.RUNTIME]]
         )
+    for error in pasted.start_errors:
+        note = _place_start_error(document, error, pod)
+        if note:
+            notes.append(note)
     for writer, (layer, key) in _LAYER_LOG.items():
         found = pasted.logs.entries[writer]
         if found:
@@ -312,8 +317,41 @@ def _place_container_log(
 ) -> str | None:
     """Put a container's output in its attempt's log_tail (the process layer); a note when
     whose it is cannot be told."""
+    container, note = _whose(document, log.command, pod, log.where, "a container's log")
+    if container is None:
+        return note
+    container["log_tail"] = list(log.lines[-LOG_TAIL_MAX:])
+    _examined(document, "process")
+    return note
+
+
+# What containerd's CRI records for a container whose start failed (StartContainer's deferred
+# cleanup, pkg/cri/server/container_start.go: errorStartReason, errorStartExitCode "the same
+# with Docker's behavior"): exited, 128, StartError, the error as its message.
+_START_FAILED = {"state": "CONTAINER_EXITED", "exit_code": 128, "reason": "StartError"}
+
+
+def _place_start_error(
+    document: dict[str, Any], error: StartError, pod: PodRef | None
+) -> str | None:
+    """The runtime's refusal to start a container, as that container's status (what the CRI
+    would report for it); a note when whose it is cannot be told."""
+    container, note = _whose(document, LogsCommand(), pod, error.where, "a container's start error")
+    if container is None:
+        return note
+    container["message"] = error.message
+    if not container.get("state"):
+        container.update(_START_FAILED)
+    return note
+
+
+def _whose(
+    document: dict[str, Any], command: LogsCommand, pod: PodRef | None, where: str, what: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The container attempt a pasted text of one container is about (the command that printed
+    it, `--pod`, the only pod), made when the facts lack it; with a note when it cannot be told
+    or was guessed."""
     pods: list[dict[str, Any]] = document["pods"]
-    command = log.command
     name = command.pod or (pod.name if pod else None)
     target: dict[str, Any] | None = None
     note = None
@@ -328,27 +366,25 @@ def _place_container_log(
     elif len(pods) == 1:
         target = pods[0]
     elif pods:
-        return (
-            f"{log.where}: a container's log, but whose? {len(pods)} pods are in the facts:"
+        return None, (
+            f"{where}: {what}, but whose? {len(pods)} pods are in the facts:"
             " give --pod, or paste the `kubectl logs POD -c NAME` line before it"
         )
     else:
         target = {"name": UNKNOWN, "namespace": "default", "containers": []}
         pods.append(target)
         note = (
-            f"{log.where}: a container's log with no pod named: read as pod default/{UNKNOWN}"
+            f"{where}: {what} with no pod named: read as pod default/{UNKNOWN}"
             " (give --pod NAMESPACE/NAME)"
         )
     container = _container(target, command.container, command.previous)
     if container is None:
         names = sorted({c["name"] for c in target["containers"]})
-        return (
-            f"{log.where}: a container's log, but pod {target['namespace']}/{target['name']} has"
+        return None, (
+            f"{where}: {what}, but pod {target['namespace']}/{target['name']} has"
             f" containers {', '.join(names)}: paste the `kubectl logs POD -c NAME` line before it"
         )
-    container["log_tail"] = list(log.lines[-LOG_TAIL_MAX:])
-    _examined(document, "process")
-    return note
+    return container, note
 
 
 def _container(pod: dict[str, Any], name: str | None, previous: bool) -> dict[str, Any] | None:

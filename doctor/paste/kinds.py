@@ -38,6 +38,7 @@ class Kind(Enum):
     CRICTL_PODS = "crictl pods"
     SYSTEMCTL_STATUS = "systemctl status"
     CONTAINER_LOG = "container log"
+    START_ERROR = "container start error"
     FRAGMENTS = "log lines without their prefix"
     UNKNOWN = "unrecognised text"
 
@@ -188,12 +189,50 @@ CONTAINER_OUTPUT = re.compile(
 )
 
 
+# The runtime's answer to starting one container, as the CLI that asked prints it or a user
+# trims it: containerd's CRI wrappers (what it stores as the container's message), docker's
+# "Error response from daemon" forms, and runc's own, whose wording moved across versions
+# (rules/runc.yaml cites each): container_linux.go:N: starting container process caused (runc
+# <= 1.0), runc create failed: unable to start container process (>= 1.1).
+START_FAILURE = re.compile(
+    r"failed to create containerd task|failed to create shim task|OCI runtime (?:create|start)"
+    r" failed|[Oo]ci runtime error|Cannot start container [0-9a-f]+:|container_linux\.go:\d+:"
+    r" starting container process caused|runc create failed|unable to start container process"
+    r"|error during container init"
+)
+# An exec into a running container failing is no start error: the container runs on.
+EXEC_ERROR = re.compile(r"OCI runtime exec failed|\bexec failed: |failed to exec in container")
+# What the runtime printed alone, trimmed of any daemon's prefix: an exec that runc refused
+# (`rpc error: code = 2 desc = oci runtime error: exec failed: ...`, docker 1.13-17.03) and
+# runc's own stderr when its binary cannot run at all (`runc: symbol lookup error: ...`).
+BARE_RUNC = re.compile(
+    r"(?:rpc error: code = \w+ desc = )?(?:[Oo][Cc][Ii] runtime (?:error: )?exec failed|runc: )"
+)
+
+
+def start_error(line: str) -> bool:
+    """A line holding the runtime's error for starting one container."""
+    return bool(START_FAILURE.search(line)) and not EXEC_ERROR.search(line)
+
+
+# A process's own words when it hits a per-process limit (rules/process.yaml cites each): the
+# C library's EMFILE and EAGAIN as applications print them. Capitalised as glibc's strerror has
+# it: Go daemons on the host print "too many open files" in lower case, and "... in system"
+# (ENFILE) is the node's limit, not the process's.
+PROCESS_LIMIT_OUTPUT = re.compile(
+    r"Too many open files(?! in system)"
+    r"|max file descriptors \[\d+\] for [Ee]lasticsearch process is too low"
+    r"|pthread_create(?:\(\))? failed:? \(?(?:11: )?Resource temporarily unavailable"
+    r"|fork: (?:retry: )?Resource temporarily unavailable"
+)
+
+
 def bare_writer(line: str) -> str | None:
     """`kubelet`, `runtime` or `kernel` for a recognisable line trimmed of its prefix."""
     text = line.strip()
     if BARE_KUBELET.match(text):
         return "kubelet"
-    if BARE_RUNTIME.match(text):
+    if BARE_RUNTIME.match(text) or BARE_RUNC.match(text):
         return "runtime"
     if KERNEL_TROUBLE.search(text):
         return "kernel"
@@ -206,10 +245,18 @@ def _is_logs_command(command: str | None) -> bool:
 
 def _container_log(shape: Shape) -> bool:
     """What `kubectl logs` printed (whatever its format: kube-proxy's own output is klog), or
-    free text holding the container's own exec failure."""
+    free text holding the container's own exec failure or a limit its process hit."""
     if _is_logs_command(shape.command) and shape.run is not Kind.JSON:
         return True
-    return shape.run is None and any(CONTAINER_OUTPUT.match(line) for line in shape.lines)
+    return shape.run is None and any(
+        CONTAINER_OUTPUT.match(line) or PROCESS_LIMIT_OUTPUT.search(line) for line in shape.lines
+    )
+
+
+def _start_error(shape: Shape) -> bool:
+    """Free text holding the runtime's refusal to start a container (`docker run` printed it,
+    or the user pasted the message alone)."""
+    return shape.run is None and any(start_error(line) for line in shape.lines)
 
 
 def _fragments(shape: Shape) -> bool:
@@ -234,7 +281,8 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.CRICTL_PS, _run_is(Kind.CRICTL_PS)),
     (Kind.CRICTL_PODS, _run_is(Kind.CRICTL_PODS)),
     (Kind.SYSTEMCTL_STATUS, _run_is(Kind.SYSTEMCTL_STATUS)),
-    (Kind.FRAGMENTS, _fragments),
+    (Kind.FRAGMENTS, _fragments),  # a daemon's trimmed line wrapping a start error is its log's
+    (Kind.START_ERROR, _start_error),
 )
 
 

@@ -17,7 +17,7 @@ from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
 from doctor.paste import logs, runtime, units
 from doctor.paste.container import LogsCommand, logs_command
-from doctor.paste.kinds import Kind, bare_writer, recognise
+from doctor.paste.kinds import Kind, bare_writer, recognise, start_error
 from doctor.paste.segment import Segment, split
 from doctor.paste.text import PastedText
 
@@ -31,6 +31,15 @@ class ContainerLog:
     where: str
 
 
+@dataclass(frozen=True)
+class StartError:
+    """The runtime's refusal to start a container: what it records as the container's
+    message."""
+
+    message: str
+    where: str
+
+
 @dataclass
 class Pasted:
     """Everything the pasted files hold, sorted by where it goes."""
@@ -39,6 +48,7 @@ class Pasted:
     tables: dict[str, bytes] = field(default_factory=dict)  # events tables: after the pods
     logs: logs.Placed = field(default_factory=logs.Placed)
     container_logs: list[ContainerLog] = field(default_factory=list)
+    start_errors: list[StartError] = field(default_factory=list)
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
     units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
     runtime: runtime.Found = field(default_factory=runtime.Found)  # crictl, docker inspect
@@ -132,6 +142,13 @@ def _container_log(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _start_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    """The last start error of the segment (a retried `docker run` prints one per try)."""
+    message = next(line.strip() for line in reversed(segment.lines) if start_error(line))
+    pasted.start_errors.append(StartError(message, segment.where))
+    _read(pasted, segment, kind)
+
+
 def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     """Lines trimmed of their prefix: each recognisable one placed alone, the rest noted."""
     unknown: list[int] = []
@@ -201,6 +218,7 @@ PLACERS: dict[Kind, Placer] = {
     Kind.LOGRUS: _log,
     Kind.DMESG: _log,
     Kind.CONTAINER_LOG: _container_log,
+    Kind.START_ERROR: _start_error,
     Kind.FRAGMENTS: _fragments,
     Kind.DF: _df,
     Kind.CRICTL_PS: _crictl_ps,

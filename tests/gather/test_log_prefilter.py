@@ -144,6 +144,7 @@ MATCHED = {
     "image-gc": "Image garbage collection failed",
     "runtime-config": 'failed to load plugin" error="invalid plugin config: `systemd_cgroup`',
     "node-limits": "failed to run Kubelet: inotify_init: too many open files",
+    "runc": "apparmor failed to apply profile: no such file or directory",
 }
 
 

@@ -88,6 +88,13 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              r"|failed to create shim task|failed to start shim|OCI runtime \w+ failed"
              r"|oom_score_adj", WARN,
              "runc / shim failures wrapped by containerd and the kubelet"),
+    _pattern("runc",
+             r"apparmor failed to apply profile|get apparmor_parser version"
+             r"|/proc/self/attr/keycreate|error adding seccomp filter rule"
+             r"|seccomp: config provided but seccomp not supported|unknown capability"
+             r"|runc: .*(?:not found \(required by runc\)|symbol lookup error)"
+             r"|open /dev/pts/\d+: operation not permitted", WARN,
+             "runc refused by the host's security modules, or too old or new for it"),
     _pattern("disk", r"no space left on device", INFO,
              "a full disk breaks pulls, sandboxes and the kubelet's own state (containerd logs"
              " a layer that would not unpack at info level)"),
