@@ -18,7 +18,7 @@ from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
 from doctor.paste import logs
 from doctor.paste.container import LogsCommand, logs_command
-from doctor.paste.kinds import Kind, bare_writer, recognise
+from doctor.paste.kinds import Kind, bare_entry, recognise
 from doctor.paste.segment import Segment, split
 from doctor.paste.text import PastedText
 
@@ -133,12 +133,13 @@ def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     """Lines trimmed of their prefix: each recognisable one placed alone, the rest noted."""
     unknown: list[int] = []
     for number, line in enumerate(segment.lines, segment.first):
-        writer = bare_writer(line)
-        if writer is None:
+        found = bare_entry(line)
+        if found is None:
             if line.strip():
                 unknown.append(number)
             continue
-        pasted.logs.entries[_BARE_WRITERS[writer]].append(line.strip())
+        writer, text = found
+        pasted.logs.entries[_BARE_WRITERS[writer]].append(text)
     _read(pasted, segment, kind)
     if unknown:
         spans = _spans(unknown)
