@@ -16,6 +16,7 @@ from enum import Enum
 from doctor.gather.logs import daemons
 from doctor.gather.logs.formats import syslog_prefix
 from doctor.gather.node import KERNEL_TROUBLE
+from doctor.paste import events
 
 
 class Kind(Enum):
@@ -223,7 +224,11 @@ def _container_log(shape: Shape) -> bool:
 
 
 def _fragments(shape: Shape) -> bool:
-    return shape.run is None and any(bare_writer(line) for line in shape.lines)
+    lines = shape.lines
+    return shape.run is None and any(
+        bare_writer(line) or events.event_of(line) or events.reason_then_message(lines, index)
+        for index, line in enumerate(lines)
+    )
 
 
 def _run_is(kind: Kind) -> Callable[[Shape], bool]:

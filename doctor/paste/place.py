@@ -18,6 +18,7 @@ from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
 from doctor.paste import logs
 from doctor.paste.container import LogsCommand, logs_command
+from doctor.paste.events import PastedEvent, event_of, frame, reason_then_message
 from doctor.paste.kinds import Kind, bare_entry, recognise
 from doctor.paste.segment import Segment, split
 from doctor.paste.text import PastedText
@@ -41,6 +42,7 @@ class Pasted:
     logs: logs.Placed = field(default_factory=logs.Placed)
     container_logs: list[ContainerLog] = field(default_factory=list)
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
+    events: list[PastedEvent] = field(default_factory=list)  # rows without their table
     read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
     unplaced: list[str] = field(default_factory=list)
 
@@ -130,16 +132,29 @@ def _container_log(segment: Segment, kind: Kind, pasted: Pasted) -> None:
 
 
 def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
-    """Lines trimmed of their prefix: each recognisable one placed alone, the rest noted."""
+    """Lines trimmed of their prefix: each recognisable one placed alone (a daemon's line in its
+    log, an event row or message in the pasted events), the rest noted."""
     unknown: list[int] = []
-    for number, line in enumerate(segment.lines, segment.first):
+    lines = segment.lines
+    index = 0
+    while index < len(lines):
+        line, number = lines[index], segment.first + index
+        index += 1
         found = bare_entry(line)
-        if found is None:
-            if line.strip():
-                unknown.append(number)
+        if found is not None:
+            writer, text = found
+            pasted.logs.entries[_BARE_WRITERS[writer]].append(text)
             continue
-        writer, text = found
-        pasted.logs.entries[_BARE_WRITERS[writer]].append(text)
+        event = event_of(line)
+        if event is None:
+            event = reason_then_message(lines, index - 1)
+            if event is not None:
+                index += 1  # its message is the next line
+        if event is not None:
+            pasted.events.append(event)
+            continue
+        if line.strip() and not frame(line):
+            unknown.append(number)
     _read(pasted, segment, kind)
     if unknown:
         spans = _spans(unknown)
