@@ -29,6 +29,7 @@ from doctor.gather.node import KERNEL_LOG_LINES
 from doctor.layers import LAYER_NAMES
 from doctor.paste import disks, runtime, units
 from doctor.paste.container import LogsCommand
+from doctor.paste.events import PastedEvent
 from doctor.paste.logs import kernel_lines, parse_daemon_entry
 from doctor.paste.place import ContainerLog, Pasted, StartError
 
@@ -80,6 +81,8 @@ def apply_paste(
         note = _place_start_error(document, error, pod)
         if note:
             notes.append(note)
+    if pasted.events:
+        notes.extend(_place_events(document, pasted.events, about))
     for writer, (layer, key) in _LAYER_LOG.items():
         found = pasted.logs.entries[writer]
         if found:
@@ -279,6 +282,42 @@ def _credit(about: dict[str, Any], raw: RawLog, field: str) -> None:
         if not named or any(own in ref or about["name"] in ref for ref in named):
             credited.append(line)
     about[field] = _merged(about.get(field), credited, POD_LINES_MAX)
+
+
+def _place_events(
+    document: dict[str, Any], found: list[PastedEvent], about: dict[str, Any] | None
+) -> list[str]:
+    """Each pasted event to its pod: the one its row names, else the pod the paste is about
+    (`--pod`, or the only pod), else pod default/unknown (said, as for a container's log)."""
+    pods: list[dict[str, Any]] = document["pods"]
+    notes: list[str] = []
+    for pasted in found:
+        target = about
+        if pasted.pod is not None:
+            target = next((p for p in pods if p["name"] == pasted.pod), None)
+            if target is None:
+                target = {"name": pasted.pod, "namespace": "default", "containers": []}
+                pods.append(target)
+        elif target is None and len(pods) == 1:
+            target = pods[0]
+        elif target is None and pods:
+            notes.append(
+                f"pasted events without their pod, and {len(pods)} pods are in the facts:"
+                " give --pod"
+            )
+            continue
+        elif target is None:
+            target = {"name": UNKNOWN, "namespace": "default", "containers": []}
+            pods.append(target)
+            notes.append(
+                f"pasted events with no pod named: read as pod default/{UNKNOWN}"
+                " (give --pod NAMESPACE/NAME)"
+            )
+        had = target.setdefault("events", [])
+        if pasted.event not in had:
+            had.append(pasted.event)
+        _examined(document, "apiserver")
+    return list(dict.fromkeys(notes))
 
 
 def _examined(document: dict[str, Any], layer: str) -> None:

@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from doctor.gather.logs import daemons
 from doctor.gather.logs.formats import syslog_prefix
 from doctor.gather.node import KERNEL_TROUBLE
-from doctor.paste import units
+from doctor.paste import events, units
 
 
 class Kind(Enum):
@@ -227,16 +228,53 @@ PROCESS_LIMIT_OUTPUT = re.compile(
 )
 
 
+# A klog line cut before its `file.go:123] ` (the date and pid trimmed): the kubelet's.
+BARE_KLOG_SOURCE = re.compile(r"[\w.-]+\.go:\d+\] ")
+# Texts only the kubelet prints, wherever a user's trimming left them in the line ("error:
+# failed to run Kubelet: ...", "- Others: kubelet: F0731 ... server.go:199] failed to load
+# Kubelet config file ...", a describe-node condition's "Failed to start ContainerManager ...").
+# Each is the start of a message in the kubelet's own source (cmd/kubelet/app/server.go,
+# pkg/kubelet/kubelet.go, pkg/kubelet/certificate/): the rules in rules/kubelet.yaml cite them.
+KUBELET_PHRASES = re.compile(
+    r"failed to run Kubelet: |[Ff]ailed to load [Kk]ubelet config file"
+    r"|Failed to start ContainerManager|Failed to start OOM watcher"
+    r"|PLEG is not healthy: pleg was last seen active"
+    r"|(?i:part of the existing bootstrap client certificate)"
+    r"|The currently active client certificate has expired"
+    r'|"command failed" err="failed to (?:run Kubelet|validate kubelet flags|load kubelet config)'
+)
+# A journal line cut before its identifier (`containerd[21688]: time="..." ...`): the
+# identifier then says whose, as in a whole journal line (gather/logs/daemons.py).
+SHORT_JOURNAL = re.compile(r"(?P<ident>[\w.-]+)\[\d+\]: (?P<body>.*)")
+
+
 def bare_writer(line: str) -> str | None:
     """`kubelet`, `runtime` or `kernel` for a recognisable line trimmed of its prefix."""
+    found = bare_entry(line)
+    return None if found is None else found[0]
+
+
+def bare_entry(line: str) -> tuple[str, str] | None:
+    """(writer, the text to read as its log line) of a line trimmed of its prefix."""
     text = line.strip()
-    if BARE_KUBELET.match(text):
-        return "kubelet"
+    short = SHORT_JOURNAL.fullmatch(text)
+    if short:
+        known = daemons.writer(short["ident"], short["body"])
+        return None if known is None else (_WRITER_NAMES[known], short["body"])
+    if BARE_KUBELET.match(text) or BARE_KLOG_SOURCE.match(text) or KUBELET_PHRASES.search(text):
+        return "kubelet", text
     if BARE_RUNTIME.match(text) or BARE_RUNC.match(text):
-        return "runtime"
+        return "runtime", text
     if KERNEL_TROUBLE.search(text):
-        return "kernel"
+        return "kernel", text
     return None
+
+
+_WRITER_NAMES = {
+    daemons.Writer.KUBELET: "kubelet",
+    daemons.Writer.RUNTIME: "runtime",
+    daemons.Writer.KERNEL: "kernel",
+}
 
 
 def _is_logs_command(command: str | None) -> bool:
@@ -260,7 +298,11 @@ def _start_error(shape: Shape) -> bool:
 
 
 def _fragments(shape: Shape) -> bool:
-    return shape.run is None and any(bare_writer(line) for line in shape.lines)
+    lines = shape.lines
+    return shape.run is None and any(
+        bare_writer(line) or events.event_of(line) or events.reason_then_message(lines, index)
+        for index, line in enumerate(lines)
+    )
 
 
 def _run_is(kind: Kind) -> Callable[[Shape], bool]:

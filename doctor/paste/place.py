@@ -17,7 +17,8 @@ from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
 from doctor.paste import logs, runtime, units
 from doctor.paste.container import LogsCommand, logs_command
-from doctor.paste.kinds import Kind, bare_writer, recognise, start_error
+from doctor.paste.events import PastedEvent, event_of, frame, reason_then_message
+from doctor.paste.kinds import Kind, bare_entry, recognise, start_error
 from doctor.paste.segment import Segment, split
 from doctor.paste.text import PastedText
 
@@ -52,6 +53,7 @@ class Pasted:
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
     units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
     runtime: runtime.Found = field(default_factory=runtime.Found)  # crictl, docker inspect
+    events: list[PastedEvent] = field(default_factory=list)  # rows without their table
     read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
     unplaced: list[str] = field(default_factory=list)
 
@@ -150,15 +152,29 @@ def _start_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
 
 
 def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
-    """Lines trimmed of their prefix: each recognisable one placed alone, the rest noted."""
+    """Lines trimmed of their prefix: each recognisable one placed alone (a daemon's line in its
+    log, an event row or message in the pasted events), the rest noted."""
     unknown: list[int] = []
-    for number, line in enumerate(segment.lines, segment.first):
-        writer = bare_writer(line)
-        if writer is None:
-            if line.strip():
-                unknown.append(number)
+    lines = segment.lines
+    index = 0
+    while index < len(lines):
+        line, number = lines[index], segment.first + index
+        index += 1
+        found = bare_entry(line)
+        if found is not None:
+            writer, text = found
+            pasted.logs.entries[_BARE_WRITERS[writer]].append(text)
             continue
-        pasted.logs.entries[_BARE_WRITERS[writer]].append(line.strip())
+        event = event_of(line)
+        if event is None:
+            event = reason_then_message(lines, index - 1)
+            if event is not None:
+                index += 1  # its message is the next line
+        if event is not None:
+            pasted.events.append(event)
+            continue
+        if line.strip() and not frame(line):
+            unknown.append(number)
     _read(pasted, segment, kind)
     if unknown:
         spans = _spans(unknown)
