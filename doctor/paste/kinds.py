@@ -15,7 +15,7 @@ from enum import Enum
 
 from doctor.gather.logs.formats import syslog_prefix
 from doctor.gather.node import KERNEL_TROUBLE
-from doctor.paste import units
+from doctor.paste import kubeadm, kubectl_errors, units
 
 
 class Kind(Enum):
@@ -37,6 +37,8 @@ class Kind(Enum):
     CRICTL_PS = "crictl ps"
     CRICTL_PODS = "crictl pods"
     SYSTEMCTL_STATUS = "systemctl status"
+    KUBEADM = "kubeadm output"
+    KUBECTL_ERROR = "kubectl's error"
     CONTAINER_LOG = "container log"
     FRAGMENTS = "log lines without their prefix"
     UNKNOWN = "unrecognised text"
@@ -120,6 +122,10 @@ def starts_unit_status(lines: Sequence[str], index: int) -> bool:
 
 
 _UNIT_FIELD = re.compile(r"\s+(?:Loaded|Active): ")
+
+
+def starts_kubeadm(line: str) -> bool:
+    return bool(kubeadm.LINE.match(line))
 
 
 def starts_json(line: str) -> bool:
@@ -212,7 +218,19 @@ def _run_is(kind: Kind) -> Callable[[Shape], bool]:
     return lambda shape: shape.run is kind
 
 
+def _kubectl_error(shape: Shape) -> bool:
+    """What kubectl printed when it failed (`Error from server (BadRequest): container "x" in
+    pod "y" is waiting to start: ...`, `OCI runtime exec failed: ...`): not a container's
+    output, even after a `kubectl logs` prompt."""
+    if shape.run is not None:
+        return False
+    if kubectl_errors.is_error(shape.lines[0]):
+        return True
+    return not _is_logs_command(shape.command) and any(map(kubectl_errors.is_error, shape.lines))
+
+
 RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
+    (Kind.KUBECTL_ERROR, _kubectl_error),
     (Kind.CONTAINER_LOG, _container_log),
     (Kind.DESCRIBE, _run_is(Kind.DESCRIBE)),
     (Kind.EVENTS, _run_is(Kind.EVENTS)),
@@ -226,6 +244,7 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.CRICTL_PS, _run_is(Kind.CRICTL_PS)),
     (Kind.CRICTL_PODS, _run_is(Kind.CRICTL_PODS)),
     (Kind.SYSTEMCTL_STATUS, _run_is(Kind.SYSTEMCTL_STATUS)),
+    (Kind.KUBEADM, _run_is(Kind.KUBEADM)),
     (Kind.FRAGMENTS, _fragments),
 )
 
