@@ -29,8 +29,9 @@ from doctor.gather.node import KERNEL_LOG_LINES
 from doctor.layers import LAYER_NAMES
 from doctor.paste import disks, runtime, units
 from doctor.paste.container import LogsCommand
+from doctor.paste.cri_client import CriFailure
 from doctor.paste.events import PastedEvent
-from doctor.paste.logs import kernel_lines, parse_daemon_entry
+from doctor.paste.logs import bare_line, kernel_lines, parse_daemon_entry
 from doctor.paste.place import ContainerLog, Pasted, StartError
 
 NO_PASTE_DATA = "no node data: not in the pasted text (nor kubectl output)"
@@ -69,6 +70,11 @@ def apply_paste(
             if section.get("status") != "ok" and error.get("message") == NO_NODE_DATA:
                 error.update(source="paste", message=NO_PASTE_DATA)
     notes += _apply_runtime(document, pasted.runtime, pod)
+    _apply_cri_client(document, pasted.cri_client)
+    _apply_kubectl_errors(document, pasted, pod)
+    if pasted.healthz is not None:
+        _examined(document, "kubelet")
+        document["layers"]["kubelet"].setdefault("healthz", pasted.healthz)
     for log in pasted.container_logs:
         note = _place_container_log(document, log, pod)
         if note:
@@ -180,6 +186,59 @@ def _apply_runtime(document: dict[str, Any], found: runtime.Found, pod: PodRef |
             " or paste `crictl pods` (whose POD IDs they name) with it"
         )
     return notes
+
+
+def _apply_cri_client(document: dict[str, Any], failures: list[CriFailure]) -> None:
+    """What a CRI client (crictl, kubeadm's check) met, as the live gatherer records its own
+    calls: each error with what was asked, the endpoint, and the first failure's status."""
+    if not failures:
+        return
+    _examined(document, "cri")
+    cri = document["layers"]["cri"]
+    for failure in failures:
+        if failure.endpoint and not cri.get("endpoint"):
+            cri["endpoint"] = failure.endpoint
+        if failure.endpoint_source and not cri.get("endpoint_source"):
+            cri["endpoint_source"] = failure.endpoint_source
+        if failure.message is not None:
+            cri["errors"].append({"source": failure.source, "message": failure.message})
+        if failure.status is not None and cri["status"] == "ok":
+            cri["status"] = failure.status.value
+
+
+def _apply_kubectl_errors(document: dict[str, Any], pasted: Pasted, pod: PodRef | None) -> None:
+    """The container states kubectl's errors tell, and the runtime's exec failures of the pod
+    the command named, each in its pod."""
+    pods: list[dict[str, Any]] = document["pods"]
+    for state in pasted.container_states:
+        owner = _pod_named(pods, _namespace(pods, state.namespace, state.pod, pod), state.pod)
+        _examined(document, "apiserver")
+        attempts = [c for c in owner["containers"] if c["name"] == state.container]
+        if not attempts:
+            owner["containers"].append({"name": state.container, "attempt": 0})
+            attempts = owner["containers"][-1:]
+        newest = max(attempts, key=lambda c: c["attempt"])
+        if newest.get("state") is None:
+            newest["state"] = state.state
+        if newest.get("reason") is None and state.reason is not None:
+            newest["reason"] = state.reason
+    for command, line in pasted.pod_runtime_lines:
+        name = command.pod or UNKNOWN
+        owner = _pod_named(pods, _namespace(pods, command.namespace, name, pod), name)
+        owner["containerd_log"] = _merged(
+            owner.get("containerd_log"), [bare_line(line)], POD_LINES_MAX
+        )
+
+
+def _namespace(pods: list[dict[str, Any]], said: str | None, name: str, pod: PodRef | None) -> str:
+    """A pod's namespace: as the command said, --pod's for that pod, the only pod of that name
+    in the facts, else `default` (kubectl's)."""
+    if said:
+        return said
+    if pod is not None and pod.name == name:
+        return pod.namespace
+    named = [p["namespace"] for p in pods if p["name"] == name]
+    return named[0] if len(named) == 1 else "default"
 
 
 def _pod_named(pods: list[dict[str, Any]], namespace: str, name: str) -> dict[str, Any]:

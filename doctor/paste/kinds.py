@@ -16,7 +16,7 @@ from enum import Enum
 from doctor.gather.logs import daemons
 from doctor.gather.logs.formats import syslog_prefix
 from doctor.gather.node import KERNEL_TROUBLE
-from doctor.paste import events, units
+from doctor.paste import events, kubeadm, kubectl_errors, units
 
 
 class Kind(Enum):
@@ -38,6 +38,8 @@ class Kind(Enum):
     CRICTL_PS = "crictl ps"
     CRICTL_PODS = "crictl pods"
     SYSTEMCTL_STATUS = "systemctl status"
+    KUBEADM = "kubeadm output"
+    KUBECTL_ERROR = "kubectl's error"
     CONTAINER_LOG = "container log"
     START_ERROR = "container start error"
     FRAGMENTS = "log lines without their prefix"
@@ -122,6 +124,10 @@ def starts_unit_status(lines: Sequence[str], index: int) -> bool:
 
 
 _UNIT_FIELD = re.compile(r"\s+(?:Loaded|Active): ")
+
+
+def starts_kubeadm(line: str) -> bool:
+    return bool(kubeadm.LINE.match(line))
 
 
 def starts_json(line: str) -> bool:
@@ -309,7 +315,25 @@ def _run_is(kind: Kind) -> Callable[[Shape], bool]:
     return lambda shape: shape.run is kind
 
 
+def _kubectl_error(shape: Shape) -> bool:
+    """What kubectl printed when it failed (`Error from server (BadRequest): container "x" in
+    pod "y" is waiting to start: ...`, `OCI runtime exec failed: ...`): not a container's
+    output, even after a `kubectl logs` prompt."""
+    if shape.run is not None:
+        return False
+
+    def kubectls(line: str) -> bool:
+        # a daemon's own fatal line can start the same way ("error: failed to run Kubelet:
+        # ...", the kubelet's stderr): it is that daemon's log, not kubectl's error
+        return kubectl_errors.is_error(line) and bare_entry(line) is None
+
+    if kubectls(shape.lines[0]):
+        return True
+    return not _is_logs_command(shape.command) and any(map(kubectls, shape.lines))
+
+
 RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
+    (Kind.KUBECTL_ERROR, _kubectl_error),
     (Kind.CONTAINER_LOG, _container_log),
     (Kind.DESCRIBE, _run_is(Kind.DESCRIBE)),
     (Kind.EVENTS, _run_is(Kind.EVENTS)),
@@ -323,6 +347,7 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.CRICTL_PS, _run_is(Kind.CRICTL_PS)),
     (Kind.CRICTL_PODS, _run_is(Kind.CRICTL_PODS)),
     (Kind.SYSTEMCTL_STATUS, _run_is(Kind.SYSTEMCTL_STATUS)),
+    (Kind.KUBEADM, _run_is(Kind.KUBEADM)),
     (Kind.FRAGMENTS, _fragments),  # a daemon's trimmed line wrapping a start error is its log's
     (Kind.START_ERROR, _start_error),
 )

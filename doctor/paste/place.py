@@ -15,10 +15,11 @@ from doctor.apiserver.events_json import is_event
 from doctor.apiserver.node_json import is_node
 from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
-from doctor.paste import logs, runtime, units
+from doctor.paste import kubeadm, kubectl_errors, logs, runtime, units
 from doctor.paste.container import LogsCommand, logs_command
+from doctor.paste.cri_client import CriFailure, crictl_failure
 from doctor.paste.events import PastedEvent, event_of, frame, reason_then_message
-from doctor.paste.kinds import Kind, bare_entry, recognise, start_error
+from doctor.paste.kinds import Kind, bare_entry, bare_writer, recognise, start_error
 from doctor.paste.segment import Segment, split
 from doctor.paste.text import PastedText
 
@@ -54,6 +55,10 @@ class Pasted:
     units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
     runtime: runtime.Found = field(default_factory=runtime.Found)  # crictl, docker inspect
     events: list[PastedEvent] = field(default_factory=list)  # rows without their table
+    cri_client: list[CriFailure] = field(default_factory=list)  # crictl's, kubeadm's errors
+    healthz: str | None = None  # kubeadm's [kubelet-check]
+    container_states: list[kubectl_errors.ContainerState] = field(default_factory=list)
+    pod_runtime_lines: list[tuple[kubectl_errors.Target, str]] = field(default_factory=list)
     read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
     unplaced: list[str] = field(default_factory=list)
 
@@ -77,6 +82,8 @@ def place_texts(texts: Sequence[PastedText]) -> Pasted:
         for segment in segments:
             kind = recognise(segment.shape())
             PLACERS[kind](segment, kind, pasted)
+    found = (crictl_failure(line) for line in pasted.logs.crictl)
+    pasted.cri_client += [failure for failure in found if failure is not None]
     others = pasted.logs.others
     if others:
         named = ", ".join(f"{ident} ({count})" for ident, count in sorted(others.items()))
@@ -205,6 +212,42 @@ def _crictl_pods(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _kubeadm(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    found = kubeadm.read(segment.lines)
+    pasted.cri_client += found.cri
+    if found.healthz is not None:
+        pasted.healthz = found.healthz
+    _read(pasted, segment, kind)
+    for index, check in found.checks:
+        where = f"{segment.source}:{segment.first + index}"
+        pasted.unplaced.append(f"{where}: kubeadm's check {check}: no fact holds it")
+
+
+def _kubectl_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    """Each error line where it tells (kubectl_errors.py); the other lines as fragments are."""
+    command = kubectl_errors.target(segment.command)
+    unknown: list[int] = []
+    for number, line in enumerate(segment.lines, segment.first):
+        text = line.strip()
+        state = kubectl_errors.container_state(text, command.namespace)
+        if state is not None:
+            pasted.container_states.append(state)
+        elif kubectl_errors.EXEC_FAILED.search(text):
+            pasted.logs.entries[Writer.RUNTIME].append(text)
+            if command.pod is not None:
+                pasted.pod_runtime_lines.append((command, text))
+        elif kubectl_errors.is_error(text):
+            why = kubectl_errors.unplaced_reason(text)
+            pasted.unplaced.append(f"{segment.source}:{number}: {why}")
+        elif bare_writer(text):
+            pasted.logs.entries[_BARE_WRITERS[bare_writer(text) or ""]].append(text)
+        elif text:
+            unknown.append(number)
+    _read(pasted, segment, kind)
+    if unknown:
+        pasted.unplaced.append(f"{segment.source}:{_spans(unknown)}: not recognised")
+
+
 def _unknown(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _not_read(segment, kind, pasted, "not recognised")
 
@@ -240,5 +283,7 @@ PLACERS: dict[Kind, Placer] = {
     Kind.CRICTL_PS: _crictl_ps,
     Kind.CRICTL_PODS: _crictl_pods,
     Kind.SYSTEMCTL_STATUS: _unit_status,
+    Kind.KUBEADM: _kubeadm,
+    Kind.KUBECTL_ERROR: _kubectl_error,
     Kind.UNKNOWN: _unknown,
 }
