@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
-from doctor.errors import BundleError
+from doctor.errors import BundleError, FactsError
 
 MB = 1000 * 1000
 MIB = 1024 * 1024
@@ -60,3 +62,25 @@ def parse_size(text: str) -> int:
     if size < MIN_MAX_SIZE:
         raise BundleError(f"--max-size {text!r}: at least {MIN_MAX_SIZE} bytes")
     return size
+
+
+def read_bounded(path: Path, limit: int, what: str, hint: str = "") -> bytes:
+    """A file named on the command line (`-`: standard input), at most `limit` bytes: the
+    user's own input, still bounded; one clear error naming it and what it should have been
+    (`what`) otherwise."""
+    name = "<stdin>" if str(path) == "-" else str(path)
+    try:
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with path.open("rb") as source:
+                data = source.read(limit + 1)
+    except FileNotFoundError:
+        raise FactsError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise FactsError(f"{name}: is a directory, not {what}") from None
+    except OSError as exc:
+        raise FactsError(f"{name}: cannot read: {exc.strerror}") from None
+    if len(data) > limit:
+        raise FactsError(f"{name}: larger than {limit} bytes{hint}")
+    return data

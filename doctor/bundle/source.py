@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from doctor.bundle.limits import DEFAULT_READ_LIMITS, ReadLimits
+from doctor.bundle.limits import DEFAULT_READ_LIMITS, ReadLimits, read_bounded
 from doctor.bundle.reader import bundle_kind, read_bundle
 from doctor.errors import FactsError
 from doctor.facts.document import FactsDocument, PodRef, load_facts, parse_facts
@@ -52,7 +52,9 @@ def load_inputs(
     from doctor.apiserver.evidence import read_evidence
     from doctor.apiserver.facts import apply_evidence, kubectl_document
 
-    files = {str(p): _read_given(p, limits.max_json_bytes) for p in kubectl_files}
+    files = {
+        str(p): read_bounded(p, limits.max_json_bytes, "kubectl output") for p in kubectl_files
+    }
     pasted = None
     if texts:
         from doctor.paste.place import place_texts
@@ -97,19 +99,3 @@ def _with_paste(data: Any, pasted: Pasted, pod: PodRef | None, origin: str) -> L
     notes = apply_paste(data, pasted, pod, datetime.now())
     unplaced = (*pasted.unplaced, *notes)
     return Loaded(parse_facts(data, origin), tuple(pasted.read), unplaced)
-
-
-def _read_given(path: Path, limit: int) -> bytes:
-    """A file named on the command line: the user's own, but still size-bounded."""
-    try:
-        with path.open("rb") as source:
-            data = source.read(limit + 1)
-    except FileNotFoundError:
-        raise FactsError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FactsError(f"{path}: is a directory, not kubectl output") from None
-    except OSError as exc:
-        raise FactsError(f"{path}: cannot read: {exc.strerror}") from None
-    if len(data) > limit:
-        raise FactsError(f"{path}: larger than {limit} bytes")
-    return data

@@ -8,12 +8,11 @@ file, exit 2, never a traceback.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from doctor.bundle.extract import GZIP_MAGIC
-from doctor.bundle.limits import ReadLimits
+from doctor.bundle.limits import ReadLimits, read_bounded
 from doctor.errors import FactsError
 from doctor.paste.segment import plain
 
@@ -28,7 +27,7 @@ class PastedText:
 def read_pasted(path: Path, limits: ReadLimits) -> PastedText:
     """The text of `path` (`-`: standard input), plain (segment.plain) and bounded."""
     name = "<stdin>" if str(path) == "-" else str(path)
-    data = _read(path, name, limits.max_text_bytes)
+    data = read_bounded(path, limits.max_text_bytes, "pasted text", ": paste the part that matters")
     return decode(name, data, limits)
 
 
@@ -50,21 +49,3 @@ def decode(name: str, data: bytes, limits: ReadLimits) -> PastedText:
                 cut.append(number)
         text = "\n".join(lines)
     return PastedText(name, text, tuple(cut))
-
-
-def _read(path: Path, name: str, limit: int) -> bytes:
-    try:
-        if str(path) == "-":
-            data = sys.stdin.buffer.read(limit + 1)
-        else:
-            with path.open("rb") as source:
-                data = source.read(limit + 1)
-    except FileNotFoundError:
-        raise FactsError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise FactsError(f"{name}: is a directory, not pasted text") from None
-    except OSError as exc:
-        raise FactsError(f"{name}: cannot read: {exc.strerror}") from None
-    if len(data) > limit:
-        raise FactsError(f"{name}: larger than {limit} bytes: paste the part that matters")
-    return data
