@@ -167,7 +167,8 @@ def test_describe_node_gives_the_node_conditions(tmp_path: Path) -> None:
     assert ready["type"] == "Ready" and ready["status"] == "False"
     assert ready["reason"] == "KubeletNotReady"
     assert ready["message"].endswith("Network plugin returns error: cni plugin not initialized")
-    assert root(report_of(loaded)) == "apiserver.node-not-ready"
+    # the runtime's NetworkReady message in the condition says why: no CNI config loaded
+    assert root(report_of(loaded)) == "containerd.cni-config-missing"
 
 
 def test_df_fills_the_node_disks(tmp_path: Path) -> None:

@@ -51,7 +51,8 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              "runtime / network readiness the kubelet reports every few seconds"),
     _pattern("cni",
              r"cni plugin not initialized|cni config uninitialized|no network config found in"
-             r"|no valid networks found in|failed to find plugin|failed to load cni"
+             r"|no valid networks found in|[Nn]o CNI configuration file in"
+             r"|failed to find plugin|failed to load cni"
              r"|failed to (?:setup|destroy) network for sandbox|incompatible CNI versions"
              r"|no IP addresses available", WARN,
              "CNI configuration, binaries and IPAM: pods stay in ContainerCreating"),
