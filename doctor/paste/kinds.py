@@ -59,10 +59,12 @@ DMESG = re.compile(
 
 def line_kind(line: str) -> Kind | None:
     """The kind of a line that says its own kind, else None."""
-    if not line or line[0].isspace():
+    if not line:
         return None
     if syslog_prefix(line) is not None:
-        return Kind.JOURNAL
+        return Kind.JOURNAL  # a journal line trimmed to ` kubelet[123]: ` may keep its space
+    if line[0].isspace():
+        return None
     if _KLOG.match(line):
         return Kind.KLOG
     if line[0] == "{":
@@ -78,8 +80,8 @@ def line_kind(line: str) -> Kind | None:
 
 def continues_entry(line: str) -> bool:
     """A line that belongs to the log entry before it: klog's multi-line value (tab-indented,
-    then ` >`), a Go panic's or Java's stack, anything indented."""
-    return bool(line) and line[0] in " \t"
+    then ` >`), a Go panic's or Java's stack, anything indented that is no line of its own."""
+    return bool(line) and line[0] in " \t" and syslog_prefix(line) is None
 
 
 # -- where blocks start -------------------------------------------------------------------------
