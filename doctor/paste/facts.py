@@ -27,7 +27,7 @@ from doctor.gather.logs.selection import (
 from doctor.gather.logs.sources import RawLog
 from doctor.gather.node import KERNEL_LOG_LINES
 from doctor.layers import LAYER_NAMES
-from doctor.paste import disks, runtime, units
+from doctor.paste import disks, events, runtime, units
 from doctor.paste.logs import kernel_lines, parse_daemon_entry
 from doctor.paste.place import ContainerLog, Pasted
 
@@ -67,6 +67,8 @@ def apply_paste(
             if section.get("status") != "ok" and error.get("message") == NO_NODE_DATA:
                 error.update(source="paste", message=NO_PASTE_DATA)
     notes += _apply_runtime(document, pasted.runtime, pod)
+    notes += _apply_events(document, pasted.events, pod)
+    _apply_node_lines(document, pasted)
     for log in pasted.container_logs:
         note = _place_container_log(document, log, pod)
         if note:
@@ -172,6 +174,65 @@ def _apply_runtime(document: dict[str, Any], found: runtime.Found, pod: PodRef |
             " or paste `crictl pods` (whose POD IDs they name) with it"
         )
     return notes
+
+
+def _apply_events(
+    document: dict[str, Any], found: list[events.PastedEvent], pod: PodRef | None
+) -> list[str]:
+    """Events pasted without their table: the node's give its conditions (events.node_
+    conditions), a pod's go to the pod the text names, else `--pod`, else the only pod of the
+    facts, else pod default/unknown, said."""
+    if not found:
+        return []
+    _examined(document, "apiserver")
+    apiserver = document["layers"]["apiserver"]
+    apiserver.setdefault("source", "pasted events")
+    node = [e for e in found if e.event["reason"] in events.NODE_REASONS]
+    conditions = events.node_conditions(node)
+    if conditions and not apiserver.get("node_conditions"):
+        apiserver["node_conditions"] = conditions
+    pods: list[dict[str, Any]] = document["pods"]
+    notes = []
+    for pasted in found:
+        if pasted.event["reason"] in events.NODE_REASONS:
+            continue
+        if pasted.pod is not None:
+            namespace, name = pasted.pod
+            if namespace is None and pod is not None and pod.name == name:
+                namespace = pod.namespace
+            target = _pod_named(pods, namespace or "default", name)
+        elif pod is not None:
+            target = _pod_named(pods, pod.namespace, pod.name)
+        elif len(pods) == 1:
+            target = pods[0]
+        else:
+            target = _pod_named(pods, "default", UNKNOWN)
+            note = (
+                "events with no pod named: read as pod default/unknown's"
+                " (give --pod NAMESPACE/NAME)"
+            )
+            if note not in notes:
+                notes.append(note)
+        known = target.setdefault("events", [])
+        if pasted.event not in known:
+            known.append(pasted.event)
+    return notes
+
+
+def _apply_node_lines(document: dict[str, Any], pasted: Pasted) -> None:
+    """sysctl's limits into the node's; a Taints line's conditions into the apiserver layer's,
+    where no describe node or node JSON gave them."""
+    if pasted.limits:
+        _examined(document, "node")
+        node = document["layers"]["node"]
+        node["limits"] = (node.get("limits") or {}) | pasted.limits
+    if pasted.node_conditions:
+        _examined(document, "apiserver")
+        apiserver = document["layers"]["apiserver"]
+        apiserver.setdefault("source", "pasted text")
+        known = apiserver.setdefault("node_conditions", [])
+        types = {c["type"] for c in known}
+        known += [c for c in pasted.node_conditions if c["type"] not in types]
 
 
 def _pod_named(pods: list[dict[str, Any]], namespace: str, name: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from doctor.apiserver.describe import looks_like_describe
 from doctor.apiserver.describe_node import looks_like_describe_node
@@ -15,9 +16,9 @@ from doctor.apiserver.events_json import is_event
 from doctor.apiserver.node_json import is_node
 from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
-from doctor.paste import logs, runtime, units
+from doctor.paste import events, kinds, logs, nodelines, runtime, units
 from doctor.paste.container import LogsCommand, logs_command
-from doctor.paste.kinds import Kind, bare_writer, recognise
+from doctor.paste.kinds import Kind, bare_writer, fragment_kind, line_kind, recognise
 from doctor.paste.segment import Segment, split
 from doctor.paste.text import PastedText
 
@@ -42,6 +43,9 @@ class Pasted:
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
     units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
     runtime: runtime.Found = field(default_factory=runtime.Found)  # crictl, docker inspect
+    events: list[events.PastedEvent] = field(default_factory=list)  # without their table
+    limits: dict[str, Any] = field(default_factory=dict)  # the node's, from sysctl
+    node_conditions: list[dict[str, Any]] = field(default_factory=list)  # from Taints, events
     read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
     unplaced: list[str] = field(default_factory=list)
 
@@ -112,6 +116,10 @@ def _json(segment: Segment, kind: Kind, pasted: Pasted) -> None:
             runtime.cri_status(item, pasted.runtime)
         _read(pasted, segment, Kind.CRI_INSPECT)
         return
+    if _application_record(document) and len(segment.lines) == 1:
+        # an application's own JSON log line, not the runtime's (logrus writes `time`)
+        _container_log(segment, Kind.CONTAINER_LOG, pasted)
+        return
     if items and all(runtime.is_docker_inspect(i) for i in items):
         owned = [runtime.docker_inspect(item, pasted.runtime) for item in items]
         _read(pasted, segment, Kind.DOCKER_INSPECT)
@@ -132,25 +140,87 @@ def _container_log(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _application_record(document: object) -> bool:
+    return (
+        isinstance(document, dict)
+        and "level" in document
+        and ("msg" in document or "message" in document)
+        and "time" not in document
+    )
+
+
 def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
-    """Lines trimmed of their prefix: each recognisable one placed alone, the rest noted."""
+    """Lines read out of the output they came from (each recognisable one placed alone, a line
+    the user's terminal or editor wrapped joined again), the rest noted."""
     unknown: list[int] = []
-    for number, line in enumerate(segment.lines, segment.first):
-        writer = bare_writer(line)
-        if writer is None:
+    found: dict[Kind, None] = {}
+    event_lines: list[tuple[int, str]] = []
+    for index, line in _unwrapped(segment.lines, segment.command):
+        number = segment.first + index
+        own = fragment_kind(line, segment.command)
+        if own is None:
             if line.strip():
                 unknown.append(number)
             continue
-        pasted.logs.entries[_BARE_WRITERS[writer]].append(line.strip())
-    _read(pasted, segment, kind)
+        found[own] = None
+        if own is Kind.EVENT_LINES:
+            event_lines.append((number, line))
+        elif own is Kind.SYSCTL:
+            pasted.limits |= nodelines.sysctl_limit(line, segment.command) or {}
+        elif own is Kind.TAINTS:
+            pasted.node_conditions += nodelines.taint_conditions(line) or []
+        else:
+            writer = bare_writer(line)
+            assert writer is not None  # fragment_kind said it is one
+            pasted.logs.entries[_BARE_WRITERS[writer]].append(line.strip())
+    if event_lines:
+        read = events.read([line for _, line in event_lines])
+        pasted.events += read.events
+        unknown += [event_lines[index][0] for index in read.unread]
+    for own in found:
+        _read(pasted, segment, own)
     if unknown:
-        spans = _spans(unknown)
+        spans = _spans(sorted(unknown))
         pasted.unplaced.append(f"{segment.source}:{spans}: not recognised")
 
 
+def _unwrapped(lines: Sequence[str], command: str | None) -> list[tuple[int, str]]:
+    """The lines (with their index), each that continues a recognised line the user's terminal
+    or editor wrapped joined to it: a line that can start no line of a known format, after one
+    long enough to have been wrapped (events.WRAP_MIN)."""
+    joined: list[tuple[int, str]] = []
+    known = False  # whether the last line kept is a recognised one
+    for index, line in enumerate(lines):
+        if (
+            known
+            and line.strip()
+            and len(lines[index - 1]) >= events.WRAP_MIN
+            and fragment_kind(line, command) is None
+            and line_kind(line) is None
+        ):
+            joined[-1] = (joined[-1][0], events.join_wrapped(joined[-1][1], line))
+            continue
+        joined.append((index, line))
+        known = fragment_kind(line, command) is not None
+    return joined
+
+
 def _df(segment: Segment, kind: Kind, pasted: Pasted) -> None:
-    pasted.df_tables.append(segment.lines)
+    lines = segment.lines
+    if not kinds.DF_HEADER.match(lines[0]):
+        lines = (_df_header(segment.command or ""), *lines)
+    pasted.df_tables.append(lines)
     _read(pasted, segment, kind)
+
+
+def _df_header(command: str) -> str:
+    """The header df prints for `command`'s options, for its rows pasted without it: the
+    columns are fixed by -i (inodes) and -T (a Type column)."""
+    flags = "".join(w[1:] for w in command.split() if w.startswith("-") and not w.startswith("--"))
+    inodes = "i" in flags or "--inodes" in command
+    typed = "T" in flags or "--print-type" in command
+    figures = "Inodes IUsed IFree IUse%" if inodes else "1K-blocks Used Available Use%"
+    return f"Filesystem {'Type ' if typed else ''}{figures} Mounted on"
 
 
 def _unit_status(segment: Segment, kind: Kind, pasted: Pasted) -> None:
