@@ -112,6 +112,7 @@ def predicate(
     per: str | None = None,
     bind: str | None = None,
     scope: str = "container",
+    min_count: int | None = None,
 ) -> Predicate:
     compiled = LazyRegex(value) if op == "matches" else value
     return Predicate(
@@ -121,6 +122,7 @@ def predicate(
         compile_path(per, scope) if per else None,
         value,
         bind,
+        min_count,
     )
 
 
@@ -338,6 +340,53 @@ def test_matches_captures_and_binding_flow_through_all() -> None:
     assert verdict.evidence[1] == Evidence(
         "log_tail[*]", "got signal KILL", "matches", r"signal (?P<signal>\w+)"
     )
+
+
+# --- min_count: a line repeated, not seen once ----------------------------------------------
+
+STUCK = r"waiting for (?P<device>\w+) to become free"
+LOG = [
+    "waiting for lo to become free. Usage count = 1",
+    "eth0: renamed from veth1",
+    "waiting for eth0 to become free. Usage count = 1",
+    "waiting for eth0 to become free. Usage count = 1",
+]
+
+
+@pytest.mark.parametrize(("count", "expected"), [(2, True), (3, True), (4, False)])
+def test_min_count_needs_that_many_matching_values(count: int, expected: bool) -> None:
+    pred = predicate("log_tail[*]", "matches", STUCK, min_count=count)
+    assert run(pred, {"log_tail": LOG}).value is expected
+
+
+def test_min_count_evidence_counts_and_lists_the_matches_and_binds_the_newest() -> None:
+    pred = predicate("log_tail[*]", "matches", STUCK, bind="line", min_count=3)
+    verdict = run(pred, {"log_tail": LOG})
+    matched = [LOG[0], LOG[2], LOG[3]]
+    assert verdict.evidence == (
+        Evidence("log_tail[*]", {"count": 3, "values": matched}, "matches", STUCK),
+    )
+    assert verdict.captures == {"device": "eth0", "line": LOG[3]}
+
+
+def test_min_count_shows_only_the_newest_matches() -> None:
+    lines = [f"waiting for lo to become free. Usage count = {n}" for n in range(25)]
+    pred = predicate("log_tail[*]", "contains", "become free", min_count=2)
+    [evidence] = run(pred, {"log_tail": lines}).evidence
+    assert evidence.value == {"count": 25, "values": lines[-Predicate.SHOWN_MATCHES :]}
+
+
+def test_min_count_over_a_missing_fact_is_unknown() -> None:
+    pred = predicate("log_tail[*]", "matches", STUCK, min_count=2)
+    assert run(pred, {"exit_code": 0}).value is None
+
+
+def test_min_count_and_the_single_match_are_different_predicates() -> None:
+    # The verdict memo is keyed by a predicate's meaning: min_count is part of it.
+    once = predicate("log_tail[*]", "matches", STUCK)
+    thrice = predicate("log_tail[*]", "matches", STUCK, min_count=5)
+    ctx = Context({}, {}, {"log_tail": LOG})
+    assert (once.evaluate(ctx).value, thrice.evaluate(ctx).value) == (True, False)
 
 
 def test_not_of_false_uses_what_the_child_saw_as_evidence() -> None:

@@ -133,27 +133,48 @@ def test_operator_kinds(op: str, kind: str, decides_missing: bool, series: bool)
     )
 
 
-@pytest.mark.parametrize(
-    ("values", "pattern", "hit"),
-    [
-        (["exit status 137"], r"status (?P<code>\d+)", Hit("exit status 137", {"code": "137"})),
-        (["no match"], r"status (?P<code>\d+)", None),
-        (
-            ["a", "err: disk full"],
-            r"err: (?P<what>.+)",
-            Hit("err: disk full", {"what": "disk full"}),
-        ),
-        (["plain"], r"pla", Hit("plain", {})),
-        # an optional group that did not take part is not a capture
-        (["x=1"], r"x=(?P<x>\d)(?P<y>;\d)?", Hit("x=1", {"x": "1"})),
-        # search, not fullmatch
-        (["prefix OOM suffix"], r"OOM", Hit("prefix OOM suffix", {})),
-        ([137], r"137", None),
-        ([["137"]], r"137", None),
-    ],
-)
+MATCHES_TABLE = [
+    (["exit status 137"], r"status (?P<code>\d+)", Hit("exit status 137", {"code": "137"})),
+    (["no match"], r"status (?P<code>\d+)", None),
+    (["a", "err: disk full"], r"err: (?P<what>.+)", Hit("err: disk full", {"what": "disk full"})),
+    (["plain"], r"pla", Hit("plain", {})),
+    # an optional group that did not take part is not a capture
+    (["x=1"], r"x=(?P<x>\d)(?P<y>;\d)?", Hit("x=1", {"x": "1"})),
+    # search, not fullmatch
+    (["prefix OOM suffix"], r"OOM", Hit("prefix OOM suffix", {})),
+    ([137], r"137", None),
+    ([["137"]], r"137", None),
+]
+
+
+@pytest.mark.parametrize(("values", "pattern", "hit"), MATCHES_TABLE)
 def test_matches_returns_named_captures(values: list[Any], pattern: str, hit: Hit | None) -> None:
     assert OPERATORS["matches"].fn(values, LazyRegex(pattern)) == hit
+
+
+def test_only_matches_and_contains_can_be_counted() -> None:
+    # min_count counts lines; a count of numbers equal to a value would be a different question.
+    assert {name for name, op in OPERATORS.items() if op.each is not None} == {
+        "contains",
+        "matches",
+    }
+
+
+@pytest.mark.parametrize(
+    ("op", "values", "expected", "hit"),
+    [row for row in TABLE if row[0] == "contains" and len(row[1]) == 1]
+    + [
+        ("matches", values, LazyRegex(p), hit)
+        for values, p, hit in MATCHES_TABLE
+        if len(values) == 1
+    ],
+)
+def test_the_test_of_one_value_agrees_with_the_operator(
+    op: str, values: list[Any], expected: Any, hit: Hit | None
+) -> None:
+    each = OPERATORS[op].each
+    assert each is not None
+    assert each(values[0], expected) == hit
 
 
 @pytest.mark.parametrize(

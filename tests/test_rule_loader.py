@@ -177,6 +177,26 @@ CASES: list[tuple[str, str, str]] = [
         "{f}:9: process.demo: `per` makes a ratio, which takes lt/le/gt/ge, not eq",
     ),
     (
+        "min_count on an operator whose hits are not counted",
+        variant(9, "        - {fact: exit_code, op: eq, value: 1, min_count: 3}\n"),
+        "{f}:9: process.demo: min_count counts the hits of contains, matches, not eq",
+    ),
+    (
+        "min_count of one (no min_count says that)",
+        variant(9, "        - {fact: 'log_tail[*]', op: matches, value: x, min_count: 1}\n"),
+        "{f}:9: rules.0.when.all.0.min_count: 1 is less than the minimum of 2",
+    ),
+    (
+        "min_count not a whole number",
+        variant(9, "        - {fact: 'log_tail[*]', op: matches, value: x, min_count: 2.5}\n"),
+        "{f}:9: rules.0.when.all.0.min_count: 2.5 is not of type 'integer'",
+    ),
+    (
+        "min_count as a boolean",
+        variant(9, "        - {fact: 'log_tail[*]', op: matches, value: x, min_count: true}\n"),
+        "{f}:9: rules.0.when.all.0.min_count: True is not of type 'integer'",
+    ),
+    (
         "bad fact path",
         variant(9, "        - {fact: 'exit_code[', op: eq, value: 1}\n"),
         "{f}:9: process.demo: fact path 'exit_code[': Parse error near the end of string!",

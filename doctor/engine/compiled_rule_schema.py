@@ -380,6 +380,14 @@ def validate____defs_condition(data, custom_formats={}, name_prefix=None):
                             if isinstance(data__as, str):
                                 if not REGEX_PATTERNS['^[a-z_][a-z0-9_]*$'].search(data__as):
                                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".as must match pattern ^[a-z_][a-z0-9_]*$")
+                        if "min_count" in data_keys:
+                            data_keys.remove("min_count")
+                            data__mincount = data["min_count"]
+                            if not isinstance(data__mincount, (int)) and not (isinstance(data__mincount, float) and data__mincount.is_integer()) or isinstance(data__mincount, bool):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_count must be integer")
+                            if isinstance(data__mincount, (int, float, Decimal)) and not isinstance(data__mincount, bool):
+                                if data__mincount < 2:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_count must be bigger than or equal to 2")
                         if data_keys:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
                 else:

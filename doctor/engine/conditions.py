@@ -7,6 +7,7 @@ tree unknown, and the rule is reported as skipped with the missing facts as the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -106,6 +107,9 @@ class Predicate:
     per: FactPath | None = None  # ratio test: the fact divided by this one
     expected_text: Any = None  # the value as written in the rule, for evidence
     bind: str | None = None  # `as:` name under which the matching value reaches the message
+    # At least this many selected values must pass (operators with Operator.each); the
+    # evidence is then the count and the newest matching values, the binding the newest.
+    min_count: int | None = None
     # Worked out once: a large node evaluates each predicate hundreds of thousands of times.
     _plain: bool = field(init=False, repr=False, compare=False)
     _unknown: Verdict = field(init=False, repr=False, compare=False)
@@ -135,6 +139,7 @@ class Predicate:
             self.per.text if self.per is not None else None,
             _hashable(self.expected_text),
             self.bind,
+            self.min_count,
         )
         object.__setattr__(self, "_key", _PREDICATE_KEYS.setdefault(meaning, len(_PREDICATE_KEYS)))
 
@@ -175,14 +180,34 @@ class Predicate:
             values = self._observe(ctx)
             if isinstance(values, Verdict):
                 return values
-        hit: Hit | None = self.op.fn(values, self.value)
-        if hit is None:
-            return _FALSE
+        if self.min_count is None:
+            hit: Hit | None = self.op.fn(values, self.value)
+            if hit is None:
+                return _FALSE
+            shown = hit.value
+        else:
+            counted = self._counted(values)
+            if counted is None:
+                return _FALSE
+            hit, shown = counted
 
-        evidence = Evidence(self._label(), hit.value, self.op.name, self.expected_text)
+        evidence = Evidence(self._label(), shown, self.op.name, self.expected_text)
         if self.bind is None:
             return Verdict(True, (evidence,), hit.captures)
         return Verdict(True, (evidence,), {**hit.captures, self.bind: hit.value})
+
+    # Matching values a `min_count` finding shows: the newest, enough to see the repetition.
+    SHOWN_MATCHES = 10
+
+    def _counted(self, values: Sequence[Any]) -> tuple[Hit, dict[str, Any]] | None:
+        """The newest hit and the evidence of all, when at least min_count values pass."""
+        each = self.op.each
+        assert each is not None and self.min_count is not None  # the loader sees to it
+        hits = [hit for value in values if (hit := each(value, self.value)) is not None]
+        if len(hits) < self.min_count:
+            return None
+        shown = [hit.value for hit in hits[-self.SHOWN_MATCHES :]]
+        return hits[-1], {"count": len(hits), "values": shown}
 
     def seen(self, ctx: Context) -> tuple[Evidence, ...]:
         """What the predicate saw, as evidence for a `not` that holds because it was false."""

@@ -452,7 +452,13 @@ def _compile_predicate(node: Any, scope: str, captures: set[str]) -> Predicate:
     bind = node.get("as")
     if bind is not None:
         captures.add(bind)
-    return Predicate(fact, op, value, per, node.get("value"), bind)
+    min_count = node.get("min_count")
+    if min_count is not None and op.each is None:
+        countable = ", ".join(name for name, o in OPERATORS.items() if o.each is not None)
+        raise _CompileError(
+            _line(node, "min_count"), f"min_count counts the hits of {countable}, not {op.name}"
+        )
+    return Predicate(fact, op, value, per, node.get("value"), bind, min_count)
 
 
 def _check_value(node: Any, op: str, kind: str, line: int) -> Any:

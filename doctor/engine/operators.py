@@ -36,6 +36,8 @@ class ValueKind:
 
 
 OperatorFn = Callable[[Sequence[Any], Any], Hit | None]
+# The same test of one selected value: what `min_count` counts (see Operator.each).
+ValueTestFn = Callable[[Any, Any], Hit | None]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ class Operator:
     decides_missing: bool = False
     # Whether the operator wants a series of samples (rising) rather than any-of semantics.
     series: bool = False
+    # Its test of one value, for operators whose hits can be counted: a predicate with
+    # `min_count: N` needs N selected values that pass it (one log line is a blip, the same
+    # line every ten seconds a stuck device). None: `min_count` does not load with it.
+    each: ValueTestFn | None = None
 
 
 class LazyRegex:
@@ -210,6 +216,18 @@ def _matches(values: Sequence[Any], expected: Any) -> Hit | None:
     return Hit(value, {k: g for k, g in match.groupdict().items() if g is not None})
 
 
+def _contains_one_value(value: Any, expected: Any) -> Hit | None:
+    return _contains([value], expected)
+
+
+def _matches_one_value(value: Any, expected: Any) -> Hit | None:
+    pattern: LazyRegex = expected
+    match = pattern.search(value) if type(value) is str else None
+    if match is None:
+        return None
+    return Hit(value, {k: g for k, g in match.groupdict().items() if g is not None})
+
+
 def _exists(values: Sequence[Any], expected: Any) -> Hit | None:
     return Hit(values[0]) if values else None
 
@@ -240,6 +258,7 @@ OPERATORS: dict[str, Operator] = {
             ValueKind.SCALAR,
             _contains,
             "a selected string contains the substring `value`, or a selected list holds it",
+            each=_contains_one_value,
         ),
         Operator(
             "matches",
@@ -247,6 +266,7 @@ OPERATORS: dict[str, Operator] = {
             _matches,
             "a selected string matches the regex `value` (re.search; the last matching value"
             " is the evidence, the newest line of a log); named groups become message fields",
+            each=_matches_one_value,
         ),
         Operator(
             "exists",
@@ -276,7 +296,8 @@ OPERATORS: dict[str, Operator] = {
 
 def operator_reference() -> str:
     """The Markdown table of operators that docs/rules.md embeds (kept equal by a test)."""
-    rows = ["| op | value | true when |", "| --- | --- | --- |"]
+    rows = ["| op | value | `min_count` | true when |", "| --- | --- | --- | --- |"]
     for op in OPERATORS.values():
-        rows.append(f"| `{op.name}` | {op.value_kind} | {op.summary} |")
+        countable = "yes" if op.each is not None else ""
+        rows.append(f"| `{op.name}` | {op.value_kind} | {countable} | {op.summary} |")
     return "\n".join(rows) + "\n"

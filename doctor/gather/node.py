@@ -36,7 +36,8 @@ LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 # The kernel lines that explain container trouble (format strings: mm/oom_kill.c,
 # mm/memcontrol.c, kernel/cgroup/pids.c, kernel/hung_task.c, arch/x86/mm/fault.c, block/;
 # the lockup and stall detectors: kernel/watchdog.c, kernel/rcu/tree_stall.h; oopses and
-# panics: lib/bug.c, arch/x86/mm/fault.c, kernel/panic.c; fs.file-max: fs/file_table.c).
+# panics: lib/bug.c, arch/x86/mm/fault.c, kernel/panic.c; fs.file-max: fs/file_table.c; a
+# network device a namespace's teardown waits on: net/core/dev.c, netdev_wait_allrefs).
 KERNEL_TROUBLE = re.compile(
     r"Out of memory(?: \(oom_kill_allocating_task\))?: Kill"
     r"|Memory cgroup out of memory"
@@ -60,6 +61,7 @@ KERNEL_TROUBLE = re.compile(
     r"|EXT4-fs error"
     r"|Remounting filesystem read-only"
     r"|VFS: file-max limit \d+ reached"
+    r"|unregister_netdevice: waiting for \S+ to become free"
 )
 
 

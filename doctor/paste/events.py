@@ -1,50 +1,38 @@
-"""Events pasted without their table: a `kubectl describe` Events block (or its rows) cut from
-the rest of describe, and bare event messages -> events, each a pod's or the node's.
+"""Events pasted without their table -> events, each a pod's or the node's: the rows of a
+describe Events section cut from the rest (single-spaced when re-typed, or without the Type
+column), a `kubectl get events` row without its header, the reason-first layout of kubectl
+before 1.10, the Cloud Console's export, a reason on its line and the message below (a web
+console's copy, Rancher's `REASON <tab>Pod NAME`), and the kubelet's event messages alone.
 
-A row is `Type  Reason  Age  From  Message`, its cells two or more spaces (or a tab) apart, as
-describe prints it. A bare message is one the kubelet records with a fixed reason
-(pkg/kubelet/events/event.go): `Failed to create pod sandbox: ...` is FailedCreatePodSandBox,
-`Failed to pull image ...` Failed, `Back-off pulling image ...` BackOff; the reason is that one.
-Whose an event is: the node's when its reason is one the kubelet records about the node
-(NodeReady, SystemOOM, EvictionThresholdMet...), else a pod's: the one its text names
-(`Successfully assigned NS/NAME to NODE`, Rancher's `REASON <tab>Pod NAME` line), or, decided
-by facts.py, `--pod`, the only pod of the facts, or none known.
+A row is told by its reason (one the kubelet, the scheduler or the node controller records,
+pkg/kubelet/events/event.go), or by its type when it starts with one; a bare message by a text
+only the kubelet's events carry, recorded with a fixed reason (`Failed to create pod sandbox:
+...` is FailedCreatePodSandBox). Anything else is left to the other readers.
+Whose an event is: the node's when its reason is one recorded about the node (NodeReady,
+SystemOOM...; its `status is now:` events give the node's conditions), else a pod's: the one
+its row names (`pod/NAME`), the one the text names (`Successfully assigned NS/NAME to NODE`,
+Rancher's head line), or, decided by facts.py, the pod the paste is about.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-EVENTS_LINE = re.compile(r"\s*Events:\s*(?:<none>\s*)?$")
-_HEADER = re.compile(r"\s*Type\s+Reason\s+Age\s+From\s+Message\s*$")
-_DASHES = re.compile(r"\s*-{4}\s+-{6}\s+-{3,}\s+-{4}\s+-{7}\s*$")
-_ROW = re.compile(r"\s*(?P<type>Normal|Warning)(?:\s{2,}|\s*\t\s*)(?P<rest>\S.*)")
-_CELLS = re.compile(r"\s{2,}|\s*\t\s*")
-# Rancher's UI prints the reason and the pod on a line of their own, the message below
-_RANCHER_HEAD = re.compile(
-    r"\s*(?P<reason>[A-Z][A-Za-z]+)\s*\tPod (?P<pod>[a-z0-9][a-z0-9.-]*)\s*$"
-)
-_COMBINED = "(combined from similar events): "
-_COUNT = re.compile(r"\(x(\d+) over ")
-_AGE_PART = re.compile(r"(\d+)([dhms])")
-_AGE_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_ASSIGNED = re.compile(
-    r"Successfully assigned (?P<ns>[a-z0-9-]+)/(?P<name>[a-z0-9][a-z0-9.-]*) to "
-)
-
-# The messages the kubelet records with a fixed reason: (message start, type, reason)
-_MESSAGES = (
-    ("Failed to create pod sandbox: ", "Warning", "FailedCreatePodSandBox"),
-    ("Failed to pull image ", "Warning", "Failed"),
-    ("Back-off pulling image ", "Normal", "BackOff"),
-    ("Back-off restarting failed container", "Warning", "BackOff"),
-    ("Error: ErrImagePull", "Warning", "Failed"),
-    ("Error: ImagePullBackOff", "Warning", "Failed"),
-    ("MountVolume.SetUp failed for volume ", "Warning", "FailedMount"),
-)
+# pkg/kubelet/events/event.go (v1.36.3 and the older names it kept), and the scheduler's
+REASONS = frozenset(
+    {
+        "Created", "Started", "Failed", "Killing", "Preempting", "BackOff", "ExceededGracePeriod",
+        "Pulling", "Pulled", "ErrImageNeverPull", "InspectFailed", "FailedMount",
+        "FailedAttachVolume", "FailedMapVolume", "FailedSync", "FailedValidation",
+        "FailedPostStartHook", "FailedPreStopHook", "Unhealthy", "ProbeWarning",
+        "SandboxChanged", "FailedCreatePodSandBox", "FailedPodSandBoxStatus",
+        "FailedKillPod", "FailedCreatePodContainer", "NetworkNotReady", "Evicted",
+        "Scheduled", "FailedScheduling", "SuccessfulMountVolume", "SuccessfulAttachVolume",
+    }
+)  # fmt: skip
 # Reasons the kubelet (and the node controller) record about the node, not a pod
 NODE_REASONS = frozenset(
     {
@@ -57,6 +45,193 @@ NODE_REASONS = frozenset(
         "CIDRNotAvailable", "NodeHasNetworkUnavailable",
     }
 )  # fmt: skip
+_KNOWN = REASONS | NODE_REASONS
+
+_COUNT = r"(?: \(x(?P<count>\d+) over \S+\))?"
+_SOURCE = r"(?P<source>[\w.-]+(?:, [\w.-]+)?)"
+_TYPED = re.compile(
+    # describe: Type Reason Age From Message (columns 2+ spaces apart, or 1 when re-typed);
+    # the type says it is a row, whatever its reason
+    r"(?P<type>Normal|Warning)\s+(?P<reason>[A-Z]\w+)\s+(?P<age>\S+)" + _COUNT
+    + r"\s+" + _SOURCE + r"\s+(?P<message>\S.*)"
+)  # fmt: skip
+_LAYOUTS = (
+    # describe without its Type column (a user's selection starting at Reason)
+    re.compile(
+        r"(?P<reason>[A-Z]\w+)\s+(?P<age>\d+[smhd]\w*)" + _COUNT + r"\s+" + _SOURCE
+        + r"\s{2,}(?P<message>\S.*)"
+    ),
+    # kubectl get events without its header: LAST SEEN TYPE REASON OBJECT MESSAGE
+    re.compile(
+        r"(?P<age>\d+[smhd]\w*|<unknown>)\s+(?P<type>Normal|Warning)\s+(?P<reason>[A-Z]\w+)\s+"
+        r"(?:pod|Pod)/(?P<pod>\S+)\s+(?P<message>\S.*)"
+    ),
+    # reason, then the message (kubectl describe before 1.10 as users copied it)
+    re.compile(r"(?P<reason>[A-Z]\w+)\s{2,}(?P<message>\S.*)"),
+)  # fmt: skip
+# The Cloud Console's export: time, message, a one-letter type
+_STAMPED = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z (?P<message>\S.*?) (?P<letter>[IW])\s*")
+# Messages only the kubelet's events carry (pkg/kubelet/volumemanager, kuberuntime, images,
+# eviction), alone or as a pod's status `Message:`; the reason and type they are recorded with
+MESSAGES = (
+    (re.compile(r"MountVolume\.\w+ failed for volume|[Uu]nable to (?:attach or )?mount volumes"
+                r" for pod|hostPath type check failed"), "FailedMount", "Warning"),
+    (re.compile(r"Failed to create pod sandbox: "), "FailedCreatePodSandBox", "Warning"),
+    (re.compile(r"Failed to pull image "), "Failed", "Warning"),
+    (re.compile(r"Back-off pulling image "), "BackOff", "Normal"),
+    (re.compile(r"Back-off restarting failed container"), "BackOff", "Warning"),
+    (re.compile(r"Error: "), "Failed", "Warning"),
+    (re.compile(r"The node was low on resource: |The node had condition: "), "Evicted",
+     "Warning"),
+)  # fmt: skip
+_COMBINED = "(combined from similar events): "
+_MESSAGE_FIELD = re.compile(r"[Mm]essage:\s+'?")
+# Lines of a describe Events section that carry no event
+_FRAME = re.compile(r"Events:\s*(?:<none>\s*)?|Type\s+Reason\s+Age\s+From\s+Message\s*|[-\s]+")
+# A reason alone on its line, the message on the next; Rancher's UI adds the pod after a tab
+_HEAD = re.compile(r"(?P<reason>[A-Z]\w+)(?:\s*\tPod (?P<pod>[a-z0-9][a-z0-9.-]*))?\s*")
+_ASSIGNED = re.compile(
+    r"Successfully assigned (?P<ns>[a-z0-9-]+)/(?P<name>[a-z0-9][a-z0-9.-]*) to "
+)
+_AGE_PART = re.compile(r"(\d+)([dhms])")
+_AGE_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+@dataclass(frozen=True)
+class PastedEvent:
+    pod: str | None  # the pod the text names, else None: the paste's pod
+    event: dict[str, Any]  # as the facts keep one
+    namespace: str | None = None  # the named pod's, when the text says
+    age: float | None = None  # seconds since it was last seen, as describe printed it
+
+
+@dataclass
+class Read:
+    """Events read from a segment's lines, and the lines of it that are none."""
+
+    events: list[PastedEvent] = field(default_factory=list)
+    unread: list[int] = field(default_factory=list)  # indices into the lines
+
+
+def frame(line: str) -> bool:
+    """A line of a describe Events section that holds no event (its title, header, rule)."""
+    return bool(_FRAME.fullmatch(line.strip()))
+
+
+def event_line(line: str) -> bool:
+    """A line of pasted events: a row, a message, a head line or the section's frame."""
+    text = line.strip()
+    return bool(text) and (frame(text) or _head(text) is not None or event_of(text) is not None)
+
+
+def event_of(line: str) -> PastedEvent | None:
+    """The event a pasted line is, or None."""
+    text = line.strip()
+    typed = _TYPED.fullmatch(text)
+    rows = (layout.fullmatch(text) for layout in _LAYOUTS)
+    row = typed or next((r for r in rows if r and r["reason"] in _KNOWN), None)
+    if row is not None:
+        fields = row.groupdict()
+        event = _event(fields["reason"], fields["message"], fields.get("type"), fields)
+        return PastedEvent(fields.get("pod"), event, age=_age_seconds(fields.get("age")))
+    stamped = _STAMPED.fullmatch(text)
+    if stamped:
+        said = _said(stamped["message"])
+        if said is None:
+            return None
+        kind = "Warning" if stamped["letter"] == "W" else "Normal"
+        return PastedEvent(None, _event(said[0], stamped["message"], kind))
+    found = _MESSAGE_FIELD.match(text)
+    message = text[found.end() :] if found else text
+    said = _said(message) if not found or message.startswith("The node") else None
+    return None if said is None else PastedEvent(None, _event(said[0], message, said[1]))
+
+
+def reason_then_message(lines: Sequence[str], index: int) -> PastedEvent | None:
+    """A reason alone on its line (or Rancher's `REASON <tab>Pod NAME`) and the message on the
+    next (a web console's copy)."""
+    head = _head(lines[index].strip())
+    if head is None or index + 1 >= len(lines):
+        return None
+    message = lines[index + 1].strip()
+    if not message or _head(message) is not None:
+        return None
+    said = _said(message)
+    event = _event(head[0], message, said[1] if said else None)
+    return PastedEvent(head[1], event)
+
+
+def read(lines: Sequence[str]) -> Read:
+    """The events of a segment's lines; the pod the Scheduled event names is the others'."""
+    found = Read()
+    named: tuple[str, str] | None = None
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        event = reason_then_message(lines, index)
+        index += 1
+        if event is not None:
+            index += 1  # its message is the next line
+        else:
+            event = event_of(line)
+        if event is None:
+            if line.strip() and not frame(line):
+                found.unread.append(index - 1)
+            continue
+        found.events.append(event)
+        assigned = _ASSIGNED.search(event.event["message"])
+        if assigned:
+            named = (assigned["ns"], assigned["name"])
+    if named is not None:
+        found.events = [
+            replace(e, namespace=named[0], pod=named[1])
+            if e.pod is None and e.event["reason"] not in NODE_REASONS
+            else e
+            for e in found.events
+        ]
+    return found
+
+
+def _head(text: str) -> tuple[str, str | None] | None:
+    head = _HEAD.fullmatch(text)
+    if head is None or head["reason"] not in _KNOWN:
+        return None
+    return head["reason"], head["pod"]
+
+
+def _said(message: str) -> tuple[str, str] | None:
+    """(reason, type) of a message only the kubelet's events carry."""
+    message = message.removeprefix(_COMBINED)
+    return next((found[1:] for found in MESSAGES if found[0].match(message)), None)
+
+
+def _event(
+    reason: str, message: str, kind: str | None, fields: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    fields = fields or {}
+    count = fields.get("count")
+    event: dict[str, Any] = {
+        "reason": reason,
+        "message": message.strip(),
+        "count": int(count) if count else None,
+        "source": (fields.get("source") or "").split(",")[0] or None,
+        "last_seen": None,  # a pasted row gives an age, not a time
+    }
+    if kind in ("Normal", "Warning"):
+        event["type"] = kind
+    elif reason in ("Failed", "FailedMount", "Evicted", "BackOff", "FailedSync"):
+        event["type"] = "Warning"
+    return event
+
+
+def _age_seconds(age: str | None) -> float | None:
+    """`8m31s`, `5d1h` -> seconds since last seen; None for `<unknown>` or no age."""
+    parts = _AGE_PART.findall(age or "")
+    if not parts or "".join(n + u for n, u in parts) != age:
+        return None
+    return float(sum(int(n) * _AGE_SECONDS[u] for n, u in parts))
+
+
 # `Node NAME status is now: NodeHasDiskPressure`: the condition the kubelet has just set
 _CONDITION_EVENTS = {
     "NodeReady": ("Ready", "True"),
@@ -69,111 +244,6 @@ _CONDITION_EVENTS = {
     "NodeHasSufficientPID": ("PIDPressure", "False"),
 }
 _STATUS_NOW = re.compile(r"status is now: (?P<reason>\w+)")
-
-
-@dataclass
-class PastedEvent:
-    event: dict[str, Any]  # as the facts keep one
-    age: float | None  # seconds since it was last seen, as describe printed it
-    pod: tuple[str | None, str] | None = None  # (namespace or None, name) when the text says
-
-
-@dataclass
-class Read:
-    """Events read from a segment, and the lines of it that are none."""
-
-    events: list[PastedEvent] = field(default_factory=list)
-    unread: list[int] = field(default_factory=list)  # indices into the segment's lines
-
-
-def message_reason(text: str) -> tuple[str, str] | None:
-    """(type, reason) of a bare event message the kubelet records with a fixed reason."""
-    text = text.strip().removeprefix(_COMBINED)
-    for start, kind, reason in _MESSAGES:
-        if text.startswith(start):
-            return kind, reason
-    return None
-
-
-def event_line(line: str) -> bool:
-    """A line of an events block: `Events:`, its header or dashes, a row, or a bare message."""
-    return bool(
-        EVENTS_LINE.match(line)
-        or _HEADER.match(line)
-        or _DASHES.match(line)
-        or _RANCHER_HEAD.match(line)
-        or _row(line) is not None
-        or message_reason(line) is not None
-    )
-
-
-def starts_with_event(lines: Sequence[str]) -> bool:
-    """Whether a segment holds events: a row, the block's header, or a bare message."""
-    return any(event_line(line) and not EVENTS_LINE.match(line) for line in lines)
-
-
-def read(lines: Sequence[str]) -> Read:
-    """The events of a segment's lines (wrapped ones joined again)."""
-    found = Read()
-    named: tuple[str | None, str] | None = None
-    pending: tuple[str, tuple[str | None, str]] | None = None  # a Rancher head line's
-    for index, line in enumerate(lines):
-        if EVENTS_LINE.match(line) or _HEADER.match(line) or _DASHES.match(line):
-            continue
-        head = _RANCHER_HEAD.match(line)
-        if head:
-            pending = (head.group("reason"), (None, head.group("pod")))
-            continue
-        row = _row(line)
-        if row is not None:
-            found.events.append(row)
-        else:
-            bare = message_reason(line)
-            if bare is None:
-                found.unread.append(index)
-                continue
-            kind, reason = bare
-            event = PastedEvent({"type": kind, "reason": reason, "message": line.strip()}, None)
-            if pending is not None:
-                event.event["reason"], event.pod = pending
-            found.events.append(event)
-        pending = None
-        assigned = _ASSIGNED.search(found.events[-1].event["message"])
-        if assigned:
-            named = (assigned.group("ns"), assigned.group("name"))
-    for pasted in found.events:
-        if pasted.pod is None and pasted.event["reason"] not in NODE_REASONS:
-            pasted.pod = named
-    return found
-
-
-def _row(line: str) -> PastedEvent | None:
-    match = _ROW.match(line)
-    if not match:
-        return None
-    cells = _CELLS.split(match.group("rest").strip(), maxsplit=3)
-    if len(cells) != 4 or not re.fullmatch(r"[A-Z]\w+", cells[0]):
-        return None
-    reason, age, source, message = cells
-    count = _COUNT.search(age)
-    event = {
-        "type": match.group("type"),
-        "reason": reason,
-        "message": message,
-        "count": int(count.group(1)) if count else None,
-        "source": source.split(",")[0].strip() or None,
-        "last_seen": None,  # describe prints ages, not times
-    }
-    return PastedEvent(event, _age_seconds(age))
-
-
-def _age_seconds(age: str) -> float | None:
-    """`8m31s`, `25m (x3 over 46m)`, `5d1h` -> seconds since last seen; None for `<unknown>`."""
-    head = age.split("(", 1)[0].strip()
-    parts = _AGE_PART.findall(head)
-    if not parts or "".join(n + u for n, u in parts) != head:
-        return None
-    return float(sum(int(n) * _AGE_SECONDS[u] for n, u in parts))
 
 
 def node_conditions(events: Sequence[PastedEvent]) -> list[dict[str, Any]]:
@@ -194,20 +264,3 @@ def node_conditions(events: Sequence[PastedEvent]) -> list[dict[str, Any]]:
         {"type": condition, "status": status, "reason": None, "message": None}
         for condition, (_, _, status) in newest.items()
     ]
-
-
-# -- lines wrapped by the user's terminal or editor ---------------------------------------------
-
-WRAP_MIN = 60  # a line cut shorter than this was ended by its writer, not wrapped
-_MID_WORD_MIN = 150  # wraps at a terminal's width; narrower ones are an editor's, at a space
-
-
-def join_wrapped(before: str, line: str) -> str:
-    """`before` continued by `line`: without a space when the cut fell inside a word (a
-    terminal wraps at its width, `...for s` + `andbox "55db..."`), else with one (an editor
-    wraps at a space, and drops it)."""
-    text = line.strip()
-    inside_word = (
-        len(before) >= _MID_WORD_MIN and before[-1:].isalnum() and text[:1].isalnum()
-    ) and not text[:1].isupper()
-    return before + ("" if inside_word else " ") + text

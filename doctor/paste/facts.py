@@ -28,8 +28,10 @@ from doctor.gather.logs.sources import RawLog
 from doctor.gather.node import KERNEL_LOG_LINES
 from doctor.layers import LAYER_NAMES
 from doctor.paste import disks, events, runtime, units
-from doctor.paste.logs import kernel_lines, parse_daemon_entry
-from doctor.paste.place import ContainerLog, Pasted
+from doctor.paste.container import LogsCommand
+from doctor.paste.cri_client import CriFailure
+from doctor.paste.logs import bare_line, kernel_lines, parse_daemon_entry
+from doctor.paste.place import ContainerLog, Pasted, StartError
 
 NO_PASTE_DATA = "no node data: not in the pasted text (nor kubectl output)"
 LOG_TAIL_MAX = 1000  # the schema's maxItems of a container's log_tail
@@ -67,7 +69,11 @@ def apply_paste(
             if section.get("status") != "ok" and error.get("message") == NO_NODE_DATA:
                 error.update(source="paste", message=NO_PASTE_DATA)
     notes += _apply_runtime(document, pasted.runtime, pod)
-    notes += _apply_events(document, pasted.events, pod)
+    _apply_cri_client(document, pasted.cri_client)
+    _apply_kubectl_errors(document, pasted, pod)
+    if pasted.healthz is not None:
+        _examined(document, "kubelet")
+        document["layers"]["kubelet"].setdefault("healthz", pasted.healthz)
     _apply_node_lines(document, pasted)
     for log in pasted.container_logs:
         note = _place_container_log(document, log, pod)
@@ -77,6 +83,12 @@ def apply_paste(
         document["pods"] = _pods_named_in(
             [*pasted.logs.entries[Writer.KUBELET], *pasted.logs.entries[Writer.RUNTIME]]
         )
+    for error in pasted.start_errors:
+        note = _place_start_error(document, error, pod)
+        if note:
+            notes.append(note)
+    if pasted.events:
+        notes.extend(_place_events(document, pasted.events, about, pod))
     for writer, (layer, key) in _LAYER_LOG.items():
         found = pasted.logs.entries[writer]
         if found:
@@ -176,49 +188,6 @@ def _apply_runtime(document: dict[str, Any], found: runtime.Found, pod: PodRef |
     return notes
 
 
-def _apply_events(
-    document: dict[str, Any], found: list[events.PastedEvent], pod: PodRef | None
-) -> list[str]:
-    """Events pasted without their table: the node's give its conditions (events.node_
-    conditions), a pod's go to the pod the text names, else `--pod`, else the only pod of the
-    facts, else pod default/unknown, said."""
-    if not found:
-        return []
-    _examined(document, "apiserver")
-    apiserver = document["layers"]["apiserver"]
-    apiserver.setdefault("source", "pasted events")
-    node = [e for e in found if e.event["reason"] in events.NODE_REASONS]
-    conditions = events.node_conditions(node)
-    if conditions and not apiserver.get("node_conditions"):
-        apiserver["node_conditions"] = conditions
-    pods: list[dict[str, Any]] = document["pods"]
-    notes = []
-    for pasted in found:
-        if pasted.event["reason"] in events.NODE_REASONS:
-            continue
-        if pasted.pod is not None:
-            namespace, name = pasted.pod
-            if namespace is None and pod is not None and pod.name == name:
-                namespace = pod.namespace
-            target = _pod_named(pods, namespace or "default", name)
-        elif pod is not None:
-            target = _pod_named(pods, pod.namespace, pod.name)
-        elif len(pods) == 1:
-            target = pods[0]
-        else:
-            target = _pod_named(pods, "default", UNKNOWN)
-            note = (
-                "events with no pod named: read as pod default/unknown's"
-                " (give --pod NAMESPACE/NAME)"
-            )
-            if note not in notes:
-                notes.append(note)
-        known = target.setdefault("events", [])
-        if pasted.event not in known:
-            known.append(pasted.event)
-    return notes
-
-
 def _apply_node_lines(document: dict[str, Any], pasted: Pasted) -> None:
     """sysctl's limits into the node's; a Taints line's conditions into the apiserver layer's,
     where no describe node or node JSON gave them."""
@@ -233,6 +202,59 @@ def _apply_node_lines(document: dict[str, Any], pasted: Pasted) -> None:
         known = apiserver.setdefault("node_conditions", [])
         types = {c["type"] for c in known}
         known += [c for c in pasted.node_conditions if c["type"] not in types]
+
+
+def _apply_cri_client(document: dict[str, Any], failures: list[CriFailure]) -> None:
+    """What a CRI client (crictl, kubeadm's check) met, as the live gatherer records its own
+    calls: each error with what was asked, the endpoint, and the first failure's status."""
+    if not failures:
+        return
+    _examined(document, "cri")
+    cri = document["layers"]["cri"]
+    for failure in failures:
+        if failure.endpoint and not cri.get("endpoint"):
+            cri["endpoint"] = failure.endpoint
+        if failure.endpoint_source and not cri.get("endpoint_source"):
+            cri["endpoint_source"] = failure.endpoint_source
+        if failure.message is not None:
+            cri["errors"].append({"source": failure.source, "message": failure.message})
+        if failure.status is not None and cri["status"] == "ok":
+            cri["status"] = failure.status.value
+
+
+def _apply_kubectl_errors(document: dict[str, Any], pasted: Pasted, pod: PodRef | None) -> None:
+    """The container states kubectl's errors tell, and the runtime's exec failures of the pod
+    the command named, each in its pod."""
+    pods: list[dict[str, Any]] = document["pods"]
+    for state in pasted.container_states:
+        owner = _pod_named(pods, _namespace(pods, state.namespace, state.pod, pod), state.pod)
+        _examined(document, "apiserver")
+        attempts = [c for c in owner["containers"] if c["name"] == state.container]
+        if not attempts:
+            owner["containers"].append({"name": state.container, "attempt": 0})
+            attempts = owner["containers"][-1:]
+        newest = max(attempts, key=lambda c: c["attempt"])
+        if newest.get("state") is None:
+            newest["state"] = state.state
+        if newest.get("reason") is None and state.reason is not None:
+            newest["reason"] = state.reason
+    for command, line in pasted.pod_runtime_lines:
+        name = command.pod or UNKNOWN
+        owner = _pod_named(pods, _namespace(pods, command.namespace, name, pod), name)
+        owner["containerd_log"] = _merged(
+            owner.get("containerd_log"), [bare_line(line)], POD_LINES_MAX
+        )
+
+
+def _namespace(pods: list[dict[str, Any]], said: str | None, name: str, pod: PodRef | None) -> str:
+    """A pod's namespace: as the command said, --pod's for that pod, the only pod of that name
+    in the facts, else `default` (kubectl's)."""
+    if said:
+        return said
+    if pod is not None and pod.name == name:
+        return pod.namespace
+    named = [p["namespace"] for p in pods if p["name"] == name]
+    return named[0] if len(named) == 1 else "default"
 
 
 def _pod_named(pods: list[dict[str, Any]], namespace: str, name: str) -> dict[str, Any]:
@@ -337,6 +359,54 @@ def _credit(about: dict[str, Any], raw: RawLog, field: str) -> None:
     about[field] = _merged(about.get(field), credited, POD_LINES_MAX)
 
 
+def _place_events(
+    document: dict[str, Any],
+    found: list[events.PastedEvent],
+    about: dict[str, Any] | None,
+    pod: PodRef | None,
+) -> list[str]:
+    """The node's events give its conditions (events.node_conditions), where no describe node
+    or node JSON did; each pod's event goes to its pod: the one the text names, else the pod
+    the paste is about (`--pod`, or the only pod), else pod default/unknown (said, as for a
+    container's log)."""
+    pods: list[dict[str, Any]] = document["pods"]
+    notes: list[str] = []
+    node = [e for e in found if e.event["reason"] in events.NODE_REASONS]
+    if node:
+        _examined(document, "apiserver")
+        apiserver = document["layers"]["apiserver"]
+        apiserver.setdefault("source", "pasted events")
+        conditions = events.node_conditions(node)
+        if conditions and not apiserver.get("node_conditions"):
+            apiserver["node_conditions"] = conditions
+    for pasted in found:
+        if pasted.event["reason"] in events.NODE_REASONS:
+            continue
+        target = about
+        if pasted.pod is not None:
+            namespace = _namespace(pods, pasted.namespace, pasted.pod, pod)
+            target = _pod_named(pods, namespace, pasted.pod)
+        elif target is None and len(pods) == 1:
+            target = pods[0]
+        elif target is None and pods:
+            notes.append(
+                f"pasted events without their pod, and {len(pods)} pods are in the facts:"
+                " give --pod"
+            )
+            continue
+        elif target is None:
+            target = _pod_named(pods, "default", UNKNOWN)
+            notes.append(
+                f"pasted events with no pod named: read as pod default/{UNKNOWN}"
+                " (give --pod NAMESPACE/NAME)"
+            )
+        had = target.setdefault("events", [])
+        if pasted.event not in had:
+            had.append(pasted.event)
+        _examined(document, "apiserver")
+    return list(dict.fromkeys(notes))
+
+
 def _examined(document: dict[str, Any], layer: str) -> None:
     """The layer has facts now: `ok`, without the "no data" notes of a document made without
     node data."""
@@ -373,8 +443,41 @@ def _place_container_log(
 ) -> str | None:
     """Put a container's output in its attempt's log_tail (the process layer); a note when
     whose it is cannot be told."""
+    container, note = _whose(document, log.command, pod, log.where, "a container's log")
+    if container is None:
+        return note
+    container["log_tail"] = list(log.lines[-LOG_TAIL_MAX:])
+    _examined(document, "process")
+    return note
+
+
+# What containerd's CRI records for a container whose start failed (StartContainer's deferred
+# cleanup, pkg/cri/server/container_start.go: errorStartReason, errorStartExitCode "the same
+# with Docker's behavior"): exited, 128, StartError, the error as its message.
+_START_FAILED = {"state": "CONTAINER_EXITED", "exit_code": 128, "reason": "StartError"}
+
+
+def _place_start_error(
+    document: dict[str, Any], error: StartError, pod: PodRef | None
+) -> str | None:
+    """The runtime's refusal to start a container, as that container's status (what the CRI
+    would report for it); a note when whose it is cannot be told."""
+    container, note = _whose(document, LogsCommand(), pod, error.where, "a container's start error")
+    if container is None:
+        return note
+    container["message"] = error.message
+    if not container.get("state"):
+        container.update(_START_FAILED)
+    return note
+
+
+def _whose(
+    document: dict[str, Any], command: LogsCommand, pod: PodRef | None, where: str, what: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The container attempt a pasted text of one container is about (the command that printed
+    it, `--pod`, the only pod), made when the facts lack it; with a note when it cannot be told
+    or was guessed."""
     pods: list[dict[str, Any]] = document["pods"]
-    command = log.command
     name = command.pod or (pod.name if pod else None)
     target: dict[str, Any] | None = None
     note = None
@@ -389,27 +492,25 @@ def _place_container_log(
     elif len(pods) == 1:
         target = pods[0]
     elif pods:
-        return (
-            f"{log.where}: a container's log, but whose? {len(pods)} pods are in the facts:"
+        return None, (
+            f"{where}: {what}, but whose? {len(pods)} pods are in the facts:"
             " give --pod, or paste the `kubectl logs POD -c NAME` line before it"
         )
     else:
         target = {"name": UNKNOWN, "namespace": "default", "containers": []}
         pods.append(target)
         note = (
-            f"{log.where}: a container's log with no pod named: read as pod default/{UNKNOWN}"
+            f"{where}: {what} with no pod named: read as pod default/{UNKNOWN}"
             " (give --pod NAMESPACE/NAME)"
         )
     container = _container(target, command.container, command.previous)
     if container is None:
         names = sorted({c["name"] for c in target["containers"]})
-        return (
-            f"{log.where}: a container's log, but pod {target['namespace']}/{target['name']} has"
+        return None, (
+            f"{where}: {what}, but pod {target['namespace']}/{target['name']} has"
             f" containers {', '.join(names)}: paste the `kubectl logs POD -c NAME` line before it"
         )
-    container["log_tail"] = list(log.lines[-LOG_TAIL_MAX:])
-    _examined(document, "process")
-    return note
+    return container, note
 
 
 def _container(pod: dict[str, Any], name: str | None, previous: bool) -> dict[str, Any] | None:

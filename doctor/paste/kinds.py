@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from doctor.gather.logs import daemons
 from doctor.gather.logs.formats import syslog_prefix
 from doctor.gather.node import KERNEL_TROUBLE
-from doctor.paste import events, nodelines, units
+from doctor.paste import events, kubeadm, kubectl_errors, nodelines, units
 
 
 class Kind(Enum):
@@ -37,7 +38,10 @@ class Kind(Enum):
     CRICTL_PS = "crictl ps"
     CRICTL_PODS = "crictl pods"
     SYSTEMCTL_STATUS = "systemctl status"
+    KUBEADM = "kubeadm output"
+    KUBECTL_ERROR = "kubectl's error"
     CONTAINER_LOG = "container log"
+    START_ERROR = "container start error"
     FRAGMENTS = "log lines without their prefix"
     EVENT_LINES = "events without their table"
     SYSCTL = "sysctl"
@@ -62,12 +66,10 @@ DMESG = re.compile(
 
 def line_kind(line: str) -> Kind | None:
     """The kind of a line that says its own kind, else None."""
-    if not line:
+    if not line or line[0].isspace():
         return None
     if syslog_prefix(line) is not None:
-        return Kind.JOURNAL  # a journal line trimmed to ` kubelet[123]: ` may keep its space
-    if line[0].isspace():
-        return None
+        return Kind.JOURNAL
     if _KLOG.match(line):
         return Kind.KLOG
     if line[0] == "{":
@@ -83,8 +85,8 @@ def line_kind(line: str) -> Kind | None:
 
 def continues_entry(line: str) -> bool:
     """A line that belongs to the log entry before it: klog's multi-line value (tab-indented,
-    then ` >`), a Go panic's or Java's stack, anything indented that is no line of its own."""
-    return bool(line) and line[0] in " \t" and syslog_prefix(line) is None
+    then ` >`), a Go panic's or Java's stack, anything indented."""
+    return bool(line) and line[0] in " \t"
 
 
 # -- where blocks start -------------------------------------------------------------------------
@@ -125,6 +127,10 @@ def starts_unit_status(lines: Sequence[str], index: int) -> bool:
 
 
 _UNIT_FIELD = re.compile(r"\s+(?:Loaded|Active): ")
+
+
+def starts_kubeadm(line: str) -> bool:
+    return bool(kubeadm.LINE.match(line))
 
 
 def starts_json(line: str) -> bool:
@@ -196,16 +202,91 @@ CONTAINER_OUTPUT = re.compile(
 )
 
 
+# The runtime's answer to starting one container, as the CLI that asked prints it or a user
+# trims it: containerd's CRI wrappers (what it stores as the container's message), docker's
+# "Error response from daemon" forms, and runc's own, whose wording moved across versions
+# (rules/runc.yaml cites each): container_linux.go:N: starting container process caused (runc
+# <= 1.0), runc create failed: unable to start container process (>= 1.1).
+START_FAILURE = re.compile(
+    r"failed to create containerd task|failed to create shim task|OCI runtime (?:create|start)"
+    r" failed|[Oo]ci runtime error|Cannot start container [0-9a-f]+:|container_linux\.go:\d+:"
+    r" starting container process caused|runc create failed|unable to start container process"
+    r"|error during container init"
+)
+# An exec into a running container failing is no start error: the container runs on.
+EXEC_ERROR = re.compile(r"OCI runtime exec failed|\bexec failed: |failed to exec in container")
+# What the runtime printed alone, trimmed of any daemon's prefix: an exec that runc refused
+# (`rpc error: code = 2 desc = oci runtime error: exec failed: ...`, docker 1.13-17.03) and
+# runc's own stderr when its binary cannot run at all (`runc: symbol lookup error: ...`).
+BARE_RUNC = re.compile(
+    r"(?:rpc error: code = \w+ desc = )?(?:[Oo][Cc][Ii] runtime (?:error: )?exec failed|runc: )"
+)
+
+
+def start_error(line: str) -> bool:
+    """A line holding the runtime's error for starting one container."""
+    return bool(START_FAILURE.search(line)) and not EXEC_ERROR.search(line)
+
+
+# A process's own words when it hits a per-process limit (rules/process.yaml cites each): the
+# C library's EMFILE and EAGAIN as applications print them. Capitalised as glibc's strerror has
+# it: Go daemons on the host print "too many open files" in lower case, and "... in system"
+# (ENFILE) is the node's limit, not the process's.
+PROCESS_LIMIT_OUTPUT = re.compile(
+    r"Too many open files(?! in system)"
+    r"|max file descriptors \[\d+\] for [Ee]lasticsearch process is too low"
+    r"|pthread_create(?:\(\))? failed:? \(?(?:11: )?Resource temporarily unavailable"
+    r"|fork: (?:retry: )?Resource temporarily unavailable"
+)
+
+
+# A klog line cut before its `file.go:123] ` (the date and pid trimmed): the kubelet's.
+BARE_KLOG_SOURCE = re.compile(r"[\w.-]+\.go:\d+\] ")
+# Texts only the kubelet prints, wherever a user's trimming left them in the line ("error:
+# failed to run Kubelet: ...", "- Others: kubelet: F0731 ... server.go:199] failed to load
+# Kubelet config file ...", a describe-node condition's "Failed to start ContainerManager ...").
+# Each is the start of a message in the kubelet's own source (cmd/kubelet/app/server.go,
+# pkg/kubelet/kubelet.go, pkg/kubelet/certificate/): the rules in rules/kubelet.yaml cite them.
+KUBELET_PHRASES = re.compile(
+    r"failed to run Kubelet: |[Ff]ailed to load [Kk]ubelet config file"
+    r"|Failed to start ContainerManager|Failed to start OOM watcher"
+    r"|PLEG is not healthy: pleg was last seen active"
+    r"|(?i:part of the existing bootstrap client certificate)"
+    r"|The currently active client certificate has expired"
+    r'|"command failed" err="failed to (?:run Kubelet|validate kubelet flags|load kubelet config)'
+)
+# A journal line cut before its identifier (`containerd[21688]: time="..." ...`): the
+# identifier then says whose, as in a whole journal line (gather/logs/daemons.py).
+SHORT_JOURNAL = re.compile(r"(?P<ident>[\w.-]+)\[\d+\]: (?P<body>.*)")
+
+
 def bare_writer(line: str) -> str | None:
     """`kubelet`, `runtime` or `kernel` for a recognisable line trimmed of its prefix."""
+    found = bare_entry(line)
+    return None if found is None else found[0]
+
+
+def bare_entry(line: str) -> tuple[str, str] | None:
+    """(writer, the text to read as its log line) of a line trimmed of its prefix."""
     text = line.strip()
-    if BARE_KUBELET.match(text):
-        return "kubelet"
-    if BARE_RUNTIME.match(text):
-        return "runtime"
+    short = SHORT_JOURNAL.fullmatch(text)
+    if short:
+        known = daemons.writer(short["ident"], short["body"])
+        return None if known is None else (_WRITER_NAMES[known], short["body"])
+    if BARE_KUBELET.match(text) or BARE_KLOG_SOURCE.match(text) or KUBELET_PHRASES.search(text):
+        return "kubelet", text
+    if BARE_RUNTIME.match(text) or BARE_RUNC.match(text):
+        return "runtime", text
     if KERNEL_TROUBLE.search(text):
-        return "kernel"
+        return "kernel", text
     return None
+
+
+_WRITER_NAMES = {
+    daemons.Writer.KUBELET: "kubelet",
+    daemons.Writer.RUNTIME: "runtime",
+    daemons.Writer.KERNEL: "kernel",
+}
 
 
 def _is_logs_command(command: str | None) -> bool:
@@ -214,10 +295,18 @@ def _is_logs_command(command: str | None) -> bool:
 
 def _container_log(shape: Shape) -> bool:
     """What `kubectl logs` printed (whatever its format: kube-proxy's own output is klog), or
-    free text holding the container's own exec failure."""
+    free text holding the container's own exec failure or a limit its process hit."""
     if _is_logs_command(shape.command) and shape.run is not Kind.JSON:
         return True
-    return shape.run is None and any(CONTAINER_OUTPUT.match(line) for line in shape.lines)
+    return shape.run is None and any(
+        CONTAINER_OUTPUT.match(line) or PROCESS_LIMIT_OUTPUT.search(line) for line in shape.lines
+    )
+
+
+def _start_error(shape: Shape) -> bool:
+    """Free text holding the runtime's refusal to start a container (`docker run` printed it,
+    or the user pasted the message alone)."""
+    return shape.run is None and any(start_error(line) for line in shape.lines)
 
 
 def fragment_kind(line: str, command: str | None) -> Kind | None:
@@ -235,9 +324,9 @@ def fragment_kind(line: str, command: str | None) -> Kind | None:
 
 
 def _fragments(shape: Shape) -> bool:
+    # a describe Events section's title, header or rule alone says nothing
     return shape.run is None and any(
-        fragment_kind(line, shape.command) and not events.EVENTS_LINE.match(line)
-        for line in shape.lines
+        fragment_kind(line, shape.command) and not events.frame(line) for line in shape.lines
     )
 
 
@@ -257,7 +346,30 @@ def _run_is(kind: Kind) -> Callable[[Shape], bool]:
     return lambda shape: shape.run is kind
 
 
+def _kubectl_error(shape: Shape) -> bool:
+    """What kubectl printed when it failed (`Error from server (BadRequest): container "x" in
+    pod "y" is waiting to start: ...`, `OCI runtime exec failed: ...`): not a container's
+    output, even after a `kubectl logs` prompt."""
+    if shape.run is not None:
+        return False
+
+    def kubectls(line: str) -> bool:
+        # a daemon's own fatal line can start the same way ("error: failed to run Kubelet:
+        # ...", the kubelet's stderr): it is that daemon's log, not kubectl's error; and the
+        # kubelet's event messages start `Error: ` too (`Error: ErrImagePull`)
+        return (
+            kubectl_errors.is_error(line)
+            and bare_entry(line) is None
+            and events.event_of(line) is None
+        )
+
+    if kubectls(shape.lines[0]):
+        return True
+    return not _is_logs_command(shape.command) and any(map(kubectls, shape.lines))
+
+
 RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
+    (Kind.KUBECTL_ERROR, _kubectl_error),
     (Kind.CONTAINER_LOG, _container_log),
     (Kind.DESCRIBE, _run_is(Kind.DESCRIBE)),
     (Kind.EVENTS, _run_is(Kind.EVENTS)),
@@ -272,7 +384,9 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.CRICTL_PS, _run_is(Kind.CRICTL_PS)),
     (Kind.CRICTL_PODS, _run_is(Kind.CRICTL_PODS)),
     (Kind.SYSTEMCTL_STATUS, _run_is(Kind.SYSTEMCTL_STATUS)),
-    (Kind.FRAGMENTS, _fragments),
+    (Kind.KUBEADM, _run_is(Kind.KUBEADM)),
+    (Kind.FRAGMENTS, _fragments),  # a daemon's trimmed line wrapping a start error is its log's
+    (Kind.START_ERROR, _start_error),
 )
 
 

@@ -24,6 +24,7 @@ from doctor.gather.logs.formats import (
     syslog_prefix,
 )
 from doctor.gather.node import KERNEL_TROUBLE
+from doctor.paste.cri_client import is_crictl
 from doctor.paste.kinds import DMESG, Kind, continues_entry
 
 # kern.log / journalctl -k repeat the ring buffer's own `[seconds.micros] ` after the prefix
@@ -38,6 +39,7 @@ class Placed:
 
     entries: dict[Writer, list[str]] = field(default_factory=lambda: {w: [] for w in Writer})
     others: dict[str, int] = field(default_factory=dict)  # identifier -> lines not placed
+    crictl: list[str] = field(default_factory=list)  # crictl's own lines (cri_client.py)
 
 
 def entries(lines: Sequence[str]) -> Iterator[str]:
@@ -58,6 +60,9 @@ def entries(lines: Sequence[str]) -> Iterator[str]:
 def place(kind: Kind, lines: Sequence[str], placed: Placed) -> None:
     """Put a log segment's entries where they belong."""
     for entry in entries(lines):
+        if kind is Kind.LOGRUS and is_crictl(entry):
+            placed.crictl.append(entry)  # a client's view of the runtime, not its log
+            continue
         writer, ident = _writer(kind, entry)
         if writer is None:
             placed.others[ident] = placed.others.get(ident, 0) + 1

@@ -16,11 +16,21 @@ from doctor.apiserver.events_json import is_event
 from doctor.apiserver.node_json import is_node
 from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
-from doctor.paste import events, kinds, logs, nodelines, runtime, units
+from doctor.paste import events, kinds, kubeadm, kubectl_errors, logs, nodelines, runtime, units
 from doctor.paste.container import LogsCommand, logs_command
-from doctor.paste.kinds import Kind, bare_writer, fragment_kind, line_kind, recognise
+from doctor.paste.cri_client import CriFailure, crictl_failure
+from doctor.paste.kinds import (
+    Kind,
+    bare_entry,
+    bare_writer,
+    fragment_kind,
+    line_kind,
+    recognise,
+    start_error,
+)
 from doctor.paste.segment import Segment, split
 from doctor.paste.text import PastedText
+from doctor.paste.wrapped import unwrap
 
 _BARE_WRITERS = {"kubelet": Writer.KUBELET, "runtime": Writer.RUNTIME, "kernel": Writer.KERNEL}
 
@@ -32,6 +42,15 @@ class ContainerLog:
     where: str
 
 
+@dataclass(frozen=True)
+class StartError:
+    """The runtime's refusal to start a container: what it records as the container's
+    message."""
+
+    message: str
+    where: str
+
+
 @dataclass
 class Pasted:
     """Everything the pasted files hold, sorted by where it goes."""
@@ -40,12 +59,17 @@ class Pasted:
     tables: dict[str, bytes] = field(default_factory=dict)  # events tables: after the pods
     logs: logs.Placed = field(default_factory=logs.Placed)
     container_logs: list[ContainerLog] = field(default_factory=list)
+    start_errors: list[StartError] = field(default_factory=list)
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
     units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
     runtime: runtime.Found = field(default_factory=runtime.Found)  # crictl, docker inspect
     events: list[events.PastedEvent] = field(default_factory=list)  # without their table
     limits: dict[str, Any] = field(default_factory=dict)  # the node's, from sysctl
-    node_conditions: list[dict[str, Any]] = field(default_factory=list)  # from Taints, events
+    node_conditions: list[dict[str, Any]] = field(default_factory=list)  # from Taints
+    cri_client: list[CriFailure] = field(default_factory=list)  # crictl's, kubeadm's errors
+    healthz: str | None = None  # kubeadm's [kubelet-check]
+    container_states: list[kubectl_errors.ContainerState] = field(default_factory=list)
+    pod_runtime_lines: list[tuple[kubectl_errors.Target, str]] = field(default_factory=list)
     read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
     unplaced: list[str] = field(default_factory=list)
 
@@ -69,6 +93,8 @@ def place_texts(texts: Sequence[PastedText]) -> Pasted:
         for segment in segments:
             kind = recognise(segment.shape())
             PLACERS[kind](segment, kind, pasted)
+    found = (crictl_failure(line) for line in pasted.logs.crictl)
+    pasted.cri_client += [failure for failure in found if failure is not None]
     others = pasted.logs.others
     if others:
         named = ", ".join(f"{ident} ({count})" for ident, count in sorted(others.items()))
@@ -140,6 +166,13 @@ def _container_log(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _start_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    """The last start error of the segment (a retried `docker run` prints one per try)."""
+    message = next(line.strip() for line in reversed(segment.lines) if start_error(line))
+    pasted.start_errors.append(StartError(message, segment.where))
+    _read(pasted, segment, kind)
+
+
 def _application_record(document: object) -> bool:
     return (
         isinstance(document, dict)
@@ -150,59 +183,41 @@ def _application_record(document: object) -> bool:
 
 
 def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
-    """Lines read out of the output they came from (each recognisable one placed alone, a line
-    the user's terminal or editor wrapped joined again), the rest noted."""
+    """Lines read out of the output they came from, a line the user's terminal or editor wrapped
+    joined again (wrapped.py): each recognisable one placed alone (a daemon's line in its log, a
+    sysctl value in the node's limits, a Taints line in its conditions), the others read as
+    events (events.py), the rest noted."""
     unknown: list[int] = []
     found: dict[Kind, None] = {}
-    event_lines: list[tuple[int, str]] = []
-    for index, line in _unwrapped(segment.lines, segment.command):
-        number = segment.first + index
+    rest: list[tuple[int, str]] = []  # for events.read
+    for index, line in unwrap(
+        segment.lines,
+        lambda line: fragment_kind(line, segment.command) is not None,
+        lambda line: line_kind(line) is not None,
+    ):
         own = fragment_kind(line, segment.command)
-        if own is None:
-            if line.strip():
-                unknown.append(number)
+        if own is None or own is Kind.EVENT_LINES:
+            rest.append((segment.first + index, line))
             continue
-        found[own] = None
-        if own is Kind.EVENT_LINES:
-            event_lines.append((number, line))
+        entry = bare_entry(line) if own is Kind.FRAGMENTS else None
+        if entry is not None:
+            writer, text = entry
+            pasted.logs.entries[_BARE_WRITERS[writer]].append(text)
         elif own is Kind.SYSCTL:
             pasted.limits |= nodelines.sysctl_limit(line, segment.command) or {}
         elif own is Kind.TAINTS:
             pasted.node_conditions += nodelines.taint_conditions(line) or []
-        else:
-            writer = bare_writer(line)
-            assert writer is not None  # fragment_kind said it is one
-            pasted.logs.entries[_BARE_WRITERS[writer]].append(line.strip())
-    if event_lines:
-        read = events.read([line for _, line in event_lines])
+        found[own] = None
+    read = events.read([line for _, line in rest])
+    if read.events:
         pasted.events += read.events
-        unknown += [event_lines[index][0] for index in read.unread]
-    for own in found:
+        found[Kind.EVENT_LINES] = None
+    unknown += [rest[index][0] for index in read.unread]
+    for own in found or (kind,):
         _read(pasted, segment, own)
     if unknown:
         spans = _spans(sorted(unknown))
         pasted.unplaced.append(f"{segment.source}:{spans}: not recognised")
-
-
-def _unwrapped(lines: Sequence[str], command: str | None) -> list[tuple[int, str]]:
-    """The lines (with their index), each that continues a recognised line the user's terminal
-    or editor wrapped joined to it: a line that can start no line of a known format, after one
-    long enough to have been wrapped (events.WRAP_MIN)."""
-    joined: list[tuple[int, str]] = []
-    known = False  # whether the last line kept is a recognised one
-    for index, line in enumerate(lines):
-        if (
-            known
-            and line.strip()
-            and len(lines[index - 1]) >= events.WRAP_MIN
-            and fragment_kind(line, command) is None
-            and line_kind(line) is None
-        ):
-            joined[-1] = (joined[-1][0], events.join_wrapped(joined[-1][1], line))
-            continue
-        joined.append((index, line))
-        known = fragment_kind(line, command) is not None
-    return joined
 
 
 def _df(segment: Segment, kind: Kind, pasted: Pasted) -> None:
@@ -242,6 +257,42 @@ def _crictl_pods(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _kubeadm(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    found = kubeadm.read(segment.lines)
+    pasted.cri_client += found.cri
+    if found.healthz is not None:
+        pasted.healthz = found.healthz
+    _read(pasted, segment, kind)
+    for index, check in found.checks:
+        where = f"{segment.source}:{segment.first + index}"
+        pasted.unplaced.append(f"{where}: kubeadm's check {check}: no fact holds it")
+
+
+def _kubectl_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    """Each error line where it tells (kubectl_errors.py); the other lines as fragments are."""
+    command = kubectl_errors.target(segment.command)
+    unknown: list[int] = []
+    for number, line in enumerate(segment.lines, segment.first):
+        text = line.strip()
+        state = kubectl_errors.container_state(text, command.namespace)
+        if state is not None:
+            pasted.container_states.append(state)
+        elif kubectl_errors.EXEC_FAILED.search(text):
+            pasted.logs.entries[Writer.RUNTIME].append(text)
+            if command.pod is not None:
+                pasted.pod_runtime_lines.append((command, text))
+        elif kubectl_errors.is_error(text):
+            why = kubectl_errors.unplaced_reason(text)
+            pasted.unplaced.append(f"{segment.source}:{number}: {why}")
+        elif bare_writer(text):
+            pasted.logs.entries[_BARE_WRITERS[bare_writer(text) or ""]].append(text)
+        elif text:
+            unknown.append(number)
+    _read(pasted, segment, kind)
+    if unknown:
+        pasted.unplaced.append(f"{segment.source}:{_spans(unknown)}: not recognised")
+
+
 def _unknown(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _not_read(segment, kind, pasted, "not recognised")
 
@@ -271,10 +322,13 @@ PLACERS: dict[Kind, Placer] = {
     Kind.LOGRUS: _log,
     Kind.DMESG: _log,
     Kind.CONTAINER_LOG: _container_log,
+    Kind.START_ERROR: _start_error,
     Kind.FRAGMENTS: _fragments,
     Kind.DF: _df,
     Kind.CRICTL_PS: _crictl_ps,
     Kind.CRICTL_PODS: _crictl_pods,
     Kind.SYSTEMCTL_STATUS: _unit_status,
+    Kind.KUBEADM: _kubeadm,
+    Kind.KUBECTL_ERROR: _kubectl_error,
     Kind.UNKNOWN: _unknown,
 }

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from doctor.apiserver.describe import FIELD
-from doctor.paste import kinds
+from doctor.paste import kinds, kubeadm
 from doctor.paste.kinds import Kind
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, hyperlinks), lone escapes
@@ -98,6 +98,8 @@ def _extent(lines: list[str], start: int, closers: list[int]) -> tuple[Kind | No
         return Kind.SYSTEMCTL_STATUS, _table_end(lines, start)
     if kinds.DESCRIBE_START.match(line):
         return Kind.DESCRIBE, _describe_end(lines, start)
+    if kinds.starts_kubeadm(line):
+        return Kind.KUBEADM, kubeadm.block_end(lines, start)
     table = kinds.table_kind(line)
     if table is not None:
         return table, _table_end(lines, start)
@@ -117,6 +119,7 @@ def _starts_something(line: str) -> bool:
         or kinds.starts_json(line)
         or kinds.DESCRIBE_START.match(line)
         or kinds.table_kind(line)
+        or kinds.starts_kubeadm(line)
     )
 
 

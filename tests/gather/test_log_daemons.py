@@ -75,3 +75,34 @@ def test_units_and_identifiers_per_log() -> None:
         units_of(Writer.RUNTIME)
     )
     assert "k3s" not in identifiers_of(Writer.RUNTIME)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # minikube v0.24 localkube: the kubelet's exit, not klog (kubernetes/minikube#2381)
+        (
+            "Jan 03 01:49:48 banwagong localkube[30646]: kubelet: Exit with error: failed to run"
+            " Kubelet: failed to create kubelet: misconfiguration: kubelet cgroup driver:"
+            ' "cgroupfs" is different from docker cgroup driver: "systemd"',
+            Writer.KUBELET,
+        ),
+        # Container Linux's kubelet-wrapper (kubernetes/kubernetes#39028)
+        (
+            "Mar 07 15:14:35 ip-10-56-147-170.thomac.net kubelet-wrapper[1558]: E0307"
+            " 15:14:35.456471    1558 docker_manager.go:2324] container start failed:"
+            " RunContainerError: runContainer: operation timeout: context deadline exceeded",
+            Writer.KUBELET,
+        ),
+        # OpenShift 3.2's node process (openshiftdemos/gogs-openshift#3): its klog lines
+        (
+            "May 24 16:07:17 ose3-node2.example.com atomic-openshift-node[2474]: E0524"
+            " 16:07:17.915440    2474 kubelet.go:1796] Unable to mount volumes for pod"
+            ' "gogs-2-91275_infra(3c2d0709-2204-11e6-843d-525400daa840)": timeout expired',
+            Writer.KUBELET,
+        ),
+    ],
+    ids=["localkube", "kubelet-wrapper", "atomic-openshift-node"],
+)
+def test_distributions_that_rename_the_kubelet(line: str, expected: Writer) -> None:
+    assert _writer(line) is expected

@@ -134,19 +134,6 @@ def test_two_spaces_after_the_host_is_still_the_prefix() -> None:
     assert line["time"] == "2023-03-04T14:17:36"
 
 
-@pytest.mark.parametrize("lead", ["", " "])
-def test_a_line_trimmed_to_its_identifier_and_pid_keeps_its_writer(lead: str) -> None:
-    # kubermatic/kubermatic#7490, as pasted (fixtures/realworld: kubermatic-7490)
-    text = (
-        lead + "kubelet[111106]: F0812 16:26:52.166979  111106 server.go:269] failed to run "
-        "Kubelet: inotify_init: too many open files"
-    )
-    assert syslog_prefix(text) == ("kubelet", text.split("]: ", 1)[1])
-    line = parse_line(text, REFERENCE, "kubelet")
-    assert line is not None and line["severity"] == "F"
-    assert line["message"] == "failed to run Kubelet: inotify_init: too many open files"
-
-
 @pytest.mark.parametrize(
     "text",
     [

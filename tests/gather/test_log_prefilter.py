@@ -130,6 +130,9 @@ def test_node_lines_of_a_raw_log_equal_those_of_its_parsed_lines() -> None:
 # One message per node pattern, each matched by its pattern (checked below).
 MATCHED = {
     "pleg": "PLEG is not healthy: pleg was last seen active 3m0s ago",
+    "pleg-info": "skipping pod synchronization - [PLEG is not healthy: pleg was last seen active",
+    "client-cert": "part of the existing bootstrap client certificate is expired: 2018-07-06",
+    "volume": 'MountVolume.SetUp failed for volume "config" : configmap "app" not found',
     "runtime-not-ready": "Container runtime not ready",
     "cni": "failed to setup network for sandbox",
     "eviction": "Eviction manager: attempting to reclaim",
@@ -144,6 +147,7 @@ MATCHED = {
     "image-gc": "Image garbage collection failed",
     "runtime-config": 'failed to load plugin" error="invalid plugin config: `systemd_cgroup`',
     "node-limits": "failed to run Kubelet: inotify_init: too many open files",
+    "runc": "apparmor failed to apply profile: no such file or directory",
 }
 
 

@@ -21,7 +21,7 @@ def read_as(loaded: Loaded) -> list[str]:
 def test_journal_lines_trimmed_to_their_identifier(tmp_path: Path) -> None:
     # ` kubelet[111106]: F0812 ...`: time and host cut, a space left before it
     loaded = analyze(paste(tmp_path, evidence("node.inotify-exhausted/kubermatic-7490")))
-    assert read_as(loaded) == ["1-5: journal/syslog"]
+    assert read_as(loaded) == ["1-5: log lines without their prefix"]
     log = layers(loaded)["kubelet"]["log"]
     assert [line["severity"] for line in log][:2] == ["F", "E"]
     assert root(report_of(loaded)) == "node.inotify-exhausted"

@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 import grpc  # type: ignore[import-untyped]
 
 from doctor.errors import GatherError
+from doctor.gather.cri.codes import status_for
 from doctor.gather.cri.generated.runtime.v1 import api_pb2 as v1  # the types every answer has
 from doctor.layers import LayerStatus
 
@@ -43,13 +44,6 @@ def api_modules(api: str) -> tuple[ModuleType, ModuleType]:
         f"{package}.api_pb2_grpc"
     )
 
-
-STATUS_FOR_CODE: Mapping[str, LayerStatus] = {
-    "UNAVAILABLE": LayerStatus.UNREACHABLE,
-    "DEADLINE_EXCEEDED": LayerStatus.TIMEOUT,
-    "UNIMPLEMENTED": LayerStatus.UNSUPPORTED,
-    "PERMISSION_DENIED": LayerStatus.PERMISSION_DENIED,
-}
 
 T = TypeVar("T")
 
@@ -77,10 +71,7 @@ def call_error(rpc: str, exc: grpc.RpcError) -> CriCallError:
     code = exc.code() if callable(getattr(exc, "code", None)) else None
     name = code.name if code is not None else "UNKNOWN"
     details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
-    status = STATUS_FOR_CODE.get(name, LayerStatus.ERROR)
-    # connect(2) on a socket we may not open: grpc reports it as UNAVAILABLE.
-    if status is LayerStatus.UNREACHABLE and "Permission denied" in (details or ""):
-        status = LayerStatus.PERMISSION_DENIED
+    status = status_for(name, details)
     return CriCallError(rpc, status, grpc_text(name, details), name)
 
 

@@ -69,6 +69,21 @@ IDENTIFIERS: Mapping[str, Writer | Split] = MappingProxyType(
         "microk8s.daemon-kubelite": _KLOG_IS_KUBELET,
         "microk8s.daemon-kubelet": Writer.KUBELET,  # before kubelite (microk8s <= 1.20)
         "microk8s.daemon-containerd": Writer.RUNTIME,
+        # Container Linux (CoreOS): kubelet.service runs /usr/lib/coreos/kubelet-wrapper, which
+        # runs the kubelet in rkt; the journal tags its lines kubelet-wrapper
+        "kubelet-wrapper": Writer.KUBELET,
+        # OpenShift 3.x: the node service runs the kubelet in-process (klog lines)
+        "atomic-openshift-node": _KLOG_IS_KUBELET,
+        "origin-node": _KLOG_IS_KUBELET,
+        # minikube's localkube (<= v0.25): every component in one process; its lines that are
+        # not klog are the kubelet's start-up errors ("kubelet: Exit with error: ...")
+        "localkube": MappingProxyType(
+            {
+                LineFormat.KLOG: Writer.KUBELET,
+                LineFormat.LOGRUS: None,
+                LineFormat.OTHER: Writer.KUBELET,
+            }
+        ),
     }
 )
 
@@ -87,6 +102,8 @@ UNITS: Mapping[str, str] = MappingProxyType(
         "snap.microk8s.daemon-kubelite.service": "microk8s.daemon-kubelite",
         "snap.microk8s.daemon-kubelet.service": "microk8s.daemon-kubelet",
         "snap.microk8s.daemon-containerd.service": "microk8s.daemon-containerd",
+        "atomic-openshift-node.service": "atomic-openshift-node",
+        "origin-node.service": "origin-node",
     }
 )
 

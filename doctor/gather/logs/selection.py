@@ -40,6 +40,11 @@ WARN, INFO, FATAL = 1, 0, 3
 NODE_PATTERNS: tuple[NodePattern, ...] = (
     _pattern("pleg", r"PLEG is not healthy", WARN,
              "the kubelet stops syncing pods; the node goes NotReady"),
+    _pattern("pleg-info",
+             r"skipping pod synchronization - \[PLEG is not healthy"
+             r"|Node became not ready: .*PLEG is not healthy", INFO,
+             "kubelets before 1.14 log the PLEG stall at info (kubelet.go syncLoop, and"
+             " kubelet_node_status.go when the node turns NotReady)"),
     _pattern("runtime-not-ready",
              r"[Cc]ontainer runtime (?:network )?not ready|container runtime is down"
              r"|Container runtime sanity check failed", WARN,
@@ -50,16 +55,28 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              r"|failed to (?:setup|destroy) network for sandbox|incompatible CNI versions"
              r"|no IP addresses available", WARN,
              "CNI configuration, binaries and IPAM: pods stay in ContainerCreating"),
-    _pattern("eviction", r"[Ee]viction manager:", INFO,
+    _pattern("eviction", r"(?i:eviction manager:)", INFO,
              "the eviction manager logs what it reclaims and evicts at info level"),
     _pattern("cgroup",
              r"cgroup driver|cgroupsPath|cgroup mountpoint does not exist"
-             r"|unable to apply cgroup configuration|error setting cgroup config", WARN,
+             r"|unable to apply cgroup configuration|error setting cgroup config"
+             r"|did not receive slice as parent", WARN,
              "cgroup driver mismatch between the kubelet and runc/containerd"),
     _pattern("kubelet-start",
              r"[Ff]ailed to run [Kk]ubelet|\"command failed\"|failed to load [Kk]ubelet config"
-             r"|[Rr]unning with swap on is not supported", WARN,
+             r"|[Rr]unning with swap on is not supported|Failed to start ContainerManager"
+             r"|(?i:failed to start OOM watcher)|failed to validate kubelet flags"
+             r"|runtime endpoint address was not specified|system validation failed", WARN,
              "why the kubelet exits at start-up (systemd then restarts it in a loop)"),
+    _pattern("client-cert",
+             r"client certificate has expired"
+             r"|(?i:bootstrap client certificate (?:in \S+ )?is expired)",
+             INFO, "the kubelet's credentials to the API server expired (the bootstrap check"
+             " logs at info)"),
+    _pattern("volume",
+             r"MountVolume\.\w+ failed|[Uu]nable to (?:attach or )?mount volumes"
+             r"|hostPath type check failed|volume-subpaths", WARN,
+             "volumes the kubelet cannot set up: the pod stays ContainerCreating"),
     _pattern("runtime-service",
              r"from (?:runtime|image) service failed|validate service connection"
              r"|validate CRI v1|CRI v1 (?:runtime|image) API is not implemented"
@@ -88,6 +105,13 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              r"|failed to create shim task|failed to start shim|OCI runtime \w+ failed"
              r"|oom_score_adj", WARN,
              "runc / shim failures wrapped by containerd and the kubelet"),
+    _pattern("runc",
+             r"apparmor failed to apply profile|get apparmor_parser version"
+             r"|/proc/self/attr/keycreate|error adding seccomp filter rule"
+             r"|seccomp: config provided but seccomp not supported|unknown capability"
+             r"|runc: .*(?:not found \(required by runc\)|symbol lookup error)"
+             r"|open /dev/pts/\d+: operation not permitted", WARN,
+             "runc refused by the host's security modules, or too old or new for it"),
     _pattern("disk", r"no space left on device", INFO,
              "a full disk breaks pulls, sandboxes and the kubelet's own state (containerd logs"
              " a layer that would not unpack at info level)"),

@@ -1,0 +1,119 @@
+"""kubeadm's output (init, join, reset, preflight) -> the facts its checks tell.
+
+`[ERROR CRI]: container runtime is not running: output: ...` (kubeadm ran crictl, whose output
+follows up to `, error: exit status 1`) and the newer `[ERROR CRI]: could not connect to the
+container runtime: ...` are the CRI client's view: the cri layer's errors and status
+(cri_client.py). `[kubelet-check] The HTTP call equal to 'curl -sSL http://localhost:10248/healthz'
+failed with error: ...` is the kubelet's healthz. The other checks (`[ERROR Swap]`,
+`[ERROR FileContent--proc-sys-net-ipv4-ip_forward]`, `[WARNING ...]`) have no fact to hold them:
+each is reported as not placed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from doctor.paste.cri_client import CriFailure, crictl_failure, failure
+
+# a line of kubeadm's own: a phase's `[tag] `, a check's `[ERROR Name]: `, its error trailer
+# (its phases' tags, from cmd/kubeadm over the versions: app/cmd/phases and the older
+# app/master, app/phases)
+_TAGS = (
+    "preflight|init|join|reset|upgrade|certs|certificates|kubeconfig|kubelet-start|kubelet-check"
+    "|kubelet-finalize|kubelet|control-plane|controlplane|etcd|wait-control-plane|apiclient"
+    "|api-check|upload-config|upload-certs|uploadconfig|mark-control-plane|markmaster"
+    "|bootstrap-token|bootstraptoken|addons|kubeadm|discovery|patches|dryrun|cleanup-node"
+    "|tlsbootstrap|token|config|self-hosted|endpoint|check-etcd|download-certs"
+)
+LINE = re.compile(
+    r"\s*(?:\[(?:ERROR|WARNING) [^\]]+\]:? |\[(?:" + _TAGS + r")\] |error execution phase \S"
+    r"|To see the stack trace of this error execute with"
+    r"|Your Kubernetes control-plane has initialized"
+    r"|Unfortunately, an error has occurred:|This error is likely caused by:)"
+)
+_CHECK = re.compile(r"\s*\[(?P<level>ERROR|WARNING) (?P<name>[^\]]+)\]:? (?P<text>.*)")
+# a failed check that ran a command: its output follows, up to `, error: exit status N`
+_OUTPUT = re.compile(r"\boutput: ")
+OUTPUT_END = re.compile(r"\s*, error: |.*, error: exit status \d+\s*$")
+_EXIT = re.compile(r"\s*, error: exit status \d+")
+_HEALTHZ = re.compile(
+    r"\s*\[kubelet-check\] The HTTP call equal to '[^']*/healthz' failed with error: "
+    r"(?P<error>.*?)\.?\s*$"
+)
+
+
+@dataclass
+class Found:
+    cri: list[CriFailure] = field(default_factory=list)
+    healthz: str | None = None
+    # the checks no fact holds: (index of its line, "ERROR Swap: ...")
+    checks: list[tuple[int, str]] = field(default_factory=list)
+
+
+def block_end(lines: Sequence[str], start: int) -> int:
+    """Where kubeadm's output starting at `start` ends: its own lines, indented ones, and the
+    output of a check's command (crictl's, whatever its form) up to its `, error: ...`."""
+    end = start
+    in_output = False
+    while end < len(lines):
+        line = lines[end]
+        if in_output:
+            if _CHECK.match(line):
+                in_output = False  # the output was cut: the next check starts
+            else:
+                in_output = not OUTPUT_END.match(line)
+                end += 1
+                continue
+        if not line.strip() or not (LINE.match(line) or line[0] in " \t" or end == start):
+            break
+        check = _CHECK.match(line)
+        in_output = bool(check and _OUTPUT.search(line) and not OUTPUT_END.match(line))
+        end += 1
+    return end
+
+
+def read(lines: Sequence[str]) -> Found:
+    found = Found()
+    for index, (level, name), text in _checks(lines):
+        if name == "CRI" and level == "ERROR":
+            found.cri.append(_cri_check(text))
+            continue
+        if name == "ImagePull" or name == "CRI":
+            found.cri += [f for f in map(crictl_failure, text.split("\n")) if f and f.message]
+        first = text.split("\n", 1)[0].strip()
+        found.checks.append((index, f"{level} {name}: {first}"))
+    for line in lines:
+        healthz = _HEALTHZ.match(line)
+        if healthz:
+            found.healthz = healthz.group("error")  # the last one: the newest try
+    return found
+
+
+def _checks(lines: Sequence[str]) -> list[tuple[int, tuple[str, str], str]]:
+    """Each check's line index, (level, name), and its text with the output after it."""
+    checks: list[tuple[int, tuple[str, str], list[str]]] = []
+    inside = False
+    for index, line in enumerate(lines):
+        match = _CHECK.match(line)
+        if match:
+            checks.append((index, (match.group("level"), match.group("name")), [match["text"]]))
+            inside = True
+        elif inside and not LINE.match(line):
+            checks[-1][2].append(line)
+        else:
+            inside = False
+    return [(index, key, "\n".join(text)) for index, key, text in checks]
+
+
+def _cri_check(text: str) -> CriFailure:
+    """kubeadm's CRI check failed: the runtime could not be used. crictl's fatal line in its
+    output, when there is one, says how; else kubeadm's own message does."""
+    output = _OUTPUT.split(text, maxsplit=1)[-1]
+    for line in reversed(output.split("\n")):
+        found = crictl_failure(line)
+        if found is not None and found.message is not None and found.status is not None:
+            return found
+    output = _EXIT.split(output, maxsplit=1)[0]
+    return failure(output.strip(), gave_up=True, client="kubeadm CRI check", checked=True)

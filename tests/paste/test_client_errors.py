@@ -1,0 +1,360 @@
+"""What CRI clients and kubectl print when they fail -> the layer it tells about: kubeadm's
+checks, crictl's own errors, kubectl's errors. Real pastes: the corpus's cases (by name) and
+public threads (by URL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from doctor.bundle.source import load_inputs
+from doctor.facts.document import PodRef
+from tests.paste.corpus import evidence
+
+
+def facts(tmp_path: Path, text: str, pod: PodRef | None = None) -> tuple[Any, ...]:
+    path = tmp_path / "paste.txt"
+    path.write_text(text)
+    loaded = load_inputs(None, texts=[path], pod=pod)
+    strip = f"{tmp_path}/"
+    unplaced = tuple(note.removeprefix(strip) for note in loaded.unplaced)
+    return loaded.document.data, loaded.read, unplaced
+
+
+def kinds(read: tuple[str, ...]) -> list[str]:
+    return [r.split(": ", 1)[1] for r in read]
+
+
+# -- kubeadm ------------------------------------------------------------------------------------
+
+# https://github.com/containerd/containerd/issues/8032 (kubeadm 1.26, containerd 1.5)
+KUBEADM_CRI_V1 = """\
+[init] Using Kubernetes version: v1.26.1
+[preflight] Running pre-flight checks
+        [WARNING Service-Kubelet]: kubelet service is not enabled, please run 'systemctl enable kubelet.service'
+error execution phase preflight: [preflight] Some fatal errors occurred:
+        [ERROR CRI]: container runtime is not running: output: time="2023-01-31T15:11:36+08:00" level=fatal msg="validate service connection: CRI v1 runtime API is not implemented for endpoint \\"unix:///var/run/containerd/containerd.sock\\": rpc error: code = Unimplemented desc = unknown service runtime.v1.RuntimeService"
+, error: exit status 1
+        [ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-iptables]: /proc/sys/net/bridge/bridge-nf-call-iptables does not exist
+        [ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward contents are not set to 1
+[preflight] If you know what you are doing, you can make a check non-fatal with `--ignore-preflight-errors=...`
+To see the stack trace of this error execute with --v=5 or higher
+"""  # noqa: E501
+
+
+def test_kubeadm_cri_check_is_the_cri_layers_failure_and_other_checks_are_noted(
+    tmp_path: Path,
+) -> None:
+    data, read, unplaced = facts(tmp_path, KUBEADM_CRI_V1)
+    assert kinds(read) == ["kubeadm output"]
+    cri = data["layers"]["cri"]
+    assert cri["status"] == "unsupported"
+    assert cri["endpoint"] == "unix:///var/run/containerd/containerd.sock"
+    assert cri["errors"] == [
+        {
+            "source": "Version unix:///var/run/containerd/containerd.sock",
+            "message": "rpc error: code = Unimplemented desc = unknown service"
+            " runtime.v1.RuntimeService",
+        }
+    ]
+    assert unplaced == (
+        "paste.txt:3: kubeadm's check WARNING Service-Kubelet: kubelet service is not enabled,"
+        " please run 'systemctl enable kubelet.service': no fact holds it",
+        "paste.txt:7: kubeadm's check ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-"
+        "iptables: /proc/sys/net/bridge/bridge-nf-call-iptables does not exist: no fact holds it",
+        "paste.txt:8: kubeadm's check ERROR FileContent--proc-sys-net-ipv4-ip_forward:"
+        " /proc/sys/net/ipv4/ip_forward contents are not set to 1: no fact holds it",
+    )
+
+
+V1ALPHA2_UNKNOWN = (
+    "rpc error: code = Unimplemented desc = unknown service runtime.v1alpha2.RuntimeService"
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "message"),
+    [
+        # crictl's klog line inside the output (kubeadm 1.24)
+        (
+            "containerd.cri-plugin-disabled/k8s-111591",
+            "unsupported",
+            V1ALPHA2_UNKNOWN,
+        ),
+        # crictl's klog and logrus lines, the output closed on its own line
+        (
+            "containerd.cri-plugin-disabled/website-35982",
+            "unsupported",
+            V1ALPHA2_UNKNOWN,
+        ),
+        (
+            "cri.api-unsupported/crio-6554",
+            "unsupported",
+            V1ALPHA2_UNKNOWN,
+        ),
+        (
+            "containerd.cri-plugin-disabled/containerd-4581",
+            "unsupported",
+            V1ALPHA2_UNKNOWN,
+        ),
+    ],
+)
+def test_kubeadm_cri_check_variants(tmp_path: Path, case: str, status: str, message: str) -> None:
+    data, read, _ = facts(tmp_path, evidence(case))
+    assert "kubeadm output" in kinds(read)
+    cri = data["layers"]["cri"]
+    assert cri["status"] == status
+    assert [e["message"] for e in cri["errors"]] == [message]
+    assert data["layers"]["containerd"]["status"] == "absent"  # crictl's lines are not its log
+
+
+# https://github.com/kubernetes/kubeadm/issues/1885 (kubeadm 1.16: crictl's usage text, then
+# its fatal line, in the check's output)
+KUBEADM_CRICTL_CONNECT = """\
+[preflight] Running pre-flight checks
+error execution phase preflight: [preflight] Some fatal errors occurred:
+        [ERROR CRI]: container runtime is not running: output: NAME:
+   crictl info - Display information of the container runtime
+
+USAGE:
+   crictl info [command options] [arguments...]
+
+OPTIONS:
+   --output value, -o value  Output format, One of: json|yaml (default: "json")
+   
+time="2019-11-06T11:15:01+08:00" level=fatal msg="failed to connect: failed to connect: context deadline exceeded"
+, error: exit status 1
+[preflight] If you know what you are doing, you can make a check non-fatal with `--ignore-preflight-errors=...`
+"""  # noqa: E501,W293
+
+
+def test_kubeadm_cri_check_of_a_runtime_crictl_could_not_connect_to(tmp_path: Path) -> None:
+    data, read, unplaced = facts(tmp_path, KUBEADM_CRICTL_CONNECT)
+    assert kinds(read) == ["kubeadm output"]
+    assert unplaced == ()
+    cri = data["layers"]["cri"]
+    assert cri["status"] == "unreachable"
+    assert cri["errors"] == [
+        {
+            "source": "connect",
+            "message": "failed to connect: failed to connect: context deadline exceeded",
+        }
+    ]
+
+
+# https://github.com/kubernetes/kubeadm/issues/2646 (kubeadm 1.23)
+KUBELET_CHECK = """\
+[kubelet-check] It seems like the kubelet isn't running or healthy.
+[kubelet-check] The HTTP call equal to 'curl -sSL http://localhost:10248/healthz' failed with error: Get "http://localhost:10248/healthz": dial tcp 127.0.0.1:10248: connect: connection refused.
+"""  # noqa: E501
+
+
+def test_kubelet_check_is_the_kubelets_healthz(tmp_path: Path) -> None:
+    data, read, unplaced = facts(tmp_path, KUBELET_CHECK)
+    assert kinds(read) == ["kubeadm output"]
+    assert unplaced == ()
+    kubelet = data["layers"]["kubelet"]
+    assert kubelet["status"] == "ok"
+    assert kubelet["healthz"] == (
+        'Get "http://localhost:10248/healthz": dial tcp 127.0.0.1:10248: connect:'
+        " connection refused"
+    )
+    assert "running" not in kubelet  # a refused healthz does not say whether the process runs
+
+
+def test_healthy_kubeadm_output_is_read_and_gives_no_facts(tmp_path: Path) -> None:
+    text = evidence("none/website-2582").split("\n", 1)[1]  # without its `#kubeadm init`
+    data, read, unplaced = facts(tmp_path, text)
+    assert kinds(read) == ["kubeadm output"]
+    assert unplaced == ()
+    assert all(layer["status"] == "absent" for layer in data["layers"].values())
+
+
+def test_kubeadm_checks_no_fact_holds_are_each_noted(tmp_path: Path) -> None:
+    _, _, unplaced = facts(tmp_path, evidence("kubelet.swap-enabled/website-18945"))
+    assert (
+        "paste.txt:7: kubeadm's check ERROR Swap: running with swap on is not supported. Please"
+        " disable swap: no fact holds it"
+    ) in unplaced
+
+
+# -- crictl's own errors ------------------------------------------------------------------------
+
+
+def test_crictl_fatal_is_the_cri_clients_failure_not_containerds_log(tmp_path: Path) -> None:
+    data, _, _ = facts(tmp_path, evidence("cri.api-unsupported/critools-259"))
+    cri = data["layers"]["cri"]
+    assert cri["status"] == "unsupported"
+    assert cri["errors"] == [
+        {
+            "source": "Status",
+            "message": "rpc error: code = Unimplemented desc = unknown service"
+            " runtime.v1alpha2.RuntimeService",
+        }
+    ]
+    assert "log" not in data["layers"]["containerd"]
+
+
+def test_crictl_on_default_endpoints_failing_to_dial(tmp_path: Path) -> None:
+    data, _, _ = facts(tmp_path, evidence("cri.client-endpoint-wrong/critools-1089"))
+    cri = data["layers"]["cri"]
+    assert cri["status"] == "unreachable"
+    assert cri["endpoint"] == "unix:///var/run/dockershim.sock"
+    assert cri["endpoint_source"] == "default"
+    assert cri["errors"][-1] == {
+        "source": "ListContainers unix:///var/run/dockershim.sock",
+        "message": 'rpc error: code = Unavailable desc = connection error: desc = "transport:'
+        " Error while dialing dial unix /var/run/dockershim.sock: connect: no such file or"
+        ' directory"',
+    }
+
+
+# https://github.com/kubernetes/kubelet/issues/46: crictl's ERRO for the first default endpoint,
+# then the table it got from the next one
+CRICTL_NEXT_ENDPOINT = """\
+root@k8s-eu-1-master:~# crictl pods ls
+WARN[0000] runtime connect using default endpoints: [unix:///var/run/dockershim.sock unix:///run/containerd/containerd.sock unix:///run/crio/crio.sock unix:///var/run/cri-dockerd.sock]. As the default settings are now deprecated, you should set the endpoint instead. 
+ERRO[0000] validate service connection: validate CRI v1 runtime API for endpoint "unix:///var/run/dockershim.sock": rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /var/run/dockershim.sock: connect: no such file or directory" 
+POD ID              CREATED             STATE               NAME                                      NAMESPACE           ATTEMPT             RUNTIME
+02f6c786b8be3       3 hours ago         Ready               kube-flannel-ds-7sf87                     kube-flannel        0                   (default)
+"""  # noqa: E501,W291
+
+
+def test_crictl_error_on_one_endpoint_then_an_answer_is_no_failed_connection(
+    tmp_path: Path,
+) -> None:
+    data, _, _ = facts(tmp_path, CRICTL_NEXT_ENDPOINT)
+    cri = data["layers"]["cri"]
+    assert cri["status"] == "ok"
+    assert cri["endpoint_source"] == "default"
+    assert [e["source"] for e in cri["errors"]] == ["Version unix:///var/run/dockershim.sock"]
+    assert data["pods"][0]["name"] == "kube-flannel-ds-7sf87"
+
+
+def test_crictl_error_the_runtime_answered_leaves_the_layer_examined(tmp_path: Path) -> None:
+    data, _, _ = facts(tmp_path, evidence("containerd.proxy-missing/critools-336"))
+    cri = data["layers"]["cri"]
+    assert cri["status"] == "ok"
+    assert cri["errors"][0]["source"] == "PullImage"
+    assert cri["errors"][0]["message"].startswith("rpc error: code = Unknown desc = failed to")
+
+
+def test_another_programs_fatal_line_stays_where_it_was(tmp_path: Path) -> None:
+    # k3s's own logrus lines (not crictl's) keep going to the daemons' logs
+    data, _, _ = facts(tmp_path, evidence("node.cgroup-controller-missing/k3s-3439"))
+    assert data["layers"]["cri"]["status"] == "absent"
+
+
+# -- kubectl's errors ---------------------------------------------------------------------------
+
+
+def test_exec_failure_is_the_runtime_log_of_the_pod_the_command_names(tmp_path: Path) -> None:
+    data, read, unplaced = facts(tmp_path, evidence("runc.apparmor-denied/microk8s-1214"))
+    assert kinds(read) == ["kubectl's error"]
+    assert unplaced == ()
+    (pod,) = data["pods"]
+    assert (pod["namespace"], pod["name"]) == ("dev", "avigreenbury-support-7f86bfc5bf-7nl5t")
+    assert "apparmor failed to apply profile" in pod["containerd_log"][0]["message"]
+
+
+def test_exec_failure_with_no_pod_named_is_the_runtimes_log(tmp_path: Path) -> None:
+    text = evidence("runc.known-regression/containerd-7219")
+    data, _, _ = facts(tmp_path, text, PodRef("default", "web"))
+    (pod,) = data["pods"]
+    assert pod["containerd_log"][0]["message"] == text.strip()
+
+
+@pytest.mark.parametrize(
+    ("line", "container"),
+    [
+        # https://github.com/kubernetes/kubernetes/issues/55958
+        (
+            'Error from server (BadRequest): container "archiva" in pod'
+            ' "archiva-deploy-868271406-p7v7q" is waiting to start: ContainerCreating',
+            {"name": "archiva", "attempt": 0, "state": "CONTAINER_WAITING",
+             "reason": "ContainerCreating"},
+        ),
+        # https://github.com/kubernetes/kubernetes/issues/28746 (no `Error from server`, 2016)
+        (
+            'container "build" in pod "build" is waiting to start: ContainerCreating',
+            {"name": "build", "attempt": 0, "state": "CONTAINER_WAITING",
+             "reason": "ContainerCreating"},
+        ),
+        # the kubelet's words for ImagePullBackOff (kubelet_pods.go, validateContainerLogStatus):
+        # https://github.com/k8sgpt-ai/k8sgpt-operator/issues/176
+        (
+            'Error from server (BadRequest): container "manager" in pod'
+            ' "release-k8sgpt-operator-controller-manager-675c7f8bf-4rkpk" is waiting to start:'
+            " trying and failing to pull image",
+            {"name": "manager", "attempt": 0, "state": "CONTAINER_WAITING",
+             "reason": "ImagePullBackOff"},
+        ),
+        # https://github.com/kubernetes/kubectl/issues/1227: not one reason
+        (
+            'Error from server (BadRequest): container "<container>" in pod "<pod>" is waiting to'
+            " start: [ContainerCreating, PodInitializing]",
+            {"name": "<container>", "attempt": 0, "state": "CONTAINER_WAITING"},
+        ),
+    ],
+)  # fmt: skip
+def test_kubectl_logs_errors_give_the_containers_state(
+    tmp_path: Path, line: str, container: dict[str, Any]
+) -> None:
+    data, read, unplaced = facts(tmp_path, line + "\n")
+    assert kinds(read) == ["kubectl's error"]
+    assert unplaced == ()
+    (pod,) = data["pods"]
+    assert pod["namespace"] == "default"
+    assert pod["containers"] == [container]
+
+
+def test_kubectl_logs_error_after_its_prompt_is_not_the_containers_output(
+    tmp_path: Path,
+) -> None:
+    # https://github.com/docker-mailserver/docker-mailserver-helm/issues/177
+    text = (
+        "$ kubectl logs --namespace mail docker-mailserver-8fdfc9895-ctcjn\n\n"
+        'Error from server (BadRequest): container "docker-mailserver" in pod'
+        ' "docker-mailserver-8fdfc9895-ctcjn" is waiting to start: ContainerCreating\n'
+    )
+    data, read, _ = facts(tmp_path, text)
+    assert kinds(read) == ["kubectl's error"]
+    (pod,) = data["pods"]
+    assert pod["namespace"] == "mail"
+    assert pod["containers"][0]["reason"] == "ContainerCreating"
+    assert "log_tail" not in pod["containers"][0]
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        # https://github.com/kubernetes/kubernetes/issues/62511
+        (
+            "Error from server: error dialing backend: dial tcp 192.168.1.14:10250: getsockopt:"
+            " no route to host",
+            "the API server could not reach the kubelet at 192.168.1.14:10250 (getsockopt: no"
+            " route to host)",
+        ),
+        # https://github.com/kubernetes/kubernetes/issues/102139
+        (
+            'Error from server: Get "https://192.168.1.109:10250/containerLogs/default/'
+            'crm-dev-fe-55b9cd7c86-zlzkd/crm-dev-fe?follow=true": dial tcp 192.168.1.109:10250:'
+            " i/o timeout",
+            "the API server could not reach the kubelet at 192.168.1.109:10250 (i/o timeout)",
+        ),
+        # https://github.com/opsnull/follow-me-install-kubernetes-cluster/issues/255
+        (
+            "error: unable to upgrade connection: Forbidden (user=kubernetes, verb=create,"
+            " resource=nodes, subresource=proxy)",
+            "the API server could not open a stream to the kubelet (Forbidden (user=kubernetes,"
+            " verb=create, resource=nodes, subresource=proxy))",
+        ),
+    ],
+)
+def test_kubectl_errors_no_fact_holds_are_noted(tmp_path: Path, line: str, why: str) -> None:
+    data, read, unplaced = facts(tmp_path, line + "\n")
+    assert kinds(read) == ["kubectl's error"]
+    assert unplaced == (f"paste.txt:1: {why}: no fact holds it",)
+    assert data["pods"] == []
