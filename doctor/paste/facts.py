@@ -27,10 +27,9 @@ from doctor.gather.logs.selection import (
 from doctor.gather.logs.sources import RawLog
 from doctor.gather.node import KERNEL_LOG_LINES
 from doctor.layers import LAYER_NAMES
-from doctor.paste import disks, runtime, units
+from doctor.paste import disks, events, runtime, units
 from doctor.paste.container import LogsCommand
 from doctor.paste.cri_client import CriFailure
-from doctor.paste.events import PastedEvent
 from doctor.paste.logs import bare_line, kernel_lines, parse_daemon_entry
 from doctor.paste.place import ContainerLog, Pasted, StartError
 
@@ -75,6 +74,7 @@ def apply_paste(
     if pasted.healthz is not None:
         _examined(document, "kubelet")
         document["layers"]["kubelet"].setdefault("healthz", pasted.healthz)
+    _apply_node_lines(document, pasted)
     for log in pasted.container_logs:
         note = _place_container_log(document, log, pod)
         if note:
@@ -88,7 +88,7 @@ def apply_paste(
         if note:
             notes.append(note)
     if pasted.events:
-        notes.extend(_place_events(document, pasted.events, about))
+        notes.extend(_place_events(document, pasted.events, about, pod))
     for writer, (layer, key) in _LAYER_LOG.items():
         found = pasted.logs.entries[writer]
         if found:
@@ -186,6 +186,22 @@ def _apply_runtime(document: dict[str, Any], found: runtime.Found, pod: PodRef |
             " or paste `crictl pods` (whose POD IDs they name) with it"
         )
     return notes
+
+
+def _apply_node_lines(document: dict[str, Any], pasted: Pasted) -> None:
+    """sysctl's limits into the node's; a Taints line's conditions into the apiserver layer's,
+    where no describe node or node JSON gave them."""
+    if pasted.limits:
+        _examined(document, "node")
+        node = document["layers"]["node"]
+        node["limits"] = (node.get("limits") or {}) | pasted.limits
+    if pasted.node_conditions:
+        _examined(document, "apiserver")
+        apiserver = document["layers"]["apiserver"]
+        apiserver.setdefault("source", "pasted text")
+        known = apiserver.setdefault("node_conditions", [])
+        types = {c["type"] for c in known}
+        known += [c for c in pasted.node_conditions if c["type"] not in types]
 
 
 def _apply_cri_client(document: dict[str, Any], failures: list[CriFailure]) -> None:
@@ -344,19 +360,32 @@ def _credit(about: dict[str, Any], raw: RawLog, field: str) -> None:
 
 
 def _place_events(
-    document: dict[str, Any], found: list[PastedEvent], about: dict[str, Any] | None
+    document: dict[str, Any],
+    found: list[events.PastedEvent],
+    about: dict[str, Any] | None,
+    pod: PodRef | None,
 ) -> list[str]:
-    """Each pasted event to its pod: the one its row names, else the pod the paste is about
-    (`--pod`, or the only pod), else pod default/unknown (said, as for a container's log)."""
+    """The node's events give its conditions (events.node_conditions), where no describe node
+    or node JSON did; each pod's event goes to its pod: the one the text names, else the pod
+    the paste is about (`--pod`, or the only pod), else pod default/unknown (said, as for a
+    container's log)."""
     pods: list[dict[str, Any]] = document["pods"]
     notes: list[str] = []
+    node = [e for e in found if e.event["reason"] in events.NODE_REASONS]
+    if node:
+        _examined(document, "apiserver")
+        apiserver = document["layers"]["apiserver"]
+        apiserver.setdefault("source", "pasted events")
+        conditions = events.node_conditions(node)
+        if conditions and not apiserver.get("node_conditions"):
+            apiserver["node_conditions"] = conditions
     for pasted in found:
+        if pasted.event["reason"] in events.NODE_REASONS:
+            continue
         target = about
         if pasted.pod is not None:
-            target = next((p for p in pods if p["name"] == pasted.pod), None)
-            if target is None:
-                target = {"name": pasted.pod, "namespace": "default", "containers": []}
-                pods.append(target)
+            namespace = _namespace(pods, pasted.namespace, pasted.pod, pod)
+            target = _pod_named(pods, namespace, pasted.pod)
         elif target is None and len(pods) == 1:
             target = pods[0]
         elif target is None and pods:
@@ -366,8 +395,7 @@ def _place_events(
             )
             continue
         elif target is None:
-            target = {"name": UNKNOWN, "namespace": "default", "containers": []}
-            pods.append(target)
+            target = _pod_named(pods, "default", UNKNOWN)
             notes.append(
                 f"pasted events with no pod named: read as pod default/{UNKNOWN}"
                 " (give --pod NAMESPACE/NAME)"

@@ -16,7 +16,7 @@ from enum import Enum
 from doctor.gather.logs import daemons
 from doctor.gather.logs.formats import syslog_prefix
 from doctor.gather.node import KERNEL_TROUBLE
-from doctor.paste import events, kubeadm, kubectl_errors, units
+from doctor.paste import events, kubeadm, kubectl_errors, nodelines, units
 
 
 class Kind(Enum):
@@ -43,6 +43,9 @@ class Kind(Enum):
     CONTAINER_LOG = "container log"
     START_ERROR = "container start error"
     FRAGMENTS = "log lines without their prefix"
+    EVENT_LINES = "events without their table"
+    SYSCTL = "sysctl"
+    TAINTS = "describe node Taints"
     UNKNOWN = "unrecognised text"
 
 
@@ -136,9 +139,9 @@ def starts_json(line: str) -> bool:
 
 # A shell prompt and the command after it (`$ kubectl logs web`, `root@node:~# dmesg -T`,
 # `[root@node ~]# journalctl -u kubelet`), or a bare command line of the tools users paste.
-_COMMANDS = r"(?:kubectl|oc|k|journalctl|dmesg|crictl|ctr|docker|df|kubeadm|systemctl|tail|cat|grep|microk8s(?:\.kubectl)?|k3s)"  # noqa: E501
+_COMMANDS = r"(?:kubectl|oc|k|journalctl|dmesg|crictl|ctr|docker|df|kubeadm|systemctl|sysctl|tail|cat|grep|microk8s(?:\.\w+)?|k3s)"  # noqa: E501
 PROMPT = re.compile(
-    r"\s*(?:(?:\[[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?)\s*)?[$#%>]\s+(?P<command>\S.*)"
+    r"\s*(?:(?:\[[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?|(?:ba)?sh-\d[\d.]*)\s*)?[$#%>]\s+(?P<command>\S.*)"
     r"|(?P<bare>(?:sudo\s+)?" + _COMMANDS + r"\s+-?\w.*)"
 )
 # a prompt with no command after it (the user pressed return): only separates
@@ -183,6 +186,9 @@ BARE_RUNTIME = re.compile(
     r"|failed to (?:create containerd task|start shim): "
     # the error containerd exits with, on its stderr (cmd/containerd: "containerd: %s")
     r"|containerd: (?:mkdir|open|failed|listen|load) "
+    # ctr's, on its stderr (cmd/ctr: "ctr: %s"): the client's view of containerd's error;
+    # containerd's log is the closest layer that says it
+    r"|ctr: \S"
 )
 # The container's own output when its process could not be executed (runc init prints these
 # on the container's stderr, so `kubectl logs` shows them; rules/runc.yaml cites the sources).
@@ -303,11 +309,36 @@ def _start_error(shape: Shape) -> bool:
     return shape.run is None and any(start_error(line) for line in shape.lines)
 
 
+def fragment_kind(line: str, command: str | None) -> Kind | None:
+    """The kind of a line that is read alone, out of the output it came from: a log line
+    trimmed of its prefix, an event without its table, a sysctl value, a Taints line."""
+    if bare_writer(line):
+        return Kind.FRAGMENTS
+    if events.event_line(line):
+        return Kind.EVENT_LINES
+    if nodelines.sysctl_limit(line, command) is not None:
+        return Kind.SYSCTL
+    if nodelines.taint_conditions(line) is not None:
+        return Kind.TAINTS
+    return None
+
+
 def _fragments(shape: Shape) -> bool:
-    lines = shape.lines
+    # a describe Events section's title, header or rule alone says nothing
     return shape.run is None and any(
-        bare_writer(line) or events.event_of(line) or events.reason_then_message(lines, index)
-        for index, line in enumerate(lines)
+        fragment_kind(line, shape.command) and not events.frame(line) for line in shape.lines
+    )
+
+
+_DF_ROW = re.compile(r"\S+(?:\s+\S+)?\s+\d\S*\s+\d\S*\s+\d\S*\s+\d+%\s+/\S*")
+
+
+def _headless_df(shape: Shape) -> bool:
+    """df's rows without its header (the user cut it): the command before them says they are."""
+    return (
+        shape.run is None
+        and bool(re.match(r"(?:sudo\s+)?df\b", shape.command or ""))
+        and all(_DF_ROW.fullmatch(line.strip()) for line in shape.lines)
     )
 
 
@@ -324,8 +355,13 @@ def _kubectl_error(shape: Shape) -> bool:
 
     def kubectls(line: str) -> bool:
         # a daemon's own fatal line can start the same way ("error: failed to run Kubelet:
-        # ...", the kubelet's stderr): it is that daemon's log, not kubectl's error
-        return kubectl_errors.is_error(line) and bare_entry(line) is None
+        # ...", the kubelet's stderr): it is that daemon's log, not kubectl's error; and the
+        # kubelet's event messages start `Error: ` too (`Error: ErrImagePull`)
+        return (
+            kubectl_errors.is_error(line)
+            and bare_entry(line) is None
+            and events.event_of(line) is None
+        )
 
     if kubectls(shape.lines[0]):
         return True
@@ -344,6 +380,7 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.LOGRUS, _run_is(Kind.LOGRUS)),
     (Kind.DMESG, _run_is(Kind.DMESG)),
     (Kind.DF, _run_is(Kind.DF)),
+    (Kind.DF, _headless_df),
     (Kind.CRICTL_PS, _run_is(Kind.CRICTL_PS)),
     (Kind.CRICTL_PODS, _run_is(Kind.CRICTL_PODS)),
     (Kind.SYSTEMCTL_STATUS, _run_is(Kind.SYSTEMCTL_STATUS)),

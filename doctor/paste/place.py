@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from doctor.apiserver.describe import looks_like_describe
 from doctor.apiserver.describe_node import looks_like_describe_node
@@ -15,13 +16,21 @@ from doctor.apiserver.events_json import is_event
 from doctor.apiserver.node_json import is_node
 from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
-from doctor.paste import kubeadm, kubectl_errors, logs, runtime, units
+from doctor.paste import events, kinds, kubeadm, kubectl_errors, logs, nodelines, runtime, units
 from doctor.paste.container import LogsCommand, logs_command
 from doctor.paste.cri_client import CriFailure, crictl_failure
-from doctor.paste.events import PastedEvent, event_of, frame, reason_then_message
-from doctor.paste.kinds import Kind, bare_entry, bare_writer, recognise, start_error
+from doctor.paste.kinds import (
+    Kind,
+    bare_entry,
+    bare_writer,
+    fragment_kind,
+    line_kind,
+    recognise,
+    start_error,
+)
 from doctor.paste.segment import Segment, split
 from doctor.paste.text import PastedText
+from doctor.paste.wrapped import unwrap
 
 _BARE_WRITERS = {"kubelet": Writer.KUBELET, "runtime": Writer.RUNTIME, "kernel": Writer.KERNEL}
 
@@ -54,7 +63,9 @@ class Pasted:
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
     units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
     runtime: runtime.Found = field(default_factory=runtime.Found)  # crictl, docker inspect
-    events: list[PastedEvent] = field(default_factory=list)  # rows without their table
+    events: list[events.PastedEvent] = field(default_factory=list)  # without their table
+    limits: dict[str, Any] = field(default_factory=dict)  # the node's, from sysctl
+    node_conditions: list[dict[str, Any]] = field(default_factory=list)  # from Taints
     cri_client: list[CriFailure] = field(default_factory=list)  # crictl's, kubeadm's errors
     healthz: str | None = None  # kubeadm's [kubelet-check]
     container_states: list[kubectl_errors.ContainerState] = field(default_factory=list)
@@ -131,6 +142,10 @@ def _json(segment: Segment, kind: Kind, pasted: Pasted) -> None:
             runtime.cri_status(item, pasted.runtime)
         _read(pasted, segment, Kind.CRI_INSPECT)
         return
+    if _application_record(document) and len(segment.lines) == 1:
+        # an application's own JSON log line, not the runtime's (logrus writes `time`)
+        _container_log(segment, Kind.CONTAINER_LOG, pasted)
+        return
     if items and all(runtime.is_docker_inspect(i) for i in items):
         owned = [runtime.docker_inspect(item, pasted.runtime) for item in items]
         _read(pasted, segment, Kind.DOCKER_INSPECT)
@@ -158,39 +173,69 @@ def _start_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _application_record(document: object) -> bool:
+    return (
+        isinstance(document, dict)
+        and "level" in document
+        and ("msg" in document or "message" in document)
+        and "time" not in document
+    )
+
+
 def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
-    """Lines trimmed of their prefix: each recognisable one placed alone (a daemon's line in its
-    log, an event row or message in the pasted events), the rest noted."""
+    """Lines read out of the output they came from, a line the user's terminal or editor wrapped
+    joined again (wrapped.py): each recognisable one placed alone (a daemon's line in its log, a
+    sysctl value in the node's limits, a Taints line in its conditions), the others read as
+    events (events.py), the rest noted."""
     unknown: list[int] = []
-    lines = segment.lines
-    index = 0
-    while index < len(lines):
-        line, number = lines[index], segment.first + index
-        index += 1
-        found = bare_entry(line)
-        if found is not None:
-            writer, text = found
+    found: dict[Kind, None] = {}
+    rest: list[tuple[int, str]] = []  # for events.read
+    for index, line in unwrap(
+        segment.lines,
+        lambda line: fragment_kind(line, segment.command) is not None,
+        lambda line: line_kind(line) is not None,
+    ):
+        own = fragment_kind(line, segment.command)
+        if own is None or own is Kind.EVENT_LINES:
+            rest.append((segment.first + index, line))
+            continue
+        entry = bare_entry(line) if own is Kind.FRAGMENTS else None
+        if entry is not None:
+            writer, text = entry
             pasted.logs.entries[_BARE_WRITERS[writer]].append(text)
-            continue
-        event = event_of(line)
-        if event is None:
-            event = reason_then_message(lines, index - 1)
-            if event is not None:
-                index += 1  # its message is the next line
-        if event is not None:
-            pasted.events.append(event)
-            continue
-        if line.strip() and not frame(line):
-            unknown.append(number)
-    _read(pasted, segment, kind)
+        elif own is Kind.SYSCTL:
+            pasted.limits |= nodelines.sysctl_limit(line, segment.command) or {}
+        elif own is Kind.TAINTS:
+            pasted.node_conditions += nodelines.taint_conditions(line) or []
+        found[own] = None
+    read = events.read([line for _, line in rest])
+    if read.events:
+        pasted.events += read.events
+        found[Kind.EVENT_LINES] = None
+    unknown += [rest[index][0] for index in read.unread]
+    for own in found or (kind,):
+        _read(pasted, segment, own)
     if unknown:
-        spans = _spans(unknown)
+        spans = _spans(sorted(unknown))
         pasted.unplaced.append(f"{segment.source}:{spans}: not recognised")
 
 
 def _df(segment: Segment, kind: Kind, pasted: Pasted) -> None:
-    pasted.df_tables.append(segment.lines)
+    lines = segment.lines
+    if not kinds.DF_HEADER.match(lines[0]):
+        lines = (_df_header(segment.command or ""), *lines)
+    pasted.df_tables.append(lines)
     _read(pasted, segment, kind)
+
+
+def _df_header(command: str) -> str:
+    """The header df prints for `command`'s options, for its rows pasted without it: the
+    columns are fixed by -i (inodes) and -T (a Type column)."""
+    flags = "".join(w[1:] for w in command.split() if w.startswith("-") and not w.startswith("--"))
+    inodes = "i" in flags or "--inodes" in command
+    typed = "T" in flags or "--print-type" in command
+    figures = "Inodes IUsed IFree IUse%" if inodes else "1K-blocks Used Available Use%"
+    return f"Filesystem {'Type ' if typed else ''}{figures} Mounted on"
 
 
 def _unit_status(segment: Segment, kind: Kind, pasted: Pasted) -> None:

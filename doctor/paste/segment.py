@@ -4,7 +4,7 @@ table, a JSON document) and the free text between them, each with the command th
 The text is first made plain: ANSI colour and cursor codes (kubectl, journalctl and crictl
 colour their output on a terminal) and carriage returns are dropped. A shell prompt line
 (`$ kubectl logs web`) starts a new segment and names the command for the segments after it;
-markdown fences and blank lines only separate.
+markdown fences, rules (`=====`) and blank lines only separate.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from doctor.paste.kinds import Kind
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, hyperlinks), lone escapes
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_FENCE = re.compile(r"\s*(?:```|~~~)")
+# markdown fences, and the rules users draw between outputs (`================`)
+_FENCE = re.compile(r"\s*(?:```|~~~|(?:={3,}|-{3,})\s*$)")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from doctor.gather.logs.formats import parse_journal_record, parse_line
+import pytest
+
+from doctor.gather.logs.formats import parse_journal_record, parse_line, syslog_prefix
 from tests.gather.log_lines import (
     CONTAINER,
     KLOG_JOURNAL,
@@ -118,3 +120,28 @@ def test_syslog_lines_of_other_programs_are_skipped() -> None:
     iso = "2023-11-11T19:19:23.250596+00:00 a0 kubelet[7321]: " + KLOG_PLEG
     line = parse_line(iso, REFERENCE, "kubelet")
     assert line is not None and line["source"] == "kubelet.go:1870"
+
+
+def test_two_spaces_after_the_host_is_still_the_prefix() -> None:
+    # containerd/containerd#9929, as pasted (fixtures/realworld: containerd-9929)
+    text = (
+        "Mar 04 14:17:36 paas-controller  containerd[2440692]: panic: assertion failed: "
+        "Page expected to be: 3393, but self identifies as 6868074383292906018"
+    )
+    assert syslog_prefix(text) == ("containerd", text.split("]: ", 1)[1])
+    line = parse_line(text, REFERENCE, "containerd")
+    assert line is not None and line["message"].startswith("panic: assertion failed")
+    assert line["time"] == "2023-03-04T14:17:36"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "containerd: failed to load TOML: /etc/containerd/config.toml: (27, 47):",  # no pid
+        "kubelet: a message",
+        "  kubelet[12]: two spaces before it is indentation, not a trimmed prefix",
+        "error: exec[12]: not an identifier at the start",
+    ],
+)
+def test_without_a_pid_a_trimmed_line_has_no_prefix(text: str) -> None:
+    assert syslog_prefix(text) is None

@@ -36,10 +36,12 @@ def severity_rank(severity: str | None) -> int | None:
 # -- the formats --------------------------------------------------------------------------------
 
 # journald/syslog prefix: "Nov 11 19:19:23 host kubelet[7321]: " (BSD, optional fraction as in
-# journalctl -o short-precise, localized month names) or rsyslog's RFC 3339 timestamp.
+# journalctl -o short-precise, localized month names) or rsyslog's RFC 3339 timestamp. Two
+# spaces may follow the host (a paste re-aligned by hand, containerd/containerd#9929). A line
+# trimmed to its `ident[pid]: ` is no journal line: doctor/paste/kinds.py reads it as one.
 _PREFIX = re.compile(
     r"(?:(?P<bsd>\S{3,4} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d+)?)|(?P<iso>\d{4}-\d\d-\d\dT\S+))"
-    r" (?P<host>\S+) (?P<ident>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: "
+    r" (?P<host>\S+) {1,2}(?P<ident>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: "
 )
 # klog header (strings.md A0): Lmmdd hh:mm:ss.uuuuuu <pid padded to 7> file:line] msg
 _KLOG = re.compile(
