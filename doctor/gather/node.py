@@ -62,6 +62,11 @@ KERNEL_TROUBLE = re.compile(
     r"|Remounting filesystem read-only"
     r"|VFS: file-max limit \d+ reached"
     r"|unregister_netdevice: waiting for \S+ to become free"
+    # an enforced SELinux denial of a container's process or of the runtime (container-selinux's
+    # domains; svirt_lxc_net_t before it was renamed container_t): the kernel's audit record,
+    # `avc:  denied  { read } for pid=... scontext=system_u:system_r:container_t:s0:c1,c2 ...`
+    r"|avc:\s+denied\s+\{[^}]*\}\s+for\s.*\bscontext=\S*:(?:container_t|container_init_t"
+    r"|container_runtime_t|spc_t|svirt_lxc_net_t|svirt_sandbox_t):"
 )
 
 

@@ -37,8 +37,17 @@ def _writer(line: str) -> Writer | None:
         # the same klog text under k3s's identifier: the in-process kubelet's
         (KLOG_JOURNAL.replace(" kubelet[7321]: ", " k3s[1763]: "), Writer.KUBELET),
         (KLOG_JOURNAL.replace(" kubelet[7321]: ", " sshd[12]: "), None),
+        # journald's audit transport: an SELinux denial is the kernel's record
+        # (coreos/bugs#1757, Container Linux 1235.4.0)
+        (
+            "Jan 10 15:51:17 alien3 audit[20404]: AVC avc:  denied  { read } for  pid=20404"
+            ' comm="nslookup" name="etc-hosts" dev="sda9" ino=1062417'
+            " scontext=system_u:system_r:svirt_lxc_net_t:s0:c15,c665"
+            " tcontext=system_u:object_r:svirt_lxc_file_t:s0:c354,c771 tclass=file permissive=0",
+            Writer.KERNEL,
+        ),
     ],
-    ids=["kubelet", "containerd", "kernel", "k3s-supervisor", "k3s-klog", "other-program"],
+    ids=["kubelet", "containerd", "kernel", "k3s-supervisor", "k3s-klog", "other-program", "audit"],
 )
 def test_writer_of_a_line(line: str, expected: Writer | None) -> None:
     assert _writer(line) is expected

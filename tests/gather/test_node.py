@@ -207,3 +207,34 @@ def test_real_kmsg_does_not_block() -> None:
 def test_real_node() -> None:
     section = run(Path("/"))
     assert section["memory"]["total_bytes"] > 0
+
+
+@pytest.mark.parametrize(
+    ("message", "kept"),
+    [
+        # a container process denied (coreos/bugs#1757: svirt_lxc_net_t, container_t's old name)
+        (
+            'avc:  denied  { read } for  pid=20404 comm="nslookup" name="etc-hosts"'
+            " scontext=system_u:system_r:svirt_lxc_net_t:s0:c15,c665"
+            " tcontext=system_u:object_r:svirt_lxc_file_t:s0:c354,c771 tclass=file",
+            True,
+        ),
+        # the runtime denied (moby/moby#42677: runc's bpf prog_run under container_runtime_t)
+        (
+            "audit: type=1400 audit(1626443051.128:412): avc:  denied  { prog_run } for  pid=2345"
+            ' comm="runc" scontext=system_u:system_r:container_runtime_t:s0'
+            " tcontext=system_u:system_r:init_t:s0 tclass=bpf permissive=0",
+            True,
+        ),
+        # a host daemon's denial is not the container stack's
+        (
+            'avc:  denied  { write } for  pid=812 comm="sshd" name="log"'
+            " scontext=system_u:system_r:sshd_t:s0-s0:c0.c1023"
+            " tcontext=system_u:object_r:var_log_t:s0 tclass=dir permissive=0",
+            False,
+        ),
+    ],
+    ids=["container-process", "runtime", "host-daemon"],
+)
+def test_kernel_log_keeps_selinux_denials_of_the_container_stack(message: str, kept: bool) -> None:
+    assert (node.KERNEL_TROUBLE.search(message) is not None) is kept

@@ -53,6 +53,9 @@ IDENTIFIERS: Mapping[str, Writer | Split] = MappingProxyType(
         "containerd": Writer.RUNTIME,
         # the kernel's ring buffer, as journald and rsyslog (kern.log) tag it
         "kernel": Writer.KERNEL,
+        # the kernel's audit records (SELinux AVC denials) as journald's audit transport tags
+        # them (`audit[20404]: AVC avc:  denied { read } for ...`, systemd >= 219)
+        "audit": Writer.KERNEL,
         # CRI-O: contrib/systemd/crio.service runs /usr/local/bin/crio (identifier `crio`)
         "crio": Writer.RUNTIME,
         # dockershim-era nodes: moby's contrib/init/systemd/docker.service runs /usr/bin/dockerd

@@ -108,7 +108,8 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              "runc / shim failures wrapped by containerd and the kubelet"),
     _pattern("runc",
              r"apparmor failed to apply profile|get apparmor_parser version"
-             r"|/proc/self/attr/keycreate|error adding seccomp filter rule"
+             r"|/proc/self/attr/keycreate|cannot fetch program from id"
+             r"|error adding seccomp filter rule"
              r"|seccomp: config provided but seccomp not supported|unknown capability"
              r"|runc: .*(?:not found \(required by runc\)|symbol lookup error)"
              r"|open /dev/pts/\d+: operation not permitted", WARN,
