@@ -13,10 +13,11 @@ runtime gave (`pulling image failed: ... code = NotFound`) is an error met, the 
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 
 from doctor.gather.cri.codes import STATUS_FOR_CODE, code_name, status_for
-from doctor.gather.cri.endpoint import SOURCE_DEFAULT, normalize
+from doctor.gather.cri.endpoint import SOURCE_DEFAULT, SOURCE_FLAG, normalize
 from doctor.layers import LayerStatus
 
 # logrus's terminal form (`FATA[0000] msg`, seconds since start: a command-line tool's) and its
@@ -40,6 +41,13 @@ _ENDPOINT = re.compile(
     r"(?:endpoint \\*\"|connect endpoint ')(?P<address>[a-z]+://[^\"'\\\s]+)"
     r"|dial unix (?P<path>/[^:\s\"\\]+)"
 )
+# the flag each CRI client names its endpoint with (crictl's global -r, ctr's -a: containerd's
+# socket, where its CRI plugin serves too; kubeadm's --cri-socket)
+_ENDPOINT_FLAGS = {
+    "crictl": ("-r", "--runtime-endpoint"),
+    "ctr": ("-a", "--address"),
+    "kubeadm": ("--cri-socket",),
+}
 _ERR_VALUE = re.compile(r'\berr="(?P<err>(?:[^"\\]|\\.)*)"')
 _DEFAULT_ENDPOINTS = re.compile(r"[Rr]untime connect using default endpoints: ")
 _WHAT = (
@@ -98,6 +106,29 @@ def crictl_failure(line: str) -> CriFailure | None:
     if level not in ("fatal", "error"):
         return None
     return failure(message, gave_up=level == "fatal", client="crictl")
+
+
+def command_endpoint(command: str) -> CriFailure | None:
+    """The endpoint a CRI client's command line names (`crictl -r unix:///run/x.sock info`,
+    `kubeadm init --cri-socket=/run/crio/crio.sock`), as the live gatherer records the endpoint
+    it used and why (`endpoint_source: flag`); None when it names none."""
+    try:
+        words = shlex.split(command)
+    except ValueError:  # an unbalanced quote: the words are still the words
+        words = command.split()
+    while words and words[0] == "sudo":
+        words = words[1:]
+    client = words[0].rsplit("/", 1)[-1] if words else ""
+    flags = _ENDPOINT_FLAGS.get(client, ())
+    for index, word in enumerate(words[1:], start=1):
+        name, equals, value = word.partition("=")
+        if name not in flags:
+            continue
+        if not equals:
+            value = words[index + 1] if index + 1 < len(words) else ""
+        if value and not value.startswith("-"):
+            return CriFailure(client, None, None, normalize(value), endpoint_source=SOURCE_FLAG)
+    return None
 
 
 def failure(message: str, gave_up: bool, client: str, checked: bool = False) -> CriFailure:

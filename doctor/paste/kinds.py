@@ -138,15 +138,22 @@ def starts_json(line: str) -> bool:
 
 
 # A shell prompt and the command after it (`$ kubectl logs web`, `root@node:~# dmesg -T`,
-# `[root@node ~]# journalctl -u kubelet`), or a bare command line of the tools users paste.
+# `[root@node ~]# journalctl -u kubelet`, fish's `user@host ~> kubectl get pods`, a root
+# prompt typed without its space: `#kubeadm init`), or a bare command line of the tools users
+# paste.
 _COMMANDS = r"(?:kubectl|oc|k|journalctl|dmesg|crictl|ctr|docker|df|kubeadm|systemctl|sysctl|tail|cat|grep|microk8s(?:\.\w+)?|k3s)"  # noqa: E501
+# user@host, then bash's `:cwd` or fish's ` cwd` (`~`, `/etc`, `~/src`)
+_USER_HOST = r"[\w.-]+@[\w.-]+(?::\S*|\s+[~/]\S*)?"
 PROMPT = re.compile(
-    r"\s*(?:(?:\[[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?|(?:ba)?sh-\d[\d.]*)\s*)?[$#%>]\s+(?P<command>\S.*)"
+    r"\s*(?:(?:\[[^\]]*\]|" + _USER_HOST + r"|(?:ba)?sh-\d[\d.]*)\s*)?[$#%>]\s*(?P<command>\S.*)"
     r"|(?P<bare>(?:sudo\s+)?" + _COMMANDS + r"\s+-?\w.*)"
 )
 # a prompt with no command after it (the user pressed return): only separates
-EMPTY_PROMPT = re.compile(r"\s*(?:\[[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?)\s*[$#%>]\s*")
-_KNOWN_COMMAND = re.compile(r"(?:sudo\s+)?" + _COMMANDS + r"\b")
+EMPTY_PROMPT = re.compile(r"\s*(?:\[[^\]]*\]|" + _USER_HOST + r")\s*[$#%>]\s*")
+# after a prompt, also the daemons run by hand (`# containerd --config ./x.toml`): not bare,
+# where "containerd is not running" is a sentence; a command may be named by its path
+# (`/root/go/bin/crictl`)
+_KNOWN_COMMAND = re.compile(r"(?:sudo\s+)?(?:/\S*/)?(?:" + _COMMANDS + r"|containerd)\b")
 
 
 def prompt_command(line: str) -> str | None:
@@ -289,14 +296,14 @@ _WRITER_NAMES = {
 }
 
 
-def _is_logs_command(command: str | None) -> bool:
+def is_logs_command(command: str | None) -> bool:
     return bool(command) and bool(re.search(r"\b(?:logs|crictl logs|docker logs)\b", command or ""))
 
 
 def _container_log(shape: Shape) -> bool:
     """What `kubectl logs` printed (whatever its format: kube-proxy's own output is klog), or
     free text holding the container's own exec failure or a limit its process hit."""
-    if _is_logs_command(shape.command) and shape.run is not Kind.JSON:
+    if is_logs_command(shape.command) and shape.run is not Kind.JSON:
         return True
     return shape.run is None and any(
         CONTAINER_OUTPUT.match(line) or PROCESS_LIMIT_OUTPUT.search(line) for line in shape.lines
@@ -365,7 +372,7 @@ def _kubectl_error(shape: Shape) -> bool:
 
     if kubectls(shape.lines[0]):
         return True
-    return not _is_logs_command(shape.command) and any(map(kubectls, shape.lines))
+    return not is_logs_command(shape.command) and any(map(kubectls, shape.lines))
 
 
 RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (

@@ -18,7 +18,7 @@ from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
 from doctor.paste import events, kinds, kubeadm, kubectl_errors, logs, nodelines, runtime, units
 from doctor.paste.container import LogsCommand, logs_command
-from doctor.paste.cri_client import CriFailure, crictl_failure
+from doctor.paste.cri_client import CriFailure, command_endpoint, crictl_failure
 from doctor.paste.kinds import (
     Kind,
     bare_entry,
@@ -91,6 +91,9 @@ def place_texts(texts: Sequence[PastedText]) -> Pasted:
         if not segments:
             pasted.unplaced.append(f"{text.name}: no text")
         for segment in segments:
+            used = command_endpoint(segment.command) if segment.command else None
+            if used is not None and used not in pasted.cri_client:
+                pasted.cri_client.append(used)  # before what the client printed: it used it
             kind = recognise(segment.shape())
             PLACERS[kind](segment, kind, pasted)
     found = (crictl_failure(line) for line in pasted.logs.crictl)

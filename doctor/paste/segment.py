@@ -19,6 +19,8 @@ from doctor.paste.kinds import Kind
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, hyperlinks), lone escapes
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+# the line kinds only the host's logs have: a container's output ends where they start
+_HOST_LOGS = (Kind.JOURNAL, Kind.JOURNAL_JSON)
 # markdown fences, and the rules users draw between outputs (`================`)
 _FENCE = re.compile(r"\s*(?:```|~~~|(?:={3,}|-{3,})\s*$)")
 
@@ -71,6 +73,10 @@ def split(text: str, source: str) -> list[Segment]:
             index += 1
             continue
         run, end = _extent(lines, index, closers)
+        if run in _HOST_LOGS and kinds.is_logs_command(command):
+            # a journal or syslog line (audit's AVC denials among them) is the host's, never
+            # what `kubectl logs`/`docker logs` printed: the container's output ended before it
+            command = None
         while end > index + 1 and not lines[end - 1].strip():
             end -= 1  # trailing blank lines separate; they are no part of it
         segments.append(Segment(source, index + 1, tuple(lines[index:end]), run, command))

@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 
 from doctor.bundle.source import load_inputs
+from doctor.diagnosis import diagnose
+from doctor.engine.loader import load_rules
 from doctor.facts.document import PodRef
+from doctor.paste.cri_client import command_endpoint
 from tests.paste.corpus import evidence
 
 
@@ -195,6 +198,69 @@ def test_crictl_fatal_is_the_cri_clients_failure_not_containerds_log(tmp_path: P
         }
     ]
     assert "log" not in data["layers"]["containerd"]
+
+
+@pytest.mark.parametrize(
+    ("case", "endpoint", "cause"),
+    [
+        # `crictl -r`: containerd's socket answered "unknown service": its CRI plugin is off
+        (
+            "containerd.cri-plugin-disabled/critools-578",
+            "unix:///run/containerd/containerd.sock",
+            "containerd.cri-plugin-disabled",
+        ),
+        # `--runtime-endpoint=` a bare path: CRI-O's, too old for the crictl
+        (
+            "cri.api-unsupported/critools-259",
+            "unix:///var/run/crio/crio.sock",
+            "cri.api-unsupported",
+        ),
+    ],
+)
+def test_the_endpoint_a_crictl_command_names_is_the_cri_layers(
+    tmp_path: Path, case: str, endpoint: str, cause: str
+) -> None:
+    path = tmp_path / "paste.txt"
+    path.write_text(evidence(case))
+    loaded = load_inputs(None, texts=[path])
+    cri = loaded.document.data["layers"]["cri"]
+    assert (cri["endpoint"], cri["endpoint_source"]) == (endpoint, "flag")
+    assert cri["status"] == "unsupported"
+    assert loaded.unplaced == ()
+    report = diagnose(loaded.document, load_rules(), None)
+    assert report.root_cause is not None and report.root_cause.finding.rule_id == cause
+
+
+@pytest.mark.parametrize(
+    ("command", "endpoint"),
+    [
+        (
+            "sudo crictl -r unix:///run/containerd/containerd.sock ps",
+            "unix:///run/containerd/containerd.sock",
+        ),
+        ("crictl --runtime-endpoint /run/crio/crio.sock info", "unix:///run/crio/crio.sock"),
+        (
+            "kubeadm init --cri-socket=unix:///var/run/crio/crio.sock",
+            "unix:///var/run/crio/crio.sock",
+        ),
+        (
+            "kubeadm join 10.0.0.1:6443 --cri-socket /run/containerd/containerd.sock",
+            "unix:///run/containerd/containerd.sock",
+        ),
+        (
+            "ctr -a /run/k3s/containerd/containerd.sock images ls",
+            "unix:///run/k3s/containerd/containerd.sock",
+        ),
+        ("crictl info", None),
+        ("crictl -r", None),  # the value was not pasted
+        ("kubectl -r x get pods", None),  # not a CRI client
+        ("crictl ps -a --image-endpoint unix:///run/x.sock", None),  # the image service's
+    ],
+)
+def test_command_endpoint(command: str, endpoint: str | None) -> None:
+    named = command_endpoint(command)
+    assert (named.endpoint if named else None) == endpoint
+    assert named is None or (named.endpoint_source, named.message) == ("flag", None)
 
 
 def test_crictl_on_default_endpoints_failing_to_dial(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 from doctor.paste.kinds import RECOGNISERS, Kind, prompt_command, recognise
 from doctor.paste.place import PLACERS
 from doctor.paste.segment import plain, split
+from tests.paste.corpus import evidence
 from tests.paste.pastes import (
     CALICO_EVENTS,
     DF_H,
@@ -115,10 +116,40 @@ def test_a_segment_knows_its_lines_and_command() -> None:
         ("kubectl describe pod web", "kubectl describe pod web"),
         ("# this is a comment", None),
         ("$ 5", None),
+        # fish's prompt (runc.exec-format/minikube-17803)
+        ("pavels@arch-experiments ~> kubectl logs web", "kubectl logs web"),
+        ("me@host ~/src> crictl ps -a", "crictl ps -a"),
+        ("#kubeadm init", "kubeadm init"),  # a root prompt typed without its space
+        # a daemon run by hand after a prompt (containerd.config-invalid/containerd-10905) ...
+        ("# containerd --config ./disable_cri.toml ", "containerd --config ./disable_cri.toml"),
+        ("containerd is not running", None),  # ... but not bare: that is a sentence
+        # a client named by its path (cri.api-unsupported/critools-259)
+        (
+            "# /root/go/bin/crictl --runtime-endpoint=/var/run/crio/crio.sock info",
+            "/root/go/bin/crictl --runtime-endpoint=/var/run/crio/crio.sock info",
+        ),
     ],
 )
 def test_prompt_lines(line: str, command: str | None) -> None:
     assert prompt_command(line) == command
+
+
+def test_fish_prompts_name_the_commands_of_their_output() -> None:
+    segments = split(plain(evidence("runc.exec-format/minikube-17803")), "paste")
+    assert [(s.command, recognise(s.shape())) for s in segments] == [
+        ("kubectl get pods", Kind.UNKNOWN),
+        ("kubectl logs hello-7bf57d9696-c82lm", Kind.CONTAINER_LOG),
+    ]
+
+
+def test_a_container_log_ends_where_the_hosts_journal_starts() -> None:
+    # runc.selinux-denied/coreos-1757: audit's AVC lines right after `docker logs`' output are
+    # the host's journal, not the container's output
+    segments = split(plain(evidence("runc.selinux-denied/coreos-1757")), "paste")
+    assert [(s.first, s.command, recognise(s.shape())) for s in segments] == [
+        (2, "docker logs 142dc41cd711", Kind.CONTAINER_LOG),
+        (4, None, Kind.JOURNAL),
+    ]
 
 
 def test_every_kind_recognised_has_a_placer() -> None:
