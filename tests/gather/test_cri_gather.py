@@ -17,7 +17,7 @@ from doctor.gather.collect import _cri_alone, _cri_answer
 from doctor.gather.context import GatherContext, GatherOptions, PodQuery
 from doctor.gather.cri.gather import gather
 from doctor.gather.cri.generated.runtime.v1 import api_pb2 as v1
-from doctor.gather.cri.pods import PodLookupError
+from doctor.gather.cri.pods import PodLookupError, pods_known
 from doctor.gather.cri.query import settle_deferred
 from doctor.gather.logs.formats import parse_line
 from doctor.layers import Layer
@@ -245,6 +245,13 @@ def test_an_unknown_pod_names_similar_ones(socket_path: Path) -> None:
         run(socket_path, "web", "kube-system")
     with pytest.raises(PodLookupError, match=r"4 pods are known"):
         run(socket_path, "zzzzzzzz")
+
+
+@pytest.mark.parametrize(
+    ("count", "said"), [(0, "0 pods are known"), (1, "1 pod is known"), (7, "7 pods are known")]
+)
+def test_the_known_pods_are_counted_in_words(count: int, said: str) -> None:
+    assert pods_known(count) == said
 
 
 def test_all_pods(socket_path: Path) -> None:

@@ -132,7 +132,7 @@ def _one(
         everything = client.list_pod_sandbox()
     known = [p.key for p in group(everything)]
     similar = similar_names(query, known)
-    hint = f"similar pods: {', '.join(similar)}" if similar else f"{len(known)} pods are known"
+    hint = f"similar pods: {', '.join(similar)}" if similar else pods_known(len(known))
     raise PodNotFoundError(f"pod {describe(query)} not found {where}; {hint}")
 
 
@@ -406,3 +406,8 @@ def image_facts(
         image["present"] = found is not None
         if found is not None and not image.get("id"):
             image["id"] = found.id or None
+
+
+def pods_known(count: int) -> str:
+    """How many pods the runtime knows, said as a person would ("1 pod is known")."""
+    return f"{count} pod is known" if count == 1 else f"{count} pods are known"
