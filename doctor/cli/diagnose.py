@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from doctor.cli.gathering import gather_facts_while, gather_options, make_options, save_facts
+from doctor.cli.gathering import (
+    api_options,
+    gather_facts_while,
+    gather_options,
+    make_api,
+    make_options,
+    save_facts,
+)
 from doctor.cli.options import emit, exit_code, prepare_engine, report_options, rule_options
 
 if TYPE_CHECKING:
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
     help="Also write the facts document here (what `analyze` reads).",
 )
 @gather_options
+@api_options
 @rule_options
 @report_options
 def diagnose(
@@ -34,13 +42,20 @@ def diagnose(
     timeout: float,
     sample_interval: float,
     quiet: bool,
+    kubeconfig: str | None,
+    context: str | None,
+    no_api: bool,
     rule_choice: RuleChoice,
     output: str,
     output_file: Path | None,
     fail_on: str,
 ) -> None:
-    """Diagnose POD on this node: a name, NAMESPACE/NAME, a pod uid or a sandbox id prefix."""
-    options = make_options(host_root, runtime_endpoint, timeout, sample_interval, pod, namespace)
+    """Diagnose POD: what the API server knows of it, then, when it runs on this node, every
+    layer below. POD: a name, NAMESPACE/NAME, a pod uid or a sandbox id prefix."""
+    api = make_api(kubeconfig, context, no_api)
+    options = make_options(
+        host_root, runtime_endpoint, timeout, sample_interval, pod, namespace, api=api
+    )
     # A broken rule stops the run before any report; the rules load while the facts gather.
     document, (rules, render) = gather_facts_while(
         options, quiet, lambda: prepare_engine(rule_choice, output)

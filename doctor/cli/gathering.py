@@ -13,6 +13,7 @@ import click
 from doctor.gather.context import (
     DEFAULT_SAMPLE_INTERVAL,
     DEFAULT_TIMEOUT,
+    ApiOptions,
     GatherOptions,
     PodQuery,
 )
@@ -31,8 +32,9 @@ def gather_options(command: F) -> F:
                 type=click.Path(exists=True, file_okay=False, path_type=Path),
                 default=Path("/"),
                 show_default=True,
+                envvar="STACKDOCTOR_HOST_ROOT",
                 help="Where the node's filesystem is (e.g. /host in a DaemonSet): prefixes every"
-                " host path, /proc and /sys included.",
+                " host path, /proc and /sys included. Default also from STACKDOCTOR_HOST_ROOT.",
             ),
             click.option(
                 "--runtime-endpoint",
@@ -62,6 +64,36 @@ def gather_options(command: F) -> F:
     return command
 
 
+def api_options(command: F) -> F:
+    """--kubeconfig, --context (as kubectl spells them) and --no-api."""
+    for option in reversed(
+        [
+            click.option(
+                "--kubeconfig",
+                metavar="FILE",
+                help="The kubeconfig to read the API server with (default: KUBECONFIG, "
+                "~/.kube/config, else the pod's service account).",
+            ),
+            click.option("--context", metavar="NAME", help="The kubeconfig context to use."),
+            click.option(
+                "--no-api",
+                is_flag=True,
+                help="Do not ask the API server: the node's layers alone.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def make_api(kubeconfig: str | None, context: str | None, no_api: bool) -> ApiOptions | None:
+    if no_api:
+        if kubeconfig or context:
+            raise click.UsageError("--no-api with --kubeconfig or --context: which one?")
+        return None
+    return ApiOptions(kubeconfig, context, dict(os.environ))
+
+
 def make_options(
     host_root: Path,
     runtime_endpoint: str | None,
@@ -70,6 +102,8 @@ def make_options(
     pod: str | None = None,
     namespace: str | None = None,
     all_pods: bool = False,
+    api: ApiOptions | None = None,
+    pod_on_node: bool = False,
 ) -> GatherOptions:
     return GatherOptions(
         host_root=host_root,
@@ -79,6 +113,8 @@ def make_options(
         pod=PodQuery(pod, namespace) if pod else None,
         all_pods=all_pods,
         environ=dict(os.environ),
+        api=api,
+        pod_on_node=pod_on_node,
     )
 
 

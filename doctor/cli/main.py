@@ -55,17 +55,28 @@ def cli(debug: bool) -> None:
 
 
 def main() -> None:
+    run(cli)
+
+
+def plugin_main() -> None:
+    """`kubectl stackdoctor` (the executable kubectl-stackdoctor): see doctor/cli/plugin.py."""
+    from doctor.cli.plugin import kubectl_stackdoctor
+
+    run(kubectl_stackdoctor)
+
+
+def run(command: click.Command) -> None:
     try:
-        _run()
+        _run(command)
     finally:
         # All that is still alive goes with the process: spare it the interpreter's final
         # garbage collections (~25 ms after a diagnose: grpc, protobuf, the facts).
         gc.freeze()
 
 
-def _run() -> None:
+def _run(command: click.Command) -> None:
     try:
-        cli.main(standalone_mode=False)
+        command.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

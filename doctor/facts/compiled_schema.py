@@ -153,6 +153,91 @@ def validate(data, custom_formats={}, name_prefix=None):
                             data__layers__apiserver__source = data__layers__apiserver["source"]
                             if not isinstance(data__layers__apiserver__source, (str, NoneType)):
                                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.source must be string or null")
+                        if "server" in data__layers__apiserver_keys:
+                            data__layers__apiserver_keys.remove("server")
+                            data__layers__apiserver__server = data__layers__apiserver["server"]
+                            if not isinstance(data__layers__apiserver__server, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.server must be string or null")
+                        if "node" in data__layers__apiserver_keys:
+                            data__layers__apiserver_keys.remove("node")
+                            data__layers__apiserver__node = data__layers__apiserver["node"]
+                            if not isinstance(data__layers__apiserver__node, (dict, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node must be object or null")
+                            data__layers__apiserver__node_is_dict = isinstance(data__layers__apiserver__node, dict)
+                            if data__layers__apiserver__node_is_dict:
+                                data__layers__apiserver__node_keys = set(data__layers__apiserver__node.keys())
+                                if "name" in data__layers__apiserver__node_keys:
+                                    data__layers__apiserver__node_keys.remove("name")
+                                    data__layers__apiserver__node__name = data__layers__apiserver__node["name"]
+                                    if not isinstance(data__layers__apiserver__node__name, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node.name must be string or null")
+                                if "unschedulable" in data__layers__apiserver__node_keys:
+                                    data__layers__apiserver__node_keys.remove("unschedulable")
+                                    data__layers__apiserver__node__unschedulable = data__layers__apiserver__node["unschedulable"]
+                                    if not isinstance(data__layers__apiserver__node__unschedulable, (bool)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node.unschedulable must be boolean")
+                                if "taints" in data__layers__apiserver__node_keys:
+                                    data__layers__apiserver__node_keys.remove("taints")
+                                    data__layers__apiserver__node__taints = data__layers__apiserver__node["taints"]
+                                    if not isinstance(data__layers__apiserver__node__taints, (list, tuple)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node.taints must be array")
+                                    data__layers__apiserver__node__taints_is_list = isinstance(data__layers__apiserver__node__taints, (list, tuple))
+                                    if data__layers__apiserver__node__taints_is_list:
+                                        data__layers__apiserver__node__taints_len = len(data__layers__apiserver__node__taints)
+                                        for data__layers__apiserver__node__taints_x, data__layers__apiserver__node__taints_item in enumerate(data__layers__apiserver__node__taints):
+                                            if not isinstance(data__layers__apiserver__node__taints_item, (dict)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node.taints[{data__layers__apiserver__node__taints_x}]" + " must be object")
+                                            data__layers__apiserver__node__taints_item_is_dict = isinstance(data__layers__apiserver__node__taints_item, dict)
+                                            if data__layers__apiserver__node__taints_item_is_dict:
+                                                data__layers__apiserver__node__taints_item_keys = set(data__layers__apiserver__node__taints_item.keys())
+                                                if "key" in data__layers__apiserver__node__taints_item_keys:
+                                                    data__layers__apiserver__node__taints_item_keys.remove("key")
+                                                    data__layers__apiserver__node__taints_item__key = data__layers__apiserver__node__taints_item["key"]
+                                                    if not isinstance(data__layers__apiserver__node__taints_item__key, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node.taints[{data__layers__apiserver__node__taints_x}].key" + " must be string or null")
+                                                if "value" in data__layers__apiserver__node__taints_item_keys:
+                                                    data__layers__apiserver__node__taints_item_keys.remove("value")
+                                                    data__layers__apiserver__node__taints_item__value = data__layers__apiserver__node__taints_item["value"]
+                                                    if not isinstance(data__layers__apiserver__node__taints_item__value, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node.taints[{data__layers__apiserver__node__taints_x}].value" + " must be string or null")
+                                                if "effect" in data__layers__apiserver__node__taints_item_keys:
+                                                    data__layers__apiserver__node__taints_item_keys.remove("effect")
+                                                    data__layers__apiserver__node__taints_item__effect = data__layers__apiserver__node__taints_item["effect"]
+                                                    if not isinstance(data__layers__apiserver__node__taints_item__effect, (str, NoneType)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node.taints[{data__layers__apiserver__node__taints_x}].effect" + " must be string or null")
+                                if "allocatable" in data__layers__apiserver__node_keys:
+                                    data__layers__apiserver__node_keys.remove("allocatable")
+                                    data__layers__apiserver__node__allocatable = data__layers__apiserver__node["allocatable"]
+                                    if not isinstance(data__layers__apiserver__node__allocatable, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node.allocatable must be object")
+                                    data__layers__apiserver__node__allocatable_is_dict = isinstance(data__layers__apiserver__node__allocatable, dict)
+                                    if data__layers__apiserver__node__allocatable_is_dict:
+                                        data__layers__apiserver__node__allocatable_keys = set(data__layers__apiserver__node__allocatable.keys())
+                                        for data__layers__apiserver__node__allocatable_key in data__layers__apiserver__node__allocatable_keys:
+                                            if data__layers__apiserver__node__allocatable_key not in []:
+                                                data__layers__apiserver__node__allocatable_value = data__layers__apiserver__node__allocatable.get(data__layers__apiserver__node__allocatable_key)
+                                                if not isinstance(data__layers__apiserver__node__allocatable_value, (str)):
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node.allocatable.{data__layers__apiserver__node__allocatable_key}" + " must be string")
+                                if "kubelet_version" in data__layers__apiserver__node_keys:
+                                    data__layers__apiserver__node_keys.remove("kubelet_version")
+                                    data__layers__apiserver__node__kubeletversion = data__layers__apiserver__node["kubelet_version"]
+                                    if not isinstance(data__layers__apiserver__node__kubeletversion, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node.kubelet_version must be string or null")
+                                if "container_runtime_version" in data__layers__apiserver__node_keys:
+                                    data__layers__apiserver__node_keys.remove("container_runtime_version")
+                                    data__layers__apiserver__node__containerruntimeversion = data__layers__apiserver__node["container_runtime_version"]
+                                    if not isinstance(data__layers__apiserver__node__containerruntimeversion, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node.container_runtime_version must be string or null")
+                                if "kernel_version" in data__layers__apiserver__node_keys:
+                                    data__layers__apiserver__node_keys.remove("kernel_version")
+                                    data__layers__apiserver__node__kernelversion = data__layers__apiserver__node["kernel_version"]
+                                    if not isinstance(data__layers__apiserver__node__kernelversion, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node.kernel_version must be string or null")
+                                if "os_image" in data__layers__apiserver__node_keys:
+                                    data__layers__apiserver__node_keys.remove("os_image")
+                                    data__layers__apiserver__node__osimage = data__layers__apiserver__node["os_image"]
+                                    if not isinstance(data__layers__apiserver__node__osimage, (str, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node.os_image must be string or null")
                         if "node_conditions" in data__layers__apiserver_keys:
                             data__layers__apiserver_keys.remove("node_conditions")
                             data__layers__apiserver__nodeconditions = data__layers__apiserver["node_conditions"]
@@ -284,6 +369,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                             data__layers__kubelet__configpath = data__layers__kubelet["config_path"]
                             if not isinstance(data__layers__kubelet__configpath, (str, NoneType)):
                                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.config_path must be string or null")
+                        if "node_name" in data__layers__kubelet_keys:
+                            data__layers__kubelet_keys.remove("node_name")
+                            data__layers__kubelet__nodename = data__layers__kubelet["node_name"]
+                            if not isinstance(data__layers__kubelet__nodename, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.kubelet.node_name must be string or null")
                         if "cgroup_driver" in data__layers__kubelet_keys:
                             data__layers__kubelet_keys.remove("cgroup_driver")
                             data__layers__kubelet__cgroupdriver = data__layers__kubelet["cgroup_driver"]
@@ -1892,6 +1982,63 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__pods_item__events_item__lastseen = data__pods_item__events_item["last_seen"]
                                             if not isinstance(data__pods_item__events_item__lastseen, (str, NoneType)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}].last_seen" + " must be string or null")
+                        if "node_name" in data__pods_item_keys:
+                            data__pods_item_keys.remove("node_name")
+                            data__pods_item__nodename = data__pods_item["node_name"]
+                            if not isinstance(data__pods_item__nodename, (str, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].node_name" + " must be string or null")
+                        if "owners" in data__pods_item_keys:
+                            data__pods_item_keys.remove("owners")
+                            data__pods_item__owners = data__pods_item["owners"]
+                            if not isinstance(data__pods_item__owners, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].owners" + " must be array")
+                            data__pods_item__owners_is_list = isinstance(data__pods_item__owners, (list, tuple))
+                            if data__pods_item__owners_is_list:
+                                data__pods_item__owners_len = len(data__pods_item__owners)
+                                for data__pods_item__owners_x, data__pods_item__owners_item in enumerate(data__pods_item__owners):
+                                    if not isinstance(data__pods_item__owners_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].owners[{data__pods_item__owners_x}]" + " must be object")
+                                    data__pods_item__owners_item_is_dict = isinstance(data__pods_item__owners_item, dict)
+                                    if data__pods_item__owners_item_is_dict:
+                                        data__pods_item__owners_item__missing_keys = set(['kind', 'name']) - data__pods_item__owners_item.keys()
+                                        if data__pods_item__owners_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].owners[{data__pods_item__owners_x}]" + " must contain ")
+                                        data__pods_item__owners_item_keys = set(data__pods_item__owners_item.keys())
+                                        if "kind" in data__pods_item__owners_item_keys:
+                                            data__pods_item__owners_item_keys.remove("kind")
+                                            data__pods_item__owners_item__kind = data__pods_item__owners_item["kind"]
+                                            if not isinstance(data__pods_item__owners_item__kind, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].owners[{data__pods_item__owners_x}].kind" + " must be string")
+                                        if "name" in data__pods_item__owners_item_keys:
+                                            data__pods_item__owners_item_keys.remove("name")
+                                            data__pods_item__owners_item__name = data__pods_item__owners_item["name"]
+                                            if not isinstance(data__pods_item__owners_item__name, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].owners[{data__pods_item__owners_x}].name" + " must be string")
+                                        if "replicas" in data__pods_item__owners_item_keys:
+                                            data__pods_item__owners_item_keys.remove("replicas")
+                                            data__pods_item__owners_item__replicas = data__pods_item__owners_item["replicas"]
+                                            if not isinstance(data__pods_item__owners_item__replicas, (int)) and not (isinstance(data__pods_item__owners_item__replicas, float) and data__pods_item__owners_item__replicas.is_integer()) or isinstance(data__pods_item__owners_item__replicas, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].owners[{data__pods_item__owners_x}].replicas" + " must be integer")
+                                        if "ready_replicas" in data__pods_item__owners_item_keys:
+                                            data__pods_item__owners_item_keys.remove("ready_replicas")
+                                            data__pods_item__owners_item__readyreplicas = data__pods_item__owners_item["ready_replicas"]
+                                            if not isinstance(data__pods_item__owners_item__readyreplicas, (int)) and not (isinstance(data__pods_item__owners_item__readyreplicas, float) and data__pods_item__owners_item__readyreplicas.is_integer()) or isinstance(data__pods_item__owners_item__readyreplicas, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].owners[{data__pods_item__owners_x}].ready_replicas" + " must be integer")
+                                        if "desired_scheduled" in data__pods_item__owners_item_keys:
+                                            data__pods_item__owners_item_keys.remove("desired_scheduled")
+                                            data__pods_item__owners_item__desiredscheduled = data__pods_item__owners_item["desired_scheduled"]
+                                            if not isinstance(data__pods_item__owners_item__desiredscheduled, (int)) and not (isinstance(data__pods_item__owners_item__desiredscheduled, float) and data__pods_item__owners_item__desiredscheduled.is_integer()) or isinstance(data__pods_item__owners_item__desiredscheduled, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].owners[{data__pods_item__owners_x}].desired_scheduled" + " must be integer")
+                                        if "active" in data__pods_item__owners_item_keys:
+                                            data__pods_item__owners_item_keys.remove("active")
+                                            data__pods_item__owners_item__active = data__pods_item__owners_item["active"]
+                                            if not isinstance(data__pods_item__owners_item__active, (int)) and not (isinstance(data__pods_item__owners_item__active, float) and data__pods_item__owners_item__active.is_integer()) or isinstance(data__pods_item__owners_item__active, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].owners[{data__pods_item__owners_x}].active" + " must be integer")
+                                        if "failed" in data__pods_item__owners_item_keys:
+                                            data__pods_item__owners_item_keys.remove("failed")
+                                            data__pods_item__owners_item__failed = data__pods_item__owners_item["failed"]
+                                            if not isinstance(data__pods_item__owners_item__failed, (int)) and not (isinstance(data__pods_item__owners_item__failed, float) and data__pods_item__owners_item__failed.is_integer()) or isinstance(data__pods_item__owners_item__failed, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].owners[{data__pods_item__owners_x}].failed" + " must be integer")
                         if "kubelet_log" in data__pods_item_keys:
                             data__pods_item_keys.remove("kubelet_log")
                             data__pods_item__kubeletlog = data__pods_item["kubelet_log"]

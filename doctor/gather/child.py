@@ -57,8 +57,13 @@ class Child:
         self._pipe = os.fdopen(read_end, "rb")
         self._status: str | None = None  # how it ended, once reaped
 
-    def result(self) -> Any:
+    def result(self, timeout: float | None = None) -> Any:
+        """The answer; with `timeout`, a GatherError when none came within that many seconds
+        (the child is then stopped)."""
         try:
+            if timeout is not None and not _readable_within(self._pipe, timeout):
+                self.cancel()
+                raise GatherError(f"no answer within {timeout:.1f} s")
             data = self._pipe.read()
         except BaseException:  # interrupted: the child's answer is no longer wanted
             self.cancel()
@@ -88,6 +93,14 @@ class Child:
         else:
             self._status = f"exit status {os.WEXITSTATUS(status)}"
         return self._status
+
+
+def _readable_within(pipe: Any, timeout: float) -> bool:
+    """Whether the child ended its answer (closed the pipe) within `timeout` seconds."""
+    import select
+
+    ready, _, _ = select.select([pipe], [], [], max(0.0, timeout))
+    return bool(ready)
 
 
 def _serve(fn: Callable[[], Any], write_end: int) -> None:  # pragma: no cover - runs in child

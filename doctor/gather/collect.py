@@ -20,6 +20,7 @@ from typing import Any
 
 from doctor import __version__
 from doctor.errors import DoctorError
+from doctor.gather.api.question import ApiQuestion
 from doctor.gather.child import Child, fork_is_safe
 from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder
 from doctor.gather.cri.query import settle_deferred
@@ -142,7 +143,8 @@ def collect(
     at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     ctx = GatherContext.create(options)
     sections: dict[Layer, dict[str, Any]] = {Layer.APISERVER: _apiserver_section()}
-    if progress:
+    api = ApiQuestion.start(ctx) if options.api is not None and options.pod else None
+    if progress and api is None:
         progress(Layer.APISERVER, sections[Layer.APISERVER]["status"])
     cri = Child(lambda: _cri_alone(ctx)) if fork_is_safe() else None
     try:
@@ -161,16 +163,25 @@ def collect(
             sections[layer] = ctx.sections[layer] = section
             if progress:
                 progress(layer, sections[layer]["status"])
+    except BaseException:
+        if api is not None:  # its answer is no longer wanted
+            api.cancel()
+        raise
     finally:
         if cri is not None:  # something failed before the child's answer was wanted
             cri.cancel()
+    api_answer = api.answer(ctx) if api is not None else None
+    if api is not None and api_answer is not None:
+        api.place(ctx, api_answer)
+        if progress:
+            progress(Layer.APISERVER, api_answer["status"])
     _assign_logs(ctx)
     from doctor.facts.document import SCHEMA_VERSION  # here: not needed before the CRI's fork
 
     if raw is not None:
         for name, answer in ctx.handoff.cri.verbose.items():
             raw[f"cri/{name}.json"] = (json.dumps(answer, indent=2) + "\n").encode()
-    return {
+    document = {
         "schema": SCHEMA_VERSION,
         "collected": {
             "at": at,
@@ -184,6 +195,11 @@ def collect(
         "layers": {layer.value: sections[layer] for layer in LAYER_ORDER},
         "pods": ctx.pods,
     }
+    if api is None or api_answer is None:
+        return document
+    if raw is not None and api_answer.get("status") == "ok":
+        raw["api/answer.json"] = (json.dumps(api_answer, indent=2) + "\n").encode()
+    return api.apply(ctx, document, api_answer)
 
 
 def _read_first_line(ctx: GatherContext, path: str) -> str | None:

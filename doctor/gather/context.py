@@ -32,6 +32,16 @@ class PodQuery:
 
 
 @dataclass(frozen=True)
+class ApiOptions:
+    """Where to find the API server: kubectl's --kubeconfig and --context (None: as kubectl
+    would, from KUBECONFIG, ~/.kube/config or the pod's service account)."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class GatherOptions:
     host_root: Path = Path("/")
     runtime_endpoint: str | None = None
@@ -41,6 +51,10 @@ class GatherOptions:
     pod: PodQuery | None = None  # one pod, or
     all_pods: bool = False  # every pod on the node, or neither: node-level only
     environ: Mapping[str, str] = field(default_factory=dict)
+    api: ApiOptions | None = None  # None: the node alone (--no-api)
+    # the caller knows from the API server that the pod is bound to this node (kubectl
+    # stackdoctor's node agent): without a sandbox it is still the pod of interest
+    pod_on_node: bool = False
 
 
 @dataclass

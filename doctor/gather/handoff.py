@@ -88,6 +88,10 @@ class Handoff:
     runc_cgroup_paths: dict[str, dict[str, str]] = field(default_factory=dict)
     # collect._cri_alone -> cri/gather.examine: leave a not-found pod for the parent to settle
     cri_defer_not_found: bool = False
+    # collect -> cri/query.known_from_kubelet_log: the API server may know the pod the node does
+    # not (Pending, on another node): record the not-found here instead of raising it
+    unknown_pod_for_api: bool = False
+    unknown_pod: str | None = None
     # cri/gather.py -> shim, runc, process, containerd, collect, query (see CriHandoff)
     cri: CriHandoff = field(default_factory=CriHandoff)
     # containerd.prefetch -> containerd.gather: logs.selection.read_node_log of its log, read ahead

@@ -62,6 +62,7 @@ _VALUE_FLAGS = {
     "eviction-hard",
     "healthz-port",
     "healthz-bind-address",
+    "hostname-override",
 }
 
 
@@ -107,6 +108,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     facts["active_state"] = unit_active_state(ctx, recorder, "kubelet")
     flags, config = start.flags, start.config
     facts["config_path"] = start.config_path
+    facts["node_name"] = _node_name(ctx, flags)
     facts["cgroup_driver"] = _cgroup_driver(flags, config)
     endpoint = note_runtime_endpoint(ctx, start)
     facts["runtime_endpoint"] = endpoint
@@ -122,6 +124,20 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     ctx.handoff.kubelet_log_lines = raw if keep_all else important
 
     return recorder.section()
+
+
+def _node_name(ctx: GatherContext, flags: dict[str, str]) -> str | None:
+    """The name this node registers as: --hostname-override, else the host's name, trimmed and
+    lowercased as the kubelet does (k8s.io/component-helpers/node/util GetHostname)."""
+    name = flags.get("hostname-override") or _host_name(ctx)
+    return name.strip().lower() or None if name else None
+
+
+def _host_name(ctx: GatherContext) -> str | None:
+    try:
+        return ctx.host.read_text("/proc/sys/kernel/hostname", 256).strip() or None
+    except OSError:
+        return None
 
 
 def _prefer_endpoint(

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from doctor.lab.runtime import Lab
@@ -39,9 +40,28 @@ def stackdoctor(
     return done.returncode, done.stdout, done.stderr, time.monotonic() - started
 
 
-def diagnose(lab: Lab, pod: str, sample_interval: float = 0.2, timeout: float | None = None) -> Run:
+def diagnose(
+    lab: Lab,
+    pod: str,
+    sample_interval: float = 0.2,
+    timeout: float | None = None,
+    api: str | None = None,
+    save: Path | None = None,
+) -> Run:
+    """`stackdoctor diagnose`: the node alone, or with `api` (a kubeconfig) the API server too;
+    `save`: where to write the facts document too."""
+    where = ["--kubeconfig", api] if api else ["--no-api"]
+    if save is not None:
+        where += ["--save", str(save)]
     code, out, err, seconds = stackdoctor(
-        lab, "diagnose", pod, "--output", "json", sample_interval=sample_interval, timeout=timeout
+        lab,
+        "diagnose",
+        pod,
+        "--output",
+        "json",
+        *where,
+        sample_interval=sample_interval,
+        timeout=timeout,
     )
     assert code in (0, 1), f"diagnose exited {code}: {err}"
     return Run(code, json.loads(out), seconds, err)

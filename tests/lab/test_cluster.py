@@ -196,23 +196,33 @@ def test_scenario(cluster: Lab, scenario: ClusterScenario, tmp_path: Path) -> No
     expected = (scenario.root_cause, scenario.layer)
     try:
         shown = scenarios.run(cluster, scenario)
+        api = str(cluster.cluster.files.admin_kubeconfig)
         if scenario.via_api:
             files = kubectl_output(cluster, scenario, tmp_path)
             for given in (("--pod-json", "--events-json"), ("--describe",)):
                 report = analyze(*[arg for option in given for arg in (option, files[option])])
                 assert root_cause(report) == expected, (given, severe(report))
+            # live, from the API server alone: the pod is on no node, so no node walk
+            run = diagnose(cluster, scenario.pod_ref, api=api, timeout=scenario.timeout)
+            assert root_cause(run.report) == expected, severe(run.report)
+            assert not_walked(run.report) == NODE_LAYERS
         elif scenario.has_pod:
-            run = diagnose(
-                cluster,
-                scenario.pod_ref,
-                sample_interval=scenario.sample_interval,
-                timeout=scenario.timeout,
-            )
-            assert root_cause(run.report) == expected, (
-                severe(run.report),
-                last_terminated(shown),
-            )
-            check_pod_report(scenario, run.report)
+            # the node's layers alone, then the API server's and the node's together
+            for where in (None, api):
+                run = diagnose(
+                    cluster,
+                    scenario.pod_ref,
+                    sample_interval=scenario.sample_interval,
+                    timeout=scenario.timeout,
+                    api=where,
+                )
+                assert root_cause(run.report) == expected, (
+                    where,
+                    severe(run.report),
+                    last_terminated(shown),
+                )
+                check_pod_report(scenario, run.report)
+                assert layer_status(run.report, "apiserver") == ("ok" if where else "absent")
         if scenario.node_fault:
             saved = tmp_path / "facts.json"
             code, out, err, _ = stackdoctor(
@@ -229,6 +239,17 @@ def test_scenario(cluster: Lab, scenario: ClusterScenario, tmp_path: Path) -> No
         finally:
             scenarios.remove(cluster, scenario)
     assert node_ready(cluster.cluster.kubectl_json("get", "node", "lab-node"))
+
+
+NODE_LAYERS = {"kubelet", "cri", "containerd", "shim", "runc", "process", "node"}
+
+
+def layer_status(report: dict[str, Any], name: str) -> str:
+    return next(str(layer["status"]) for layer in report["layers"] if layer["name"] == name)
+
+
+def not_walked(report: dict[str, Any]) -> set[str]:
+    return {layer["name"] for layer in report["layers"] if layer["status"] == "absent"}
 
 
 def check_pod_report(scenario: ClusterScenario, report: dict[str, Any]) -> None:

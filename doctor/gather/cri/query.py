@@ -48,13 +48,22 @@ def known_from_kubelet_log(ctx: GatherContext, not_found: PodNotFoundError) -> d
     from doctor.gather.logs.selection import assign_pod_lines
 
     pods = placeholder(ctx.options.pod)
+    if pods and ctx.options.pod_on_node:
+        ctx.pods = pods
+        return {
+            "source": "ListPodSandbox",
+            "message": f"pod {pods[0]['namespace']}/{pods[0]['name']} has no sandbox in the "
+            "runtime, but the API server binds it to this node: its sandbox never started",
+        }
     lines = ctx.handoff.kubelet_log_lines
-    if not pods or lines is None:
-        raise not_found
-    probe = [dict(pods[0])]
-    assign_pod_lines(probe, lines, "kubelet_log")
-    if not probe[0].get("kubelet_log"):
-        raise not_found
+    probe = [dict(pods[0])] if pods else []
+    if probe and lines is not None:
+        assign_pod_lines(probe, lines, "kubelet_log")
+    if not probe or not probe[0].get("kubelet_log"):
+        if not ctx.handoff.unknown_pod_for_api:
+            raise not_found
+        ctx.handoff.unknown_pod = str(not_found)  # collect asks the API server
+        return {"source": "ListPodSandbox", "message": str(not_found)}
     ctx.pods = pods
     return {
         "source": "ListPodSandbox",

@@ -1,0 +1,189 @@
+"""The live apiserver layer on the lab's real cluster: read with exactly the ClusterRole that
+deploy/rbac.yaml ships and with less, a pod bound to another node, an API server that does not
+answer, and a node gone NotReady — each diagnosed as a user would run it (a subprocess)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from doctor.lab.runtime import Lab
+from tests.conftest import REPO
+from tests.lab.cluster_support import apply, pod
+from tests.lab.diagnose import diagnose, root_cause, within_deadline
+from tests.lab.test_cluster import layer_status, not_walked
+
+NAMESPACE = "default"
+CRASH = ["sh", "-c", "echo 'fatal: no config' >&2; exit 1"]
+
+
+def kubeconfig_for(lab: Lab, account: str, path: Path) -> str:
+    """A kubeconfig holding a token of the service account `account` (the TokenRequest API)."""
+    token = lab.cluster.kubectl("create", "token", account, "-n", NAMESPACE).stdout.strip()
+    admin = yaml.safe_load(lab.cluster.files.admin_kubeconfig.read_text())
+    admin["users"] = [{"name": account, "user": {"token": token}}]
+    admin["contexts"] = [{"name": account, "context": {"cluster": "lab", "user": account}}]
+    admin["current-context"] = account
+    path.write_text(yaml.safe_dump(admin))
+    return str(path)
+
+
+@contextlib.contextmanager
+def service_account(lab: Lab, name: str, *bindings: str) -> Iterator[None]:
+    lab.cluster.kubectl("create", "serviceaccount", name, "-n", NAMESPACE)
+    for binding in bindings:
+        apply(lab, binding)
+    try:
+        yield
+    finally:
+        lab.cluster.kubectl("delete", "serviceaccount", name, "-n", NAMESPACE, "--wait=false")
+        for binding in bindings:
+            lab.cluster.kubectl("delete", "-f", "-", "--wait=false", stdin=binding, check=False)
+
+
+def apiserver_facts(saved: Path) -> dict[str, Any]:
+    layer: dict[str, Any] = json.loads(saved.read_text())["layers"]["apiserver"]
+    return layer
+
+
+def binding(kind: str, role: str, account: str) -> str:
+    scope = "ClusterRoleBinding" if kind == "ClusterRole" else "RoleBinding"
+    metadata: dict[str, Any] = {"name": f"{account}-{role}"}
+    if scope == "RoleBinding":
+        metadata["namespace"] = NAMESPACE
+    return yaml.safe_dump(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": scope,
+            "metadata": metadata,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE}],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def crash_loop(cluster: Lab) -> Iterator[str]:
+    """A pod of a Deployment whose container exits 1 (the app's own error), crash-looping."""
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "api-crash", "namespace": NAMESPACE},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "api-crash"}},
+            "template": {
+                "metadata": {"labels": {"app": "api-crash"}},
+                "spec": json.loads(pod("api-crash", [{"name": "app", "command": CRASH}]))["spec"],
+            },
+        },
+    }
+    apply(cluster, json.dumps(manifest))
+    cluster.cluster.kubectl(
+        "wait", "pod", "-l", "app=api-crash", "-n", NAMESPACE,
+        "--for=jsonpath={.status.containerStatuses[0].restartCount}=2", "--timeout=90s",
+    )  # fmt: skip
+    name = cluster.cluster.kubectl(
+            "get", "pod", "-l", "app=api-crash", "-n", NAMESPACE,
+        "-o", "jsonpath={.items[0].metadata.name}",
+    ).stdout  # fmt: skip
+    try:
+        yield f"{NAMESPACE}/{name}"
+    finally:
+        cluster.cluster.kubectl("delete", "deployment", "api-crash", "-n", NAMESPACE, "--wait=true")
+
+
+def test_exactly_the_shipped_cluster_role_reads_everything(
+    cluster: Lab, crash_loop: str, tmp_path: Path
+) -> None:
+    shipped = (REPO / "deploy/rbac.yaml").read_text()
+    apply(cluster, shipped)
+    reader = binding("ClusterRole", "stackdoctor-reader", "sd-reader")
+    with service_account(cluster, "sd-reader", reader):
+        config = kubeconfig_for(cluster, "sd-reader", tmp_path / "kubeconfig")
+        run = diagnose(cluster, crash_loop, api=config, save=tmp_path / "facts.json")
+    assert root_cause(run.report) == ("process.app-error", "process")
+    api = apiserver_facts(tmp_path / "facts.json")
+    assert (api["status"], api["errors"]) == ("ok", []), api  # nothing it asked was refused
+    assert api["node"]["name"] == "lab-node"
+    (pod_facts,) = json.loads((tmp_path / "facts.json").read_text())["pods"]
+    assert f"{pod_facts['namespace']}/{pod_facts['name']}" == crash_loop
+    assert [owner["kind"] for owner in pod_facts["owners"]] == ["ReplicaSet", "Deployment"]
+
+
+def test_with_less_it_says_what_was_refused_and_walks_the_node(
+    cluster: Lab, crash_loop: str, tmp_path: Path
+) -> None:
+    # may read pods in the namespace, nothing else: no events, no node, no ReplicaSet
+    role = yaml.safe_dump(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "pods-only", "namespace": NAMESPACE},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+        }
+    )
+    with service_account(cluster, "sd-less", role, binding("Role", "pods-only", "sd-less")):
+        config = kubeconfig_for(cluster, "sd-less", tmp_path / "kubeconfig")
+        run = diagnose(cluster, crash_loop, api=config, save=tmp_path / "facts.json")
+    api = apiserver_facts(tmp_path / "facts.json")
+    assert api["status"] == "ok", api
+    refused = " ".join(error["message"] for error in api["errors"])
+    assert 'cannot list resource "events"' in refused, api
+    assert 'cannot get resource "nodes"' in refused, api
+    assert root_cause(run.report) == ("process.app-error", "process")
+
+    with service_account(cluster, "sd-nothing"):
+        config = kubeconfig_for(cluster, "sd-nothing", tmp_path / "nothing")
+        run = diagnose(cluster, crash_loop, api=config)
+    api = next(layer for layer in run.report["layers"] if layer["name"] == "apiserver")
+    assert api["status"] == "permission-denied", api
+    assert 'cannot get resource "pods"' in api["reason"] or "cannot list" in api["reason"], api
+    assert "Traceback" not in run.stderr
+    assert root_cause(run.report) == ("process.app-error", "process")  # the node still tells
+
+
+def test_a_pod_bound_to_another_node_is_said_so(cluster: Lab) -> None:
+    far = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": "far-node"},
+    }
+    apply(cluster, json.dumps(far))
+    manifest = json.loads(pod("far-away", [{"name": "app", "command": ["sleep", "3600"]}]))
+    manifest["spec"]["nodeName"] = "far-node"
+    apply(cluster, json.dumps(manifest))
+    try:
+        run = diagnose(cluster, "far-away", api=str(cluster.cluster.files.admin_kubeconfig))
+    finally:
+        cluster.cluster.kubectl("delete", "pod", "far-away", "--force", "--grace-period=0")
+        cluster.cluster.kubectl("delete", "node", "far-node")
+    kubelet = next(layer for layer in run.report["layers"] if layer["name"] == "kubelet")
+    assert "runs on node far-node, not on this machine (lab-node)" in kubelet["reason"]
+    assert "kubectl stackdoctor -n default far-away" in kubelet["reason"]
+    assert not_walked(run.report) >= {"cri", "runc", "process"}
+
+
+def test_an_api_server_that_does_not_answer_costs_the_deadline_once(
+    cluster: Lab, crash_loop: str
+) -> None:
+    pid = cluster.cluster.state.pids["kube-apiserver"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        run = diagnose(
+            cluster, crash_loop, api=str(cluster.cluster.files.admin_kubeconfig), timeout=2
+        )
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert layer_status(run.report, "apiserver") == "timeout"
+    assert root_cause(run.report) == ("process.app-error", "process")
+    assert within_deadline(run.seconds, 2), run.seconds
+    cluster.cluster.wait_apiserver()
