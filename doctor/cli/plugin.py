@@ -122,6 +122,7 @@ def _document(
         document = layer.apply_answer(base, answer)
         _node_not_read(document, f"the node agent on {node}: {exc}")
         return document
+    node_document["collected"]["host"] = node  # the agent's pod has a name of its own
     return layer.apply_answer(node_document, answer)
 
 
@@ -136,10 +137,13 @@ def _context_namespace(api: Any) -> str | None:
 
 
 def _node_not_read(document: dict[str, Any], why: str) -> None:
+    """The node's layers not examined: why on the first, a pointer to it on the others."""
     from doctor.layers import LAYER_NAMES
 
+    first = LAYER_NAMES[1]
     for name in LAYER_NAMES[1:]:
+        message = why if name == first else f"not examined: the node was not read (see {first})"
         document["layers"][name] = {
             "status": "absent",
-            "errors": [{"source": "kubectl stackdoctor", "message": why}],
+            "errors": [{"source": "kubectl stackdoctor", "message": message}],
         }

@@ -211,10 +211,9 @@ def _read_first_line(ctx: GatherContext, path: str) -> str | None:
 
 def _hostname(ctx: GatherContext) -> str:
     # The node's own name, also when running in a container with the host at --host-root.
-    for path in ("/proc/sys/kernel/hostname", "/etc/hostname"):
-        name = _read_first_line(ctx, path)
-        if name:
-            return name
+    name = ctx.host.hostname()
+    if name:
+        return name
     return os.uname().nodename if str(ctx.options.host_root) == "/" else "unknown"
 
 

@@ -41,6 +41,22 @@ class Host:
         except ValueError:
             return str(local)
 
+    def hostname(self) -> str | None:
+        """The node's name for itself. /proc/sys/kernel/hostname is the reader's own (its UTS
+        namespace): the node's when reading / on the node, but a pod's own name when read from a
+        DaemonSet pod (--host-root /host); there the node's /etc/hostname comes first."""
+        paths = ("/proc/sys/kernel/hostname", "/etc/hostname")
+        if str(self.root) != "/":
+            paths = paths[::-1]
+        for path in paths:
+            try:
+                lines = self.read_text(path, 256).strip().splitlines()
+            except OSError:
+                continue
+            if lines and lines[0].strip():
+                return lines[0].strip()
+        return None
+
     def exists(self, absolute: str) -> bool:
         return self.path(absolute).exists()
 

@@ -129,15 +129,8 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
 def _node_name(ctx: GatherContext, flags: dict[str, str]) -> str | None:
     """The name this node registers as: --hostname-override, else the host's name, trimmed and
     lowercased as the kubelet does (k8s.io/component-helpers/node/util GetHostname)."""
-    name = flags.get("hostname-override") or _host_name(ctx)
+    name = flags.get("hostname-override") or ctx.host.hostname()
     return name.strip().lower() or None if name else None
-
-
-def _host_name(ctx: GatherContext) -> str | None:
-    try:
-        return ctx.host.read_text("/proc/sys/kernel/hostname", 256).strip() or None
-    except OSError:
-        return None
 
 
 def _prefer_endpoint(
