@@ -1344,6 +1344,29 @@ def validate(data, custom_formats={}, name_prefix=None):
                                     data__layers__node__limits__inotifymaxuserinstances = data__layers__node__limits["inotify_max_user_instances"]
                                     if not isinstance(data__layers__node__limits__inotifymaxuserinstances, (int, NoneType)) and not (isinstance(data__layers__node__limits__inotifymaxuserinstances, float) and data__layers__node__limits__inotifymaxuserinstances.is_integer()) or isinstance(data__layers__node__limits__inotifymaxuserinstances, bool):
                                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.limits.inotify_max_user_instances must be integer or null")
+                        if "forwarding" in data__layers__node_keys:
+                            data__layers__node_keys.remove("forwarding")
+                            data__layers__node__forwarding = data__layers__node["forwarding"]
+                            if not isinstance(data__layers__node__forwarding, (dict, NoneType)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.forwarding must be object or null")
+                            data__layers__node__forwarding_is_dict = isinstance(data__layers__node__forwarding, dict)
+                            if data__layers__node__forwarding_is_dict:
+                                data__layers__node__forwarding_keys = set(data__layers__node__forwarding.keys())
+                                if "ip_forward" in data__layers__node__forwarding_keys:
+                                    data__layers__node__forwarding_keys.remove("ip_forward")
+                                    data__layers__node__forwarding__ipforward = data__layers__node__forwarding["ip_forward"]
+                                    if not isinstance(data__layers__node__forwarding__ipforward, (int, NoneType)) and not (isinstance(data__layers__node__forwarding__ipforward, float) and data__layers__node__forwarding__ipforward.is_integer()) or isinstance(data__layers__node__forwarding__ipforward, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.forwarding.ip_forward must be integer or null")
+                                if "bridge_netfilter" in data__layers__node__forwarding_keys:
+                                    data__layers__node__forwarding_keys.remove("bridge_netfilter")
+                                    data__layers__node__forwarding__bridgenetfilter = data__layers__node__forwarding["bridge_netfilter"]
+                                    if not isinstance(data__layers__node__forwarding__bridgenetfilter, (bool, NoneType)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.forwarding.bridge_netfilter must be boolean or null")
+                                if "bridge_nf_call_iptables" in data__layers__node__forwarding_keys:
+                                    data__layers__node__forwarding_keys.remove("bridge_nf_call_iptables")
+                                    data__layers__node__forwarding__bridgenfcalliptables = data__layers__node__forwarding["bridge_nf_call_iptables"]
+                                    if not isinstance(data__layers__node__forwarding__bridgenfcalliptables, (int, NoneType)) and not (isinstance(data__layers__node__forwarding__bridgenfcalliptables, float) and data__layers__node__forwarding__bridgenfcalliptables.is_integer()) or isinstance(data__layers__node__forwarding__bridgenfcalliptables, bool):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.forwarding.bridge_nf_call_iptables must be integer or null")
                 if data__layers_keys:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers must not contain "+str(data__layers_keys)+" properties")
         if "pods" in data_keys:

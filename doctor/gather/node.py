@@ -2,8 +2,8 @@
 
 Disk and inode use of the directories the stack writes to (containerd's root, the kubelet's root,
 /var/log), memory from /proc/meminfo and PSI, the kernel log's OOM-killer and other trouble lines
-(from /dev/kmsg, read without blocking; dmesg is never run), and the file-handle and inotify
-limits.
+(from /dev/kmsg, read without blocking; dmesg is never run), the file-handle and inotify
+limits, and the forwarding settings pod traffic needs (read from /proc/sys, never written).
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     if kernel_log is not None:
         recorder.facts["kernel_log"] = kernel_log
     recorder.facts["limits"] = limits(ctx.host, recorder)
+    recorder.facts["forwarding"] = forwarding(ctx.host, recorder)
     disks_read = any("used_ratio" in disk for disk in recorder.facts["disks"])
     if failures and recorder.facts["memory"] is None and not disks_read:
         source, exc = failures[0]
@@ -323,6 +324,54 @@ def limits(host: Host, recorder: LayerRecorder) -> dict[str, Any]:
         "inotify_max_user_watches": watches[0] if watches else None,
         "inotify_max_user_instances": instances[0] if instances else None,
     }
+
+
+# --- forwarding --------------------------------------------------------------------------------
+
+IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
+BRIDGE_NF_CALL_IPTABLES = "/proc/sys/net/bridge/bridge-nf-call-iptables"
+
+
+def forwarding(host: Host, recorder: LayerRecorder) -> dict[str, Any] | None:
+    """net.ipv4.ip_forward and br_netfilter's bridge-nf-call-iptables (read only).
+
+    /proc/sys/net shows the network namespace of the process reading it, whatever procfs it is
+    read through: in a pod without hostNetwork it is the pod's, so nothing is read there.
+    """
+    if not _in_host_netns(host, recorder):
+        return None
+    ip_forward = _read_numbers(host, IP_FORWARD, recorder)
+    bridge: bool | None = True
+    call_iptables: list[int] | None = None
+    try:
+        words = host.read_text(BRIDGE_NF_CALL_IPTABLES, 64).split()
+        call_iptables = [int(w) for w in words if w.isdigit()] or None
+    except FileNotFoundError:
+        bridge = False  # the bridge's netfilter hooks are not there: br_netfilter not loaded
+    except OSError as exc:
+        bridge = None
+        recorder.error(BRIDGE_NF_CALL_IPTABLES, exc.strerror or str(exc))
+    return {
+        "ip_forward": ip_forward[0] if ip_forward else None,
+        "bridge_netfilter": bridge,
+        "bridge_nf_call_iptables": call_iptables[0] if call_iptables else None,
+    }
+
+
+def _in_host_netns(host: Host, recorder: LayerRecorder) -> bool:
+    """Whether this process shares the network namespace of the host's init (pid 1)."""
+    try:
+        ours = os.readlink("/proc/self/ns/net")
+        hosts = os.readlink(host.path("/proc/1/ns/net"))
+    except OSError as exc:
+        recorder.error("/proc/1/ns/net", exc.strerror or str(exc))
+        return False
+    if ours != hosts:
+        recorder.error(
+            "/proc/sys/net", "not in the host's network namespace (hostNetwork): not read"
+        )
+        return False
+    return True
 
 
 def _read_numbers(host: Host, path: str, recorder: LayerRecorder) -> list[int] | None:

@@ -75,9 +75,19 @@ def host_tree(tmp_path: Path) -> Path:
     write(tmp_path, "/proc/sys/fs/file-max", "2466183\n")
     write(tmp_path, "/proc/sys/fs/inotify/max_user_watches", "8192\n")
     write(tmp_path, "/proc/sys/fs/inotify/max_user_instances", "128\n")
+    write(tmp_path, "/proc/sys/net/ipv4/ip_forward", "1\n")
+    write(tmp_path, "/proc/sys/net/bridge/bridge-nf-call-iptables", "1\n")
+    host_netns(tmp_path, os.readlink("/proc/self/ns/net"))  # the reader is in the host's
     (tmp_path / "var/lib/containerd").mkdir(parents=True)
     (tmp_path / "var/log").mkdir(parents=True)
     return tmp_path
+
+
+def host_netns(root: Path, link: str) -> None:
+    """The tree's /proc/1/ns/net: the host init's network namespace, as readlink shows it."""
+    (root / "proc/1/ns").mkdir(parents=True, exist_ok=True)
+    (root / "proc/1/ns/net").unlink(missing_ok=True)
+    (root / "proc/1/ns/net").symlink_to(link)
 
 
 def run(root: Path, sections: dict[Layer, dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -116,6 +126,36 @@ def test_section(host_tree: Path) -> None:
         "inotify_max_user_watches": 8192,
         "inotify_max_user_instances": 128,
     }
+
+
+def test_forwarding(host_tree: Path) -> None:
+    assert run(host_tree)["forwarding"] == {
+        "ip_forward": 1,
+        "bridge_netfilter": True,
+        "bridge_nf_call_iptables": 1,
+    }
+
+
+def test_forwarding_without_br_netfilter(host_tree: Path) -> None:
+    # kubernetes/kubernetes#67431: a CRI-O node where nothing loaded br_netfilter or set
+    # ip_forward (dockerd used to do both as a side effect)
+    (host_tree / "proc/sys/net/bridge/bridge-nf-call-iptables").unlink()
+    write(host_tree, "/proc/sys/net/ipv4/ip_forward", "0\n")
+    section = run(host_tree)
+    assert section["forwarding"] == {
+        "ip_forward": 0,
+        "bridge_netfilter": False,
+        "bridge_nf_call_iptables": None,
+    }
+    assert section["errors"] == []  # a missing bridge directory is an answer, not a failure
+
+
+def test_forwarding_not_read_from_another_netns(host_tree: Path) -> None:
+    # a DaemonSet pod without hostNetwork: /proc/sys/net would show the pod's own settings
+    host_netns(host_tree, "net:[1]")
+    section = run(host_tree)
+    assert section["forwarding"] is None
+    assert [e["source"] for e in section["errors"]] == ["/proc/sys/net"]
 
 
 def test_kernel_log_keeps_the_trouble(host_tree: Path) -> None:
