@@ -142,6 +142,7 @@ MATCHED = {
     "probe": "Probe failed",
     "image-pull": "Back-off pulling image",
     "sandbox": "Failed to create sandbox for pod",
+    "proxy": "Head https://k8s.gcr.io/v2/pause/manifests/3.1: proxyconnect tcp: EOF",
     "container-start": "OCI runtime create failed",
     "disk": "no space left on device",
     "image-gc": "Image garbage collection failed",

@@ -97,6 +97,11 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              r"PullImage|[Ff]ailed to pull image|failed to pull and unpack image"
              r"|Back-off pulling image|ErrImagePull|ImagePullBackOff", WARN,
              "image pulls failing: registry, auth, rate limits, certificates"),
+    _pattern("proxy",
+             r"proxyconnect tcp: |Proxy Authentication Required"
+             r"|(?i:auth(?:entication)?[ _-]?requir)",
+             WARN, "the HTTP proxy containerd pulls through failing (Go's net/http wording); a"
+             " pull line without its PullImage prefix, as ctr and crictl print it"),
     _pattern("sandbox",
              r"RunPodSandbox|CreatePodSandbox|[Ff]ailed to create sandbox for pod"
              r"|failed to get sandbox image|failed to start sandbox", WARN,
