@@ -1,5 +1,7 @@
 """`stackdoctor diagnose` of one pod on the lab cluster's node with 50 running pods, against a
-minimal script making the same CRI calls over the same socket (both as fresh processes)."""
+minimal script making the same CRI calls over the same socket (both as fresh processes); and
+with the API server asked too, against that script also making the same API requests with the
+standard library (http.client, the kubeconfig's token and CA): issue #14's bound is 1.5x."""
 
 from __future__ import annotations
 
@@ -34,6 +36,28 @@ for box in boxes:
         rt.ContainerStats(m.ContainerStatsRequest(container_id=c.id), timeout=5)
         im.ImageStatus(m.ImageStatusRequest(image=s.status.image), timeout=5)
 im.ImageFsInfo(m.ImageFsInfoRequest(), timeout=5)
+"""
+
+
+# The API requests diagnose makes for a pod without owners: the pod (by name in every
+# namespace), its events, its node — with nothing but the standard library and PyYAML.
+BARE_API = """
+import http.client, json, ssl, sys, urllib.parse, yaml
+config = yaml.safe_load(open(sys.argv[4]))
+cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
+server = urllib.parse.urlsplit(cluster["server"])
+context = ssl.create_default_context(cafile=cluster["certificate-authority"])
+api = http.client.HTTPSConnection(server.hostname, server.port, context=context, timeout=5)
+headers = {"Authorization": "Bearer " + user["token"], "Accept": "application/json"}
+def get(path, **query):
+    query = "?" + urllib.parse.urlencode(query) if query else ""
+    api.request("GET", path + query, headers=headers)
+    return json.loads(api.getresponse().read())
+pod = get("/api/v1/pods", fieldSelector="metadata.name=" + sys.argv[3])["items"][0]
+get("/api/v1/namespaces/%s/events" % sys.argv[2], limit=200, fieldSelector=
+    "involvedObject.kind=Pod,involvedObject.name=%s,involvedObject.uid=%s"
+    % (sys.argv[3], pod["metadata"]["uid"]))
+get("/api/v1/nodes/" + pod["spec"]["nodeName"])
 """
 
 
@@ -74,15 +98,24 @@ def diagnose_latency(repeat: int) -> list[dict[str, Any]]:
             node = ["--host-root", str(lab.layout.host), "--runtime-endpoint", lab.layout.address]
             ours = [sys.executable, "-m", "doctor", "diagnose", "default/web-25", *node,
                     "--sample-interval", "0", "-q", "-o", "json"]  # fmt: skip
+            kubeconfig = str(lab.cluster.files.admin_kubeconfig)
             bare = [sys.executable, "-c", BARE, lab.layout.address, "default", "web-25"]
+            bare_api = [sys.executable, "-c", BARE + BARE_API, lab.layout.address, "default",
+                        "web-25", kubeconfig]  # fmt: skip
             check = [sys.executable, "-m", "doctor", "check", *node, "--sample-interval", "0", "-q"]
             bundle = Path(raw) / "node.tar.gz"
             collect = [sys.executable, "-m", "doctor", "collect", "--all-pods", *node,
                        "--sample-interval", "0", "-q", "-o", str(bundle)]  # fmt: skip
             commands = {
                 f"bare CRI calls for 1 pod ({PODS} running)": bare,
-                "stackdoctor diagnose (interval 0)": ours,
+                "stackdoctor diagnose --no-api (interval 0)": [*ours, "--no-api"],
                 "stackdoctor check (interval 0)": check,
+                "bare CRI calls + the same API requests (http.client)": bare_api,
+                "stackdoctor diagnose with the API (interval 0)": [
+                    *ours,
+                    "--kubeconfig",
+                    kubeconfig,
+                ],
             }
             timed = {name: t.wall_s for name, t in interleaved_medians(commands, repeat).items()}
             baseline = timed[next(iter(commands))]
@@ -94,6 +127,10 @@ def diagnose_latency(repeat: int) -> list[dict[str, Any]]:
                 for name, took in timed.items()
             ]
             rows[-1]["bundle_kib"] = round(bundle.stat().st_size / 1024)
+            with_api, bare_both = rows[4], rows[3]
+            with_api["ratio_to_bare_cri_and_api"] = round(
+                with_api["median_s"] / bare_both["median_s"], 2
+            )
             return rows
 
         finally:

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from doctor.cli.gathering import gather_options, make_options, progress_display
+from doctor.cli.gathering import (
+    api_options,
+    gather_options,
+    make_api,
+    make_options,
+    progress_display,
+)
 
 
 @click.command()
@@ -34,6 +40,7 @@ from doctor.cli.gathering import gather_options, make_options, progress_display
     help="Write secrets as they are. Never use this for a bundle that leaves your hands.",
 )
 @gather_options
+@api_options
 def collect(
     pods: tuple[str, ...],
     namespace: str | None,
@@ -48,9 +55,13 @@ def collect(
     timeout: float,
     sample_interval: float,
     quiet: bool,
+    kubeconfig: str | None,
+    context: str | None,
+    no_api: bool,
 ) -> None:
-    """Write a support bundle: the facts of this node (and PODS), the raw files behind them and
-    a manifest, redacted, for `stackdoctor analyze` anywhere else."""
+    """Write a support bundle: the facts of this node (and POD, with the API server's objects
+    about it), the raw files behind them and a manifest, redacted, for `stackdoctor analyze`
+    anywhere else."""
     from doctor.bundle.collect import collect_bundle
     from doctor.bundle.limits import parse_size
     from doctor.errors import DoctorError
@@ -71,6 +82,7 @@ def collect(
     options = make_options(
         host_root, runtime_endpoint, timeout, sample_interval,
         pods[0] if pods else None, namespace, all_pods,
+        api=make_api(kubeconfig, context, no_api),
     )  # fmt: skip
     written = collect_bundle(options, output_path, limit, policy, progress_display(quiet))
     click.echo(

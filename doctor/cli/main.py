@@ -62,21 +62,21 @@ def plugin_main() -> None:
     """`kubectl stackdoctor` (the executable kubectl-stackdoctor): see doctor/cli/plugin.py."""
     from doctor.cli.plugin import kubectl_stackdoctor
 
-    run(kubectl_stackdoctor)
+    run(kubectl_stackdoctor, "kubectl stackdoctor")
 
 
-def run(command: click.Command) -> None:
+def run(command: click.Command, prog_name: str | None = None) -> None:
     try:
-        _run(command)
+        _run(command, prog_name)
     finally:
         # All that is still alive goes with the process: spare it the interpreter's final
         # garbage collections (~25 ms after a diagnose: grpc, protobuf, the facts).
         gc.freeze()
 
 
-def _run(command: click.Command) -> None:
+def _run(command: click.Command, prog_name: str | None) -> None:
     try:
-        command.main(standalone_mode=False)
+        command.main(prog_name=prog_name, standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from doctor.engine.select import RuleChoice
 
 DEPLOY_HINT = (
-    "deploy the node agent: kubectl apply -f "
-    "https://github.com/stackdoctor/stackdoctor/raw/main/deploy/daemonset.yaml"
+    "deploy the node agent: kubectl apply -f deploy/daemonset.yaml -f deploy/rbac.yaml "
+    "(stackdoctor's deploy/, docs/apiserver.md)"
 )
 
 

@@ -3,7 +3,8 @@
 A finding that another finding `explains` (same subject, or a wider one: a node finding covers
 every pod) is a symptom. Among the findings left, the root cause is the most severe, and the
 deepest layer on ties. The chain walks `explains` edges from the root cause up to the topmost
-symptom, the way an operator traces backwards through the layers. See docs/diagnosis.md.
+symptom (a pod's before the node's), the way an operator traces backwards through the layers.
+See docs/diagnosis.md.
 """
 
 from __future__ import annotations
@@ -145,11 +146,14 @@ def root_cause_among(
 def _longest_upward_path(
     start: str, graph: CauseGraph, eligible: set[str], by_key: dict[str, Finding]
 ) -> list[str]:
-    """From the root cause through the symptoms it explains, to the topmost layer reached."""
+    """From the root cause through the symptoms it explains, to the topmost layer reached —
+    a symptom of a pod before one of the whole node: the pod's own trouble is what its user
+    sees (its network not ready, rather than the node NotReady the same cause also makes)."""
     best: list[str] = [start]
 
-    def score(path: list[str]) -> tuple[int, int]:
-        return (-by_key[path[-1]].layer.depth, len(path))
+    def score(path: list[str]) -> tuple[bool, int, int]:
+        top = by_key[path[-1]]
+        return (top.subject.kind is not Scope.NODE, -top.layer.depth, len(path))
 
     def walk(path: list[str]) -> None:
         nonlocal best

@@ -5,7 +5,8 @@ Runtime specs and CRI status JSON carry `env: ["NAME=value", ...]`; pod specs an
 analyst needs to know PROXY was set), the values go. In an argv list (`cmdline`, `command`,
 `args`), the element after `--password` / `--token` / ... goes. An annotation that holds a
 whole manifest as JSON text (`kubectl apply`'s last-applied-configuration, which the kubelet
-hands the runtime with the pod's other annotations) is decoded and redacted the same way.
+hands the runtime with the pod's other annotations) is decoded and redacted the same way, and
+an annotation named like a credential (`…/token`, `…-password`) loses its value.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 ENV_KEYS = frozenset({"env", "envs", "Env", "environment"})
+ANNOTATION_KEYS = frozenset({"annotations", "Annotations"})
+# an annotation named like a credential holds one (its name stays, as an env name does)
+_SECRET_NAME = re.compile(r"(?i)(?:password|passwd|secret|token|api[_-]?key|credential|auth)")
 ARGV_KEYS = frozenset({"cmdline", "command", "args", "Args"})
 # annotations whose value is an object's whole manifest, env values and arguments included
 MANIFEST_KEYS = frozenset({"kubectl.kubernetes.io/last-applied-configuration"})
@@ -45,6 +49,8 @@ def redact_env_lists(node: Any, replace: Replace) -> Any:
                 result[key] = redact_argv(value, replace)
             elif key in MANIFEST_KEYS and isinstance(value, str):
                 result[key] = _redact_manifest(value, replace)
+            elif key in ANNOTATION_KEYS and isinstance(value, dict):
+                result[key] = _annotations(value, replace)
             else:
                 result[key] = redact_env_lists(value, replace)
         return result
@@ -75,6 +81,18 @@ def _redact_manifest(text: str, replace: Replace) -> str:
     except (ValueError, RecursionError):
         return replace("manifest-annotation", text)
     return json.dumps(redact_env_lists(manifest, replace), separators=(",", ":"))
+
+
+def _annotations(annotations: dict[str, Any], replace: Replace) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in annotations.items():
+        if name in MANIFEST_KEYS and isinstance(value, str):
+            result[name] = _redact_manifest(value, replace)
+        elif isinstance(value, str) and value and _SECRET_NAME.search(name):
+            result[name] = replace("secret-annotation", value)
+        else:
+            result[name] = redact_env_lists(value, replace)
+    return result
 
 
 def _env_item(item: Any, replace: Replace) -> Any:

@@ -16,6 +16,7 @@ from doctor.errors import BundleError
 from doctor.redact import RedactionPolicy, Redactor, load_patterns
 from doctor.redact.tokens import Tokenizer
 from tests.bundle.helpers import facts_document
+from tests.conftest import REPO
 
 SECRETS = {
     "env": "s3cr3t-env-Value-9f2a",
@@ -33,6 +34,7 @@ SECRETS = {
     "url_password": "urlPassw0rd-xyz",
     "applied_env": "applied-env-Secret-41b2",
     "applied_arg": "applied-arg-Secret-8c0d",
+    "api_annotation": "api-annotation-Secret-19fe",
 }
 
 
@@ -103,12 +105,23 @@ def planted() -> tuple[dict[str, Any], dict[str, bytes]]:
             f"-----BEGIN RSA PRIVATE KEY-----\n{s['private_key']}\n-----END RSA PRIVATE KEY-----\n"
         ).encode(),
         "proc/4242/environ": f"HOME=/root\0SECRET={s['environ']}\0".encode(),
+        # the API server's answer about the pod, as `collect` saves it (fixtures/api/ is a real
+        # one from the lab): its spec's env and a credential-named annotation
+        "api/answer.json": json.dumps(api_answer(s)).encode(),
         "logs/containerd.log": (
             f'time=x level=info msg="pull from https://bob:{s["url_password"]}@reg.example.com"\n'
             f'time=y level=info msg="Authorization: Bearer {s["bearer"]}"\n'
         ).encode(),
     }
     return document, artifacts
+
+
+def api_answer(s: dict[str, str]) -> dict[str, Any]:
+    answer: dict[str, Any] = json.loads((REPO / "fixtures/api/crash-loop.json").read_text())
+    pod = answer["pod"]
+    pod["spec"]["containers"][0]["env"] = [{"name": "DB_URL", "value": s["env"]}]
+    pod["metadata"]["annotations"] = {"example.com/api-token": s["api_annotation"]}
+    return answer
 
 
 def write(tmp_path: Path, policy: RedactionPolicy) -> tuple[Path, dict[str, Any]]:
