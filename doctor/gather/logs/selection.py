@@ -53,8 +53,9 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              r"cni plugin not initialized|cni config uninitialized|no network config found in"
              r"|no valid networks found in|[Nn]o CNI configuration file in"
              r"|failed to find plugin|failed to load cni"
+             r"|(?:Error loading|failed to load) CNI config|failed to set bridge addr"
              r"|failed to (?:setup|destroy) network for sandbox|incompatible CNI versions"
-             r"|no IP addresses available", WARN,
+             r"|no IP addresses available|(?i:no available IPv[46] addresses)", WARN,
              "CNI configuration, binaries and IPAM: pods stay in ContainerCreating"),
     _pattern("eviction", r"(?i:eviction manager:)", INFO,
              "the eviction manager logs what it reclaims and evicts at info level"),
