@@ -17,6 +17,7 @@ from doctor.diagnosis import diagnose
 from doctor.engine.loader import load_rules
 from doctor.facts.document import PodRef, parse_facts
 from doctor.gather.api import layer
+from doctor.gather.api.node_agent import AgentError, agent_command
 from doctor.gather.api.question import _named
 from doctor.layers import LAYER_NAMES
 from tests.conftest import REPO
@@ -141,3 +142,25 @@ def test_which_queries_the_api_is_asked_by(
     text: str, namespace: str | None, named: tuple[str, str | None] | None
 ) -> None:
     assert _named(text, namespace) == named
+
+
+@pytest.mark.parametrize(
+    ("annotations", "command"),
+    [
+        ({}, ["stackdoctor"]),
+        (
+            {"stackdoctor.io/exec": '["busybox", "chroot", "/host", "stackdoctor"]'},
+            ["busybox", "chroot", "/host", "stackdoctor"],
+        ),
+    ],
+)
+def test_the_node_agents_command(annotations: dict[str, str], command: list[str]) -> None:
+    agent = {"metadata": {"name": "stackdoctor-x", "annotations": annotations}}
+    assert agent_command(agent) == command
+
+
+@pytest.mark.parametrize("given", ["chroot /host", "[]", '["a", 1]', "{}"])
+def test_a_broken_exec_annotation_is_one_line(given: str) -> None:
+    agent = {"metadata": {"annotations": {"stackdoctor.io/exec": given}}}
+    with pytest.raises(AgentError, match=r"^annotation stackdoctor\.io/exec: not a JSON list"):
+        agent_command(agent)

@@ -25,9 +25,10 @@ import pytest
 import yaml
 
 from doctor.lab.kube import scenarios
+from doctor.lab.kube.binaries import find_binaries
 from doctor.lab.runtime import Lab
 from tests.conftest import REPO
-from tests.lab.cluster_support import IMAGE, apply
+from tests.lab.cluster_support import IMAGE, apply, require_cluster
 from tests.lab.diagnose import root_cause
 
 DEPLOY = REPO / "deploy"
@@ -153,3 +154,36 @@ def test_without_an_agent_on_the_node_it_says_how_to_deploy_one(
     assert "no stackdoctor pod runs on node lab-node" in kubelet["reason"]
     assert "deploy/daemonset.yaml" in kubelet["reason"]
     assert report["root_cause"] is not None  # the API's container statuses still tell
+
+
+def test_krew_installs_the_plugin_from_its_manifest(tmp_path: Path) -> None:
+    """The real krew (v0.4.3, built by scripts/build-kube) installs deploy/krew/stackdoctor.yaml
+    with the archive scripts/build-krew-archive makes — the sha256 checked by krew itself —
+    and kubectl then runs the plugin krew put on PATH. Offline: --archive, KREW_ROOT here."""
+    require_cluster()  # the binaries built by scripts/build-kube
+    bin_dir = find_binaries().directory
+    krew = bin_dir / "krew"
+    if not krew.exists():
+        pytest.fail(f"{krew}: not built (scripts/build-kube builds it)", pytrace=False)
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts/build-krew-archive"), "--output", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    (archive,) = tmp_path.glob("kubectl-stackdoctor-v*.tar.gz")
+    root = tmp_path / "krew"
+    env = {**os.environ, "KREW_ROOT": str(root), "STACKDOCTOR_PYTHON": sys.executable}
+    done = subprocess.run(
+        [str(krew), "install", f"--manifest={DEPLOY / 'krew/stackdoctor.yaml'}",
+         f"--archive={archive}"],
+        capture_output=True, text=True, timeout=120, check=False, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (root / "bin/kubectl-stackdoctor").exists()
+    env["PATH"] = f"{root / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin"
+    shown = subprocess.run(
+        [str(bin_dir / "kubectl"), "stackdoctor", "--help"],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("Usage: kubectl stackdoctor [OPTIONS] POD")
