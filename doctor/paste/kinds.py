@@ -151,10 +151,12 @@ PROMPT = re.compile(
 )
 # a prompt with no command after it (the user pressed return): only separates
 EMPTY_PROMPT = re.compile(r"\s*(?:\[[^\]]*\]|" + _USER_HOST + r")\s*[$#%>]\s*")
-# after a prompt, also the daemons run by hand (`# containerd --config ./x.toml`): not bare,
-# where "containerd is not running" is a sentence; a command may be named by its path
-# (`/root/go/bin/crictl`)
-_KNOWN_COMMAND = re.compile(r"(?:sudo\s+)?(?:/\S*/)?(?:" + _COMMANDS + r"|containerd)\b")
+# after a prompt, also the daemons run by hand (`# containerd --config ./x.toml`), and the
+# shell's own tools users look at a node with (`# ls /var/lib/cni/networks/kubenet | wc -l`,
+# `# ps aux | grep "runc init"`): their output is no kind the reader knows, but the note of it
+# then names the command. Not bare, where "containerd is not running" is a sentence; a command
+# may be named by its path (`/root/go/bin/crictl`)
+_KNOWN_COMMAND = re.compile(r"(?:sudo\s+)?(?:/\S*/)?(?:" + _COMMANDS + r"|containerd|ls|ps)\b")
 
 
 def prompt_command(line: str) -> str | None:
@@ -326,8 +328,8 @@ def is_logs_command(command: str | None) -> bool:
 APPLICATION_FAILURE = re.compile(
     r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[FATAL\] "
     r"|Caused by: [\w.$]+(?:Exception|Error)\b"
-    r'|Exception in thread "[^"]*" [\w.$]+(?:Exception|Error)\b'
-    r"|(?:/bin/)?sh: \d+: \S+: (?:Permission denied|not found)$"
+    # (not dash's "not found": a host shell missing a tool says that as often)
+    r"|(?:/bin/)?sh: \d+: \S+: Permission denied$"
 )
 
 

@@ -328,6 +328,10 @@ def _kubectl_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
 
 
 def _unknown(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    if segment.command is not None:
+        why = f"the output of `{segment.command}`: no fact holds it"
+        _not_read(segment, kind, pasted, why)
+        return
     _not_read(segment, kind, pasted, "not recognised")
 
 

@@ -62,10 +62,12 @@ def test_an_applications_failure_in_free_text_is_container_output(case: str) -> 
         "F0811 13:31:01.771818       1 server.go:488] failed complete: too many open files",
         # a sentence that only quotes an exception
         "I think the Caused by: java.net.ConnectException: Connection refused is the clue",
+        # a host shell missing a tool says it as dash would in a container
+        "sh: 1: crictl: not found",
         # a healthy CoreDNS warns (k3s-io/k3s#5712): no failure, and not recognised alone
         "[WARNING] No files matching import glob pattern: /etc/coredns/custom/*.server",
     ],
-    ids=["klog-fatal", "prose", "coredns-warning"],
+    ids=["klog-fatal", "prose", "host-shell", "coredns-warning"],
 )
 def test_other_text_is_no_applications_failure(text: str) -> None:
     assert Kind.CONTAINER_LOG not in kinds_of(text)
