@@ -108,6 +108,26 @@ def crictl_failure(line: str) -> CriFailure | None:
     return failure(message, gave_up=level == "fatal", client="crictl")
 
 
+# grpc-go's error for a unix socket it could not dial, as a CRI client (crictl, the kubelet)
+# prints it, trimmed to its transport part: `transport: dial unix /var/run/dockershim.sock:
+# connect: no such file or directory` (grpc-go before 1.30), `transport: Error while dialing
+# dial unix ...` (later), inside `connection error: desc = "..."`
+_DIAL = re.compile(
+    r'(?:connection error: desc = \\?"?)?transport: (?:Error while dialing:? )?'
+    r"dial unix (?P<path>/[^:\s\"\\]+\.sock): connect: (?P<errno>[a-z ]+)\\?\"?"
+)
+
+
+def dial_failure(line: str) -> CriFailure | None:
+    """A CRI client that could not connect to a runtime's socket, from gRPC's transport error
+    pasted alone: the live gatherer's failed connection (`unreachable`), None for other text."""
+    match = _DIAL.fullmatch(line.strip())
+    if match is None:
+        return None
+    endpoint = normalize(match.group("path"))
+    return CriFailure(f"connect {endpoint}", line.strip(), LayerStatus.UNREACHABLE, endpoint)
+
+
 def command_endpoint(command: str) -> CriFailure | None:
     """The endpoint a CRI client's command line names (`crictl -r unix:///run/x.sock info`,
     `kubeadm init --cri-socket=/run/crio/crio.sock`), as the live gatherer records the endpoint

@@ -27,11 +27,12 @@ from doctor.gather.logs.selection import (
 from doctor.gather.logs.sources import RawLog
 from doctor.gather.node import KERNEL_LOG_LINES
 from doctor.layers import LAYER_NAMES
-from doctor.paste import disks, events, runtime, units
+from doctor.paste import disks, events, oomkills, runtime, units
 from doctor.paste.container import LogsCommand
 from doctor.paste.cri_client import CriFailure
+from doctor.paste.kinds import start_error
 from doctor.paste.logs import bare_line, kernel_lines, parse_daemon_entry
-from doctor.paste.place import ContainerLog, Pasted, StartError
+from doctor.paste.place import ContainerLog, DescribedState, Pasted, StartError
 
 NO_PASTE_DATA = "no node data: not in the pasted text (nor kubectl output)"
 LOG_TAIL_MAX = 1000  # the schema's maxItems of a container's log_tail
@@ -87,6 +88,10 @@ def apply_paste(
         note = _place_start_error(document, error, pod)
         if note:
             notes.append(note)
+    for described in pasted.described_states:
+        note = _place_described_state(document, described, pod)
+        if note:
+            notes.append(note)
     if pasted.events:
         notes.extend(_place_events(document, pasted.events, about, pod))
     for writer, (layer, key) in _LAYER_LOG.items():
@@ -106,6 +111,7 @@ def apply_paste(
         node = document["layers"]["node"]
         lines = kernel_lines(kernel, reference, KERNEL_LOG_LINES)
         node["kernel_log"] = _merged(node.get("kernel_log"), lines, KERNEL_LOG_LINES)
+        notes += _place_memcg_kills(document, pod)
     if pasted.df_tables:
         found_disks = disks.disks(pasted.df_tables)
         if found_disks:
@@ -404,7 +410,24 @@ def _place_events(
         if pasted.event not in had:
             had.append(pasted.event)
         _examined(document, "apiserver")
+        _start_failure(target, pasted.event)
     return list(dict.fromkeys(notes))
+
+
+def _start_failure(pod: dict[str, Any], event: dict[str, Any]) -> None:
+    """The kubelet's event for a container the runtime refused to start (kuberuntime's
+    startContainer records Failed, "Error: " and the runtime's message) tells that container's
+    status as a start error pasted alone does (_START_FAILED), where nothing else told it: the
+    pod's only container."""
+    message = event.get("message") or ""
+    if event.get("reason") != "Failed" or not message.startswith("Error: "):
+        return
+    if not start_error(message):
+        return
+    container = _container(pod, None, previous=False)
+    if container is None or container.get("state"):
+        return
+    container.update(_START_FAILED, message=message.removeprefix("Error: "))
 
 
 def _examined(document: dict[str, Any], layer: str) -> None:
@@ -468,6 +491,95 @@ def _place_start_error(
     container["message"] = error.message
     if not container.get("state"):
         container.update(_START_FAILED)
+    return note
+
+
+def _place_memcg_kills(document: dict[str, Any], pod: PodRef | None) -> list[str]:
+    """The kernel's memory-cgroup OOM kills of a container's process (oomkills.py) counted in
+    that container's cgroup, as its memory.events would count them: the container the cgroup
+    path names, else the one the paste is about (--pod, the only pod, else default/unknown,
+    said); with several processes killed and no pod to tell, whose is not guessed."""
+    kernel = document["layers"]["node"].get("kernel_log") or []
+    kills = [k for k in oomkills.memcg_kills(line["message"] for line in kernel) if k.a_containers]
+    pods: list[dict[str, Any]] = document["pods"]
+    counted: dict[int, tuple[dict[str, Any], int]] = {}
+    unnamed: list[oomkills.MemcgKill] = []
+    notes: list[str] = []
+    for kill in kills:
+        owner = next((p for p in pods if kill.pod_uid and p.get("uid") == kill.pod_uid), None)
+        container = _container_by_id(owner, kill.container_id) if owner else None
+        if container is not None:
+            known = counted.get(id(container), (container, 0))
+            counted[id(container)] = (container, known[1] + 1)
+        elif owner is None:
+            unnamed.append(kill)
+    uids = {k.pod_uid for k in unnamed if k.pod_uid}
+    one_subject = len(uids) <= 1 and (
+        len({k.comm for k in unnamed}) == 1 or pod is not None or len(pods) == 1
+    )
+    if unnamed and one_subject:
+        what = "a memory-cgroup OOM kill"
+        container, note = _whose(document, LogsCommand(), pod, "the kernel log", what)
+        if note:
+            notes.append(note)
+        if container is not None:
+            known = counted.get(id(container), (container, 0))
+            counted[id(container)] = (container, known[1] + len(unnamed))
+            owner = next(p for p in pods if any(c is container for c in p["containers"]))
+            if uids and not owner.get("uid"):
+                owner["uid"] = uids.pop()
+    elif unnamed:
+        names = ", ".join(sorted({k.comm for k in unnamed}))
+        notes.append(f"memory-cgroup OOM kills of {names}: whose container? give --pod")
+    for container, count in counted.values():
+        memory = (container.get("cgroup") or {}).get("memory") or {}
+        if memory.get("oom_kill_events") is None:
+            memory["oom_kill_events"] = count
+            container["cgroup"] = (container.get("cgroup") or {}) | {"memory": memory}
+            _examined(document, "process")
+    return notes
+
+
+def _container_by_id(pod: dict[str, Any], container_id: str | None) -> dict[str, Any] | None:
+    """The attempt whose id is `container_id`, else the pod's only container's newest run."""
+    attempts: list[dict[str, Any]] = pod["containers"]
+    for attempt in attempts:
+        known = attempt.get("id") or ""
+        if (
+            container_id
+            and known
+            and (known.startswith(container_id) or container_id.startswith(known))
+        ):
+            return attempt
+    return _container(pod, None, previous=False) if attempts else None
+
+
+def _place_described_state(
+    document: dict[str, Any], described: DescribedState, pod: PodRef | None
+) -> str | None:
+    """A describe State block's attempts into the container it is about (as a container's
+    log's: --pod, the only pod and its only container); what the facts said already stays."""
+    where, what = described.where, "a container's State block"
+    container, note = _whose(document, LogsCommand(), pod, where, what)
+    if container is None:
+        return note
+    owner = next(p for p in document["pods"] if any(c is container for c in p["containers"]))
+    if set(container) == {"name", "attempt"}:
+        owner["containers"].remove(container)  # made by _whose for want of one: the block's
+    for attempt in described.attempts:
+        same = next(
+            (
+                c
+                for c in owner["containers"]
+                if c["name"] == container["name"] and c["attempt"] == attempt["attempt"]
+            ),
+            None,
+        )
+        if same is None:
+            owner["containers"].append({"name": container["name"], **attempt})
+        elif not same.get("state"):
+            same.update({k: v for k, v in attempt.items() if same.get(k) is None})
+    _examined(document, "apiserver")
     return note
 
 

@@ -16,7 +16,7 @@ from enum import Enum
 from doctor.gather.logs import daemons
 from doctor.gather.logs.formats import syslog_prefix
 from doctor.gather.node import KERNEL_TROUBLE
-from doctor.paste import events, kubeadm, kubectl_errors, nodelines, units
+from doctor.paste import cri_client, events, kubeadm, kubectl_errors, nodelines, states, units
 
 
 class Kind(Enum):
@@ -41,6 +41,7 @@ class Kind(Enum):
     KUBEADM = "kubeadm output"
     KUBECTL_ERROR = "kubectl's error"
     CONTAINER_LOG = "container log"
+    CONTAINER_STATE = "describe's container State block"
     START_ERROR = "container start error"
     FRAGMENTS = "log lines without their prefix"
     EVENT_LINES = "events without their table"
@@ -150,10 +151,12 @@ PROMPT = re.compile(
 )
 # a prompt with no command after it (the user pressed return): only separates
 EMPTY_PROMPT = re.compile(r"\s*(?:\[[^\]]*\]|" + _USER_HOST + r")\s*[$#%>]\s*")
-# after a prompt, also the daemons run by hand (`# containerd --config ./x.toml`): not bare,
-# where "containerd is not running" is a sentence; a command may be named by its path
-# (`/root/go/bin/crictl`)
-_KNOWN_COMMAND = re.compile(r"(?:sudo\s+)?(?:/\S*/)?(?:" + _COMMANDS + r"|containerd)\b")
+# after a prompt, also the daemons run by hand (`# containerd --config ./x.toml`), and the
+# shell's own tools users look at a node with (`# ls /var/lib/cni/networks/kubenet | wc -l`,
+# `# ps aux | grep "runc init"`): their output is no kind the reader knows, but the note of it
+# then names the command. Not bare, where "containerd is not running" is a sentence; a command
+# may be named by its path (`/root/go/bin/crictl`)
+_KNOWN_COMMAND = re.compile(r"(?:sudo\s+)?(?:/\S*/)?(?:" + _COMMANDS + r"|containerd|ls|ps)\b")
 
 
 def prompt_command(line: str) -> str | None:
@@ -230,8 +233,20 @@ BARE_RUNC = re.compile(
 )
 
 
+# runc's failed write to a container's own cgroup file, as containerd returns it (`: unknown`,
+# its error code), pasted alone: the tail of "OCI runtime create failed: ... failed to write
+# \"100000\": write /sys/fs/cgroup/.../cri-containerd-ID.scope/cpu.cfs_period_us: invalid
+# argument: unknown" (opencontainers/runc#3084). The cgroup is a container's: a systemd scope
+# or the container id under kubepods.
+CGROUP_WRITE_FAILURE = re.compile(
+    r"write /sys/fs/cgroup/\S*kubepods\S*?(?:\.scope|/[0-9a-f]{64})/[\w.]+: [a-z ]+: unknown"
+)
+
+
 def start_error(line: str) -> bool:
     """A line holding the runtime's error for starting one container."""
+    if CGROUP_WRITE_FAILURE.fullmatch(line.strip()):
+        return True
     return bool(START_FAILURE.search(line)) and not EXEC_ERROR.search(line)
 
 
@@ -261,6 +276,10 @@ KUBELET_PHRASES = re.compile(
     r"|(?i:part of the existing bootstrap client certificate)"
     r"|The currently active client certificate has expired"
     r'|"command failed" err="failed to (?:run Kubelet|validate kubelet flags|load kubelet config)'
+    # k3s's agent, whose supervisor lines are the kubelet's log (gather/logs/daemons.py): the
+    # agent's config it could not get from the server or set up (k3s-io/k3s#3266, v1.20;
+    # kingsd041/k3s-tutorial's journal, a duplicate node password)
+    r"|Failed to retrieve agent config: "
 )
 # A journal line cut before its identifier (`containerd[21688]: time="..." ...`): the
 # identifier then says whose, as in a whole journal line (gather/logs/daemons.py).
@@ -300,13 +319,31 @@ def is_logs_command(command: str | None) -> bool:
     return bool(command) and bool(re.search(r"\b(?:logs|crictl logs|docker logs)\b", command or ""))
 
 
+# An application ending on an error, in words none of the node stack's daemons print (they
+# are Go programs logging through klog or logrus): Go's standard log with a level tag, as
+# CoreDNS writes it (plugin/pkg/log: "[FATAL] plugin/loop: ... loop detected", kubernetes/
+# kubeadm#1162); a Java exception's cause (JiRaska/open-bank-oss#3215); dash, the /bin/sh of
+# Debian-based images, refusing the script it was given ("/bin/sh: 1: /bin/fortuneloop.sh:
+# Permission denied", luksa/kubernetes-in-action#15).
+APPLICATION_FAILURE = re.compile(
+    r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[FATAL\] "
+    r"|Caused by: [\w.$]+(?:Exception|Error)\b"
+    # (not dash's "not found": a host shell missing a tool says that as often)
+    r"|(?:/bin/)?sh: \d+: \S+: Permission denied$"
+)
+
+
 def _container_log(shape: Shape) -> bool:
     """What `kubectl logs` printed (whatever its format: kube-proxy's own output is klog), or
-    free text holding the container's own exec failure or a limit its process hit."""
+    free text holding the container's own exec failure, a limit its process hit, or an
+    application's failure no daemon of the node prints."""
     if is_logs_command(shape.command) and shape.run is not Kind.JSON:
         return True
     return shape.run is None and any(
-        CONTAINER_OUTPUT.match(line) or PROCESS_LIMIT_OUTPUT.search(line) for line in shape.lines
+        CONTAINER_OUTPUT.match(line)
+        or PROCESS_LIMIT_OUTPUT.search(line)
+        or APPLICATION_FAILURE.match(line.strip())
+        for line in shape.lines
     )
 
 
@@ -319,7 +356,7 @@ def _start_error(shape: Shape) -> bool:
 def fragment_kind(line: str, command: str | None) -> Kind | None:
     """The kind of a line that is read alone, out of the output it came from: a log line
     trimmed of its prefix, an event without its table, a sysctl value, a Taints line."""
-    if bare_writer(line):
+    if bare_writer(line) or cri_client.dial_failure(line):
         return Kind.FRAGMENTS
     if events.event_line(line):
         return Kind.EVENT_LINES
@@ -378,6 +415,7 @@ def _kubectl_error(shape: Shape) -> bool:
 RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.KUBECTL_ERROR, _kubectl_error),
     (Kind.CONTAINER_LOG, _container_log),
+    (Kind.CONTAINER_STATE, lambda shape: shape.run is None and states.is_fragment(shape.lines)),
     (Kind.DESCRIBE, _run_is(Kind.DESCRIBE)),
     (Kind.EVENTS, _run_is(Kind.EVENTS)),
     (Kind.JSON, _run_is(Kind.JSON)),  # told apart further by content (facts.py)

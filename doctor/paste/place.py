@@ -16,9 +16,19 @@ from doctor.apiserver.events_json import is_event
 from doctor.apiserver.node_json import is_node
 from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
-from doctor.paste import events, kinds, kubeadm, kubectl_errors, logs, nodelines, runtime, units
+from doctor.paste import (
+    events,
+    kinds,
+    kubeadm,
+    kubectl_errors,
+    logs,
+    nodelines,
+    runtime,
+    states,
+    units,
+)
 from doctor.paste.container import LogsCommand, logs_command
-from doctor.paste.cri_client import CriFailure, command_endpoint, crictl_failure
+from doctor.paste.cri_client import CriFailure, command_endpoint, crictl_failure, dial_failure
 from doctor.paste.kinds import (
     Kind,
     bare_entry,
@@ -51,6 +61,14 @@ class StartError:
     where: str
 
 
+@dataclass(frozen=True)
+class DescribedState:
+    """A container's State / Last State block cut from describe: the attempts it tells."""
+
+    attempts: tuple[dict[str, Any], ...]
+    where: str
+
+
 @dataclass
 class Pasted:
     """Everything the pasted files hold, sorted by where it goes."""
@@ -60,6 +78,7 @@ class Pasted:
     logs: logs.Placed = field(default_factory=logs.Placed)
     container_logs: list[ContainerLog] = field(default_factory=list)
     start_errors: list[StartError] = field(default_factory=list)
+    described_states: list[DescribedState] = field(default_factory=list)
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
     units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
     runtime: runtime.Found = field(default_factory=runtime.Found)  # crictl, docker inspect
@@ -169,6 +188,15 @@ def _container_log(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _container_state(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    found = states.attempts(segment.lines)
+    if not found:
+        _not_read(segment, kind, pasted, "no state it tells")
+        return
+    pasted.described_states.append(DescribedState(tuple(found), segment.where))
+    _read(pasted, segment, kind)
+
+
 def _start_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     """The last start error of the segment (a retried `docker run` prints one per try)."""
     message = next(line.strip() for line in reversed(segment.lines) if start_error(line))
@@ -203,7 +231,10 @@ def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
             rest.append((segment.first + index, line))
             continue
         entry = bare_entry(line) if own is Kind.FRAGMENTS else None
-        if entry is not None:
+        dialed = dial_failure(line) if own is Kind.FRAGMENTS else None
+        if dialed is not None:
+            pasted.cri_client.append(dialed)  # a client's view of the runtime, not a log
+        elif entry is not None:
             writer, text = entry
             pasted.logs.entries[_BARE_WRITERS[writer]].append(text)
         elif own is Kind.SYSCTL:
@@ -297,6 +328,10 @@ def _kubectl_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
 
 
 def _unknown(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    if segment.command is not None:
+        why = f"the output of `{segment.command}`: no fact holds it"
+        _not_read(segment, kind, pasted, why)
+        return
     _not_read(segment, kind, pasted, "not recognised")
 
 
@@ -325,6 +360,7 @@ PLACERS: dict[Kind, Placer] = {
     Kind.LOGRUS: _log,
     Kind.DMESG: _log,
     Kind.CONTAINER_LOG: _container_log,
+    Kind.CONTAINER_STATE: _container_state,
     Kind.START_ERROR: _start_error,
     Kind.FRAGMENTS: _fragments,
     Kind.DF: _df,

@@ -277,6 +277,31 @@ def test_crictl_on_default_endpoints_failing_to_dial(tmp_path: Path) -> None:
     }
 
 
+def test_grpcs_dial_error_alone_is_a_cri_client_that_could_not_connect(tmp_path: Path) -> None:
+    # crictl's (or the kubelet's) gRPC transport error, trimmed to itself (grpc-go < 1.30)
+    data, read, unplaced = facts(tmp_path, evidence("cri.client-endpoint-wrong/critools-153"))
+    assert kinds(read) == ["log lines without their prefix"]
+    assert unplaced == ()
+    cri = data["layers"]["cri"]
+    assert (cri["status"], cri["endpoint"]) == ("unreachable", "unix:///var/run/dockershim.sock")
+    assert cri["errors"][-1]["source"] == "connect unix:///var/run/dockershim.sock"
+    assert data["layers"]["containerd"]["status"] == "absent"  # a client's view, not its log
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a socket that is no runtime's: not the CRI's failure
+        "transport: dial unix /tmp/agent: connect: no such file or directory",
+        # a sentence around it: left to the other readers
+        "it said transport: dial unix /run/containerd/containerd.sock: connect: connection refused",
+    ],
+)
+def test_other_dial_text_is_no_cri_failure(tmp_path: Path, line: str) -> None:
+    data, _, _ = facts(tmp_path, line + "\n")
+    assert data["layers"]["cri"]["status"] == "absent"
+
+
 # https://github.com/kubernetes/kubelet/issues/46: crictl's ERRO for the first default endpoint,
 # then the table it got from the next one
 CRICTL_NEXT_ENDPOINT = """\

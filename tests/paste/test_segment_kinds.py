@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from doctor.paste.kinds import RECOGNISERS, Kind, prompt_command, recognise
-from doctor.paste.place import PLACERS
+from doctor.paste.place import PLACERS, place_texts
 from doctor.paste.segment import plain, split
+from doctor.paste.text import PastedText
 from tests.paste.corpus import evidence
 from tests.paste.pastes import (
     CALICO_EVENTS,
@@ -128,6 +129,14 @@ def test_a_segment_knows_its_lines_and_command() -> None:
             "# /root/go/bin/crictl --runtime-endpoint=/var/run/crio/crio.sock info",
             "/root/go/bin/crictl --runtime-endpoint=/var/run/crio/crio.sock info",
         ),
+        # the shell's own tools, after a prompt (containerd.cni-ip-exhausted/k8s-34278,
+        # runc.known-regression/containerd-5280) ...
+        (
+            "# ls /var/lib/cni/networks/kubenet/ | wc -l",
+            "ls /var/lib/cni/networks/kubenet/ | wc -l",
+        ),
+        ('[root@node-14 ~]# ps aux |grep "runc init" |head', 'ps aux |grep "runc init" |head'),
+        ("# lsblk", None),  # ... by their own names only
     ],
 )
 def test_prompt_lines(line: str, command: str | None) -> None:
@@ -140,6 +149,14 @@ def test_fish_prompts_name_the_commands_of_their_output() -> None:
         ("kubectl get pods", Kind.UNKNOWN),
         ("kubectl logs hello-7bf57d9696-c82lm", Kind.CONTAINER_LOG),
     ]
+
+
+def test_the_output_no_fact_holds_is_noted_with_its_command() -> None:
+    text = evidence("runc.known-regression/containerd-5280")
+    pasted = place_texts([PastedText("paste.txt", text, ())])
+    (note,) = pasted.unplaced
+    assert note.startswith("paste.txt:2-11: unrecognised text ('root         985")
+    assert note.endswith(': the output of `ps aux |grep "runc init" |head`: no fact holds it')
 
 
 def test_a_container_log_ends_where_the_hosts_journal_starts() -> None:

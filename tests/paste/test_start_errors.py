@@ -13,6 +13,7 @@ from doctor.bundle.source import load_inputs
 from doctor.facts.document import PodRef
 from doctor.paste.kinds import Kind, recognise
 from doctor.paste.segment import plain, split
+from tests.paste.corpus import evidence
 
 # https://github.com/luksa/kubernetes-in-action-2nd-edition/pull/35 (runc >= 1.1 via docker)
 DOCKER_RUN = (
@@ -34,6 +35,16 @@ COMPOSE_EXEC = (
     "$ docker-compose exec web bash\n"
     "rpc error: code = 2 desc = oci runtime error: exec failed: container_linux.go:247: starting"
     ' container process caused "apparmor failed to apply profile: no such file or directory"\n'
+)
+# https://github.com/opencontainers/runc/issues/3084 (runc 1.0 era): the tail of a create's
+# error, runc's write to the container's cgroup as containerd returned it
+CGROUP_WRITE = evidence("runc.cgroup-apply-failed/runc-3084")
+# the kubelet's own write to its node allocatable cgroup (an AKS node's FailedNodeAllocatable-
+# Enforcement, kubelet 1.1x, its path as on a node whose kubelet is not in a container): no
+# container's, and no runtime returned it
+ALLOCATABLE_WRITE = (
+    "failed to write 7285047296 to memory.limit_in_bytes: write /sys/fs/cgroup/memory/"
+    "kubepods/memory.limit_in_bytes: invalid argument\n"
 )
 # https://github.com/opencontainers/runc/issues/3413 (CentOS 7.9): runc's own stderr
 RUNC_STDERR = "$runc\nrunc: symbol lookup error: runc: undefined symbol: seccomp_notify_respond\n"
@@ -58,6 +69,8 @@ def facts(tmp_path: Path, text: str, pod: str | None = None) -> dict[str, Any]:
         pytest.param(DOCKER_1_10, [Kind.START_ERROR], id="docker-1.10"),
         pytest.param(COMPOSE_EXEC, [Kind.FRAGMENTS], id="exec-is-no-start-error"),
         pytest.param(RUNC_STDERR, [Kind.FRAGMENTS], id="runc-stderr"),
+        pytest.param(CGROUP_WRITE, [Kind.START_ERROR], id="cgroup-write-runc-3084"),
+        pytest.param(ALLOCATABLE_WRITE, [Kind.UNKNOWN], id="kubelets-own-cgroup-write"),
     ],
 )
 def test_kinds(text: str, kinds: list[Kind]) -> None:
@@ -91,3 +104,50 @@ def test_runtime_lines_go_to_the_runtime_log_not_a_container(tmp_path: Path, tex
     assert document["pods"] == []
     runtime = document["layers"]["containerd"]
     assert runtime["status"] == "ok"
+
+
+# https://github.com/severalnines/galera-docker-mariadb/issues/7 (dockershim, runc
+# container_linux.go:265): the kubelet's Failed event for the start, pasted alone
+START_EVENT = (
+    'Error: failed to start container "galera": Error response from daemon: oci runtime error:'
+    ' container_linux.go:265: starting container process caused "exec: \\"/entrypoint.sh\\":'
+    ' permission denied"\n'
+)
+# https://github.com/prometheus-community/node-exporter-textfile-collector-scripts/issues/17
+# (MicroK8s): the event of a start refused, with a describe that already told the state
+DESCRIBED_WAITING = (
+    "Name:         smartmon-abcde\n"
+    "Namespace:    monitoring\n"
+    "Status:       Pending\n"
+    "Containers:\n"
+    "  smartmon:\n"
+    "    State:          Waiting\n"
+    "      Reason:       RunContainerError\n"
+    "    Restart Count:  2\n"
+    "\n"
+    "Error: failed to create containerd task: failed to create shim: OCI runtime create failed:"
+    " container_linux.go:380: starting container process caused: process_linux.go:545:"
+    ' container init caused: rootfs_linux.go:75: mounting "/x" to rootfs at'
+    ' "/dev/termination-log" caused: read-only file system: unknown\n'
+)
+
+
+def test_a_start_failure_event_is_the_containers_start_error(tmp_path: Path) -> None:
+    document = facts(tmp_path, START_EVENT)
+    (pod,) = document["pods"]
+    (container,) = pod["containers"]
+    assert pod["events"][0]["reason"] == "Failed"
+    assert (container["state"], container["exit_code"], container["reason"]) == (
+        "CONTAINER_EXITED",
+        128,
+        "StartError",
+    )
+    assert container["message"].startswith('failed to start container "galera": ')
+
+
+def test_a_start_failure_event_keeps_the_state_describe_told(tmp_path: Path) -> None:
+    document = facts(tmp_path, DESCRIBED_WAITING)
+    (pod,) = document["pods"]
+    (container,) = pod["containers"]
+    assert container["state"] == "CONTAINER_WAITING"
+    assert pod["events"][0]["message"].startswith("Error: failed to create containerd task")

@@ -55,6 +55,13 @@ from doctor.paste.segment import plain, split
             ),
             id="journal-without-date-containerd-4857",
         ),
+        pytest.param(
+            '"Failed to retrieve agent config: \\"overlayfs\\" snapshotter cannot be enabled for'
+            ' \\"/var/lib/rancher/k3s/agent/containerd\\", try using \\"fuse-overlayfs\\" or'
+            ' \\"native\\": failed to mount overlay: invalid argument"',
+            ("kubelet", None),
+            id="k3s-agent-msg-alone-k3s-3266",
+        ),
     ],
 )
 def test_trimmed_line_lands_with_its_writer(line: str, expected: tuple[str, str | None]) -> None:
