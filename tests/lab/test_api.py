@@ -186,8 +186,9 @@ def test_a_pod_on_a_node_no_kubelet_runs_behind_is_diagnosed_from_the_api_alone(
     try:
         apply(cluster, json.dumps(manifest))
         cluster.cluster.kubectl(
-            "wait", "node", "lost-node", "--for=condition=Ready=Unknown", "--timeout=180s"
-        )
+            "wait", "node", "lost-node", "--for=condition=Ready=Unknown", "--timeout=180s",
+            timeout=200,
+        )  # fmt: skip
         run = diagnose(cluster, "on-lost-node", api=str(cluster.cluster.files.admin_kubeconfig))
     finally:
         cluster.cluster.kubectl(
