@@ -172,6 +172,40 @@ def test_a_pod_bound_to_another_node_is_said_so(cluster: Lab) -> None:
     assert not_walked(run.report) >= {"cri", "runc", "process"}
 
 
+def test_a_pod_on_a_node_no_kubelet_runs_behind_is_diagnosed_from_the_api_alone(
+    cluster: Lab,
+) -> None:
+    """A Node object with no kubelet behind it: the node lifecycle controller marks it
+    Ready=Unknown ("Kubelet never posted node status.", about a minute after it was made in the
+    lab: a node that never posted waits out the startup grace, not the 20 s one); a pod bound to it
+    is diagnosed from the API server alone, apiserver.node-not-ready its root cause."""
+    lost = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "lost-node"}}
+    manifest = json.loads(pod("on-lost-node", [{"name": "app", "command": ["sleep", "3600"]}]))
+    manifest["spec"]["nodeName"] = "lost-node"
+    apply(cluster, json.dumps(lost))
+    try:
+        apply(cluster, json.dumps(manifest))
+        cluster.cluster.kubectl(
+            "wait", "node", "lost-node", "--for=condition=Ready=Unknown", "--timeout=180s",
+            timeout=200,
+        )  # fmt: skip
+        run = diagnose(cluster, "on-lost-node", api=str(cluster.cluster.files.admin_kubeconfig))
+    finally:
+        cluster.cluster.kubectl(
+            "delete", "pod", "on-lost-node", "--force", "--grace-period=0", "--ignore-not-found"
+        )
+        cluster.cluster.kubectl("delete", "node", "lost-node", "--ignore-not-found")
+    assert root_cause(run.report) == ("apiserver.node-not-ready", "apiserver"), run.report
+    cause = run.report["root_cause"]
+    assert "apiserver.pod-node-not-reporting" in cause["chain"], cause
+    (finding,) = [f for f in run.report["findings"] if f["key"] == cause["key"]]
+    assert "Node lost-node is NotReady (Ready=Unknown" in finding["message"], finding
+    assert "Kubelet never posted node status." in finding["message"], finding
+    kubelet = next(layer for layer in run.report["layers"] if layer["name"] == "kubelet")
+    assert "runs on node lost-node, not on this machine (lab-node)" in kubelet["reason"]
+    assert not_walked(run.report) >= {"cri", "runc", "process"}
+
+
 def test_an_api_server_that_does_not_answer_costs_the_deadline_once(
     cluster: Lab, crash_loop: str
 ) -> None:

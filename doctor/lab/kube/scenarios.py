@@ -434,6 +434,24 @@ def containerd_resumed(lab: Lab) -> None:
     lab.cluster.wait_node_ready()
 
 
+# NoSchedule only: a NoExecute taint would evict the cluster's other pods
+LAB_TAINT = "stackdoctor-lab/dedicated=batch:NoSchedule"
+
+
+def taint_node(lab: Lab) -> None:
+    """lab-node tainted as a dedicated pool's nodes are; the scheduler sees it at once."""
+    lab.cluster.kubectl("taint", "node", NODE_NAME, LAB_TAINT)
+
+
+def untaint_node(lab: Lab) -> None:
+    """The taint removed (`KEY=VALUE:EFFECT-`), leaving the node's other taints as they were."""
+    lab.cluster.kubectl("taint", "node", NODE_NAME, f"{LAB_TAINT}-", check=False)
+    wait_node(lab, lambda node: not any(
+        taint.get("key") == LAB_TAINT.split("=")[0]
+        for taint in (node.get("spec") or {}).get("taints") or []
+    ))  # fmt: skip
+
+
 SCENARIOS: tuple[ClusterScenario, ...] = (
     ClusterScenario(
         "oom-kill",
@@ -507,6 +525,17 @@ SCENARIOS: tuple[ClusterScenario, ...] = (
         "unschedulable",
         "requests 1000Gi of memory: the scheduler finds no node for it, it stays Pending",
         "apiserver.insufficient-resources", "apiserver", unschedulable, via_api=True,
+    ),
+    ClusterScenario(
+        "node-selector-mismatch",
+        "a nodeSelector (stackdoctor-lab/pool=gpu) no node's labels match: it stays Pending",
+        "apiserver.node-selector-mismatch", "apiserver", unschedulable, via_api=True,
+    ),
+    ClusterScenario(
+        "untolerated-taint",
+        f"lab-node tainted {LAB_TAINT}, the pod has no toleration: it stays Pending",
+        "apiserver.untolerated-taint", "apiserver", unschedulable, via_api=True,
+        fault=taint_node, restore=untaint_node,
     ),
     ClusterScenario(
         "kubelet-stopped",
