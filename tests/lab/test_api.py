@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import signal
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
+from doctor.lab.kube import scenarios
 from doctor.lab.runtime import Lab
 from tests.conftest import REPO
-from tests.lab.cluster_support import apply, pod
-from tests.lab.diagnose import diagnose, root_cause, within_deadline
+from tests.lab.cluster_support import analyze, apply, pod
+from tests.lab.diagnose import diagnose, root_cause, stackdoctor, within_deadline
 from tests.lab.test_cluster import layer_status, not_walked
 
 NAMESPACE = "default"
@@ -221,3 +223,52 @@ def test_an_api_server_that_does_not_answer_costs_the_deadline_once(
     assert root_cause(run.report) == ("process.app-error", "process")
     assert within_deadline(run.seconds, 2), run.seconds
     cluster.cluster.wait_apiserver()
+
+
+def test_a_pod_on_this_node_gone_not_ready_names_the_condition_and_walks_the_node(
+    cluster: Lab, crash_loop: str, tmp_path: Path
+) -> None:
+    """The kubelet stops: the API server shows lab-node Ready=Unknown; the pod's diagnosis
+    names that condition from the API and walks this node, where the kubelet is not running."""
+    scenarios.stop_kubelet(cluster)
+    try:
+        scenarios.wait_node(
+            cluster, scenarios.node_ready_is("Unknown", "Kubelet stopped posting node status.")
+        )
+        run = diagnose(
+            cluster, crash_loop, api=str(cluster.cluster.files.admin_kubeconfig),
+            save=tmp_path / "facts.json",
+        )  # fmt: skip
+    finally:
+        scenarios.kubelet_back(cluster)
+    findings = {f["id"] for f in run.report["findings"]}
+    assert "apiserver.node-not-ready" in findings, findings
+    assert root_cause(run.report) == ("kubelet.not-running", "kubelet")
+    assert not not_walked(run.report), run.report["layers"]  # this node: every layer read
+    conditions = apiserver_facts(tmp_path / "facts.json")["node_conditions"]
+    ready = next(c for c in conditions if c["type"] == "Ready")
+    assert ready["status"] == "Unknown"
+
+
+def test_collect_keeps_what_the_api_said_redacted_for_analyze(
+    cluster: Lab, crash_loop: str, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle.tar.gz"
+    code, _, err, _ = stackdoctor(
+        cluster, "collect", crash_loop, "--kubeconfig", str(cluster.cluster.files.admin_kubeconfig),
+        "-o", str(bundle),
+    )  # fmt: skip
+    assert code == 0, err
+    with tarfile.open(bundle) as tar:
+        names = tar.getnames()
+        (answer_name,) = [n for n in names if n.endswith("api/answer.json")]
+        handle = tar.extractfile(answer_name)
+        assert handle is not None
+        answer = json.loads(handle.read())
+    assert answer["pod"]["metadata"]["name"] == crash_loop.split("/")[1]
+    assert "managedFields" not in answer["pod"]["metadata"]
+    assert [o["kind"] for o in answer["owners"]] == ["ReplicaSet", "Deployment"]
+    report = analyze(bundle)
+    assert root_cause(report) == ("process.app-error", "process")
+    api = next(layer for layer in report["layers"] if layer["name"] == "apiserver")
+    assert api["status"] == "ok"

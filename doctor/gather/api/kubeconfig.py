@@ -60,10 +60,15 @@ def find_target(
     service_account: Path = SERVICE_ACCOUNT,
 ) -> ApiTarget:
     """The context to use, or NoApiAccess with why there is none."""
+    files = _kubeconfig_files(kubeconfig, environ)
+    in_cluster = (
+        bool(environ.get("KUBERNETES_SERVICE_HOST")) and (service_account / "token").is_file()
+    )
+    if not files and not in_cluster:  # the common case on a node: no client to import
+        raise NoApiAccess(_none_found(kubeconfig, environ))
     from lightkube.config.kubeconfig import KubeConfig
     from lightkube.core.exceptions import ConfigError
 
-    files = _kubeconfig_files(kubeconfig, environ)
     try:
         if files:
             merged = merge_kubeconfigs([(path, _read(path)) for path in files])
@@ -71,13 +76,11 @@ def find_target(
             if not context and not merged.get("current-context"):
                 raise NoApiAccess(f"{source}: no current-context set (give --context)")
             config = KubeConfig.from_dict(merged, fname=files[0] if len(files) == 1 else None)
-        elif environ.get("KUBERNETES_SERVICE_HOST") and (service_account / "token").is_file():
+        else:
             if context:
                 raise NoApiAccess(f"--context {context}: no kubeconfig, only a service account")
             config = _in_cluster(service_account, environ)
             source = "in-cluster service account"
-        else:
-            raise NoApiAccess(_none_found(kubeconfig, environ))
         chosen = config.get(context_name=context) if context else config.get()
     except ConfigError as exc:
         raise NoApiAccess(f"{source if files else 'kubeconfig'}: {exc}") from None
