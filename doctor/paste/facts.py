@@ -75,6 +75,7 @@ def apply_paste(
         _examined(document, "kubelet")
         document["layers"]["kubelet"].setdefault("healthz", pasted.healthz)
     _apply_node_lines(document, pasted)
+    _apply_forwarding(document, pasted.forwarding)
     for log in pasted.container_logs:
         note = _place_container_log(document, log, pod)
         if note:
@@ -202,6 +203,16 @@ def _apply_node_lines(document: dict[str, Any], pasted: Pasted) -> None:
         known = apiserver.setdefault("node_conditions", [])
         types = {c["type"] for c in known}
         known += [c for c in pasted.node_conditions if c["type"] not in types]
+
+
+def _apply_forwarding(document: dict[str, Any], told: dict[str, Any]) -> None:
+    """The forwarding settings kubeadm's checks told, over what the facts had (the checks ran
+    on the node when the user pasted them)."""
+    if not told:
+        return
+    _examined(document, "node")
+    node = document["layers"]["node"]
+    node["forwarding"] = (node.get("forwarding") or {}) | told
 
 
 def _apply_cri_client(document: dict[str, Any], failures: list[CriFailure]) -> None:

@@ -4,9 +4,10 @@
 follows up to `, error: exit status 1`) and the newer `[ERROR CRI]: could not connect to the
 container runtime: ...` are the CRI client's view: the cri layer's errors and status
 (cri_client.py). `[kubelet-check] The HTTP call equal to 'curl -sSL http://localhost:10248/healthz'
-failed with error: ...` is the kubelet's healthz. The other checks (`[ERROR Swap]`,
-`[ERROR FileContent--proc-sys-net-ipv4-ip_forward]`, `[WARNING ...]`) have no fact to hold them:
-each is reported as not placed.
+failed with error: ...` is the kubelet's healthz. A FileContent check on IP forwarding or the
+bridge's netfilter hooks tells the node's forwarding facts; the Swap check is the kubelet's own
+start check, run ahead of it. The other checks have no fact to hold them: each is reported as not
+placed.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ _CHECK = re.compile(r"\s*\[(?P<level>ERROR|WARNING) (?P<name>[^\]]+)\]:? (?P<tex
 _OUTPUT = re.compile(r"\boutput: ")
 OUTPUT_END = re.compile(r"\s*, error: |.*, error: exit status \d+\s*$")
 _EXIT = re.compile(r"\s*, error: exit status \d+")
+# FileContentCheck (cmd/kubeadm/app/preflight/checks.go, kubeadm 1.7 to today): "%s does not
+# exist" when the file cannot be opened, "%s contents are not set to %s" when it differs
+_FILE_CONTENT = re.compile(
+    r"(?P<path>/proc/sys/net/\S+) (?:(?P<missing>does not exist)|contents are not set to 1)"
+)
+# The Swap check's error (checks.go SwapCheck, kubeadm 1.8 to 1.27): the refusal the kubelet
+# itself makes at start with failSwapOn (kubelet.swap-enabled). Its later warnings ("swap is
+# supported for cgroup v2 only ...", "swap is enabled; production deployments should ...") are
+# no refusal.
+_SWAP_REFUSED = re.compile(r"running with swap on is not supported")
 _HEALTHZ = re.compile(
     r"\s*\[kubelet-check\] The HTTP call equal to '[^']*/healthz' failed with error: "
     r"(?P<error>.*?)\.?\s*$"
@@ -48,6 +59,10 @@ _HEALTHZ = re.compile(
 class Found:
     cri: list[CriFailure] = field(default_factory=list)
     healthz: str | None = None
+    # node.forwarding's fields the FileContent checks tell
+    forwarding: dict[str, int | bool | None] = field(default_factory=dict)
+    # the Swap check's line: the kubelet's start check, kubeadm running it first
+    kubelet_lines: list[str] = field(default_factory=list)
     # the checks no fact holds: (index of its line, "ERROR Swap: ...")
     checks: list[tuple[int, str]] = field(default_factory=list)
 
@@ -83,12 +98,36 @@ def read(lines: Sequence[str]) -> Found:
         if name == "ImagePull" or name == "CRI":
             found.cri += [f for f in map(crictl_failure, text.split("\n")) if f and f.message]
         first = text.split("\n", 1)[0].strip()
+        if name.startswith("FileContent-") and _forwarding(first, found.forwarding):
+            continue
+        if name == "Swap" and _SWAP_REFUSED.match(first):
+            found.kubelet_lines.append(lines[index].strip())
+            continue
         found.checks.append((index, f"{level} {name}: {first}"))
     for line in lines:
         healthz = _HEALTHZ.match(line)
         if healthz:
             found.healthz = healthz.group("error")  # the last one: the newest try
     return found
+
+
+def _forwarding(text: str, forwarding: dict[str, int | bool | None]) -> bool:
+    """The forwarding facts a FileContent check's error tells (node.forwarding); False for a
+    file no fact holds (bridge-nf-call-ip6tables' value, IPv6 forwarding)."""
+    match = _FILE_CONTENT.match(text)
+    if match is None:
+        return False
+    path, missing = match["path"], match["missing"] is not None
+    if path == "/proc/sys/net/ipv4/ip_forward" and not missing:
+        forwarding["ip_forward"] = 0
+    elif path.startswith("/proc/sys/net/bridge/") and missing:
+        # the directory is br_netfilter's: the module is not loaded
+        forwarding |= {"bridge_netfilter": False, "bridge_nf_call_iptables": None}
+    elif path == "/proc/sys/net/bridge/bridge-nf-call-iptables":
+        forwarding |= {"bridge_netfilter": True, "bridge_nf_call_iptables": 0}
+    else:
+        return False
+    return True
 
 
 def _checks(lines: Sequence[str]) -> list[tuple[int, tuple[str, str], str]]:

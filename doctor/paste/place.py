@@ -68,6 +68,7 @@ class Pasted:
     node_conditions: list[dict[str, Any]] = field(default_factory=list)  # from Taints
     cri_client: list[CriFailure] = field(default_factory=list)  # crictl's, kubeadm's errors
     healthz: str | None = None  # kubeadm's [kubelet-check]
+    forwarding: dict[str, Any] = field(default_factory=dict)  # kubeadm's FileContent checks
     container_states: list[kubectl_errors.ContainerState] = field(default_factory=list)
     pod_runtime_lines: list[tuple[kubectl_errors.Target, str]] = field(default_factory=list)
     read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
@@ -265,6 +266,8 @@ def _kubeadm(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     pasted.cri_client += found.cri
     if found.healthz is not None:
         pasted.healthz = found.healthz
+    pasted.forwarding |= found.forwarding
+    pasted.logs.entries[Writer.KUBELET] += found.kubelet_lines
     _read(pasted, segment, kind)
     for index, check in found.checks:
         where = f"{segment.source}:{segment.first + index}"
