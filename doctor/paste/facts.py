@@ -122,12 +122,15 @@ def apply_paste(
 
 # How the kubelet and containerd name a pod in a line: klog's `pod="ns/name"` (and
 # `podUID="..."` beside it), `pods=["ns/name"]`, the kubelet's older `name_ns(uid)`
-# (format.Pod), containerd's `&PodSandboxMetadata{Name:...,Uid:...,Namespace:...,`.
+# (format.Pod), containerd's `&PodSandboxMetadata{Name:...,Uid:...,Namespace:...,`, and the
+# kubelet 1.5's pod worker naming it by its UID alone (pod_workers.go: "Error syncing pod %v,
+# skipping: %v" of the pod's UID).
 _POD_NAMES = re.compile(
     r'\bpods?=\\?\[?\\?"(?P<ns>[a-z0-9-]+)/(?P<name>[a-z0-9.-]+)\\?"'
     r'(?:[^\n]*?\bpodUID=\\?"?(?P<uid>[0-9a-f-]{36}))?'
     r"|(?P<name2>[a-z0-9][a-z0-9.-]*)_(?P<ns2>[a-z0-9-]+)\((?P<uid2>[0-9a-f-]{36})\)"
     r"|PodSandboxMetadata\{Name:(?P<name3>[^,]+),Uid:(?P<uid3>[^,]*),Namespace:(?P<ns3>[^,]+),"
+    r"|\bError syncing pod (?P<uid4>[0-9a-f]{8}-[0-9a-f-]{27}), skipping"
 )
 PODS_FROM_LINES_MAX = 50  # a journal of a whole node names hundreds: the first ones are kept
 
@@ -139,9 +142,11 @@ def _pods_named_in(entries: list[str]) -> list[dict[str, Any]]:
     for entry in entries:
         for match in _POD_NAMES.finditer(entry):
             found = match.groupdict()
-            namespace = found["ns"] or found["ns2"] or found["ns3"]
-            name = found["name"] or found["name2"] or found["name3"]
-            uid = found["uid"] or found["uid2"] or found["uid3"] or None
+            # a pod named by its UID alone: its name and namespace not known, the UID stands
+            # for its name (and finds its lines: selection matches a pod's UID)
+            namespace = found["ns"] or found["ns2"] or found["ns3"] or UNKNOWN
+            name = found["name"] or found["name2"] or found["name3"] or found["uid4"]
+            uid = found["uid"] or found["uid2"] or found["uid3"] or found["uid4"] or None
             if (namespace, name) not in pods:
                 if len(pods) == PODS_FROM_LINES_MAX:
                     continue

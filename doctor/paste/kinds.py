@@ -196,6 +196,18 @@ BARE_RUNTIME = re.compile(
     # ctr's, on its stderr (cmd/ctr: "ctr: %s"): the client's view of containerd's error;
     # containerd's log is the closest layer that says it
     r"|ctr: \S"
+    # an unpack's failure (containerd rootfs/apply.go: "apply failure, attempting cleanup", with
+    # error="failed to extract layer ...": "Apply failure" in the oldest releases), its logrus
+    # line cut before the message's end quote
+    r"|[Aa]pply failure, attempting cleanup\b"
+)
+# The docker CLI printing the daemon's answer (moby's client: "Error response from daemon: %s")
+# when the daemon could not write its own state under /var/lib/docker: dockerd's own error, as
+# its log says it (the runtime's), wherever the caller (minikube, kind) quoted it. The daemon's
+# other answers (a container's start, an image's pull) stay the start errors and events they are.
+DAEMON_STATE_ERROR = re.compile(
+    r"Error response from daemon: [^\n]*?\b(?:mkdir|open|create|write|rename|remove) "
+    r"/var/lib/docker/\S*: (?:read-only file system|no space left on device)"
 )
 # The container's own output when its process could not be executed (runc init prints these
 # on the container's stderr, so `kubectl logs` shows them; rules/runc.yaml cites the sources).
@@ -284,6 +296,9 @@ def bare_entry(line: str) -> tuple[str, str] | None:
         return "kubelet", text
     if BARE_RUNTIME.match(text) or BARE_RUNC.match(text):
         return "runtime", text
+    daemon = DAEMON_STATE_ERROR.search(text)
+    if daemon:
+        return "runtime", text[daemon.start() :]
     if KERNEL_TROUBLE.search(text):
         return "kernel", text
     return None

@@ -159,6 +159,22 @@ def test_node_events_give_the_node_conditions(
             " do request: Head https://10.141.241.175:32000/v2/mynginx/manifests/registry: http:"
             " server gave HTTP response to HTTPS client",
         ),
+        # containerd's unpack failure, its logrus line cut before its message's end
+        (
+            "containerd.disk-full/containerd-4249",
+            'apply failure, attempting cleanup\\" error=\\"failed to extract layer'
+            " sha256:$SOME_SHA: write /var/lib/containerd/io.containerd.snapshotter.v1.overlayfs"
+            "/snapshots/116/fs/miniconda/lib/python3.7/site-packages/chardet/big5freq.py: no space"
+            " left on device: unknown",
+        ),
+        # dockerd's answer about its own state, as minikube quoted it (from the daemon's words
+        # on; the line after it, `: exit status 1`, joined as wrapped)
+        (
+            "node.read-only-filesystem/minikube-6825",
+            "Error response from daemon: create cloud-code-minikube: error while creating volume"
+            " path '/var/lib/docker/volumes/[my-profile]/_data': mkdir"
+            " /var/lib/docker/volumes/[my-profile]: read-only file system : exit status 1",
+        ),
     ],
 )
 def test_containerd_and_ctr_stderr_reach_containerds_log(
