@@ -381,10 +381,10 @@ def _place_events(
     about: dict[str, Any] | None,
     pod: PodRef | None,
 ) -> list[str]:
-    """The node's events give its conditions (events.node_conditions), where no describe node
-    or node JSON did; each pod's event goes to its pod: the one the text names, else the pod
-    the paste is about (`--pod`, or the only pod), else pod default/unknown (said, as for a
-    container's log)."""
+    """The node's events are its events, and give its conditions (events.node_conditions)
+    where no describe node or node JSON did; each pod's event goes to its pod: the one the text
+    names, else the pod the paste is about (`--pod`, or the only pod), else pod default/unknown
+    (said, as for a container's log)."""
     pods: list[dict[str, Any]] = document["pods"]
     notes: list[str] = []
     node = [e for e in found if e.event["reason"] in events.NODE_REASONS]
@@ -395,6 +395,8 @@ def _place_events(
         conditions = events.node_conditions(node)
         if conditions and not apiserver.get("node_conditions"):
             apiserver["node_conditions"] = conditions
+        had = apiserver.setdefault("node_events", [])
+        had += [e.event for e in node if e.event not in had]
     for pasted in found:
         if pasted.event["reason"] in events.NODE_REASONS:
             continue

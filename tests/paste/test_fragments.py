@@ -143,6 +143,29 @@ def test_node_events_give_the_node_conditions(
     assert not [p for p in loaded.document.data["pods"] if p.get("events")]
 
 
+def test_node_events_are_the_nodes_events(tmp_path: Path) -> None:
+    """describe node's Events block: each event the node's, its SystemOOM the kernel's OOM."""
+    loaded = analyze(paste(tmp_path, evidence("node.kernel-oom/k3s-838")))
+    node_events = layers(loaded)["apiserver"]["node_events"]
+    assert [e["reason"] for e in node_events] == [
+        "NodeNotReady",
+        "NodeHasNoDiskPressure",
+        "NodeHasSufficientPID",
+        "NodeReady",
+        "NodeHasSufficientMemory",
+        "SystemOOM",
+    ]
+    assert node_events[-1] == {
+        "reason": "SystemOOM",
+        "message": "System OOM encountered",
+        "count": 4,
+        "source": "kubelet",
+        "last_seen": None,
+        "type": "Warning",
+    }
+    assert root(report_of(loaded)) == "node.kernel-oom"
+
+
 @pytest.mark.parametrize(
     ("case", "message"),
     [
