@@ -103,6 +103,33 @@ def test_lines_an_editor_wrapped_at_a_space_are_joined_with_one(tmp_path: Path) 
     assert any("no pod named" in note for note in loaded.unplaced)
 
 
+def test_an_event_another_program_logged_is_its_pods(tmp_path: Path) -> None:
+    """kubeshark's zerolog line: the event's logfmt fields, its quoted note unescaped."""
+    loaded = analyze(paste(tmp_path, evidence("containerd.image-rate-limited/kubeshark-1291")))
+    assert read_as(loaded) == ["1: events without their table"]
+    (event,) = events_of(loaded, "default/kubeshark-hub")
+    assert event["reason"] == "Failed"
+    assert event["message"].startswith(
+        'Failed to pull image "docker.io/kubeshark/hub:latest": rpc error: code = Unknown desc ='
+    )
+    assert root(report_of(loaded)) == "containerd.image-rate-limited"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # an event about another kind of object
+        'ERR > Watching events. kind=ReplicaSet name=web-5d note="Created pod: web-5d-x"'
+        " reason=SuccessfulCreate",
+        # a reason no kubelet event has
+        'INF > kind=Pod name=web note="hello" reason=Greeting',
+    ],
+)
+def test_logged_fields_that_are_no_pod_event(tmp_path: Path, line: str) -> None:
+    loaded = analyze(paste(tmp_path, line + "\n"))
+    assert not loaded.document.data["pods"]
+
+
 def test_a_bare_message_gets_the_kubelets_reason(tmp_path: Path) -> None:
     loaded = analyze(paste(tmp_path, evidence("containerd.image-not-found/k3os-446")))
     assert events_of(loaded, "default/unknown")[0]["reason"] == "Failed"
