@@ -31,7 +31,7 @@ from doctor.paste import disks, events, runtime, units
 from doctor.paste.container import LogsCommand
 from doctor.paste.cri_client import CriFailure
 from doctor.paste.logs import bare_line, kernel_lines, parse_daemon_entry
-from doctor.paste.place import ContainerLog, Pasted, StartError
+from doctor.paste.place import ContainerLog, Pasted, StartError, StatusMessage
 
 NO_PASTE_DATA = "no node data: not in the pasted text (nor kubectl output)"
 LOG_TAIL_MAX = 1000  # the schema's maxItems of a container's log_tail
@@ -86,6 +86,10 @@ def apply_paste(
         )
     for error in pasted.start_errors:
         note = _place_start_error(document, error, pod)
+        if note:
+            notes.append(note)
+    for status in pasted.status_messages:
+        note = _place_status_message(document, status, pod)
         if note:
             notes.append(note)
     if pasted.events:
@@ -486,6 +490,23 @@ def _place_start_error(
     container["message"] = error.message
     if not container.get("state"):
         container.update(_START_FAILED)
+    return note
+
+
+def _place_status_message(
+    document: dict[str, Any], status: StatusMessage, pod: PodRef | None
+) -> str | None:
+    """A container's pasted status message, with the state it tells, as that container's; a
+    note when whose it is cannot be told."""
+    container, note = _whose(
+        document, LogsCommand(), pod, status.where, "a container's status message"
+    )
+    if container is None:
+        return note
+    container["message"] = status.message
+    if not container.get("state"):
+        container.update(status.state)
+    _examined(document, "apiserver")
     return note
 
 

@@ -16,7 +16,7 @@ from enum import Enum
 from doctor.gather.logs import daemons
 from doctor.gather.logs.formats import syslog_prefix
 from doctor.gather.node import KERNEL_TROUBLE
-from doctor.paste import events, kubeadm, kubectl_errors, nodelines, units
+from doctor.paste import events, kubeadm, kubectl_errors, nodelines, status_message, units
 
 
 class Kind(Enum):
@@ -42,6 +42,7 @@ class Kind(Enum):
     KUBECTL_ERROR = "kubectl's error"
     CONTAINER_LOG = "container log"
     START_ERROR = "container start error"
+    STATUS_MESSAGE = "a container's status message"
     FRAGMENTS = "log lines without their prefix"
     EVENT_LINES = "events without their table"
     SYSCTL = "sysctl"
@@ -331,6 +332,12 @@ def _start_error(shape: Shape) -> bool:
     return shape.run is None and any(start_error(line) for line in shape.lines)
 
 
+def _status_message(shape: Shape) -> bool:
+    """Free text holding a container's status message the kubelet's state can be told from
+    (status_message.py)."""
+    return shape.run is None and any(map(status_message.pull_failure, shape.lines))
+
+
 def fragment_kind(line: str, command: str | None) -> Kind | None:
     """The kind of a line that is read alone, out of the output it came from: a log line
     trimmed of its prefix, an event without its table, a sysctl value, a Taints line."""
@@ -409,6 +416,7 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.KUBEADM, _run_is(Kind.KUBEADM)),
     (Kind.FRAGMENTS, _fragments),  # a daemon's trimmed line wrapping a start error is its log's
     (Kind.START_ERROR, _start_error),
+    (Kind.STATUS_MESSAGE, _status_message),
 )
 
 

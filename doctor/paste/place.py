@@ -16,7 +16,17 @@ from doctor.apiserver.events_json import is_event
 from doctor.apiserver.node_json import is_node
 from doctor.apiserver.pod_json import is_pod
 from doctor.gather.logs.daemons import Writer
-from doctor.paste import events, kinds, kubeadm, kubectl_errors, logs, nodelines, runtime, units
+from doctor.paste import (
+    events,
+    kinds,
+    kubeadm,
+    kubectl_errors,
+    logs,
+    nodelines,
+    runtime,
+    status_message,
+    units,
+)
 from doctor.paste.container import LogsCommand, logs_command
 from doctor.paste.cri_client import CriFailure, command_endpoint, crictl_failure
 from doctor.paste.kinds import (
@@ -51,6 +61,15 @@ class StartError:
     where: str
 
 
+@dataclass(frozen=True)
+class StatusMessage:
+    """A container's status message and the state it tells (status_message.py)."""
+
+    message: str
+    state: dict[str, Any]
+    where: str
+
+
 @dataclass
 class Pasted:
     """Everything the pasted files hold, sorted by where it goes."""
@@ -60,6 +79,7 @@ class Pasted:
     logs: logs.Placed = field(default_factory=logs.Placed)
     container_logs: list[ContainerLog] = field(default_factory=list)
     start_errors: list[StartError] = field(default_factory=list)
+    status_messages: list[StatusMessage] = field(default_factory=list)
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
     units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
     runtime: runtime.Found = field(default_factory=runtime.Found)  # crictl, docker inspect
@@ -175,6 +195,20 @@ def _start_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     message = next(line.strip() for line in reversed(segment.lines) if start_error(line))
     pasted.start_errors.append(StartError(message, segment.where))
     _read(pasted, segment, kind)
+
+
+def _status_message(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    """The segment's last status message that tells a state; its other lines noted."""
+    found = [(i, status_message.pull_failure(line)) for i, line in enumerate(segment.lines)]
+    told = [(i, message) for i, message in found if message is not None]
+    index, message = told[-1]
+    state = status_message.WAITING_ON_PULL
+    pasted.status_messages.append(StatusMessage(message, state, segment.where))
+    _read(pasted, segment, kind)
+    rest = [segment.first + i for i, line in enumerate(segment.lines) if line.strip()]
+    rest = [number for number in rest if number != segment.first + index]
+    if rest:
+        pasted.unplaced.append(f"{segment.source}:{_spans(rest)}: not recognised")
 
 
 def _application_record(document: object) -> bool:
@@ -329,6 +363,7 @@ PLACERS: dict[Kind, Placer] = {
     Kind.DMESG: _log,
     Kind.CONTAINER_LOG: _container_log,
     Kind.START_ERROR: _start_error,
+    Kind.STATUS_MESSAGE: _status_message,
     Kind.FRAGMENTS: _fragments,
     Kind.DF: _df,
     Kind.CRICTL_PS: _crictl_ps,
