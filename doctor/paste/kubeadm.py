@@ -4,7 +4,8 @@
 follows up to `, error: exit status 1`) and the newer `[ERROR CRI]: could not connect to the
 container runtime: ...` are the CRI client's view: the cri layer's errors and status
 (cri_client.py). `[kubelet-check] The HTTP call equal to 'curl -sSL http://localhost:10248/healthz'
-failed with error: ...` is the kubelet's healthz. A FileContent check on IP forwarding or the
+failed with error: ...` is the kubelet's healthz; the ImagePull check's `docker pull` answered by
+dockerd is the runtime's error, as its log says it. A FileContent check on IP forwarding or the
 bridge's netfilter hooks tells the node's forwarding facts; the Swap check is the kubelet's own
 start check, run ahead of it. The other checks have no fact to hold them: each is reported as not
 placed.
@@ -49,6 +50,13 @@ _FILE_CONTENT = re.compile(
 # supported for cgroup v2 only ...", "swap is enabled; production deployments should ...") are
 # no refusal.
 _SWAP_REFUSED = re.compile(r"running with swap on is not supported")
+# The ImagePull check on a docker node runs `docker pull` (kubeadm <= 1.23, dockershim): its
+# output is the daemon's answer (moby's client: "Error response from daemon: %s"), up to
+# kubeadm's `, error: exit status 1`
+_DAEMON_ANSWER = re.compile(
+    r"output: (?P<answer>Error response from daemon: [^\n]*?)"
+    r"(?:, error: exit status \d+)?\s*(?:\n|$)"
+)
 _HEALTHZ = re.compile(
     r"\s*\[kubelet-check\] The HTTP call equal to '[^']*/healthz' failed with error: "
     r"(?P<error>.*?)\.?\s*$"
@@ -63,6 +71,8 @@ class Found:
     forwarding: dict[str, int | bool | None] = field(default_factory=dict)
     # the Swap check's line: the kubelet's start check, kubeadm running it first
     kubelet_lines: list[str] = field(default_factory=list)
+    # dockerd's answers to the ImagePull check's `docker pull`: the runtime's errors
+    runtime_lines: list[str] = field(default_factory=list)
     # the checks no fact holds: (index of its line, "ERROR Swap: ...")
     checks: list[tuple[int, str]] = field(default_factory=list)
 
@@ -97,6 +107,10 @@ def read(lines: Sequence[str]) -> Found:
             continue
         if name == "ImagePull" or name == "CRI":
             found.cri += [f for f in map(crictl_failure, text.split("\n")) if f and f.message]
+        daemon = _DAEMON_ANSWER.search(text) if name == "ImagePull" else None
+        if daemon is not None:
+            found.runtime_lines.append(daemon["answer"])
+            continue
         first = text.split("\n", 1)[0].strip()
         if name.startswith("FileContent-") and _forwarding(first, found.forwarding):
             continue

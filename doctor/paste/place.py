@@ -302,6 +302,7 @@ def _kubeadm(segment: Segment, kind: Kind, pasted: Pasted) -> None:
         pasted.healthz = found.healthz
     pasted.forwarding |= found.forwarding
     pasted.logs.entries[Writer.KUBELET] += found.kubelet_lines
+    pasted.logs.entries[Writer.RUNTIME] += found.runtime_lines
     _read(pasted, segment, kind)
     for index, check in found.checks:
         where = f"{segment.source}:{segment.first + index}"

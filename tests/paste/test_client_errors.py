@@ -242,6 +242,30 @@ def test_healthy_kubeadm_output_is_read_and_gives_no_facts(tmp_path: Path) -> No
     assert all(layer["status"] == "absent" for layer in data["layers"].values())
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        evidence("containerd.image-tls/minikube-3721"),
+        # the output and kubeadm's trailer on one line
+        "\t[ERROR ImagePull]: failed to pull image k8s.gcr.io/pause:3.1: output: Error response"
+        " from daemon: Get https://k8s.gcr.io/v2/: x509: certificate signed by unknown authority,"
+        " error: exit status 1\n",
+    ],
+)
+def test_kubeadm_image_pull_by_docker_is_the_daemons_answer(tmp_path: Path, text: str) -> None:
+    """The ImagePull check's `docker pull` answered by dockerd: the runtime's error, noted
+    nowhere else; not the CRI layer's (kubeadm ran docker's CLI, not a CRI client)."""
+    data, read, unplaced = facts(tmp_path, text)
+    assert kinds(read) == ["kubeadm output"]
+    messages = {line["message"] for line in data["layers"]["containerd"]["log"]}
+    assert messages == {
+        "Error response from daemon: Get https://k8s.gcr.io/v2/: x509: certificate signed by"
+        " unknown authority"
+    }
+    assert data["layers"]["cri"]["status"] == "absent"
+    assert unplaced == ()
+
+
 def test_kubeadm_checks_no_fact_holds_are_each_noted(tmp_path: Path) -> None:
     _, _, unplaced = facts(tmp_path, evidence("kubelet.swap-enabled/website-18945"))
     assert unplaced == (
