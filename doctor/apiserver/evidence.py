@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from doctor.apiserver.describe import looks_like_describe, parse_describe
+from doctor.apiserver.describe import events_section, looks_like_describe, parse_describe
 from doctor.apiserver.describe_node import looks_like_describe_node, parse_describe_node
 from doctor.apiserver.events_json import PodKey, is_event, parse_event, parse_node_event
 from doctor.apiserver.events_table import looks_like_events_table, parse_events_table
@@ -90,6 +90,9 @@ def add_file(evidence: Evidence, name: str, data: bytes) -> None:
     elif looks_like_describe_node(text):
         node, conditions = parse_describe_node(text)
         evidence.node_conditions[node] = conditions
+        node_events = events_section(text)
+        if node and node_events:
+            evidence.node_events.setdefault(node, []).extend(node_events)
         evidence.sources.append(f"kubectl describe node ({name})")
     elif looks_like_describe(text):
         parsed = parse_describe(text)

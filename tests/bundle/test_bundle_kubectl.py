@@ -377,3 +377,28 @@ def test_events_about_another_node_are_not_this_nodes() -> None:
     evidence.node = "other-node"
     events = kubectl_document(evidence)["layers"]["apiserver"]["node_events"]
     assert [e["reason"] for e in events] == ["NodeNotReady"]
+
+
+def test_describe_node_events_are_the_nodes_events() -> None:
+    """A real `kubectl describe node` (tests/paste/describe-node-dgx.txt): its Events rows are
+    the node's events; the k3s#838 node's SystemOOM row in their place, the kernel's OOM."""
+    text = (Path(__file__).parent.parent / "paste" / "describe-node-dgx.txt").read_text()
+    document = kubectl_document(read_evidence({"describe.txt": text.encode()}))
+    assert [e["reason"] for e in document["layers"]["apiserver"]["node_events"]] == [
+        "CIDRNotAvailable"
+    ]
+    oom = text.replace(
+        "  Normal  CIDRNotAvailable  2m48s (x39 over 167m)  cidrAllocator  Node dgx status is"
+        " now: CIDRNotAvailable",
+        # at the header's columns, as kubectl aligns them
+        "  Warning SystemOOM         12m (x4 over 25m)      kubelet, dgx   System OOM encountered",
+    )
+    document = kubectl_document(read_evidence({"describe.txt": oom.encode()}))
+    (event,) = document["layers"]["apiserver"]["node_events"]
+    assert (event["reason"], event["message"], event["count"]) == (
+        "SystemOOM",
+        "System OOM encountered",
+        4,
+    )
+    report = diagnose(parse_facts(document, "test"), RULES)
+    assert "node.kernel-oom" in {f.rule_id for f in report.findings}
