@@ -45,10 +45,10 @@ _EXIT = re.compile(r"\s*, error: exit status \d+")
 _FILE_CONTENT = re.compile(
     r"(?P<path>/proc/sys/net/\S+) (?:(?P<missing>does not exist)|contents are not set to 1)"
 )
-# The Swap check's error (checks.go SwapCheck, kubeadm 1.8 to 1.27): the refusal the kubelet
-# itself makes at start with failSwapOn (kubelet.swap-enabled). Its later warnings ("swap is
-# supported for cgroup v2 only ...", "swap is enabled; production deployments should ...") are
-# no refusal.
+# The Swap check's error (checks.go SwapCheck, from kubeadm 1.8 while the kubelet did not
+# support swap): the refusal the kubelet itself makes at start with failSwapOn
+# (kubelet.swap-enabled). The warnings of the kubeadms that allow swap ("swap is supported for
+# cgroup v2 only ...", "swap is enabled; production deployments should ...") are no refusal.
 _SWAP_REFUSED = re.compile(r"running with swap on is not supported")
 # The ImagePull check on a docker node runs `docker pull` (kubeadm <= 1.23, dockershim): its
 # output is the daemon's answer (moby's client: "Error response from daemon: %s"), up to

@@ -312,8 +312,8 @@ def test_cli_node_json(tmp_path: Path) -> None:
 
 
 # A SystemOOM event about a node and a pod's event, as `kubectl get events -o json` lists them
-# (the kubelet v1.20+ wording, pkg/kubelet/oom/oom_watcher_linux.go; the node and the victim as
-# a public `kubectl get events` paste named them)
+# (the kubelet's wording naming the victim, pkg/kubelet/oom/oom_watcher_linux.go; the node and
+# the victim as a public `kubectl get events` paste named them)
 NODE_AND_POD_EVENTS = {
     "apiVersion": "v1",
     "kind": "List",
