@@ -169,3 +169,17 @@ def _events_table(lines: list[str]) -> list[dict[str, Any]]:
             }
         )
     return events
+
+
+_EVENTS_SECTION = re.compile(r"(?m)^Events:[ \t]*(?P<none><none>)?[ \t]*$")
+
+
+def events_section(text: str) -> list[dict[str, Any]] | None:
+    """The rows of the `Events:` section of describe output (a pod's or a node's); None when
+    there is no such section."""
+    found = _EVENTS_SECTION.search(text)
+    if found is None:
+        return None
+    if found["none"]:
+        return []
+    return _events_table(text[found.end() :].lstrip("\n").splitlines())

@@ -1,4 +1,5 @@
-"""`kubectl get events -o json` (a List of Events, or one Event) -> events per pod."""
+"""`kubectl get events -o json` (a List of Events, or one Event) -> events per pod, and the
+node's own events."""
 
 from __future__ import annotations
 
@@ -19,9 +20,33 @@ def is_event(item: Any) -> bool:
 
 def parse_event(item: dict[str, Any]) -> tuple[PodKey, str | None, dict[str, Any]] | None:
     """((namespace, pod), pod uid, event) for an event about a pod; None for other objects."""
-    involved = _dict(item.get("involvedObject") or item.get("regarding"))
-    if involved.get("kind") != "Pod" or not isinstance(involved.get("name"), str):
+    involved = _involved(item, "Pod")
+    event = _event(item)
+    if involved is None or event is None:
         return None
+    namespace = involved.get("namespace") or _dict(item.get("metadata")).get("namespace")
+    uid = involved.get("uid") if isinstance(involved.get("uid"), str) else None
+    return (str(namespace or "default"), involved["name"]), uid, event
+
+
+def parse_node_event(item: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(node name, event) for an event about a node (the kubelet's SystemOOM,
+    EvictionThresholdMet, the node controller's NodeNotReady...); None for other objects."""
+    involved = _involved(item, "Node")
+    event = _event(item)
+    if involved is None or event is None:
+        return None
+    return involved["name"], event
+
+
+def _involved(item: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    involved = _dict(item.get("involvedObject") or item.get("regarding"))
+    if involved.get("kind") != kind or not isinstance(involved.get("name"), str):
+        return None
+    return involved
+
+
+def _event(item: dict[str, Any]) -> dict[str, Any] | None:
     reason, message = item.get("reason"), item.get("message") or item.get("note")
     if not isinstance(reason, str):
         return None
@@ -39,6 +64,4 @@ def parse_event(item: dict[str, Any]) -> tuple[PodKey, str | None, dict[str, Any
     }
     if item.get("type") in ("Normal", "Warning"):
         event["type"] = item["type"]
-    namespace = involved.get("namespace") or _dict(item.get("metadata")).get("namespace")
-    uid = involved.get("uid") if isinstance(involved.get("uid"), str) else None
-    return (str(namespace or "default"), involved["name"]), uid, event
+    return event

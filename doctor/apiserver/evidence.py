@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from doctor.apiserver.describe import looks_like_describe, parse_describe
+from doctor.apiserver.describe import events_section, looks_like_describe, parse_describe
 from doctor.apiserver.describe_node import looks_like_describe_node, parse_describe_node
-from doctor.apiserver.events_json import PodKey, is_event, parse_event
+from doctor.apiserver.events_json import PodKey, is_event, parse_event, parse_node_event
 from doctor.apiserver.events_table import looks_like_events_table, parse_events_table
 from doctor.apiserver.node_json import is_node, parse_node
 from doctor.apiserver.pod_json import is_pod, parse_pod
@@ -33,11 +33,13 @@ class Evidence:
     node: str | None = None  # the pods' node
     # from node JSON: each node's conditions by name (None: a Node without a name)
     node_conditions: dict[str | None, list[dict[str, Any]]] = field(default_factory=dict)
+    # from events JSON: the events about each node, by its name
+    node_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
             self.pods or self.described or self.events or self.described_events
-            or self.node_conditions
+            or self.node_conditions or self.node_events
         )  # fmt: skip
 
     def conditions_of(self, host: str | None) -> tuple[str | None, list[dict[str, Any]] | None]:
@@ -55,6 +57,13 @@ class Evidence:
                 "(`kubectl get node NAME -o json`)"
             )
         return name, self.node_conditions[name]
+
+    def events_of_node(self, host: str | None) -> list[dict[str, Any]] | None:
+        """The events about the node the facts are about: the only node the events name, else
+        the one named `host` or the pods' node; None when no event was about it."""
+        if len(self.node_events) == 1:
+            return next(iter(self.node_events.values()))
+        return self.node_events.get(self.node or host or "")
 
     def pod_keys(self) -> list[PodKey]:
         keys: dict[PodKey, None] = {}
@@ -81,6 +90,9 @@ def add_file(evidence: Evidence, name: str, data: bytes) -> None:
     elif looks_like_describe_node(text):
         node, conditions = parse_describe_node(text)
         evidence.node_conditions[node] = conditions
+        node_events = events_section(text)
+        if node and node_events:
+            evidence.node_events.setdefault(node, []).extend(node_events)
         evidence.sources.append(f"kubectl describe node ({name})")
     elif looks_like_describe(text):
         parsed = parse_describe(text)
@@ -140,9 +152,13 @@ def _add_json(evidence: Evidence, name: str, text: str) -> None:
 
 
 def _add_event(evidence: Evidence, item: dict[str, Any]) -> None:
+    about_node = parse_node_event(item)
+    if about_node is not None:
+        evidence.node_events.setdefault(about_node[0], []).append(about_node[1])
+        return
     parsed = parse_event(item)
     if parsed is None:
-        return  # about a node, a ReplicaSet...: not a pod's
+        return  # about a ReplicaSet, a Service...: neither a pod's nor the node's
     key, uid, event = parsed
     evidence.events.setdefault(key, []).append(event)
     if uid:

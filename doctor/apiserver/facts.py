@@ -1,5 +1,5 @@
 """Evidence into the facts document: fill the apiserver layer (the node's conditions, from node
-JSON) and the pods it tells of.
+JSON, and its events) and the pods it tells of.
 
 With node facts, a pod already there gains its phase, reason, message, conditions and events,
 and container attempts the node did not see (a kubelet waiting state has no CRI container);
@@ -33,7 +33,7 @@ def kubectl_document(evidence: Evidence) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "collected": {
             "at": _newest_time(evidence),
-            "host": evidence.node or node or "unknown-node",
+            "host": evidence.node or node or _only(evidence.node_events) or "unknown-node",
             "stackdoctor": __version__,
             "source": "kubectl",
         },
@@ -54,6 +54,9 @@ def apply_evidence(document: dict[str, Any], evidence: Evidence) -> dict[str, An
     _, conditions = evidence.conditions_of(document["collected"].get("host"))
     if conditions is not None:
         layer["node_conditions"] = conditions
+    node_events = evidence.events_of_node(document["collected"].get("host"))
+    if node_events is not None:
+        layer["node_events"] = sorted(node_events, key=lambda e: e.get("last_seen") or "")
     pods = document["pods"]
     for key in evidence.pod_keys():
         pod = next((p for p in pods if (p["namespace"], p["name"]) == key), None)
@@ -97,6 +100,11 @@ def _merge_attempt(containers: list[dict[str, Any]], attempt: dict[str, Any]) ->
             same[name] = value
 
 
+def _only(named: dict[str, Any]) -> str | None:
+    """The name, when only one is there."""
+    return next(iter(named)) if len(named) == 1 else None
+
+
 def _newest_time(evidence: Evidence) -> str:
     times = [
         e["last_seen"]
@@ -105,4 +113,6 @@ def _newest_time(evidence: Evidence) -> str:
         for e in events
         if e.get("last_seen")
     ]
+    times += [e["last_seen"] for events in evidence.node_events.values() for e in events]
+    times = [t for t in times if t]
     return max(times) if times else datetime.now(UTC).isoformat().replace("+00:00", "Z")

@@ -238,6 +238,53 @@ def validate(data, custom_formats={}, name_prefix=None):
                                     data__layers__apiserver__node__osimage = data__layers__apiserver__node["os_image"]
                                     if not isinstance(data__layers__apiserver__node__osimage, (str, NoneType)):
                                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node.os_image must be string or null")
+                        if "node_events" in data__layers__apiserver_keys:
+                            data__layers__apiserver_keys.remove("node_events")
+                            data__layers__apiserver__nodeevents = data__layers__apiserver["node_events"]
+                            if not isinstance(data__layers__apiserver__nodeevents, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.apiserver.node_events must be array")
+                            data__layers__apiserver__nodeevents_is_list = isinstance(data__layers__apiserver__nodeevents, (list, tuple))
+                            if data__layers__apiserver__nodeevents_is_list:
+                                data__layers__apiserver__nodeevents_len = len(data__layers__apiserver__nodeevents)
+                                for data__layers__apiserver__nodeevents_x, data__layers__apiserver__nodeevents_item in enumerate(data__layers__apiserver__nodeevents):
+                                    if not isinstance(data__layers__apiserver__nodeevents_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_events[{data__layers__apiserver__nodeevents_x}]" + " must be object")
+                                    data__layers__apiserver__nodeevents_item_is_dict = isinstance(data__layers__apiserver__nodeevents_item, dict)
+                                    if data__layers__apiserver__nodeevents_item_is_dict:
+                                        data__layers__apiserver__nodeevents_item__missing_keys = set(['reason', 'message']) - data__layers__apiserver__nodeevents_item.keys()
+                                        if data__layers__apiserver__nodeevents_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_events[{data__layers__apiserver__nodeevents_x}]" + " must contain ")
+                                        data__layers__apiserver__nodeevents_item_keys = set(data__layers__apiserver__nodeevents_item.keys())
+                                        if "type" in data__layers__apiserver__nodeevents_item_keys:
+                                            data__layers__apiserver__nodeevents_item_keys.remove("type")
+                                            data__layers__apiserver__nodeevents_item__type = data__layers__apiserver__nodeevents_item["type"]
+                                            if not (isinstance(data__layers__apiserver__nodeevents_item__type, str) and data__layers__apiserver__nodeevents_item__type == 'Normal' or isinstance(data__layers__apiserver__nodeevents_item__type, str) and data__layers__apiserver__nodeevents_item__type == 'Warning'):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_events[{data__layers__apiserver__nodeevents_x}].type" + " must be one of ['Normal', 'Warning']")
+                                        if "reason" in data__layers__apiserver__nodeevents_item_keys:
+                                            data__layers__apiserver__nodeevents_item_keys.remove("reason")
+                                            data__layers__apiserver__nodeevents_item__reason = data__layers__apiserver__nodeevents_item["reason"]
+                                            if not isinstance(data__layers__apiserver__nodeevents_item__reason, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_events[{data__layers__apiserver__nodeevents_x}].reason" + " must be string")
+                                        if "message" in data__layers__apiserver__nodeevents_item_keys:
+                                            data__layers__apiserver__nodeevents_item_keys.remove("message")
+                                            data__layers__apiserver__nodeevents_item__message = data__layers__apiserver__nodeevents_item["message"]
+                                            if not isinstance(data__layers__apiserver__nodeevents_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_events[{data__layers__apiserver__nodeevents_x}].message" + " must be string")
+                                        if "count" in data__layers__apiserver__nodeevents_item_keys:
+                                            data__layers__apiserver__nodeevents_item_keys.remove("count")
+                                            data__layers__apiserver__nodeevents_item__count = data__layers__apiserver__nodeevents_item["count"]
+                                            if not isinstance(data__layers__apiserver__nodeevents_item__count, (int, NoneType)) and not (isinstance(data__layers__apiserver__nodeevents_item__count, float) and data__layers__apiserver__nodeevents_item__count.is_integer()) or isinstance(data__layers__apiserver__nodeevents_item__count, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_events[{data__layers__apiserver__nodeevents_x}].count" + " must be integer or null")
+                                        if "source" in data__layers__apiserver__nodeevents_item_keys:
+                                            data__layers__apiserver__nodeevents_item_keys.remove("source")
+                                            data__layers__apiserver__nodeevents_item__source = data__layers__apiserver__nodeevents_item["source"]
+                                            if not isinstance(data__layers__apiserver__nodeevents_item__source, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_events[{data__layers__apiserver__nodeevents_x}].source" + " must be string or null")
+                                        if "last_seen" in data__layers__apiserver__nodeevents_item_keys:
+                                            data__layers__apiserver__nodeevents_item_keys.remove("last_seen")
+                                            data__layers__apiserver__nodeevents_item__lastseen = data__layers__apiserver__nodeevents_item["last_seen"]
+                                            if not isinstance(data__layers__apiserver__nodeevents_item__lastseen, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_events[{data__layers__apiserver__nodeevents_x}].last_seen" + " must be string or null")
                         if "node_conditions" in data__layers__apiserver_keys:
                             data__layers__apiserver_keys.remove("node_conditions")
                             data__layers__apiserver__nodeconditions = data__layers__apiserver["node_conditions"]

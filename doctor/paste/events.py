@@ -2,7 +2,8 @@
 describe Events section cut from the rest (single-spaced when re-typed, or without the Type
 column), a `kubectl get events` row without its header, the reason-first layout of kubectl
 before 1.10, the Cloud Console's export, a reason on its line and the message below (a web
-console's copy, Rancher's `REASON <tab>Pod NAME`), and the kubelet's event messages alone.
+console's copy, Rancher's `REASON <tab>Pod NAME`), an event another program logged as logfmt
+fields (`kind=Pod name=NAME note="..." reason=Failed`), and the kubelet's event messages alone.
 
 A row is told by its reason (one the kubelet, the scheduler or the node controller records,
 pkg/kubelet/events/event.go), or by its type when it starts with one; a bare message by a text
@@ -16,6 +17,7 @@ Rancher's head line), or, decided by facts.py, the pod the paste is about.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -93,6 +95,17 @@ _HEAD = re.compile(r"(?P<reason>[A-Z]\w+)(?:\s*\tPod (?P<pod>[a-z0-9][a-z0-9.-]*
 _ASSIGNED = re.compile(
     r"Successfully assigned (?P<ns>[a-z0-9-]+)/(?P<name>[a-z0-9][a-z0-9.-]*) to "
 )
+# An event another program logged as logfmt fields (kubeshark's zerolog: `kind=Pod
+# name=NAME note="MESSAGE" ... reason=REASON`; `note` is events.k8s.io/v1's name for the
+# message): its fields wherever they stand in the line
+_LOGGED_KIND = re.compile(r"\bkind=(?:Pod|\\?\"Pod\\?\")(?:\s|$)")
+_LOGGED_FIELDS = {
+    "name": re.compile(r"\bname=(?P<value>[a-z0-9][a-z0-9.-]*)\b"),
+    "namespace": re.compile(r"\bnamespace=(?P<value>[a-z0-9][a-z0-9-]*)\b"),
+    "message": re.compile(r'\b(?:note|message)="(?P<value>(?:[^"\\]|\\.)*)"'),
+    "reason": re.compile(r"\breason=(?P<value>[A-Z]\w+)\b"),
+    "type": re.compile(r"\btype=(?P<value>Normal|Warning)\b"),
+}
 _AGE_PART = re.compile(r"(\d+)([dhms])")
 _AGE_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -134,6 +147,9 @@ def event_of(line: str) -> PastedEvent | None:
         fields = row.groupdict()
         event = _event(fields["reason"], fields["message"], fields.get("type"), fields)
         return PastedEvent(fields.get("pod"), event, age=_age_seconds(fields.get("age")))
+    logged = _logged(text)
+    if logged is not None:
+        return logged
     stamped = _STAMPED.fullmatch(text)
     if stamped:
         said = _said(stamped["message"])
@@ -145,6 +161,24 @@ def event_of(line: str) -> PastedEvent | None:
     message = text[found.end() :] if found else text
     said = _said(message) if not found or message.startswith("The node") else None
     return None if said is None else PastedEvent(None, _event(said[0], message, said[1]))
+
+
+def _logged(text: str) -> PastedEvent | None:
+    """A pod's event logged as logfmt fields by another program: its kind, name, reason (one the
+    kubelet or the scheduler records) and quoted message all there."""
+    if not _LOGGED_KIND.search(text):
+        return None
+    found = {key: field.search(text) for key, field in _LOGGED_FIELDS.items()}
+    name, reason, message = found["name"], found["reason"], found["message"]
+    if name is None or reason is None or message is None or reason["value"] not in REASONS:
+        return None
+    try:
+        said = json.loads(f'"{message["value"]}"')  # Go's quoting of a string, as JSON's
+    except ValueError:
+        said = message["value"]
+    kind = found["type"]["value"] if found["type"] else None
+    namespace = found["namespace"]["value"] if found["namespace"] else None
+    return PastedEvent(name["value"], _event(reason["value"], said, kind), namespace)
 
 
 def reason_then_message(lines: Sequence[str], index: int) -> PastedEvent | None:

@@ -32,7 +32,7 @@ from doctor.paste.container import LogsCommand
 from doctor.paste.cri_client import CriFailure
 from doctor.paste.kinds import start_error
 from doctor.paste.logs import bare_line, kernel_lines, parse_daemon_entry
-from doctor.paste.place import ContainerLog, DescribedState, Pasted, StartError
+from doctor.paste.place import ContainerLog, DescribedState, Pasted, StartError, StatusMessage
 
 NO_PASTE_DATA = "no node data: not in the pasted text (nor kubectl output)"
 LOG_TAIL_MAX = 1000  # the schema's maxItems of a container's log_tail
@@ -76,6 +76,7 @@ def apply_paste(
         _examined(document, "kubelet")
         document["layers"]["kubelet"].setdefault("healthz", pasted.healthz)
     _apply_node_lines(document, pasted)
+    _apply_forwarding(document, pasted.forwarding)
     for log in pasted.container_logs:
         note = _place_container_log(document, log, pod)
         if note:
@@ -90,6 +91,10 @@ def apply_paste(
             notes.append(note)
     for described in pasted.described_states:
         note = _place_described_state(document, described, pod)
+        if note:
+            notes.append(note)
+    for status in pasted.status_messages:
+        note = _place_status_message(document, status, pod)
         if note:
             notes.append(note)
     if pasted.events:
@@ -127,12 +132,15 @@ def apply_paste(
 
 # How the kubelet and containerd name a pod in a line: klog's `pod="ns/name"` (and
 # `podUID="..."` beside it), `pods=["ns/name"]`, the kubelet's older `name_ns(uid)`
-# (format.Pod), containerd's `&PodSandboxMetadata{Name:...,Uid:...,Namespace:...,`.
+# (format.Pod), containerd's `&PodSandboxMetadata{Name:...,Uid:...,Namespace:...,`, and the
+# kubelet 1.5's pod worker naming it by its UID alone (pod_workers.go: "Error syncing pod %v,
+# skipping: %v" of the pod's UID).
 _POD_NAMES = re.compile(
     r'\bpods?=\\?\[?\\?"(?P<ns>[a-z0-9-]+)/(?P<name>[a-z0-9.-]+)\\?"'
     r'(?:[^\n]*?\bpodUID=\\?"?(?P<uid>[0-9a-f-]{36}))?'
     r"|(?P<name2>[a-z0-9][a-z0-9.-]*)_(?P<ns2>[a-z0-9-]+)\((?P<uid2>[0-9a-f-]{36})\)"
     r"|PodSandboxMetadata\{Name:(?P<name3>[^,]+),Uid:(?P<uid3>[^,]*),Namespace:(?P<ns3>[^,]+),"
+    r"|\bError syncing pod (?P<uid4>[0-9a-f]{8}-[0-9a-f-]{27}), skipping"
 )
 PODS_FROM_LINES_MAX = 50  # a journal of a whole node names hundreds: the first ones are kept
 
@@ -144,9 +152,11 @@ def _pods_named_in(entries: list[str]) -> list[dict[str, Any]]:
     for entry in entries:
         for match in _POD_NAMES.finditer(entry):
             found = match.groupdict()
-            namespace = found["ns"] or found["ns2"] or found["ns3"]
-            name = found["name"] or found["name2"] or found["name3"]
-            uid = found["uid"] or found["uid2"] or found["uid3"] or None
+            # a pod named by its UID alone: its name and namespace not known, the UID stands
+            # for its name (and finds its lines: selection matches a pod's UID)
+            namespace = found["ns"] or found["ns2"] or found["ns3"] or UNKNOWN
+            name = found["name"] or found["name2"] or found["name3"] or found["uid4"]
+            uid = found["uid"] or found["uid2"] or found["uid3"] or found["uid4"] or None
             if (namespace, name) not in pods:
                 if len(pods) == PODS_FROM_LINES_MAX:
                     continue
@@ -208,6 +218,16 @@ def _apply_node_lines(document: dict[str, Any], pasted: Pasted) -> None:
         known = apiserver.setdefault("node_conditions", [])
         types = {c["type"] for c in known}
         known += [c for c in pasted.node_conditions if c["type"] not in types]
+
+
+def _apply_forwarding(document: dict[str, Any], told: dict[str, Any]) -> None:
+    """The forwarding settings kubeadm's checks told, over what the facts had (the checks ran
+    on the node when the user pasted them)."""
+    if not told:
+        return
+    _examined(document, "node")
+    node = document["layers"]["node"]
+    node["forwarding"] = (node.get("forwarding") or {}) | told
 
 
 def _apply_cri_client(document: dict[str, Any], failures: list[CriFailure]) -> None:
@@ -371,10 +391,10 @@ def _place_events(
     about: dict[str, Any] | None,
     pod: PodRef | None,
 ) -> list[str]:
-    """The node's events give its conditions (events.node_conditions), where no describe node
-    or node JSON did; each pod's event goes to its pod: the one the text names, else the pod
-    the paste is about (`--pod`, or the only pod), else pod default/unknown (said, as for a
-    container's log)."""
+    """The node's events are its events, and give its conditions (events.node_conditions)
+    where no describe node or node JSON did; each pod's event goes to its pod: the one the text
+    names, else the pod the paste is about (`--pod`, or the only pod), else pod default/unknown
+    (said, as for a container's log)."""
     pods: list[dict[str, Any]] = document["pods"]
     notes: list[str] = []
     node = [e for e in found if e.event["reason"] in events.NODE_REASONS]
@@ -385,6 +405,8 @@ def _place_events(
         conditions = events.node_conditions(node)
         if conditions and not apiserver.get("node_conditions"):
             apiserver["node_conditions"] = conditions
+        had = apiserver.setdefault("node_events", [])
+        had += [e.event for e in node if e.event not in had]
     for pasted in found:
         if pasted.event["reason"] in events.NODE_REASONS:
             continue
@@ -579,6 +601,23 @@ def _place_described_state(
             owner["containers"].append({"name": container["name"], **attempt})
         elif not same.get("state"):
             same.update({k: v for k, v in attempt.items() if same.get(k) is None})
+    _examined(document, "apiserver")
+    return note
+
+
+def _place_status_message(
+    document: dict[str, Any], status: StatusMessage, pod: PodRef | None
+) -> str | None:
+    """A container's pasted status message, with the state it tells, as that container's; a
+    note when whose it is cannot be told."""
+    container, note = _whose(
+        document, LogsCommand(), pod, status.where, "a container's status message"
+    )
+    if container is None:
+        return note
+    container["message"] = status.message
+    if not container.get("state"):
+        container.update(status.state)
     _examined(document, "apiserver")
     return note
 

@@ -16,7 +16,16 @@ from enum import Enum
 from doctor.gather.logs import daemons
 from doctor.gather.logs.formats import syslog_prefix
 from doctor.gather.node import KERNEL_TROUBLE
-from doctor.paste import cri_client, events, kubeadm, kubectl_errors, nodelines, states, units
+from doctor.paste import (
+    cri_client,
+    events,
+    kubeadm,
+    kubectl_errors,
+    nodelines,
+    states,
+    status_message,
+    units,
+)
 
 
 class Kind(Enum):
@@ -43,6 +52,7 @@ class Kind(Enum):
     CONTAINER_LOG = "container log"
     CONTAINER_STATE = "describe's container State block"
     START_ERROR = "container start error"
+    STATUS_MESSAGE = "a container's status message"
     FRAGMENTS = "log lines without their prefix"
     EVENT_LINES = "events without their table"
     SYSCTL = "sysctl"
@@ -199,6 +209,18 @@ BARE_RUNTIME = re.compile(
     # ctr's, on its stderr (cmd/ctr: "ctr: %s"): the client's view of containerd's error;
     # containerd's log is the closest layer that says it
     r"|ctr: \S"
+    # an unpack's failure (containerd rootfs/apply.go: "apply failure, attempting cleanup", with
+    # error="failed to extract layer ...": "Apply failure" in the oldest releases), its logrus
+    # line cut before the message's end quote
+    r"|[Aa]pply failure, attempting cleanup\b"
+)
+# The docker CLI printing the daemon's answer (moby's client: "Error response from daemon: %s")
+# when the daemon could not write its own state under /var/lib/docker: dockerd's own error, as
+# its log says it (the runtime's), wherever the caller (minikube, kind) quoted it. The daemon's
+# other answers (a container's start, an image's pull) stay the start errors and events they are.
+DAEMON_STATE_ERROR = re.compile(
+    r"Error response from daemon: [^\n]*?\b(?:mkdir|open|create|write|rename|remove) "
+    r"/var/lib/docker/\S*: (?:read-only file system|no space left on device)"
 )
 # The container's own output when its process could not be executed (runc init prints these
 # on the container's stderr, so `kubectl logs` shows them; rules/runc.yaml cites the sources).
@@ -303,6 +325,9 @@ def bare_entry(line: str) -> tuple[str, str] | None:
         return "kubelet", text
     if BARE_RUNTIME.match(text) or BARE_RUNC.match(text):
         return "runtime", text
+    daemon = DAEMON_STATE_ERROR.search(text)
+    if daemon:
+        return "runtime", text[daemon.start() :]
     if KERNEL_TROUBLE.search(text):
         return "kernel", text
     return None
@@ -351,6 +376,12 @@ def _start_error(shape: Shape) -> bool:
     """Free text holding the runtime's refusal to start a container (`docker run` printed it,
     or the user pasted the message alone)."""
     return shape.run is None and any(start_error(line) for line in shape.lines)
+
+
+def _status_message(shape: Shape) -> bool:
+    """Free text holding a container's status message the kubelet's state can be told from
+    (status_message.py)."""
+    return shape.run is None and any(map(status_message.pull_failure, shape.lines))
 
 
 def fragment_kind(line: str, command: str | None) -> Kind | None:
@@ -432,6 +463,7 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.KUBEADM, _run_is(Kind.KUBEADM)),
     (Kind.FRAGMENTS, _fragments),  # a daemon's trimmed line wrapping a start error is its log's
     (Kind.START_ERROR, _start_error),
+    (Kind.STATUS_MESSAGE, _status_message),
 )
 
 

@@ -25,6 +25,7 @@ from doctor.paste import (
     nodelines,
     runtime,
     states,
+    status_message,
     units,
 )
 from doctor.paste.container import LogsCommand, logs_command
@@ -69,6 +70,15 @@ class DescribedState:
     where: str
 
 
+@dataclass(frozen=True)
+class StatusMessage:
+    """A container's status message and the state it tells (status_message.py)."""
+
+    message: str
+    state: dict[str, Any]
+    where: str
+
+
 @dataclass
 class Pasted:
     """Everything the pasted files hold, sorted by where it goes."""
@@ -79,6 +89,7 @@ class Pasted:
     container_logs: list[ContainerLog] = field(default_factory=list)
     start_errors: list[StartError] = field(default_factory=list)
     described_states: list[DescribedState] = field(default_factory=list)
+    status_messages: list[StatusMessage] = field(default_factory=list)
     df_tables: list[tuple[str, ...]] = field(default_factory=list)
     units: list[units.UnitState] = field(default_factory=list)  # from `systemctl status`
     runtime: runtime.Found = field(default_factory=runtime.Found)  # crictl, docker inspect
@@ -87,6 +98,7 @@ class Pasted:
     node_conditions: list[dict[str, Any]] = field(default_factory=list)  # from Taints
     cri_client: list[CriFailure] = field(default_factory=list)  # crictl's, kubeadm's errors
     healthz: str | None = None  # kubeadm's [kubelet-check]
+    forwarding: dict[str, Any] = field(default_factory=dict)  # kubeadm's FileContent checks
     container_states: list[kubectl_errors.ContainerState] = field(default_factory=list)
     pod_runtime_lines: list[tuple[kubectl_errors.Target, str]] = field(default_factory=list)
     read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
@@ -204,6 +216,20 @@ def _start_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _status_message(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    """The segment's last status message that tells a state; its other lines noted."""
+    found = [(i, status_message.pull_failure(line)) for i, line in enumerate(segment.lines)]
+    told = [(i, message) for i, message in found if message is not None]
+    index, message = told[-1]
+    state = status_message.WAITING_ON_PULL
+    pasted.status_messages.append(StatusMessage(message, state, segment.where))
+    _read(pasted, segment, kind)
+    rest = [segment.first + i for i, line in enumerate(segment.lines) if line.strip()]
+    rest = [number for number in rest if number != segment.first + index]
+    if rest:
+        pasted.unplaced.append(f"{segment.source}:{_spans(rest)}: not recognised")
+
+
 def _application_record(document: object) -> bool:
     return (
         isinstance(document, dict)
@@ -296,6 +322,9 @@ def _kubeadm(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     pasted.cri_client += found.cri
     if found.healthz is not None:
         pasted.healthz = found.healthz
+    pasted.forwarding |= found.forwarding
+    pasted.logs.entries[Writer.KUBELET] += found.kubelet_lines
+    pasted.logs.entries[Writer.RUNTIME] += found.runtime_lines
     _read(pasted, segment, kind)
     for index, check in found.checks:
         where = f"{segment.source}:{segment.first + index}"
@@ -362,6 +391,7 @@ PLACERS: dict[Kind, Placer] = {
     Kind.CONTAINER_LOG: _container_log,
     Kind.CONTAINER_STATE: _container_state,
     Kind.START_ERROR: _start_error,
+    Kind.STATUS_MESSAGE: _status_message,
     Kind.FRAGMENTS: _fragments,
     Kind.DF: _df,
     Kind.CRICTL_PS: _crictl_ps,

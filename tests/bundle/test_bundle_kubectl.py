@@ -309,3 +309,96 @@ def test_cli_node_json(tmp_path: Path) -> None:
     assert report["root_cause"]["id"] == "apiserver.node-not-ready"
     (finding,) = report["findings"]
     assert "container runtime is down" in finding["message"]
+
+
+# A SystemOOM event about a node and a pod's event, as `kubectl get events -o json` lists them
+# (the kubelet's wording naming the victim, pkg/kubelet/oom/oom_watcher_linux.go; the node and
+# the victim as a public `kubectl get events` paste named them)
+NODE_AND_POD_EVENTS = {
+    "apiVersion": "v1",
+    "kind": "List",
+    "items": [
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "nlk8s-node04.17a1", "namespace": "default"},
+            "involvedObject": {"kind": "Node", "name": "nlk8s-node04", "uid": "nlk8s-node04"},
+            "reason": "SystemOOM",
+            "message": "System OOM encountered, victim process: prometheus, pid: 967770",
+            "source": {"component": "kubelet", "host": "nlk8s-node04"},
+            "count": 1,
+            "lastTimestamp": "2024-05-02T10:01:00Z",
+            "type": "Warning",
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "prometheus-0.17a2", "namespace": "monitoring"},
+            "involvedObject": {"kind": "Pod", "name": "prometheus-0", "namespace": "monitoring"},
+            "reason": "Unhealthy",
+            "message": 'Readiness probe failed: Get "http://10.0.0.82:9090/-/ready": dial tcp'
+            " 10.0.0.82:9090: connect: connection refused",
+            "source": {"component": "kubelet", "host": "nlk8s-node04"},
+            "count": 3,
+            "lastTimestamp": "2024-05-02T10:01:30Z",
+            "type": "Warning",
+        },
+    ],
+}
+
+
+def test_events_about_the_node_are_its_events() -> None:
+    evidence = read_evidence({"events.json": json.dumps(NODE_AND_POD_EVENTS).encode()})
+    document = kubectl_document(evidence)
+    assert document["collected"]["host"] == "nlk8s-node04"
+    assert [e["reason"] for e in document["layers"]["apiserver"]["node_events"]] == ["SystemOOM"]
+    assert [(p["namespace"], p["name"]) for p in document["pods"]] == [
+        ("monitoring", "prometheus-0")
+    ]
+    assert [e["reason"] for e in document["pods"][0]["events"]] == ["Unhealthy"]
+    report = diagnose(parse_facts(document, "test"), RULES)
+    assert report.root_cause is not None
+    assert report.root_cause.finding.rule_id == "node.kernel-oom"
+    assert "prometheus (pid 967770)" in report.root_cause.finding.message
+
+
+def test_events_about_another_node_are_not_this_nodes() -> None:
+    """The pods' node is the facts' node: a SystemOOM on another node is not its."""
+    items = [dict(e) for e in NODE_AND_POD_EVENTS["items"]]  # type: ignore[attr-defined]
+    items.append(
+        {
+            **items[0],
+            "involvedObject": {"kind": "Node", "name": "other-node"},
+            "reason": "NodeNotReady",
+            "message": "Node other-node status is now: NodeNotReady",
+        }
+    )
+    evidence = read_evidence({"events.json": json.dumps({"kind": "List", "items": items}).encode()})
+    evidence.node = "other-node"
+    events = kubectl_document(evidence)["layers"]["apiserver"]["node_events"]
+    assert [e["reason"] for e in events] == ["NodeNotReady"]
+
+
+def test_describe_node_events_are_the_nodes_events() -> None:
+    """A real `kubectl describe node` (tests/paste/describe-node-dgx.txt): its Events rows are
+    the node's events; the k3s#838 node's SystemOOM row in their place, the kernel's OOM."""
+    text = (Path(__file__).parent.parent / "paste" / "describe-node-dgx.txt").read_text()
+    document = kubectl_document(read_evidence({"describe.txt": text.encode()}))
+    assert [e["reason"] for e in document["layers"]["apiserver"]["node_events"]] == [
+        "CIDRNotAvailable"
+    ]
+    oom = text.replace(
+        "  Normal  CIDRNotAvailable  2m48s (x39 over 167m)  cidrAllocator  Node dgx status is"
+        " now: CIDRNotAvailable",
+        # at the header's columns, as kubectl aligns them
+        "  Warning SystemOOM         12m (x4 over 25m)      kubelet, dgx   System OOM encountered",
+    )
+    document = kubectl_document(read_evidence({"describe.txt": oom.encode()}))
+    (event,) = document["layers"]["apiserver"]["node_events"]
+    assert (event["reason"], event["message"], event["count"]) == (
+        "SystemOOM",
+        "System OOM encountered",
+        4,
+    )
+    report = diagnose(parse_facts(document, "test"), RULES)
+    assert "node.kernel-oom" in {f.rule_id for f in report.findings}

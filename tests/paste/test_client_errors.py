@@ -50,6 +50,8 @@ To see the stack trace of this error execute with --v=5 or higher
 def test_kubeadm_cri_check_is_the_cri_layers_failure_and_other_checks_are_noted(
     tmp_path: Path,
 ) -> None:
+    """The CRI check is the cri layer's, the FileContent checks the node's forwarding; the
+    Service-Kubelet warning has no fact."""
     data, read, unplaced = facts(tmp_path, KUBEADM_CRI_V1)
     assert kinds(read) == ["kubeadm output"]
     cri = data["layers"]["cri"]
@@ -65,11 +67,76 @@ def test_kubeadm_cri_check_is_the_cri_layers_failure_and_other_checks_are_noted(
     assert unplaced == (
         "paste.txt:3: kubeadm's check WARNING Service-Kubelet: kubelet service is not enabled,"
         " please run 'systemctl enable kubelet.service': no fact holds it",
-        "paste.txt:7: kubeadm's check ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-"
-        "iptables: /proc/sys/net/bridge/bridge-nf-call-iptables does not exist: no fact holds it",
-        "paste.txt:8: kubeadm's check ERROR FileContent--proc-sys-net-ipv4-ip_forward:"
-        " /proc/sys/net/ipv4/ip_forward contents are not set to 1: no fact holds it",
     )
+    assert data["layers"]["node"]["forwarding"] == {
+        "ip_forward": 0,
+        "bridge_netfilter": False,
+        "bridge_nf_call_iptables": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("check", "forwarding"),
+    [
+        # cmd/kubeadm/app/preflight/checks.go FileContentCheck: "%s contents are not set to %s"
+        (
+            "[ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-iptables]:"
+            " /proc/sys/net/bridge/bridge-nf-call-iptables contents are not set to 1",
+            {"bridge_netfilter": True, "bridge_nf_call_iptables": 0},
+        ),
+        # ignored with --ignore-preflight-errors: a warning, the same fact
+        (
+            "[WARNING FileContent--proc-sys-net-ipv4-ip_forward]:"
+            " /proc/sys/net/ipv4/ip_forward contents are not set to 1",
+            {"ip_forward": 0},
+        ),
+        # "%s does not exist": the directory is br_netfilter's
+        (
+            "[ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-ip6tables]:"
+            " /proc/sys/net/bridge/bridge-nf-call-ip6tables does not exist",
+            {"bridge_netfilter": False, "bridge_nf_call_iptables": None},
+        ),
+    ],
+)
+def test_kubeadm_file_content_checks_are_the_nodes_forwarding(
+    tmp_path: Path, check: str, forwarding: dict[str, Any]
+) -> None:
+    text = f"[preflight] Running pre-flight checks\n\t{check}\n"
+    data, read, unplaced = facts(tmp_path, text)
+    assert kinds(read) == ["kubeadm output"]
+    assert data["layers"]["node"]["forwarding"] == forwarding
+    assert unplaced == ()
+
+
+def test_kubeadm_file_content_check_no_fact_holds_is_noted(tmp_path: Path) -> None:
+    """bridge-nf-call-ip6tables' value has no field: noted, never read as iptables'."""
+    check = (
+        "[ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-ip6tables]:"
+        " /proc/sys/net/bridge/bridge-nf-call-ip6tables contents are not set to 1"
+    )
+    data, _, unplaced = facts(tmp_path, f"\t{check}\n")
+    assert data["layers"]["node"]["status"] == "absent"
+    assert len(unplaced) == 1 and "no fact holds it" in unplaced[0]
+
+
+def test_kubeadm_swap_check_is_the_kubelets_refusal(tmp_path: Path) -> None:
+    """kubeadm's Swap error is the check the kubelet makes at start (failSwapOn): its log's."""
+    data, _, unplaced = facts(tmp_path, evidence("kubelet.swap-enabled/website-18945"))
+    messages = [line["message"] for line in data["layers"]["kubelet"]["log"]]
+    assert any("running with swap on is not supported. Please disable swap" in m for m in messages)
+    assert not any("Swap" in note for note in unplaced)
+    assert data["layers"]["node"]["status"] == "absent"
+
+
+def test_kubeadm_later_swap_warning_is_no_refusal(tmp_path: Path) -> None:
+    """kubeadm >= 1.28 warns when swap is on: the kubelet may run with it."""
+    text = (
+        "\t[WARNING Swap]: swap is supported for cgroup v2 only; the NodeSwap feature gate of"
+        " the kubelet is beta but disabled by default\n"
+    )
+    data, _, unplaced = facts(tmp_path, text)
+    assert data["layers"]["kubelet"]["status"] == "absent"
+    assert len(unplaced) == 1
 
 
 V1ALPHA2_UNKNOWN = (
@@ -175,12 +242,37 @@ def test_healthy_kubeadm_output_is_read_and_gives_no_facts(tmp_path: Path) -> No
     assert all(layer["status"] == "absent" for layer in data["layers"].values())
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        evidence("containerd.image-tls/minikube-3721"),
+        # the output and kubeadm's trailer on one line
+        "\t[ERROR ImagePull]: failed to pull image k8s.gcr.io/pause:3.1: output: Error response"
+        " from daemon: Get https://k8s.gcr.io/v2/: x509: certificate signed by unknown authority,"
+        " error: exit status 1\n",
+    ],
+)
+def test_kubeadm_image_pull_by_docker_is_the_daemons_answer(tmp_path: Path, text: str) -> None:
+    """The ImagePull check's `docker pull` answered by dockerd: the runtime's error, noted
+    nowhere else; not the CRI layer's (kubeadm ran docker's CLI, not a CRI client)."""
+    data, read, unplaced = facts(tmp_path, text)
+    assert kinds(read) == ["kubeadm output"]
+    messages = {line["message"] for line in data["layers"]["containerd"]["log"]}
+    assert messages == {
+        "Error response from daemon: Get https://k8s.gcr.io/v2/: x509: certificate signed by"
+        " unknown authority"
+    }
+    assert data["layers"]["cri"]["status"] == "absent"
+    assert unplaced == ()
+
+
 def test_kubeadm_checks_no_fact_holds_are_each_noted(tmp_path: Path) -> None:
     _, _, unplaced = facts(tmp_path, evidence("kubelet.swap-enabled/website-18945"))
-    assert (
-        "paste.txt:7: kubeadm's check ERROR Swap: running with swap on is not supported. Please"
-        " disable swap: no fact holds it"
-    ) in unplaced
+    assert unplaced == (
+        'paste.txt:5: kubeadm\'s check WARNING IsDockerSystemdCheck: detected "cgroupfs" as the'
+        ' Docker cgroup driver. The recommended driver is "systemd". Please follow the guide at'
+        " https://kubernetes.io/docs/setup/cri/: no fact holds it",
+    )
 
 
 # -- crictl's own errors ------------------------------------------------------------------------

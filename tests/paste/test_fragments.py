@@ -103,6 +103,33 @@ def test_lines_an_editor_wrapped_at_a_space_are_joined_with_one(tmp_path: Path) 
     assert any("no pod named" in note for note in loaded.unplaced)
 
 
+def test_an_event_another_program_logged_is_its_pods(tmp_path: Path) -> None:
+    """kubeshark's zerolog line: the event's logfmt fields, its quoted note unescaped."""
+    loaded = analyze(paste(tmp_path, evidence("containerd.image-rate-limited/kubeshark-1291")))
+    assert read_as(loaded) == ["1: events without their table"]
+    (event,) = events_of(loaded, "default/kubeshark-hub")
+    assert event["reason"] == "Failed"
+    assert event["message"].startswith(
+        'Failed to pull image "docker.io/kubeshark/hub:latest": rpc error: code = Unknown desc ='
+    )
+    assert root(report_of(loaded)) == "containerd.image-rate-limited"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # an event about another kind of object
+        'ERR > Watching events. kind=ReplicaSet name=web-5d note="Created pod: web-5d-x"'
+        " reason=SuccessfulCreate",
+        # a reason no kubelet event has
+        'INF > kind=Pod name=web note="hello" reason=Greeting',
+    ],
+)
+def test_logged_fields_that_are_no_pod_event(tmp_path: Path, line: str) -> None:
+    loaded = analyze(paste(tmp_path, line + "\n"))
+    assert not loaded.document.data["pods"]
+
+
 def test_a_bare_message_gets_the_kubelets_reason(tmp_path: Path) -> None:
     loaded = analyze(paste(tmp_path, evidence("containerd.image-not-found/k3os-446")))
     assert events_of(loaded, "default/unknown")[0]["reason"] == "Failed"
@@ -143,6 +170,29 @@ def test_node_events_give_the_node_conditions(
     assert not [p for p in loaded.document.data["pods"] if p.get("events")]
 
 
+def test_node_events_are_the_nodes_events(tmp_path: Path) -> None:
+    """describe node's Events block: each event the node's, its SystemOOM the kernel's OOM."""
+    loaded = analyze(paste(tmp_path, evidence("node.kernel-oom/k3s-838")))
+    node_events = layers(loaded)["apiserver"]["node_events"]
+    assert [e["reason"] for e in node_events] == [
+        "NodeNotReady",
+        "NodeHasNoDiskPressure",
+        "NodeHasSufficientPID",
+        "NodeReady",
+        "NodeHasSufficientMemory",
+        "SystemOOM",
+    ]
+    assert node_events[-1] == {
+        "reason": "SystemOOM",
+        "message": "System OOM encountered",
+        "count": 4,
+        "source": "kubelet",
+        "last_seen": None,
+        "type": "Warning",
+    }
+    assert root(report_of(loaded)) == "node.kernel-oom"
+
+
 @pytest.mark.parametrize(
     ("case", "message"),
     [
@@ -158,6 +208,22 @@ def test_node_events_give_the_node_conditions(
             'ctr: failed to resolve reference "10.141.241.175:32000/mynginx:registry": failed to'
             " do request: Head https://10.141.241.175:32000/v2/mynginx/manifests/registry: http:"
             " server gave HTTP response to HTTPS client",
+        ),
+        # containerd's unpack failure, its logrus line cut before its message's end
+        (
+            "containerd.disk-full/containerd-4249",
+            'apply failure, attempting cleanup\\" error=\\"failed to extract layer'
+            " sha256:$SOME_SHA: write /var/lib/containerd/io.containerd.snapshotter.v1.overlayfs"
+            "/snapshots/116/fs/miniconda/lib/python3.7/site-packages/chardet/big5freq.py: no space"
+            " left on device: unknown",
+        ),
+        # dockerd's answer about its own state, as minikube quoted it (from the daemon's words
+        # on; the line after it, `: exit status 1`, joined as wrapped)
+        (
+            "node.read-only-filesystem/minikube-6825",
+            "Error response from daemon: create cloud-code-minikube: error while creating volume"
+            " path '/var/lib/docker/volumes/[my-profile]/_data': mkdir"
+            " /var/lib/docker/volumes/[my-profile]: read-only file system : exit status 1",
         ),
     ],
 )

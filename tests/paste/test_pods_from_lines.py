@@ -54,6 +54,21 @@ def pods(tmp_path: Path, text: str, pod: PodRef | None = None) -> list[tuple[obj
             [("default", "nginx-64f497f8fd-pbfzw", "02cfb9af-8bff-11e8-b0cb-00163e0d02ae", 0, 1)],
             id="containerd PodSandboxMetadata",
         ),
+        # the kubelet 1.5 names the pod by its UID alone: it stands for the name; the
+        # MountVolume lines' `pod "UID"` is no pod's failure and makes none
+        pytest.param(
+            "kubelet.runtime-operation-timeout/k8s-39028",
+            [
+                (
+                    "unknown",
+                    "c87dfaea-0347-11e7-9c33-024bab486553",
+                    "c87dfaea-0347-11e7-9c33-024bab486553",
+                    1,
+                    0,
+                )
+            ],
+            id="Error syncing pod UID, skipping",
+        ),
         pytest.param("kubelet.config-file-invalid/k8s-93616", [], id="names no pod"),
     ],
 )
