@@ -213,3 +213,13 @@ def test_a_hostile_bundle_injects_nothing(tmp_path: Path) -> None:
     assert not [tag for tag, _ in dom.tags if tag in ("script", "img", "iframe", "object")]
     assert hostile in dom.words  # said as text
     assert run.console == []
+
+
+def test_without_chromium_ci_fails_and_elsewhere_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda _: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run in CI: chromium is not installed"):
+        chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        chromium()
