@@ -11,12 +11,18 @@ from doctor.layers import Layer, LayerStatus, Scope, Severity
 
 @dataclass(frozen=True)
 class Evidence:
-    """One fact that decided a predicate: its path and the value seen there."""
+    """One fact that decided a predicate: its path and the value seen there.
+
+    `at` is when a log line was written or an event last seen, when the value is one; `negated`
+    marks what a `not` saw: the predicate was false, so the value is what did *not* match.
+    """
 
     path: str
     value: Any
     op: str
     expected: Any = None
+    at: str | None = None
+    negated: bool = False
 
 
 @dataclass(frozen=True)

@@ -147,13 +147,17 @@ def test_predicate_false_carries_no_evidence_until_negated() -> None:
     verdict = run(pred, {"exit_code": 1})
     assert verdict.value is False
     assert verdict.evidence == ()
-    assert run(Not(pred), {"exit_code": 1}).evidence == (Evidence("exit_code", 1, "eq", 137),)
+    assert run(Not(pred), {"exit_code": 1}).evidence == (
+        Evidence("exit_code", 1, "eq", 137, negated=True),
+    )
 
 
 def test_negated_predicate_over_many_values_shows_the_first_three() -> None:
     verdict = run(Not(predicate("log_tail[*]", "contains", "panic")), {"log_tail": list("abcde")})
     assert verdict.value is True
-    assert verdict.evidence == (Evidence("log_tail[*]", ["a", "b", "c"], "contains", "panic"),)
+    assert verdict.evidence == (
+        Evidence("log_tail[*]", ["a", "b", "c"], "contains", "panic", negated=True),
+    )
 
 
 @pytest.mark.parametrize("op", ["eq", "ne", "gt"])
@@ -252,7 +256,7 @@ def test_negated_ratio_shows_the_ratio_as_evidence() -> None:
     pred = predicate(THROTTLED, "gt", 0.6, per=PERIODS)
     verdict = run(Not(pred), samples((100, 10), (200, 60)))
     assert verdict.value is True
-    assert verdict.evidence == (Evidence(f"{THROTTLED} / {PERIODS}", 0.5, "gt", 0.6),)
+    assert verdict.evidence == (Evidence(f"{THROTTLED} / {PERIODS}", 0.5, "gt", 0.6, negated=True),)
 
 
 @pytest.mark.parametrize(
@@ -392,7 +396,7 @@ def test_min_count_and_the_single_match_are_different_predicates() -> None:
 def test_not_of_false_uses_what_the_child_saw_as_evidence() -> None:
     verdict = run(Not(predicate("exit_code", "eq", 1)), {"exit_code": 0})
     assert verdict.value is True
-    assert verdict.evidence == (Evidence("exit_code", 0, "eq", 1),)
+    assert verdict.evidence == (Evidence("exit_code", 0, "eq", 1, negated=True),)
 
 
 def test_not_of_false_all_shows_what_its_predicates_saw() -> None:
@@ -400,8 +404,8 @@ def test_not_of_false_all_shows_what_its_predicates_saw() -> None:
     verdict = run(tree, {"exit_code": 0, "reason": "Completed"})
     assert verdict.value is True
     assert verdict.evidence == (
-        Evidence("exit_code", 0, "eq", 1),
-        Evidence("reason", "Completed", "eq", "Error"),
+        Evidence("exit_code", 0, "eq", 1, negated=True),
+        Evidence("reason", "Completed", "eq", "Error", negated=True),
     )
 
 
@@ -442,3 +446,36 @@ def test_any_source_is_decided_by_the_sources_that_could_be_read(
     assert verdict.value is expected
     if expected is None:
         assert {m.path for m in verdict.missing} == {"message", "log_tail[*]"}
+
+
+# --- when a log line was written ----------------------------------------------------------
+
+
+def test_a_matched_log_line_carries_its_time() -> None:
+    lines = [
+        {"time": "2026-12-06T22:15:30", "message": "back-off 10s"},
+        {"time": "2026-12-06T22:15:40", "message": "back-off 20s"},
+        {"time": "2026-12-06T22:15:50", "message": "started"},
+    ]
+    pred = predicate("pod.kubelet_log[*].message", "matches", "back-off")
+    verdict = pred.evaluate(Context({}, {"kubelet_log": lines}, {}))
+    assert verdict.evidence == (
+        Evidence(
+            "pod.kubelet_log[*].message", "back-off 20s", "matches", "back-off", lines[1]["time"]
+        ),
+    )
+
+
+def test_an_event_carries_when_it_was_last_seen() -> None:
+    events = [{"reason": "BackOff", "message": "Back-off", "last_seen": "2026-12-06T22:15:40Z"}]
+    verdict = predicate("events[*].message", "contains", "Back").evaluate(
+        Context({}, {}, {"events": events})
+    )
+    assert verdict.evidence[0].at == "2026-12-06T22:15:40Z"
+
+
+def test_a_value_that_is_not_a_log_line_has_no_time() -> None:
+    verdict = predicate("log_tail[*]", "matches", "panic").evaluate(
+        Context({}, {}, {"log_tail": ["panic: nil map"]})
+    )
+    assert verdict.evidence[0].at is None

@@ -44,9 +44,14 @@ def test_json_schema_keys(oom_report: Report) -> None:
     finding = next(f for f in data["findings"] if f["id"] == "process.oom-killed")
     assert set(finding) >= {"id", "layer", "severity", "subject", "message", "fix", "evidence"}
     assert finding["attempts"] == [2, 1, 0]
-    assert {"path": "reason", "op": "eq", "expected": "OOMKilled", "value": "OOMKilled"} in finding[
-        "evidence"
-    ]
+    assert {
+        "path": "reason",
+        "op": "eq",
+        "expected": "OOMKilled",
+        "value": "OOMKilled",
+        "at": None,
+        "negated": False,
+    } in finding["evidence"]
 
 
 def test_node_report_gives_each_pod_its_root_cause() -> None:

@@ -1,4 +1,5 @@
-"""The fleet summary: root causes across bundles, counts per rule and per layer (text, JSON)."""
+"""The fleet summary: root causes across bundles, counts per rule and per layer (text, JSON,
+HTML)."""
 
 from __future__ import annotations
 
@@ -93,8 +94,15 @@ def render_text(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_html(outcomes: Sequence[Outcome]) -> str:
+    from doctor.report.html import render_fleet  # only when asked: a page's worth of code
+
+    return render_fleet(summarise(outcomes))
+
+
 # `analyze --output` for a fleet: the summary has these formats only.
 FLEET_FORMATTERS: dict[str, Callable[[Sequence[Outcome]], str]] = {
     "text": render_text,
     "json": render_json,
+    "html": render_html,
 }

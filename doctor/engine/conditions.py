@@ -7,12 +7,13 @@ tree unknown, and the rule is reported as skipped with the missing facts as the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 from doctor.engine.operators import Hit, Operator, Selected
-from doctor.engine.paths import FactPath, PathRoot
+from doctor.engine.paths import FactPath, PathRoot, compile_path
 from doctor.layers import Layer
 from doctor.model import Evidence
 
@@ -68,6 +69,35 @@ class Context:
             return found
         found = memo[path.text] = _kept(path.values(self.document, self.pod, self.scope))
         return found
+
+
+# A log line's or an event's message, selected out of its entries: `…log[*].message`.
+_MESSAGE_OF_ENTRIES = re.compile(r"(.*\[\*\])\.message")
+# The entries' path for each message path (None: not one), worked out on a path's first hit.
+_ENTRIES: dict[str, FactPath | None] = {}
+
+
+def _written_at(ctx: Context, fact: FactPath, message: Any, newest: bool) -> str | None:
+    """When the log line or event whose message is the evidence was written (last seen).
+
+    Asked only of a predicate that holds; the entries are those its message was selected from,
+    searched from the end for an operator whose evidence is the newest value (`matches`).
+    """
+    if type(message) is not str:
+        return None
+    if fact.text not in _ENTRIES:
+        found = _MESSAGE_OF_ENTRIES.fullmatch(fact.text)
+        # The scope only decides a `pod.` path's root, which a container rule's has too.
+        _ENTRIES[fact.text] = compile_path(found[1], "container") if found else None
+    entries_path = _ENTRIES[fact.text]
+    if entries_path is None:
+        return None
+    entries = ctx.values(entries_path) or ()
+    for entry in reversed(entries) if newest else entries:
+        if isinstance(entry, dict) and entry.get("message") == message:
+            at = entry.get("time") or entry.get("last_seen")
+            return at if isinstance(at, str) else None
+    return None
 
 
 def _kept(values: list[Any] | None) -> list[Any] | None:
@@ -191,7 +221,8 @@ class Predicate:
                 return _FALSE
             hit, shown = counted
 
-        evidence = Evidence(self._label(), shown, self.op.name, self.expected_text)
+        at = _written_at(ctx, self.fact, hit.value, newest=self._newest)
+        evidence = Evidence(self._label(), shown, self.op.name, self.expected_text, at)
         if self.bind is None:
             return Verdict(True, (evidence,), hit.captures)
         return Verdict(True, (evidence,), {**hit.captures, self.bind: hit.value})
@@ -209,13 +240,18 @@ class Predicate:
         shown = [hit.value for hit in hits[-self.SHOWN_MATCHES :]]
         return hits[-1], {"count": len(hits), "values": shown}
 
+    @property
+    def _newest(self) -> bool:
+        """Whether the evidence is the newest value that passed (else the first)."""
+        return self.op.name == "matches" or self.min_count is not None
+
     def seen(self, ctx: Context) -> tuple[Evidence, ...]:
         """What the predicate saw, as evidence for a `not` that holds because it was false."""
         observed = self._observe(ctx)
-        if isinstance(observed, Verdict):
-            return observed.evidence  # e.g. "0 / 0" for a ratio over an idle window
+        if isinstance(observed, Verdict):  # e.g. "0 / 0" for a ratio over an idle window
+            return tuple(replace(e, negated=True) for e in observed.evidence)
         shown = None if not observed else observed[0] if len(observed) == 1 else observed[:3]
-        return (Evidence(self._label(), shown, self.op.name, self.expected_text),)
+        return (Evidence(self._label(), shown, self.op.name, self.expected_text, negated=True),)
 
     def _label(self) -> str:
         return self.fact.text if self.per is None else f"{self.fact.text} / {self.per.text}"

@@ -1,5 +1,5 @@
 """Formatters: each turns a Report into text for one audience (terminal, JSON, JUnit, Markdown,
-Prometheus).
+HTML, Prometheus).
 
 FORMATTERS is the one list of them: `--output`'s choices are its names. A format's module is
 imported only when that format is asked for, so that rich (`text` alone uses it) stays out of
@@ -23,6 +23,7 @@ FORMATTERS = {
     "json": "doctor.report.json_report",
     "junit": "doctor.report.junit",
     "markdown": "doctor.report.markdown",
+    "html": "doctor.report.html",
     "prometheus": "doctor.report.prometheus",
 }
 

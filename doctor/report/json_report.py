@@ -95,7 +95,14 @@ def _finding(finding: Finding, report: Report) -> dict[str, Any]:
         "fix": finding.fix,
         "docs": list(finding.docs),
         "evidence": [
-            {"path": e.path, "op": e.op, "expected": e.expected, "value": e.value}
+            {
+                "path": e.path,
+                "op": e.op,
+                "expected": e.expected,
+                "value": e.value,
+                "at": e.at,
+                "negated": e.negated,
+            }
             for e in finding.evidence
         ],
         "explained_by": list(report.explained.get(finding.key, ())),

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import re
+
 from doctor.model import Finding, Report
-from doctor.report.wording import evidence_line, layer_verdict_text, subject_text
+from doctor.report.wording import (
+    layer_verdict_text,
+    log_predicates,
+    other_findings,
+    seen_lines,
+    subject_text,
+)
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """A code span holding text that may itself hold backticks (a log line)."""
+    text = text.replace("\n", " ")
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)  # CommonMark: a run of backticks longer than any inside
+    return f"{fence} {text} {fence}" if longest else f"{fence}{text}{fence}"
+
+
+def _evidence(finding: Finding) -> list[str]:
+    return ["Evidence:", "", *(f"- {_code(seen)}" for seen in seen_lines(finding)), ""]
+
+
+def _docs(finding: Finding) -> list[str]:
+    if not finding.docs:
+        return []
+    return ["Docs: " + ", ".join(f"<{url}>" for url in finding.docs), ""]
 
 
 def _finding(finding: Finding) -> list[str]:
@@ -20,17 +46,12 @@ def _finding(finding: Finding) -> list[str]:
         "",
         f"**Fix:** {finding.fix}",
         "",
-        "Evidence:",
-        "",
     ]
-    lines += [f"- `{evidence_line(e)}`" for e in finding.evidence]
-    if finding.docs:
-        lines += ["", "Docs: " + ", ".join(f"<{url}>" for url in finding.docs)]
-    lines.append("")
-    return lines
+    return lines + _evidence(finding) + _docs(finding)
 
 
 def render(report: Report) -> str:
+    log_predicates(report)
     out = [f"# stackdoctor diagnosis: {report.target}", ""]
     out += [f"Facts: `{report.source}`, collected {report.collected.get('at', '?')}.", ""]
     if report.pasted:
@@ -55,6 +76,8 @@ def render(report: Report) -> str:
             "",
             f"**Fix:** {root.finding.fix}",
             "",
+            *_evidence(root.finding),
+            *_docs(root.finding),
         ]
     if report.differential:
         out += ["The evidence fits several causes; what would decide it:", ""]
@@ -69,9 +92,7 @@ def render(report: Report) -> str:
             cause = f"`{pod.root_cause.rule_id}`" if pod.root_cause else "—"
             out.append(f"| {pod.namespace}/{pod.name} | {cause} |")
         out.append("")
-    related = [f for f in report.findings if f.key not in report.node_health]
-
-    health = [f for f in report.findings if f.key in report.node_health]
+    related, health = other_findings(report)
     if related:
         out += ["## Findings", ""]
         for finding in related:

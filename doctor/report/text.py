@@ -19,7 +19,13 @@ from rich.text import Text
 
 from doctor.layers import Severity
 from doctor.model import Finding, PodSummary, Report
-from doctor.report.wording import evidence_line, layer_verdict_text, subject_text
+from doctor.report.wording import (
+    layer_verdict_text,
+    log_predicates,
+    other_findings,
+    seen_lines,
+    subject_text,
+)
 from doctor.report.wrap import ONE_CELL, divide_one_cell
 
 SEVERITY_STYLE = {
@@ -78,8 +84,8 @@ def _finding_block(finding: Finding) -> Group:
     head.append(f"  {subject_text(finding)}")
     body: list[Text | Padding] = [head, Padding(Text(finding.message), (0, 0, 0, 2))]
 
-    for evidence in finding.evidence:
-        body.append(Padding(Text(f"• {evidence_line(evidence)}", style="dim"), (0, 0, 0, 2)))
+    for seen in seen_lines(finding):
+        body.append(Padding(Text(f"• {seen}", style="dim"), (0, 0, 0, 2)))
     fix = Text("fix: ", style="bold green")
     fix.append(finding.fix)
     body.append(Padding(fix, (0, 0, 0, 2)))
@@ -96,7 +102,7 @@ def _plain_block(finding: Finding, width: int) -> str | None:
     head = f"[{finding.severity.value}] {finding.rule_id}  {subject_text(finding)}"
     indented = [
         finding.message,
-        *(f"• {evidence_line(evidence)}" for evidence in finding.evidence),
+        *(f"• {seen}" for seen in seen_lines(finding)),
         f"fix: {finding.fix}",
     ]
     docs = [f"  docs: {url}" for url in finding.docs]
@@ -152,7 +158,7 @@ def _plain_pods(report: Report, width: int) -> str | None:
 
 
 def _root_cause(report: Report) -> Group:
-
+    """The root cause, said once: its evidence and docs are here, not again under FINDINGS."""
     root = report.root_cause
     title = Text("ROOT CAUSE", style="bold underline")
     if root is None:
@@ -165,6 +171,7 @@ def _root_cause(report: Report) -> Group:
     line.append(f"{finding.rule_id}", style="bold")
     line.append(f" in the {finding.layer.value} layer, on {subject_text(finding)}")
     parts: list[Text | Padding] = [title, line, Padding(Text(finding.message), (0, 0, 0, 2))]
+    parts += [Padding(Text(f"• {seen}", style="dim"), (0, 0, 0, 2)) for seen in seen_lines(finding)]
     if len(root.chain) > 1:
         chain = Text("chain: ", style="bold")
         chain.append(" → ".join(f"{f.rule_id} ({f.layer.value})" for f in root.chain))
@@ -172,8 +179,6 @@ def _root_cause(report: Report) -> Group:
     fix = Text("fix: ", style="bold green")
     fix.append(finding.fix)
     parts.append(Padding(fix, (0, 0, 0, 2)))
-    if report.differential:
-        parts.append(Padding(_differential(report), (1, 0, 0, 2)))
     return Group(*parts)
 
 
@@ -191,6 +196,7 @@ def _differential(report: Report) -> Group:
 
 
 def render(report: Report) -> str:
+    log_predicates(report)
     buffer = io.StringIO()
     console = _console(buffer)
     header = Text(f"stackdoctor — {report.target}", style="bold")
@@ -207,6 +213,10 @@ def render(report: Report) -> str:
     console.print(_layers(report))
     console.print()
     console.print(_root_cause(report))
+    if report.root_cause is not None:
+        _print_docs(console, report.root_cause.finding)
+    if report.differential:
+        console.print(Padding(_differential(report), (1, 0, 0, 2)))
     if report.pods:
         console.print()
         plain = _plain_pods(report, console.width) if console.color_system is None else None
@@ -214,8 +224,7 @@ def render(report: Report) -> str:
             buffer.write(plain)
         else:
             console.print(_pods(report))
-    related = [f for f in report.findings if f.key not in report.node_health]
-    health = [f for f in report.findings if f.key in report.node_health]
+    related, health = other_findings(report)
     for title, findings in (
         ("FINDINGS", related),
         ("NODE HEALTH (not related to the target)", health),
