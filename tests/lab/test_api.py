@@ -100,7 +100,12 @@ def crash_loop(cluster: Lab) -> Iterator[str]:
     try:
         yield f"{NAMESPACE}/{name}"
     finally:
-        cluster.cluster.kubectl("delete", "deployment", "api-crash", "-n", NAMESPACE, "--wait=true")
+        # foreground: returns once its pods are gone too (their netns and veth with them), so
+        # the next test's snapshot of the machine does not catch them on their way out
+        cluster.cluster.kubectl(
+            "delete", "deployment", "api-crash", "-n", NAMESPACE, "--cascade=foreground",
+            "--wait=true", timeout=120,
+        )  # fmt: skip
 
 
 def test_exactly_the_shipped_cluster_role_reads_everything(

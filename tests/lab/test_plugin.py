@@ -97,7 +97,14 @@ def agent(cluster: Lab) -> Iterator[None]:
         yield
     finally:
         cluster.cluster.kubectl(
-            "delete", "daemonset", "stackdoctor", "-n", "kube-system", "--wait=true"
+            "delete",
+            "daemonset",
+            "stackdoctor",
+            "-n",
+            "kube-system",
+            "--cascade=foreground",
+            "--wait=true",
+            timeout=120,
         )
 
 
