@@ -199,6 +199,11 @@ BARE_RUNTIME = re.compile(
     # ctr's, on its stderr (cmd/ctr: "ctr: %s"): the client's view of containerd's error;
     # containerd's log is the closest layer that says it
     r"|ctr: \S"
+    # containerd's registry resolver's error alone, the part of a failed pull a user copies
+    # from crictl's or ctr's output (remotes/docker/resolver.go: "failed to do request: %w"
+    # around Go's "Head \"URL\": ..."); the registry API's /v2/ path tells it from the many
+    # other programs that print "failed to do request"
+    r'|failed to do request: (?:Head|Get|Post) "?https?://[^/\s"]+/v2/'
 )
 # The container's own output when its process could not be executed (runc init prints these
 # on the container's stderr, so `kubectl logs` shows them; rules/runc.yaml cites the sources).
