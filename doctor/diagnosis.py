@@ -14,7 +14,7 @@ from doctor.engine.rootcause import (
 )
 from doctor.facts.document import FactsDocument, PodRef
 from doctor.gc_pause import paused_gc
-from doctor.layers import LAYER_ORDER, LayerStatus
+from doctor.layers import LAYER_ORDER, LayerStatus, Scope
 from doctor.model import (
     Candidate,
     Finding,
@@ -50,6 +50,10 @@ def _diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None, node_onl
     graph = cause_graph(findings, rules)
 
     def unexaminable(finding: Finding) -> bool:
+        # A pod rule's node branch (a pull no pod made) says nothing of the layer as a whole.
+        rule = rules.of(finding)
+        if rule is not None and rule.node_branch:
+            return False
         return facts.layer_status(finding.layer) is not LayerStatus.OK
 
     index = PodIndex(findings, unexaminable)
@@ -93,7 +97,15 @@ def _differential(
     if cause is None or not cause.finding.differential:
         return ()
     subject = cause.finding.subject
-    fired = {f.rule_id for f in findings if f.subject.covers(subject) or subject.covers(f.subject)}
+
+    def about(finding: Finding) -> bool:
+        if finding.subject.covers(subject) or subject.covers(finding.subject):
+            # a pull no pod made (a pod rule's node branch) is no sign about a pod's own cause
+            rule = rules.of(finding)
+            return rule is None or not rule.node_branch or subject.kind is Scope.NODE
+        return False
+
+    fired = {f.rule_id for f in findings if about(f)}
     why_skipped = {skip.rule_id: skip.reason for skip in skipped}
     candidates = []
     for rule_id, tell in cause.finding.differential:

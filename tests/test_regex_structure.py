@@ -65,7 +65,7 @@ def _patterns(condition: Condition) -> list[str]:
     return [p for child in condition.children for p in _patterns(child)]
 
 
-CATALOG = sorted({p for rule in load_rules().rules for p in _patterns(rule.when)})
+CATALOG = sorted({p for rule in load_rules().branches() for p in _patterns(rule.when)})
 
 
 @pytest.mark.parametrize("pattern", CATALOG)

@@ -75,7 +75,9 @@ def test_rule_text_is_actionable(rule: object) -> None:
         assert re.match(r"https://[a-z0-9.-]+\.[a-z]{2,}/", url), url
 
 
-FIRING = [(rule, example) for rule in RULESET.rules for example in rule.examples if example.fires]
+FIRING = [
+    (rule, example) for rule in RULESET.branches() for example in rule.examples if example.fires
+]
 # A field that had no value (MISSING is replaced by this while rendering), or a lone `?` word.
 _UNSET = "\x00no value\x00"
 _LONE_QUESTION_MARK = re.compile(r"(?:^|[\s(\[:=,])\?(?=$|[\s)\],.;:])")

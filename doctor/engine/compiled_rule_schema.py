@@ -151,8 +151,8 @@ def validate(data, custom_formats={}, name_prefix=None):
                             data__rules_item__differential_is_list = isinstance(data__rules_item__differential, (list, tuple))
                             if data__rules_item__differential_is_list:
                                 data__rules_item__differential_len = len(data__rules_item__differential)
-                                if data__rules_item__differential_len < 2:
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential" + " must contain at least 2 items")
+                                if data__rules_item__differential_len < 1:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential" + " must contain at least 1 items")
                                 for data__rules_item__differential_x, data__rules_item__differential_item in enumerate(data__rules_item__differential):
                                     if not isinstance(data__rules_item__differential_item, (dict)):
                                         raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].differential[{data__rules_item__differential_x}]" + " must be object")
@@ -301,6 +301,204 @@ def validate(data, custom_formats={}, name_prefix=None):
                                                     raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples.quiet[{data__rules_item__examples__quiet_x}]" + " must not contain "+str(data__rules_item__examples__quiet_item_keys)+" properties")
                                 if data__rules_item__examples_keys:
                                     raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].examples" + " must not contain "+str(data__rules_item__examples_keys)+" properties")
+                        if "node" in data__rules_item_keys:
+                            data__rules_item_keys.remove("node")
+                            data__rules_item__node = data__rules_item["node"]
+                            if not isinstance(data__rules_item__node, (dict)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node" + " must be object")
+                            data__rules_item__node_is_dict = isinstance(data__rules_item__node, dict)
+                            if data__rules_item__node_is_dict:
+                                data__rules_item__node__missing_keys = set(['when', 'message', 'fix', 'examples']) - data__rules_item__node.keys()
+                                if data__rules_item__node__missing_keys:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node" + " must contain ")
+                                data__rules_item__node_keys = set(data__rules_item__node.keys())
+                                if "severity" in data__rules_item__node_keys:
+                                    data__rules_item__node_keys.remove("severity")
+                                    data__rules_item__node__severity = data__rules_item__node["severity"]
+                                    if not (isinstance(data__rules_item__node__severity, str) and data__rules_item__node__severity == 'critical' or isinstance(data__rules_item__node__severity, str) and data__rules_item__node__severity == 'error' or isinstance(data__rules_item__node__severity, str) and data__rules_item__node__severity == 'warning' or isinstance(data__rules_item__node__severity, str) and data__rules_item__node__severity == 'info'):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.severity" + " must be one of ['critical', 'error', 'warning', 'info']")
+                                if "when" in data__rules_item__node_keys:
+                                    data__rules_item__node_keys.remove("when")
+                                    data__rules_item__node__when = data__rules_item__node["when"]
+                                    validate____defs_condition(data__rules_item__node__when, custom_formats, (name_prefix or "data") + f".rules[{data__rules_x}].node.when")
+                                if "message" in data__rules_item__node_keys:
+                                    data__rules_item__node_keys.remove("message")
+                                    data__rules_item__node__message = data__rules_item__node["message"]
+                                    if not isinstance(data__rules_item__node__message, (str)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.message" + " must be string")
+                                    if isinstance(data__rules_item__node__message, str):
+                                        data__rules_item__node__message_len = len(data__rules_item__node__message)
+                                        if data__rules_item__node__message_len < 1:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.message" + " must be longer than or equal to 1 characters")
+                                if "fix" in data__rules_item__node_keys:
+                                    data__rules_item__node_keys.remove("fix")
+                                    data__rules_item__node__fix = data__rules_item__node["fix"]
+                                    if not isinstance(data__rules_item__node__fix, (str)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.fix" + " must be string")
+                                    if isinstance(data__rules_item__node__fix, str):
+                                        data__rules_item__node__fix_len = len(data__rules_item__node__fix)
+                                        if data__rules_item__node__fix_len < 1:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.fix" + " must be longer than or equal to 1 characters")
+                                if "differential" in data__rules_item__node_keys:
+                                    data__rules_item__node_keys.remove("differential")
+                                    data__rules_item__node__differential = data__rules_item__node["differential"]
+                                    if not isinstance(data__rules_item__node__differential, (list, tuple)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.differential" + " must be array")
+                                    data__rules_item__node__differential_is_list = isinstance(data__rules_item__node__differential, (list, tuple))
+                                    if data__rules_item__node__differential_is_list:
+                                        data__rules_item__node__differential_len = len(data__rules_item__node__differential)
+                                        if data__rules_item__node__differential_len < 1:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.differential" + " must contain at least 1 items")
+                                        for data__rules_item__node__differential_x, data__rules_item__node__differential_item in enumerate(data__rules_item__node__differential):
+                                            if not isinstance(data__rules_item__node__differential_item, (dict)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.differential[{data__rules_item__node__differential_x}]" + " must be object")
+                                            data__rules_item__node__differential_item_is_dict = isinstance(data__rules_item__node__differential_item, dict)
+                                            if data__rules_item__node__differential_item_is_dict:
+                                                data__rules_item__node__differential_item__missing_keys = set(['cause', 'tell']) - data__rules_item__node__differential_item.keys()
+                                                if data__rules_item__node__differential_item__missing_keys:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.differential[{data__rules_item__node__differential_x}]" + " must contain ")
+                                                data__rules_item__node__differential_item_keys = set(data__rules_item__node__differential_item.keys())
+                                                if "cause" in data__rules_item__node__differential_item_keys:
+                                                    data__rules_item__node__differential_item_keys.remove("cause")
+                                                    data__rules_item__node__differential_item__cause = data__rules_item__node__differential_item["cause"]
+                                                    if not isinstance(data__rules_item__node__differential_item__cause, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.differential[{data__rules_item__node__differential_x}].cause" + " must be string")
+                                                    if isinstance(data__rules_item__node__differential_item__cause, str):
+                                                        data__rules_item__node__differential_item__cause_len = len(data__rules_item__node__differential_item__cause)
+                                                        if data__rules_item__node__differential_item__cause_len < 1:
+                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.differential[{data__rules_item__node__differential_x}].cause" + " must be longer than or equal to 1 characters")
+                                                if "tell" in data__rules_item__node__differential_item_keys:
+                                                    data__rules_item__node__differential_item_keys.remove("tell")
+                                                    data__rules_item__node__differential_item__tell = data__rules_item__node__differential_item["tell"]
+                                                    if not isinstance(data__rules_item__node__differential_item__tell, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.differential[{data__rules_item__node__differential_x}].tell" + " must be string")
+                                                    if isinstance(data__rules_item__node__differential_item__tell, str):
+                                                        data__rules_item__node__differential_item__tell_len = len(data__rules_item__node__differential_item__tell)
+                                                        if data__rules_item__node__differential_item__tell_len < 1:
+                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.differential[{data__rules_item__node__differential_x}].tell" + " must be longer than or equal to 1 characters")
+                                                if data__rules_item__node__differential_item_keys:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.differential[{data__rules_item__node__differential_x}]" + " must not contain "+str(data__rules_item__node__differential_item_keys)+" properties")
+                                if "examples" in data__rules_item__node_keys:
+                                    data__rules_item__node_keys.remove("examples")
+                                    data__rules_item__node__examples = data__rules_item__node["examples"]
+                                    if not isinstance(data__rules_item__node__examples, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples" + " must be object")
+                                    data__rules_item__node__examples_is_dict = isinstance(data__rules_item__node__examples, dict)
+                                    if data__rules_item__node__examples_is_dict:
+                                        data__rules_item__node__examples__missing_keys = set(['fires', 'quiet']) - data__rules_item__node__examples.keys()
+                                        if data__rules_item__node__examples__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples" + " must contain ")
+                                        data__rules_item__node__examples_keys = set(data__rules_item__node__examples.keys())
+                                        if "fires" in data__rules_item__node__examples_keys:
+                                            data__rules_item__node__examples_keys.remove("fires")
+                                            data__rules_item__node__examples__fires = data__rules_item__node__examples["fires"]
+                                            if not isinstance(data__rules_item__node__examples__fires, (list, tuple)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires" + " must be array")
+                                            data__rules_item__node__examples__fires_is_list = isinstance(data__rules_item__node__examples__fires, (list, tuple))
+                                            if data__rules_item__node__examples__fires_is_list:
+                                                data__rules_item__node__examples__fires_len = len(data__rules_item__node__examples__fires)
+                                                if data__rules_item__node__examples__fires_len < 1:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires" + " must contain at least 1 items")
+                                                for data__rules_item__node__examples__fires_x, data__rules_item__node__examples__fires_item in enumerate(data__rules_item__node__examples__fires):
+                                                    if not isinstance(data__rules_item__node__examples__fires_item, (dict)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires[{data__rules_item__node__examples__fires_x}]" + " must be object")
+                                                    data__rules_item__node__examples__fires_item_is_dict = isinstance(data__rules_item__node__examples__fires_item, dict)
+                                                    if data__rules_item__node__examples__fires_item_is_dict:
+                                                        data__rules_item__node__examples__fires_item_keys = set(data__rules_item__node__examples__fires_item.keys())
+                                                        if "description" in data__rules_item__node__examples__fires_item_keys:
+                                                            data__rules_item__node__examples__fires_item_keys.remove("description")
+                                                            data__rules_item__node__examples__fires_item__description = data__rules_item__node__examples__fires_item["description"]
+                                                            if not isinstance(data__rules_item__node__examples__fires_item__description, (str)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires[{data__rules_item__node__examples__fires_x}].description" + " must be string")
+                                                        if "collected" in data__rules_item__node__examples__fires_item_keys:
+                                                            data__rules_item__node__examples__fires_item_keys.remove("collected")
+                                                            data__rules_item__node__examples__fires_item__collected = data__rules_item__node__examples__fires_item["collected"]
+                                                            if not isinstance(data__rules_item__node__examples__fires_item__collected, (dict)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires[{data__rules_item__node__examples__fires_x}].collected" + " must be object")
+                                                        if "layers" in data__rules_item__node__examples__fires_item_keys:
+                                                            data__rules_item__node__examples__fires_item_keys.remove("layers")
+                                                            data__rules_item__node__examples__fires_item__layers = data__rules_item__node__examples__fires_item["layers"]
+                                                            if not isinstance(data__rules_item__node__examples__fires_item__layers, (dict)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires[{data__rules_item__node__examples__fires_x}].layers" + " must be object")
+                                                        if "pods" in data__rules_item__node__examples__fires_item_keys:
+                                                            data__rules_item__node__examples__fires_item_keys.remove("pods")
+                                                            data__rules_item__node__examples__fires_item__pods = data__rules_item__node__examples__fires_item["pods"]
+                                                            if not isinstance(data__rules_item__node__examples__fires_item__pods, (list, tuple)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires[{data__rules_item__node__examples__fires_x}].pods" + " must be array")
+                                                        if "pod" in data__rules_item__node__examples__fires_item_keys:
+                                                            data__rules_item__node__examples__fires_item_keys.remove("pod")
+                                                            data__rules_item__node__examples__fires_item__pod = data__rules_item__node__examples__fires_item["pod"]
+                                                            if not isinstance(data__rules_item__node__examples__fires_item__pod, (dict)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires[{data__rules_item__node__examples__fires_x}].pod" + " must be object")
+                                                        if "container" in data__rules_item__node__examples__fires_item_keys:
+                                                            data__rules_item__node__examples__fires_item_keys.remove("container")
+                                                            data__rules_item__node__examples__fires_item__container = data__rules_item__node__examples__fires_item["container"]
+                                                            if not isinstance(data__rules_item__node__examples__fires_item__container, (dict)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires[{data__rules_item__node__examples__fires_x}].container" + " must be object")
+                                                        if "message_contains" in data__rules_item__node__examples__fires_item_keys:
+                                                            data__rules_item__node__examples__fires_item_keys.remove("message_contains")
+                                                            data__rules_item__node__examples__fires_item__messagecontains = data__rules_item__node__examples__fires_item["message_contains"]
+                                                            if not isinstance(data__rules_item__node__examples__fires_item__messagecontains, (str)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires[{data__rules_item__node__examples__fires_x}].message_contains" + " must be string")
+                                                        if data__rules_item__node__examples__fires_item_keys:
+                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.fires[{data__rules_item__node__examples__fires_x}]" + " must not contain "+str(data__rules_item__node__examples__fires_item_keys)+" properties")
+                                        if "quiet" in data__rules_item__node__examples_keys:
+                                            data__rules_item__node__examples_keys.remove("quiet")
+                                            data__rules_item__node__examples__quiet = data__rules_item__node__examples["quiet"]
+                                            if not isinstance(data__rules_item__node__examples__quiet, (list, tuple)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet" + " must be array")
+                                            data__rules_item__node__examples__quiet_is_list = isinstance(data__rules_item__node__examples__quiet, (list, tuple))
+                                            if data__rules_item__node__examples__quiet_is_list:
+                                                data__rules_item__node__examples__quiet_len = len(data__rules_item__node__examples__quiet)
+                                                if data__rules_item__node__examples__quiet_len < 1:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet" + " must contain at least 1 items")
+                                                for data__rules_item__node__examples__quiet_x, data__rules_item__node__examples__quiet_item in enumerate(data__rules_item__node__examples__quiet):
+                                                    if not isinstance(data__rules_item__node__examples__quiet_item, (dict)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet[{data__rules_item__node__examples__quiet_x}]" + " must be object")
+                                                    data__rules_item__node__examples__quiet_item_is_dict = isinstance(data__rules_item__node__examples__quiet_item, dict)
+                                                    if data__rules_item__node__examples__quiet_item_is_dict:
+                                                        data__rules_item__node__examples__quiet_item_keys = set(data__rules_item__node__examples__quiet_item.keys())
+                                                        if "description" in data__rules_item__node__examples__quiet_item_keys:
+                                                            data__rules_item__node__examples__quiet_item_keys.remove("description")
+                                                            data__rules_item__node__examples__quiet_item__description = data__rules_item__node__examples__quiet_item["description"]
+                                                            if not isinstance(data__rules_item__node__examples__quiet_item__description, (str)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet[{data__rules_item__node__examples__quiet_x}].description" + " must be string")
+                                                        if "collected" in data__rules_item__node__examples__quiet_item_keys:
+                                                            data__rules_item__node__examples__quiet_item_keys.remove("collected")
+                                                            data__rules_item__node__examples__quiet_item__collected = data__rules_item__node__examples__quiet_item["collected"]
+                                                            if not isinstance(data__rules_item__node__examples__quiet_item__collected, (dict)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet[{data__rules_item__node__examples__quiet_x}].collected" + " must be object")
+                                                        if "layers" in data__rules_item__node__examples__quiet_item_keys:
+                                                            data__rules_item__node__examples__quiet_item_keys.remove("layers")
+                                                            data__rules_item__node__examples__quiet_item__layers = data__rules_item__node__examples__quiet_item["layers"]
+                                                            if not isinstance(data__rules_item__node__examples__quiet_item__layers, (dict)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet[{data__rules_item__node__examples__quiet_x}].layers" + " must be object")
+                                                        if "pods" in data__rules_item__node__examples__quiet_item_keys:
+                                                            data__rules_item__node__examples__quiet_item_keys.remove("pods")
+                                                            data__rules_item__node__examples__quiet_item__pods = data__rules_item__node__examples__quiet_item["pods"]
+                                                            if not isinstance(data__rules_item__node__examples__quiet_item__pods, (list, tuple)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet[{data__rules_item__node__examples__quiet_x}].pods" + " must be array")
+                                                        if "pod" in data__rules_item__node__examples__quiet_item_keys:
+                                                            data__rules_item__node__examples__quiet_item_keys.remove("pod")
+                                                            data__rules_item__node__examples__quiet_item__pod = data__rules_item__node__examples__quiet_item["pod"]
+                                                            if not isinstance(data__rules_item__node__examples__quiet_item__pod, (dict)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet[{data__rules_item__node__examples__quiet_x}].pod" + " must be object")
+                                                        if "container" in data__rules_item__node__examples__quiet_item_keys:
+                                                            data__rules_item__node__examples__quiet_item_keys.remove("container")
+                                                            data__rules_item__node__examples__quiet_item__container = data__rules_item__node__examples__quiet_item["container"]
+                                                            if not isinstance(data__rules_item__node__examples__quiet_item__container, (dict)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet[{data__rules_item__node__examples__quiet_x}].container" + " must be object")
+                                                        if "message_contains" in data__rules_item__node__examples__quiet_item_keys:
+                                                            data__rules_item__node__examples__quiet_item_keys.remove("message_contains")
+                                                            data__rules_item__node__examples__quiet_item__messagecontains = data__rules_item__node__examples__quiet_item["message_contains"]
+                                                            if not isinstance(data__rules_item__node__examples__quiet_item__messagecontains, (str)):
+                                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet[{data__rules_item__node__examples__quiet_x}].message_contains" + " must be string")
+                                                        if data__rules_item__node__examples__quiet_item_keys:
+                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples.quiet[{data__rules_item__node__examples__quiet_x}]" + " must not contain "+str(data__rules_item__node__examples__quiet_item_keys)+" properties")
+                                        if data__rules_item__node__examples_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node.examples" + " must not contain "+str(data__rules_item__node__examples_keys)+" properties")
+                                if data__rules_item__node_keys:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}].node" + " must not contain "+str(data__rules_item__node_keys)+" properties")
                         if data__rules_item_keys:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".rules[{data__rules_x}]" + " must not contain "+str(data__rules_item_keys)+" properties")
         if data_keys:

@@ -28,16 +28,25 @@ def evaluate(rules: RuleSet, facts: FactsDocument) -> Evaluation:
     findings: list[Finding] = []
     skips: dict[tuple[str, str], int] = {}
     failures: list[RuleFailure] = []
-    for rule in rules.rules:
+    decided = False  # whether the rule's own branch decided on some object of its scope
+    for rule in rules.branches():  # a rule's node branch right after it: same id, node subject
         fired: dict[Subject, list[Hit]] = {}
+        # The node branch is one more place to look for the rule's failure: when the node's
+        # facts are missing it is skipped only if the rule's own branch decided nothing either,
+        # or a pod whose events were read would count as "not examined" for want of node logs.
+        count_skips = not (rule.node_branch and decided)
+        decided = False
         for ctx, subject, attempt in contexts[rule.scope]:
             try:
                 verdict = rule.when.evaluate(ctx)
                 if verdict.value is True:
                     fired.setdefault(subject, []).append((attempt, verdict, ctx))
                 elif verdict.value is None:
-                    reason = _skip_reason(verdict.missing, facts)
-                    skips[(rule.id, reason)] = skips.get((rule.id, reason), 0) + 1
+                    if count_skips:
+                        reason = _skip_reason(verdict.missing, facts)
+                        skips[(rule.id, reason)] = skips.get((rule.id, reason), 0) + 1
+                    continue
+                decided = True
             except Exception as exc:  # a crashing rule is reported, never hidden as "no match"
                 failures.append(_failure(rule, subject, exc))
         findings.extend(_newest_findings(rule, fired, failures))

@@ -8,7 +8,7 @@ so that examples cannot drift from it, and evaluated with the rule alone.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from doctor.engine.evaluate import evaluate
@@ -69,8 +69,8 @@ def example_document(rule: Rule, fragment: dict[str, Any]) -> dict[str, Any]:
 
 def run_examples(rules: RuleSet) -> list[ExampleResult]:
     results: list[ExampleResult] = []
-    for rule in rules.rules:
-        alone = RuleSet((rule,))
+    for rule in rules.branches():  # a node branch's examples test it alone
+        alone = RuleSet((replace(rule, node=None),))
         for example in rule.examples:
             results.append(_run_one(rule, alone, example))
     return results

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,8 @@ from doctor.schema_validation import best_error, schema_errors
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
+
+    from doctor.model import Finding
 
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
 # The captures a regex makes, read without compiling it (`(?P<name>` is Python's only syntax;
@@ -60,6 +62,17 @@ class RuleSet:
 
     def get(self, rule_id: str) -> Rule | None:
         return self.by_id.get(rule_id)
+
+    def branches(self) -> Iterator[Rule]:
+        """Every rule and node branch, in evaluation order (what the examples and lints cover)."""
+        for rule in self.rules:
+            yield from rule.branches()
+
+    def of(self, finding: Finding) -> Rule | None:
+        """The rule branch that made `finding`: a node-scope finding of a pod rule is its node
+        branch's."""
+        rule = self.by_id.get(finding.rule_id)
+        return None if rule is None else rule.branch(finding.subject.kind)
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -98,8 +111,10 @@ def lint(paths: Sequence[Path], with_builtin: bool = False) -> tuple[RuleSet, li
     from doctor.engine.guarantees import message_problems
 
     ruleset, problems = _load_all(paths, with_builtin)
-    for rule in ruleset.rules:
-        problems += [Problem(rule.source.file, rule.source.line, m) for m in message_problems(rule)]
+    for branch in ruleset.branches():
+        problems += [
+            Problem(branch.source.file, branch.source.line, m) for m in message_problems(branch)
+        ]
     return ruleset, problems
 
 
@@ -188,7 +203,7 @@ def _merge(packs: list[_Pack]) -> tuple[RuleSet, list[Problem]]:
                 problems.append(
                     Problem(rule.source.file, rule.source.line, f"{rule.id}: explains itself")
                 )
-        for entry in rule.differential:
+        for entry in (d for branch in rule.branches() for d in branch.differential):
             if entry.cause not in merged or entry.cause == rule.id:
                 problems.append(
                     Problem(
@@ -318,6 +333,15 @@ def _yaml_lines(document: LineDict) -> PackedFile:
     rules: LineList = document["rules"]
     examples = [
         {kind: list(rule["examples"][kind].item_lines) for kind in ("fires", "quiet")}
+        | (
+            {
+                "node": [rule.key_lines["node"]],  # where the branch is (its findings' source)
+                "node_fires": list(rule["node"]["examples"]["fires"].item_lines),
+                "node_quiet": list(rule["node"]["examples"]["quiet"].item_lines),
+            }
+            if "node" in rule
+            else {}
+        )
         for rule in rules
     ]
     return PackedFile(document, list(rules.item_lines), examples)
@@ -380,24 +404,47 @@ def _compile_rule(
             raise _CompileError(
                 _line(raw, "id"), f"the id must start with its layer {raw['layer']!r}"
             )
-        scope = raw["scope"]
-        captures: set[str] = set()
-        when = _compile_condition(raw["when"], scope, captures)
-        message = _compile_template(raw, "message", scope, captures)
-        fix = _compile_template(raw, "fix", scope, captures)
-        examples = tuple(_examples(raw, file, example_lines))
-        differential = tuple(
-            Differential(entry["cause"], _compile_template(entry, "tell", scope, captures))
-            for entry in raw.get("differential", ())
-        )
+        scope = Scope(raw["scope"])
+        node = None
+        if "node" in raw:
+            if scope is Scope.NODE:
+                raise _CompileError(
+                    _line(raw, "node"), "a node branch is for pod and container rules: scope node"
+                )
+            branch_lines = {kind: example_lines[f"node_{kind}"] for kind in ("fires", "quiet")}
+            [node_line] = example_lines["node"]
+            node = replace(
+                _branch(raw, raw["node"], Scope.NODE, file, node_line, branch_lines),
+                severity=Severity(raw["node"].get("severity", raw["severity"])),
+                explains=(),
+                node_branch=True,
+            )
+        rule = _branch(raw, raw, scope, file, line, example_lines)
     except _CompileError as exc:
         problems.append(Problem(file, exc.line, f"{rule_id}: {exc}"))
         return None
+    return replace(rule, node=node)
+
+
+def _branch(
+    raw: Any, body: Any, scope: Scope, file: str, line: int, example_lines: dict[str, list[int]]
+) -> Rule:
+    """The rule `raw` with the condition, message, fix, differential and examples of `body`
+    (the rule itself, or its node branch), evaluated at `scope`."""
+    captures: set[str] = set()
+    when = _compile_condition(body["when"], scope.value, captures)
+    message = _compile_template(body, "message", scope.value, captures)
+    fix = _compile_template(body, "fix", scope.value, captures)
+    examples = tuple(_examples(body, file, example_lines))
+    differential = tuple(
+        Differential(entry["cause"], _compile_template(entry, "tell", scope.value, captures))
+        for entry in body.get("differential", ())
+    )
     return Rule(
-        id=rule_id,
+        id=raw["id"],
         layer=Layer(raw["layer"]),
         severity=Severity(raw["severity"]),
-        scope=Scope(scope),
+        scope=scope,
         title=raw["title"],
         when=when,
         message=message,
@@ -406,7 +453,7 @@ def _compile_rule(
         explains=tuple(raw.get("explains", ())),
         examples=examples,
         source=SourceRef(file, line),
-        raw_when=_plain(raw["when"]),
+        raw_when=_plain(body["when"]),
         differential=differential,
     )
 

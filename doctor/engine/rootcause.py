@@ -45,7 +45,7 @@ def cause_graph(findings: Sequence[Finding], rules: RuleSet) -> CauseGraph:
         by_rule.setdefault(finding.rule_id, []).append(finding)
         by_rule_and_pod.setdefault((finding.rule_id, *_pod(finding)), []).append(finding)
     for cause in findings:
-        rule = rules.get(cause.rule_id)
+        rule = rules.of(cause)  # a pod rule's node branch explains nothing
         for explained_id in rule.explains if rule else ():
             if cause.subject.kind is Scope.NODE:
                 candidates = by_rule.get(explained_id, [])

@@ -57,3 +57,17 @@ class Rule:
     # when this finding is the root cause and its evidence fits several causes: the candidates,
     # most likely first (docs/diagnosis.md, differential diagnosis)
     differential: tuple[Differential, ...] = ()
+    # A pod- or container-scope rule's `node` branch: the same failure read from the node's facts
+    # when no pod made it (an image pulled by hand with ctr or crictl). A rule of scope node of
+    # the same id, title and docs, with its own condition, message, fix, differential and
+    # examples; it explains nothing: no pod is its subject (docs/diagnosis.md).
+    node: Rule | None = None
+    node_branch: bool = False  # this is such a branch
+
+    def branch(self, scope: Scope) -> Rule:
+        """The branch whose findings have subjects of this scope: the node branch for the node."""
+        return self.node if scope is Scope.NODE and self.node is not None else self
+
+    def branches(self) -> tuple[Rule, ...]:
+        """The rule, and its node branch when it has one: what gets evaluated."""
+        return (self,) if self.node is None else (self, self.node)

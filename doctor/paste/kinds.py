@@ -213,6 +213,11 @@ BARE_RUNTIME = re.compile(
     # error="failed to extract layer ...": "Apply failure" in the oldest releases), its logrus
     # line cut before the message's end quote
     r"|[Aa]pply failure, attempting cleanup\b"
+    # containerd's registry resolver's error alone, the part of a failed pull a user copies
+    # from crictl's or ctr's output (remotes/docker/resolver.go: "failed to do request: %w"
+    # around Go's "Head \"URL\": ..."); the registry API's /v2/ path tells it from the many
+    # other programs that print "failed to do request"
+    r'|failed to do request: (?:Head|Get|Post) "?https?://[^/\s"]+/v2/'
 )
 # The docker CLI printing the daemon's answer (moby's client: "Error response from daemon: %s")
 # when the daemon could not write its own state under /var/lib/docker: dockerd's own error, as

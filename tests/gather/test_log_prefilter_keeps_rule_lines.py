@@ -75,7 +75,7 @@ class ExampleLine:
         return f"{self.rule.id}@{self.example.source.line}"
 
 
-RULES = load_rules().rules
+RULES = tuple(load_rules().branches())  # node branches read the node's logs too
 
 
 def _gate(fact: str) -> str | None:

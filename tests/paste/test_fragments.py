@@ -225,6 +225,12 @@ def test_node_events_are_the_nodes_events(tmp_path: Path) -> None:
             " path '/var/lib/docker/volumes/[my-profile]/_data': mkdir"
             " /var/lib/docker/volumes/[my-profile]: read-only file system : exit status 1",
         ),
+        # containerd's registry resolver's error alone, cut from crictl's output
+        (
+            "containerd.image-tls/containerd-3804",
+            "failed to do request: Head https://registry.xxx.xxxx/v2/core/portal-backend/manifests/1:"
+            " x509: certificate signed by unknown authority",
+        ),
     ],
 )
 def test_containerd_and_ctr_stderr_reach_containerds_log(
@@ -232,6 +238,17 @@ def test_containerd_and_ctr_stderr_reach_containerds_log(
 ) -> None:
     loaded = analyze(paste(tmp_path, evidence(case)))
     assert [line["message"] for line in layers(loaded)["containerd"]["log"]] == [message]
+    # a pull no pod made: the image rule's node branch names it
+    if "image-tls" in case:
+        assert root(report_of(loaded)) == "containerd.image-tls"
+
+
+def test_another_programs_failed_request_is_not_containerds(tmp_path: Path) -> None:
+    """Many programs print "failed to do request"; only a registry API request (/v2/) is
+    containerd's resolver."""
+    line = 'failed to do request: Get "https://metadata.internal/latest/token": x509: bad'
+    loaded = analyze(paste(tmp_path, line + "\n"))
+    assert "containerd" not in {k for k, v in layers(loaded).items() if v.get("log")}
 
 
 def test_sysctl_output_gives_the_limits_and_a_json_log_line_is_container_output(

@@ -96,7 +96,14 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              "probe failures are logged at info (V(1)) by the kubelet"),
     _pattern("image-pull",
              r"PullImage|[Ff]ailed to pull image|failed to pull and unpack image"
-             r"|Back-off pulling image|ErrImagePull|ImagePullBackOff", WARN,
+             r"|Back-off pulling image|ErrImagePull|ImagePullBackOff"
+             # the registry's answer without the PullImage prefix, as ctr and crictl print it
+             # (the image rules' node branches read it: a pull no pod made)
+             r"|failed to resolve (?:reference|image) |failed to do request: "
+             r'|(?:Head|Get|Post) \\*"?https?://[^\s"\\]+/v2/'
+             r"|unexpected status (?:code |from )|pulling from host \S+ failed with status code"
+             r"|pull access denied|unauthorized: (?:authentication required|incorrect username)",
+             WARN,
              "image pulls failing: registry, auth, rate limits, certificates"),
     _pattern("proxy",
              r"proxyconnect tcp: |Proxy Authentication Required"
