@@ -25,6 +25,7 @@ from doctor.model import (
     Skip,
     Target,
 )
+from doctor.timeline.evidence import bind
 
 
 def diagnose(
@@ -65,6 +66,7 @@ def _diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None, node_onl
             for ref in (PodRef(p["namespace"], p["name"]) for p in facts.pods())
         )
     cause = root_cause(findings, graph, eligible)
+    timeline, evidence = bind(facts, pod, findings, lambda f: f.key in eligible)
     return Report(
         target=Target(facts.host, pod.namespace if pod else None, pod.name if pod else None),
         collected=dict(facts.data["collected"]),
@@ -79,6 +81,8 @@ def _diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None, node_onl
         source=facts.origin,
         explained=graph.causes,
         pods=summaries,
+        timeline=timeline,
+        evidence_entries=evidence,
     )
 
 

@@ -147,13 +147,15 @@ def test_predicate_false_carries_no_evidence_until_negated() -> None:
     verdict = run(pred, {"exit_code": 1})
     assert verdict.value is False
     assert verdict.evidence == ()
-    assert run(Not(pred), {"exit_code": 1}).evidence == (Evidence("exit_code", 1, "eq", 137),)
+    negated = (Evidence("exit_code", 1, "eq", 137, negated=True),)
+    assert run(Not(pred), {"exit_code": 1}).evidence == negated
 
 
 def test_negated_predicate_over_many_values_shows_the_first_three() -> None:
     verdict = run(Not(predicate("log_tail[*]", "contains", "panic")), {"log_tail": list("abcde")})
     assert verdict.value is True
-    assert verdict.evidence == (Evidence("log_tail[*]", ["a", "b", "c"], "contains", "panic"),)
+    seen = Evidence("log_tail[*]", ["a", "b", "c"], "contains", "panic", negated=True)
+    assert verdict.evidence == (seen,)
 
 
 @pytest.mark.parametrize("op", ["eq", "ne", "gt"])
@@ -252,7 +254,7 @@ def test_negated_ratio_shows_the_ratio_as_evidence() -> None:
     pred = predicate(THROTTLED, "gt", 0.6, per=PERIODS)
     verdict = run(Not(pred), samples((100, 10), (200, 60)))
     assert verdict.value is True
-    assert verdict.evidence == (Evidence(f"{THROTTLED} / {PERIODS}", 0.5, "gt", 0.6),)
+    assert verdict.evidence == (Evidence(f"{THROTTLED} / {PERIODS}", 0.5, "gt", 0.6, True),)
 
 
 @pytest.mark.parametrize(
@@ -392,7 +394,8 @@ def test_min_count_and_the_single_match_are_different_predicates() -> None:
 def test_not_of_false_uses_what_the_child_saw_as_evidence() -> None:
     verdict = run(Not(predicate("exit_code", "eq", 1)), {"exit_code": 0})
     assert verdict.value is True
-    assert verdict.evidence == (Evidence("exit_code", 0, "eq", 1),)
+    # marked: what a `not` saw is not a matched fact (a timeline does not point at it)
+    assert verdict.evidence == (Evidence("exit_code", 0, "eq", 1, negated=True),)
 
 
 def test_not_of_false_all_shows_what_its_predicates_saw() -> None:
@@ -400,8 +403,8 @@ def test_not_of_false_all_shows_what_its_predicates_saw() -> None:
     verdict = run(tree, {"exit_code": 0, "reason": "Completed"})
     assert verdict.value is True
     assert verdict.evidence == (
-        Evidence("exit_code", 0, "eq", 1),
-        Evidence("reason", "Completed", "eq", "Error"),
+        Evidence("exit_code", 0, "eq", 1, negated=True),
+        Evidence("reason", "Completed", "eq", "Error", negated=True),
     )
 
 

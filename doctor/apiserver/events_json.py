@@ -33,6 +33,7 @@ def parse_event(item: dict[str, Any]) -> tuple[PodKey, str | None, dict[str, Any
         "message": message if isinstance(message, str) else "",
         "count": count if isinstance(count, int) and not isinstance(count, bool) else None,
         "source": source if isinstance(source, str) and source else None,
+        "first_seen": rfc3339(item.get("firstTimestamp") or item.get("eventTime")),
         "last_seen": rfc3339(
             item.get("lastTimestamp") or series.get("lastObservedTime") or item.get("eventTime")
         ),

@@ -8,7 +8,7 @@ tree unknown, and the rule is reported as skipped with the missing facts as the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 from doctor.engine.operators import Hit, Operator, Selected
@@ -314,7 +314,8 @@ class Not:
         if verdict.value:
             return _FALSE
         # The child was false: what its predicates saw is the evidence that the negation holds.
-        return Verdict(True, tuple(e for p in self._seen_by for e in p.seen(ctx)))
+        seen = (e for p in self._seen_by for e in p.seen(ctx))
+        return Verdict(True, tuple(replace(e, negated=True) for e in seen))
 
     def predicates(self) -> list[Predicate]:
         return self.child.predicates()

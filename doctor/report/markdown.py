@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from doctor.model import Finding, Report
+from doctor.report import timeline_view
 from doctor.report.wording import evidence_line, layer_verdict_text, subject_text
 
 
@@ -63,6 +64,7 @@ def render(report: Report) -> str:
             for n, c in enumerate(report.differential, 1)
         ]
         out.append("")
+    out += timeline_view.markdown(report)
     if report.pods:
         out += ["## Pods", "", "| pod | root cause |", "| --- | --- |"]
         for pod in report.pods:

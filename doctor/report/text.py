@@ -19,6 +19,7 @@ from rich.text import Text
 
 from doctor.layers import Severity
 from doctor.model import Finding, PodSummary, Report
+from doctor.report import timeline_view
 from doctor.report.wording import evidence_line, layer_verdict_text, subject_text
 from doctor.report.wrap import ONE_CELL, divide_one_cell
 
@@ -207,6 +208,7 @@ def render(report: Report) -> str:
     console.print(_layers(report))
     console.print()
     console.print(_root_cause(report))
+    buffer.write(timeline_view.text(report, console.width))
     if report.pods:
         console.print()
         plain = _plain_pods(report, console.width) if console.color_system is None else None
