@@ -193,6 +193,8 @@ class Report:
     # its evidence: log lines and events it matched, the attempts it fired on
     timeline: Timeline | None = None
     evidence_entries: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # log lines and events left out as older than the trouble diagnosed, said per subject
+    too_old: tuple[str, ...] = ()
 
     @property
     def rules_evaluated(self) -> int:

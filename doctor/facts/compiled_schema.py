@@ -87,6 +87,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if isinstance(data__collected__durationseconds, (int, float, Decimal)) and not isinstance(data__collected__durationseconds, bool):
                         if data__collected__durationseconds < 0:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.duration_seconds must be bigger than or equal to 0")
+                if "utc_offset_seconds" in data__collected_keys:
+                    data__collected_keys.remove("utc_offset_seconds")
+                    data__collected__utcoffsetseconds = data__collected["utc_offset_seconds"]
+                    if not isinstance(data__collected__utcoffsetseconds, (int, NoneType)) and not (isinstance(data__collected__utcoffsetseconds, float) and data__collected__utcoffsetseconds.is_integer()) or isinstance(data__collected__utcoffsetseconds, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.utc_offset_seconds must be integer or null")
                 if data__collected_keys:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected must not contain "+str(data__collected_keys)+" properties")
         if "layers" in data_keys:

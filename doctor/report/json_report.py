@@ -56,6 +56,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         },
         "findings": [_finding(f, report) for f in report.findings],
         "timeline": _timeline(report.timeline),
+        "too_old": list(report.too_old),
         "pods": [
             {
                 "namespace": pod.namespace,

@@ -70,11 +70,21 @@ def _notes(report: Report, shown: list[Row]) -> list[str]:
     return [*notes, *(f"clock off: {line}" for line in clock)]
 
 
+def _too_old(report: Report, width: int) -> list[str]:
+    """Evidence left out as older than the trouble diagnosed: said even when nothing fired."""
+    lines = []
+    for note in report.too_old:
+        lines += textwrap.wrap(note, width - 2, initial_indent="  ", subsequent_indent="    ")
+    return ["", "LEFT OUT AS TOO OLD (not evidence)", *lines] if lines else []
+
+
 def text(report: Report, width: int) -> str:
-    """The TIMELINE section, lines cut to `width`; empty when there is nothing to show."""
+    """The TIMELINE section, lines cut to `width`, and what was left out as too old; empty
+    when there is nothing to show."""
+    old = _too_old(report, width)
     shown = rows(report)
     if not shown:
-        return ""
+        return "\n".join(old) + "\n" if old else ""
     day = next(row.entry.time for row in shown if row.entry is not None).partition("T")[0]
     lines = ["", f"TIMELINE ({day}, UTC; {MARK} the root cause's evidence)"]
     times = [_when(row.entry.time, day) for row in shown if row.entry is not None]
@@ -90,14 +100,14 @@ def text(report: Report, width: int) -> str:
         lines.append(_cut(f"{mark} {when} {layer:<10} {entry.what}", width))
     for note in _notes(report, shown):
         lines += textwrap.wrap(note, width - 2, initial_indent="  ", subsequent_indent="    ")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + old) + "\n"
 
 
 def markdown(report: Report) -> list[str]:
     """The same as a table, for pasting into an issue; no lines when there is nothing."""
     shown = rows(report)
     if not shown:
-        return []
+        return _markdown_too_old(report)
     out = [
         "## Timeline",
         "",
@@ -119,7 +129,14 @@ def markdown(report: Report) -> list[str]:
     notes = _notes(report, shown)
     out += [f"- {_cell(note)}" for note in notes]
     out += [""] if notes else []
-    return out
+    return out + _markdown_too_old(report)
+
+
+def _markdown_too_old(report: Report) -> list[str]:
+    if not report.too_old:
+        return []
+    head = ["Left out as too old (not evidence):", ""]
+    return [*head, *(f"- {_cell(note)}" for note in report.too_old), ""]
 
 
 def _when(time: str, day: str) -> str:

@@ -34,10 +34,12 @@ WHAT_LENGTH = 240  # one line: an entry says what happened, the fact it points a
 CLOCK_SLACK_SECONDS = 2.0
 
 NO_ZONE = "no year or zone in the line: the year inferred, the time read as UTC"
+IN_NODE_ZONE = "no year or zone in the line: the year inferred, the node's zone taken"
 KMSG = (
     "kmsg: time since boot plus the boot time (/proc/stat btime: whole seconds, so up to 1 s early)"
 )
 DMESG = "no zone in the line (the node's local time): read as UTC"
+DMESG_IN_NODE_ZONE = "no zone in the line (the node's local time): the node's zone taken"
 COUNTER = "a counter read once, at collection: the kills it counts came before"
 
 _UID = re.compile(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})")
@@ -48,20 +50,27 @@ Entry = dict[str, Any]
 
 
 class _Entries:
-    """Entries as they are found, then ordered: by instant, then by the order found."""
+    """Entries as they are found, then ordered: by instant, then by the order found.
 
-    def __init__(self) -> None:
+    A time without a zone is the node's local time: placed with the node's offset when the
+    facts know it (`collected.utc_offset_seconds`), else read as UTC; its note says which.
+    """
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
         self._pending: list[tuple[int, int, Entry]] = []
+        offset = _dict(document.get("collected")).get("utc_offset_seconds")
+        self.zone_known = isinstance(offset, int) and not isinstance(offset, bool)
+        self._offset: int = offset if isinstance(offset, int) else 0
 
     def add(self, at: object, ident: str, source: str, what: str, note: str | None = None) -> None:
         if not isinstance(at, str) or not at:
             return
-        moment = instant(at)
+        moment = instant(at, self._offset)
         if moment is None:
             return
         entry: Entry = {
             "id": ident,
-            "time": rfc3339(at),
+            "time": rfc3339(at, self._offset),
             "layer": SOURCE_LAYERS[source],
             "source": source,
             "what": _one_line(what),
@@ -105,7 +114,7 @@ def timeline_for(document: Mapping[str, Any], pod: Mapping[str, Any] | None) -> 
 
 def node_timeline(document: Mapping[str, Any]) -> dict[str, Any]:
     """The node's own logs and the moment of collection."""
-    entries = _Entries()
+    entries = _Entries(document)
     layers = _dict(document.get("layers"))
     for field, source in (("kubelet", "kubelet-log"), ("containerd", "containerd-log")):
         _log(entries, _dict(layers.get(field)).get("log"), f"$.layers.{field}.log", source)
@@ -121,7 +130,7 @@ def pod_timeline(
 ) -> dict[str, Any]:
     """One pod across every layer: its events, log lines, sandbox and container attempts, the
     kernel's lines that name it, and the moment of collection."""
-    entries = _Entries()
+    entries = _Entries(document)
     _events(entries, pod.get("events"))
     _log(entries, pod.get("kubelet_log"), "kubelet_log", "kubelet-log")
     _log(entries, pod.get("containerd_log"), "containerd_log", "containerd-log")
@@ -190,7 +199,7 @@ def _log(entries: _Entries, lines: object, path: str, source: str) -> None:
         if not isinstance(at, str):
             continue
         severity = f"{line['severity']} " if line.get("severity") else ""
-        note = None if has_zone(at) else NO_ZONE
+        note = None if has_zone(at) else IN_NODE_ZONE if entries.zone_known else NO_ZONE
         what = severity + str(line.get("message", ""))
         entries.add(at, f"{path}[{index}].time", source, what, note)
 
@@ -201,7 +210,7 @@ def _kernel_line(entries: _Entries, index: int, line: object) -> None:
     if not isinstance(at, str):
         return
     if not has_zone(at):
-        note: str | None = DMESG
+        note: str | None = DMESG_IN_NODE_ZONE if entries.zone_known else DMESG
     elif _KMSG_PREFIX.match(str(line.get("raw") or "")):
         note = KMSG
     else:
