@@ -21,6 +21,8 @@ from doctor.gather.collect import _utc_offset
 from doctor.gather.host import Host
 from doctor.report import json_report, text
 from doctor.timeline.build import IN_NODE_ZONE, timeline_for
+from doctor.timeline.moments import MICROS, instant
+from doctor.timeline.window import ANY_ZONE, _Cutoff
 from tests.conftest import REPO
 
 RULES = load_rules()
@@ -138,3 +140,32 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(click.BadParameter):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("offset", [None, 0, 19800, -18000])
+def test_the_seconds_shortcut_decides_as_parsing_does(offset: int | None) -> None:
+    """Every time in the lab's captures, against windows opening on, between and around them."""
+    times = sorted(
+        {
+            line["time"]
+            for path in (REPO / "fixtures/scenarios").glob("k8s-*.json")
+            if not path.name.endswith(".expected.json")
+            for line in _lines(json.loads(path.read_text()))
+            if isinstance(line.get("time"), str)
+        }
+    )
+    assert len(times) > 500
+    for at in times[:: len(times) // 40]:
+        for shift in (-ANY_ZONE - MICROS, -MICROS, -1, 0, 1, 500_000, MICROS, ANY_ZONE):
+            start = instant(at) + shift  # type: ignore[operator]
+            cutoff = _Cutoff(start, offset)
+            assert [cutoff.older(t) for t in times] == [cutoff._exact(t) for t in times]
+
+
+def _lines(document: dict[str, Any]) -> list[dict[str, Any]]:
+    layers = document["layers"]
+    found = [*(layers["kubelet"].get("log") or []), *(layers["containerd"].get("log") or [])]
+    found += layers["node"].get("kernel_log") or []
+    for pod in document["pods"]:
+        found += [*(pod.get("kubelet_log") or []), *(pod.get("containerd_log") or [])]
+    return found
