@@ -60,7 +60,8 @@ def _diagnose(
         only = facts.pods()[0]
         pod = PodRef(only["namespace"], only["name"])
     # the timeline is what happened, all of it: entry ids are paths into the whole facts
-    whole, (facts, too_old) = facts, windowed(facts, since_seconds, pod is not None)
+    whole, window = facts, windowed(facts, since_seconds, pod is not None)
+    facts = window.facts
     evaluation = evaluate(rules, facts)
     findings = evaluation.findings
     graph = cause_graph(findings, rules)
@@ -81,7 +82,7 @@ def _diagnose(
             for ref in (PodRef(p["namespace"], p["name"]) for p in facts.pods())
         )
     cause = root_cause(findings, graph, eligible)
-    timeline, evidence = bind(whole, pod, findings, lambda f: f.key in eligible)
+    timeline, evidence = bind(whole, pod, findings, lambda f: f.key in eligible, window.start)
     return Report(
         target=Target(facts.host, pod.namespace if pod else None, pod.name if pod else None),
         collected=dict(facts.data["collected"]),
@@ -98,7 +99,7 @@ def _diagnose(
         pods=summaries,
         timeline=timeline,
         evidence_entries=evidence,
-        too_old=tuple(too_old),
+        too_old=window.too_old,
     )
 
 

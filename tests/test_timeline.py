@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 from doctor.apiserver.evidence import Evidence
 from doctor.apiserver.facts import kubectl_document
-from doctor.facts.document import parse_facts
+from doctor.cli.gathering import save_facts
+from doctor.facts.document import load_facts, parse_facts
 from doctor.gather.api import layer
 from doctor.timeline.build import (
     DMESG,
@@ -170,3 +172,12 @@ def test_every_lab_capture_builds_a_valid_ordered_timeline() -> None:
             assert None not in moments, path.name
             assert moments == sorted(moments), path.name  # type: ignore[type-var]
             assert sum(e["source"] == "collection" for e in timeline["entries"]) == 1
+
+
+def test_saved_facts_carry_the_timeline(tmp_path: Path) -> None:
+    """`diagnose --save` and `facts -o` write it: what a ticket's reader analyzes has it."""
+    path = tmp_path / "facts.json"
+    save_facts(scenario("k8s-oom-kill"), path)
+    facts = load_facts(path)
+    assert facts.data["timeline"]["pods"][0]["name"] == "oom-kill"
+    assert facts.data["timeline"]["node"]["entries"][-1]["id"] == "$.collected.at"

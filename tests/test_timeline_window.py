@@ -169,3 +169,17 @@ def _lines(document: dict[str, Any]) -> list[dict[str, Any]]:
     for pod in document["pods"]:
         found += [*(pod.get("kubelet_log") or []), *(pod.get("containerd_log") or [])]
     return found
+
+
+def test_an_old_line_is_not_evidence_even_when_a_new_one_says_the_same() -> None:
+    """The allocator failed 9 s before the check and again 1.6 s before it: with --since 5s
+    the finding points at the later line only."""
+    document = capture()
+    document["collected"]["utc_offset_seconds"] = 0
+    lines = document["layers"]["containerd"]["log"]
+    lines.append(dict(lines[21], time="2026-12-06T22:19:22.000000000Z"))
+    facts = parse_facts(document, "t")
+    report = diagnose(facts, RULES, node_only=True, since_seconds=5)
+    assert report.evidence_entries[EXHAUSTED] == ("$.layers.containerd.log[22].time",)
+    everything = diagnose(facts, RULES, node_only=True).evidence_entries[EXHAUSTED]
+    assert everything == ("$.layers.containerd.log[21].time", "$.layers.containerd.log[22].time")

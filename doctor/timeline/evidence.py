@@ -16,8 +16,9 @@ from typing import Any
 from doctor.facts.document import FactsDocument, PodRef
 from doctor.layers import Layer, Scope
 from doctor.model import Evidence, Finding, Timeline, TimelineEntry
-from doctor.timeline.build import timeline_for
+from doctor.timeline.build import DMESG, NO_ZONE, timeline_for
 from doctor.timeline.moments import instant
+from doctor.timeline.window import ANY_ZONE
 
 # A list of timed facts in an evidence path, and the field matched: `pod.events[*].reason`.
 _LISTED = re.compile(
@@ -43,11 +44,14 @@ def bind(
     pod: PodRef | None,
     findings: Sequence[Finding],
     connected: Callable[[Finding], bool],
+    not_before: int | None = None,
 ) -> tuple[Timeline, dict[str, tuple[str, ...]]]:
     """The target's timeline and, by finding key, the ids of the entries that are its evidence.
 
     A pod's timeline also gets the node's entries that are evidence of a finding connected to
-    the pod: the containerd line of a node-level root cause that names no pod uid.
+    the pod: the containerd line of a node-level root cause that names no pod uid. A line or
+    event before `not_before` (the window's start, window.py) was not evidence, even when a
+    later one with the same text was.
     """
     found = facts.find_pod(pod) if pod is not None else None
     node_built = timeline_for(facts.data, None)
@@ -59,6 +63,8 @@ def bind(
         built = timeline_for(facts.data, found)
         own, clock_off = _entries(built), built["clock_off"]
         candidates = own + node
+    if not_before is not None:
+        candidates = [e for e in candidates if not _too_old(e, not_before)]
     index = EvidenceIndex(facts, pod if found is not None else None, candidates)
     bound = {f.key: ids for f in findings if (ids := index.entries(f))}
     if found is not None:
@@ -75,6 +81,16 @@ def bind(
     bound = {key: kept for key, idents in bound.items() if (kept := _kept(idents, present))}
     subject = str(pod) if found is not None else "node"
     return Timeline(subject, tuple(own), _clock_off(clock_off)), bound
+
+
+def _too_old(entry: TimelineEntry, not_before: int) -> bool:
+    """A log line or event before the window (the attempts a finding fired on always count)."""
+    if entry.source in ("cri", "cgroup", "collection"):
+        return False
+    moment = instant(entry.time)  # zoned: the timeline placed it ...
+    if moment is not None and entry.note in (NO_ZONE, DMESG):
+        moment += ANY_ZONE  # ... as UTC in a zone it did not know: as the window reads it
+    return moment is not None and moment < not_before
 
 
 def _entries(built: Mapping[str, Any]) -> list[TimelineEntry]:

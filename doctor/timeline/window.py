@@ -46,10 +46,16 @@ class Window:
     since: str  # why it starts there: "the pod's current sandbox was created at T", "--since"
 
 
-def windowed(
-    facts: FactsDocument, since_seconds: float | None, pod_target: bool
-) -> tuple[FactsDocument, list[str]]:
-    """The facts without the evidence older than each subject's window, and what was left out.
+@dataclass(frozen=True)
+class Windowed:
+    facts: FactsDocument  # without what is older than its subject's window
+    too_old: tuple[str, ...]  # what was left out, said per subject and list
+    start: int | None  # the target's window: where its evidence starts (None: all of it)
+
+
+def windowed(facts: FactsDocument, since_seconds: float | None, pod_target: bool) -> Windowed:
+    """The facts without the evidence older than each subject's window, what was left out,
+    and where the target's window starts.
 
     In a pod's diagnosis (`pod_target`, the facts narrowed to it) the node's logs are windowed
     by that pod's window; a node diagnosis's by `since_seconds`. Each pod's own lines and
@@ -79,9 +85,11 @@ def windowed(
             )
             layers[layer] = section
             notes += _said(left, node_window, "node logs")
+    start = node_window.start if node_window is not None else None
     if not notes:
-        return facts, []
-    return FactsDocument({**data, "layers": layers, "pods": new_pods}, facts.origin), notes
+        return Windowed(facts, (), start)
+    narrowed = FactsDocument({**data, "layers": layers, "pods": new_pods}, facts.origin)
+    return Windowed(narrowed, tuple(notes), start)
 
 
 def pod_window(pod: Mapping[str, Any]) -> Window | None:
