@@ -25,26 +25,43 @@ from doctor.model import (
     Skip,
     Target,
 )
+from doctor.timeline.evidence import bind
+from doctor.timeline.window import windowed
 
 
 def diagnose(
-    facts: FactsDocument, rules: RuleSet, pod: PodRef | None = None, node_only: bool = False
+    facts: FactsDocument,
+    rules: RuleSet,
+    pod: PodRef | None = None,
+    node_only: bool = False,
+    since_seconds: float | None = None,
 ) -> Report:
     """Diagnose one pod (narrowing the facts to it) or, with pod None, the whole node.
 
     A document holding exactly one pod is diagnosed as that pod, unless `node_only`. A node
-    diagnosis also gives each pod in the document its own root cause.
+    diagnosis also gives each pod in the document its own root cause. Log lines and events
+    older than a pod's current sandbox, or than `since_seconds` before the collection for the
+    node's own logs, are not evidence (timeline/window.py).
     """
     with paused_gc():  # millions of verdicts and findings on a large node, and no cycles
-        return _diagnose(facts, rules, pod, node_only)
+        return _diagnose(facts, rules, pod, node_only, since_seconds)
 
 
-def _diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None, node_only: bool) -> Report:
+def _diagnose(
+    facts: FactsDocument,
+    rules: RuleSet,
+    pod: PodRef | None,
+    node_only: bool,
+    since_seconds: float | None,
+) -> Report:
     if pod is not None:
         facts = facts.only_pod(pod)
     elif len(facts.pods()) == 1 and not node_only:
         only = facts.pods()[0]
         pod = PodRef(only["namespace"], only["name"])
+    # the timeline is what happened, all of it: entry ids are paths into the whole facts
+    whole, window = facts, windowed(facts, since_seconds, pod is not None)
+    facts = window.facts
     evaluation = evaluate(rules, facts)
     findings = evaluation.findings
     graph = cause_graph(findings, rules)
@@ -69,6 +86,7 @@ def _diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None, node_onl
             for ref in (PodRef(p["namespace"], p["name"]) for p in facts.pods())
         )
     cause = root_cause(findings, graph, eligible)
+    timeline, evidence = bind(whole, pod, findings, lambda f: f.key in eligible, window.start)
     return Report(
         target=Target(facts.host, pod.namespace if pod else None, pod.name if pod else None),
         collected=dict(facts.data["collected"]),
@@ -83,6 +101,9 @@ def _diagnose(facts: FactsDocument, rules: RuleSet, pod: PodRef | None, node_onl
         source=facts.origin,
         explained=graph.causes,
         pods=summaries,
+        timeline=timeline,
+        evidence_entries=evidence,
+        too_old=window.too_old,
     )
 
 

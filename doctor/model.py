@@ -147,6 +147,31 @@ class PodSummary:
 
 
 @dataclass(frozen=True)
+class TimelineEntry:
+    """One moment of a timeline: a fact that carries a time (docs/facts.md#timeline).
+
+    The HTML report draws `layer` as a swimlane; `id` is what a finding's evidence points at.
+    """
+
+    id: str  # the path of the fact that carries the time: stable, unique in its timeline
+    time: str  # RFC 3339, with its source's own precision (second, micro- or nanosecond)
+    layer: Layer | None  # None: the moment of collection, which spans every layer
+    source: str  # event, kubelet-log, cri, containerd-log, cgroup, kernel-log, collection
+    what: str  # one line
+    note: str | None = None  # how the time was placed, when not by the source's own clock
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What happened to the target (a pod, or the node), oldest first."""
+
+    subject: str  # "node", or the pod's namespace/name
+    entries: tuple[TimelineEntry, ...]
+    # sources whose clock is visibly off (entries after the collection ended), each said
+    clock_off: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     target: Target
     collected: dict[str, Any]
@@ -168,6 +193,12 @@ class Report:
     # analyze --text: what each pasted segment was read as, and what could not be placed
     pasted: tuple[str, ...] = ()
     unplaced: tuple[str, ...] = ()
+    # the target's timeline, and for each finding (by key) the ids of the entries that are
+    # its evidence: log lines and events it matched, the attempts it fired on
+    timeline: Timeline | None = None
+    evidence_entries: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # log lines and events left out as older than the trouble diagnosed, said per subject
+    too_old: tuple[str, ...] = ()
 
     @property
     def rules_evaluated(self) -> int:

@@ -58,6 +58,7 @@ def _event(item: dict[str, Any]) -> dict[str, Any] | None:
         "message": message if isinstance(message, str) else "",
         "count": count if isinstance(count, int) and not isinstance(count, bool) else None,
         "source": source if isinstance(source, str) and source else None,
+        "first_seen": rfc3339(item.get("firstTimestamp") or item.get("eventTime")),
         "last_seen": rfc3339(
             item.get("lastTimestamp") or series.get("lastObservedTime") or item.get("eventTime")
         ),

@@ -28,6 +28,7 @@ from doctor.bundle.manifest import build_manifest
 from doctor.bundle.truncate import cost, fit
 from doctor.errors import BundleError, DoctorError
 from doctor.redact import RedactionPolicy, Redactor
+from doctor.timeline.build import with_timeline
 
 
 def write_bundle(
@@ -41,7 +42,8 @@ def write_bundle(
 ) -> dict[str, Any]:
     """Write a bundle to `path`; return its manifest. BundleError when it cannot be written."""
     redactor = Redactor(redaction or RedactionPolicy())
-    facts = redactor.document(copy.deepcopy(dict(document)))
+    # Built from the redacted facts, so its one-line summaries hold nothing redaction removed.
+    facts = with_timeline(redactor.document(copy.deepcopy(dict(document))))
     files: dict[str, bytes] = {}
     for relative, data in artifacts.items():
         name = member_path(relative)

@@ -18,6 +18,7 @@ from doctor.cli.options import (
     report_options,
     rule_id_option,
     rule_options,
+    since_option,
     with_baseline,
 )
 from doctor.errors import DoctorError
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     help="Also write the facts document here.",
 )
 @rule_id_option
+@since_option
 @click.option(
     "--npd",
     is_flag=True,
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
 def check(
     all_pods: bool,
     save: Path | None,
+    since_seconds: float | None,
     npd: bool,
     host_root: Path,
     runtime_endpoint: str | None,
@@ -71,12 +74,12 @@ def check(
     if npd:
         timeout = _npd_timeout(timeout)
         options = make_options(host_root, runtime_endpoint, timeout, 0, all_pods=all_pods)
-        _check_npd(options, rule_choice, fail_on, output, output_file, baseline)
+        _check_npd(options, rule_choice, fail_on, output, output_file, baseline, since_seconds)
         return
     started = time.monotonic()
     known = read_baseline(baseline)
     options = make_options(host_root, runtime_endpoint, timeout, sample_interval, all_pods=all_pods)
-    report = _run(options, rule_choice, quiet, save, started)
+    report = _run(options, rule_choice, quiet, save, started, since_seconds)
     report = with_baseline(report, known, write_baseline)
     emit(_format(output, report), output_file)
     raise SystemExit(exit_code(report, fail_on))
@@ -88,6 +91,7 @@ def _run(
     quiet: bool,
     save: Path | None,
     started: float,
+    since_seconds: float | None,
 ) -> Report:
     """Gather and diagnose; the rules load while the facts gather (a broken one stops us)."""
     from dataclasses import replace
@@ -98,7 +102,8 @@ def _run(
     document, rules = gather_facts_while(options, quiet, lambda: prepare_rules(rule_choice))
     if save:
         save_facts(document, save)
-    report = diagnose(parse_facts(document, "live facts"), rules, node_only=True)
+    facts = parse_facts(document, "live facts")
+    report = diagnose(facts, rules, node_only=True, since_seconds=since_seconds)
     return replace(report, duration_seconds=round(time.monotonic() - started, 3))
 
 
@@ -124,6 +129,7 @@ def _check_npd(
     output: str,
     output_file: Path | None,
     baseline: Path | None,
+    since_seconds: float | None,
 ) -> None:
     """Every outcome, errors included, is one line on stdout and NPD's exit status."""
     from doctor.npd import DEADLINE_SECONDS, DeadlineExceeded, deadline, unknown, verdict
@@ -132,7 +138,8 @@ def _check_npd(
     try:
         with deadline(DEADLINE_SECONDS):
             known = read_baseline(baseline)
-            report = with_baseline(_run(options, rule_choice, True, None, started), known, None)
+            report = _run(options, rule_choice, True, None, started, since_seconds)
+            report = with_baseline(report, known, None)
             if output_file is not None:
                 emit(_format(output, report), output_file)
         result = verdict(report, fail_on)

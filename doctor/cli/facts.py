@@ -68,4 +68,6 @@ def facts(
     if output_file:
         save_facts(document, output_file)
     else:
-        click.echo(json.dumps(document, indent=2))
+        from doctor.timeline.build import with_timeline
+
+        click.echo(json.dumps(with_timeline(document), indent=2))

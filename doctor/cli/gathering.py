@@ -168,5 +168,6 @@ def save_facts(document: dict[str, Any], path: Path) -> None:
     import json
 
     from doctor.report.files import write_atomically
+    from doctor.timeline.build import with_timeline
 
-    write_atomically(path, json.dumps(document, indent=2) + "\n")
+    write_atomically(path, json.dumps(with_timeline(document), indent=2) + "\n")

@@ -82,6 +82,34 @@ def rule_id_option(command: F) -> F:
     )(command)
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """`90s`, `10m`, `2h`, `1d`, or a bare number of seconds."""
+    value, unit = (text[:-1], text[-1]) if text[-1:] in _DURATION_UNITS else (text, "s")
+    try:
+        seconds = float(value) * _DURATION_UNITS[unit]
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: a duration is like 90s, 10m, 2h or 1d") from None
+    if not seconds > 0:
+        raise click.BadParameter(f"{text!r}: a duration is more than 0")
+    return seconds
+
+
+def since_option(command: F) -> F:
+    """--since: the node's log lines older than this are not evidence."""
+    return click.option(
+        "--since",
+        "since_seconds",
+        metavar="DURATION",
+        callback=lambda _ctx, _param, value: None if value is None else parse_duration(value),
+        help="Count the node's log lines as evidence only from this long before the"
+        " collection (90s, 10m, 2h, 1d): what the node has recovered from stays quiet."
+        " A pod's own lines count from its current sandbox.",
+    )(command)
+
+
 def report_options(command: F) -> F:
     """--output, --output-file, --fail-on: how results leave the process."""
     command = click.option(

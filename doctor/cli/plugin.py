@@ -123,6 +123,8 @@ def _document(
         _node_not_read(document, f"the node agent on {node}: {exc}")
         return document
     node_document["collected"]["host"] = node  # the agent's pod has a name of its own
+    # The API server's facts join the agent's here: its timeline is built again, with them.
+    node_document.pop("timeline", None)
     return layer.apply_answer(node_document, answer)
 
 

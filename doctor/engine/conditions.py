@@ -350,7 +350,8 @@ class Not:
         if verdict.value:
             return _FALSE
         # The child was false: what its predicates saw is the evidence that the negation holds.
-        return Verdict(True, tuple(e for p in self._seen_by for e in p.seen(ctx)))
+        seen = (e for p in self._seen_by for e in p.seen(ctx))
+        return Verdict(True, tuple(replace(e, negated=True) for e in seen))
 
     def predicates(self) -> list[Predicate]:
         return self.child.predicates()

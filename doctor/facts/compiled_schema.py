@@ -87,6 +87,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                     if isinstance(data__collected__durationseconds, (int, float, Decimal)) and not isinstance(data__collected__durationseconds, bool):
                         if data__collected__durationseconds < 0:
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.duration_seconds must be bigger than or equal to 0")
+                if "utc_offset_seconds" in data__collected_keys:
+                    data__collected_keys.remove("utc_offset_seconds")
+                    data__collected__utcoffsetseconds = data__collected["utc_offset_seconds"]
+                    if not isinstance(data__collected__utcoffsetseconds, (int, NoneType)) and not (isinstance(data__collected__utcoffsetseconds, float) and data__collected__utcoffsetseconds.is_integer()) or isinstance(data__collected__utcoffsetseconds, bool):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected.utc_offset_seconds must be integer or null")
                 if data__collected_keys:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".collected must not contain "+str(data__collected_keys)+" properties")
         if "layers" in data_keys:
@@ -280,6 +285,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__layers__apiserver__nodeevents_item__source = data__layers__apiserver__nodeevents_item["source"]
                                             if not isinstance(data__layers__apiserver__nodeevents_item__source, (str, NoneType)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_events[{data__layers__apiserver__nodeevents_x}].source" + " must be string or null")
+                                        if "first_seen" in data__layers__apiserver__nodeevents_item_keys:
+                                            data__layers__apiserver__nodeevents_item_keys.remove("first_seen")
+                                            data__layers__apiserver__nodeevents_item__firstseen = data__layers__apiserver__nodeevents_item["first_seen"]
+                                            if not isinstance(data__layers__apiserver__nodeevents_item__firstseen, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.node_events[{data__layers__apiserver__nodeevents_x}].first_seen" + " must be string or null")
                                         if "last_seen" in data__layers__apiserver__nodeevents_item_keys:
                                             data__layers__apiserver__nodeevents_item_keys.remove("last_seen")
                                             data__layers__apiserver__nodeevents_item__lastseen = data__layers__apiserver__nodeevents_item["last_seen"]
@@ -2047,6 +2057,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__pods_item__events_item__source = data__pods_item__events_item["source"]
                                             if not isinstance(data__pods_item__events_item__source, (str, NoneType)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}].source" + " must be string or null")
+                                        if "first_seen" in data__pods_item__events_item_keys:
+                                            data__pods_item__events_item_keys.remove("first_seen")
+                                            data__pods_item__events_item__firstseen = data__pods_item__events_item["first_seen"]
+                                            if not isinstance(data__pods_item__events_item__firstseen, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].events[{data__pods_item__events_x}].first_seen" + " must be string or null")
                                         if "last_seen" in data__pods_item__events_item_keys:
                                             data__pods_item__events_item_keys.remove("last_seen")
                                             data__pods_item__events_item__lastseen = data__pods_item__events_item["last_seen"]
@@ -2197,6 +2212,236 @@ def validate(data, custom_formats={}, name_prefix=None):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log[{data__pods_item__containerdlog_x}].raw" + " must be string or null")
                                         if data__pods_item__containerdlog_item_keys:
                                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".pods[{data__pods_x}].containerd_log[{data__pods_item__containerdlog_x}]" + " must not contain "+str(data__pods_item__containerdlog_item_keys)+" properties")
+        if "timeline" in data_keys:
+            data_keys.remove("timeline")
+            data__timeline = data["timeline"]
+            if not isinstance(data__timeline, (dict)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".timeline must be object")
+            data__timeline_is_dict = isinstance(data__timeline, dict)
+            if data__timeline_is_dict:
+                data__timeline__missing_keys = set(['node', 'pods']) - data__timeline.keys()
+                if data__timeline__missing_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".timeline must contain ")
+                data__timeline_keys = set(data__timeline.keys())
+                if "node" in data__timeline_keys:
+                    data__timeline_keys.remove("node")
+                    data__timeline__node = data__timeline["node"]
+                    if not isinstance(data__timeline__node, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".timeline.node must be object")
+                    data__timeline__node_is_dict = isinstance(data__timeline__node, dict)
+                    if data__timeline__node_is_dict:
+                        data__timeline__node__missing_keys = set(['entries', 'clock_off']) - data__timeline__node.keys()
+                        if data__timeline__node__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".timeline.node must contain ")
+                        data__timeline__node_keys = set(data__timeline__node.keys())
+                        if "entries" in data__timeline__node_keys:
+                            data__timeline__node_keys.remove("entries")
+                            data__timeline__node__entries = data__timeline__node["entries"]
+                            if not isinstance(data__timeline__node__entries, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".timeline.node.entries must be array")
+                            data__timeline__node__entries_is_list = isinstance(data__timeline__node__entries, (list, tuple))
+                            if data__timeline__node__entries_is_list:
+                                data__timeline__node__entries_len = len(data__timeline__node__entries)
+                                for data__timeline__node__entries_x, data__timeline__node__entries_item in enumerate(data__timeline__node__entries):
+                                    if not isinstance(data__timeline__node__entries_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.entries[{data__timeline__node__entries_x}]" + " must be object")
+                                    data__timeline__node__entries_item_is_dict = isinstance(data__timeline__node__entries_item, dict)
+                                    if data__timeline__node__entries_item_is_dict:
+                                        data__timeline__node__entries_item__missing_keys = set(['id', 'time', 'layer', 'source', 'what']) - data__timeline__node__entries_item.keys()
+                                        if data__timeline__node__entries_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.entries[{data__timeline__node__entries_x}]" + " must contain ")
+                                        data__timeline__node__entries_item_keys = set(data__timeline__node__entries_item.keys())
+                                        if "id" in data__timeline__node__entries_item_keys:
+                                            data__timeline__node__entries_item_keys.remove("id")
+                                            data__timeline__node__entries_item__id = data__timeline__node__entries_item["id"]
+                                            if not isinstance(data__timeline__node__entries_item__id, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.entries[{data__timeline__node__entries_x}].id" + " must be string")
+                                        if "time" in data__timeline__node__entries_item_keys:
+                                            data__timeline__node__entries_item_keys.remove("time")
+                                            data__timeline__node__entries_item__time = data__timeline__node__entries_item["time"]
+                                            if not isinstance(data__timeline__node__entries_item__time, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.entries[{data__timeline__node__entries_x}].time" + " must be string")
+                                        if "layer" in data__timeline__node__entries_item_keys:
+                                            data__timeline__node__entries_item_keys.remove("layer")
+                                            data__timeline__node__entries_item__layer = data__timeline__node__entries_item["layer"]
+                                            if not (isinstance(data__timeline__node__entries_item__layer, str) and data__timeline__node__entries_item__layer == 'apiserver' or isinstance(data__timeline__node__entries_item__layer, str) and data__timeline__node__entries_item__layer == 'kubelet' or isinstance(data__timeline__node__entries_item__layer, str) and data__timeline__node__entries_item__layer == 'cri' or isinstance(data__timeline__node__entries_item__layer, str) and data__timeline__node__entries_item__layer == 'containerd' or isinstance(data__timeline__node__entries_item__layer, str) and data__timeline__node__entries_item__layer == 'shim' or isinstance(data__timeline__node__entries_item__layer, str) and data__timeline__node__entries_item__layer == 'runc' or isinstance(data__timeline__node__entries_item__layer, str) and data__timeline__node__entries_item__layer == 'process' or isinstance(data__timeline__node__entries_item__layer, str) and data__timeline__node__entries_item__layer == 'node' or data__timeline__node__entries_item__layer is None):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.entries[{data__timeline__node__entries_x}].layer" + " must be one of ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node', None]")
+                                        if "source" in data__timeline__node__entries_item_keys:
+                                            data__timeline__node__entries_item_keys.remove("source")
+                                            data__timeline__node__entries_item__source = data__timeline__node__entries_item["source"]
+                                            if not (isinstance(data__timeline__node__entries_item__source, str) and data__timeline__node__entries_item__source == 'event' or isinstance(data__timeline__node__entries_item__source, str) and data__timeline__node__entries_item__source == 'kubelet-log' or isinstance(data__timeline__node__entries_item__source, str) and data__timeline__node__entries_item__source == 'cri' or isinstance(data__timeline__node__entries_item__source, str) and data__timeline__node__entries_item__source == 'containerd-log' or isinstance(data__timeline__node__entries_item__source, str) and data__timeline__node__entries_item__source == 'cgroup' or isinstance(data__timeline__node__entries_item__source, str) and data__timeline__node__entries_item__source == 'kernel-log' or isinstance(data__timeline__node__entries_item__source, str) and data__timeline__node__entries_item__source == 'collection'):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.entries[{data__timeline__node__entries_x}].source" + " must be one of ['event', 'kubelet-log', 'cri', 'containerd-log', 'cgroup', 'kernel-log', 'collection']")
+                                        if "what" in data__timeline__node__entries_item_keys:
+                                            data__timeline__node__entries_item_keys.remove("what")
+                                            data__timeline__node__entries_item__what = data__timeline__node__entries_item["what"]
+                                            if not isinstance(data__timeline__node__entries_item__what, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.entries[{data__timeline__node__entries_x}].what" + " must be string")
+                                        if "note" in data__timeline__node__entries_item_keys:
+                                            data__timeline__node__entries_item_keys.remove("note")
+                                            data__timeline__node__entries_item__note = data__timeline__node__entries_item["note"]
+                                            if not isinstance(data__timeline__node__entries_item__note, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.entries[{data__timeline__node__entries_x}].note" + " must be string")
+                                        if data__timeline__node__entries_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.entries[{data__timeline__node__entries_x}]" + " must not contain "+str(data__timeline__node__entries_item_keys)+" properties")
+                        if "clock_off" in data__timeline__node_keys:
+                            data__timeline__node_keys.remove("clock_off")
+                            data__timeline__node__clockoff = data__timeline__node["clock_off"]
+                            if not isinstance(data__timeline__node__clockoff, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".timeline.node.clock_off must be array")
+                            data__timeline__node__clockoff_is_list = isinstance(data__timeline__node__clockoff, (list, tuple))
+                            if data__timeline__node__clockoff_is_list:
+                                data__timeline__node__clockoff_len = len(data__timeline__node__clockoff)
+                                for data__timeline__node__clockoff_x, data__timeline__node__clockoff_item in enumerate(data__timeline__node__clockoff):
+                                    if not isinstance(data__timeline__node__clockoff_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.clock_off[{data__timeline__node__clockoff_x}]" + " must be object")
+                                    data__timeline__node__clockoff_item_is_dict = isinstance(data__timeline__node__clockoff_item, dict)
+                                    if data__timeline__node__clockoff_item_is_dict:
+                                        data__timeline__node__clockoff_item__missing_keys = set(['source', 'entries', 'ahead_seconds']) - data__timeline__node__clockoff_item.keys()
+                                        if data__timeline__node__clockoff_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.clock_off[{data__timeline__node__clockoff_x}]" + " must contain ")
+                                        data__timeline__node__clockoff_item_keys = set(data__timeline__node__clockoff_item.keys())
+                                        if "source" in data__timeline__node__clockoff_item_keys:
+                                            data__timeline__node__clockoff_item_keys.remove("source")
+                                            data__timeline__node__clockoff_item__source = data__timeline__node__clockoff_item["source"]
+                                            if not isinstance(data__timeline__node__clockoff_item__source, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.clock_off[{data__timeline__node__clockoff_x}].source" + " must be string")
+                                        if "entries" in data__timeline__node__clockoff_item_keys:
+                                            data__timeline__node__clockoff_item_keys.remove("entries")
+                                            data__timeline__node__clockoff_item__entries = data__timeline__node__clockoff_item["entries"]
+                                            if not isinstance(data__timeline__node__clockoff_item__entries, (int)) and not (isinstance(data__timeline__node__clockoff_item__entries, float) and data__timeline__node__clockoff_item__entries.is_integer()) or isinstance(data__timeline__node__clockoff_item__entries, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.clock_off[{data__timeline__node__clockoff_x}].entries" + " must be integer")
+                                            if isinstance(data__timeline__node__clockoff_item__entries, (int, float, Decimal)) and not isinstance(data__timeline__node__clockoff_item__entries, bool):
+                                                if data__timeline__node__clockoff_item__entries < 1:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.clock_off[{data__timeline__node__clockoff_x}].entries" + " must be bigger than or equal to 1")
+                                        if "ahead_seconds" in data__timeline__node__clockoff_item_keys:
+                                            data__timeline__node__clockoff_item_keys.remove("ahead_seconds")
+                                            data__timeline__node__clockoff_item__aheadseconds = data__timeline__node__clockoff_item["ahead_seconds"]
+                                            if not isinstance(data__timeline__node__clockoff_item__aheadseconds, (int, float, Decimal)) or isinstance(data__timeline__node__clockoff_item__aheadseconds, bool):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.clock_off[{data__timeline__node__clockoff_x}].ahead_seconds" + " must be number")
+                                        if data__timeline__node__clockoff_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.node.clock_off[{data__timeline__node__clockoff_x}]" + " must not contain "+str(data__timeline__node__clockoff_item_keys)+" properties")
+                if "pods" in data__timeline_keys:
+                    data__timeline_keys.remove("pods")
+                    data__timeline__pods = data__timeline["pods"]
+                    if not isinstance(data__timeline__pods, (list, tuple)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".timeline.pods must be array")
+                    data__timeline__pods_is_list = isinstance(data__timeline__pods, (list, tuple))
+                    if data__timeline__pods_is_list:
+                        data__timeline__pods_len = len(data__timeline__pods)
+                        for data__timeline__pods_x, data__timeline__pods_item in enumerate(data__timeline__pods):
+                            if not isinstance(data__timeline__pods_item, (dict)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}]" + " must be object")
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}]" + " must be object")
+                            data__timeline__pods_item_is_dict = isinstance(data__timeline__pods_item, dict)
+                            if data__timeline__pods_item_is_dict:
+                                data__timeline__pods_item__missing_keys = set(['entries', 'clock_off']) - data__timeline__pods_item.keys()
+                                if data__timeline__pods_item__missing_keys:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}]" + " must contain ")
+                                data__timeline__pods_item_keys = set(data__timeline__pods_item.keys())
+                                if "entries" in data__timeline__pods_item_keys:
+                                    data__timeline__pods_item_keys.remove("entries")
+                                    data__timeline__pods_item__entries = data__timeline__pods_item["entries"]
+                                    if not isinstance(data__timeline__pods_item__entries, (list, tuple)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].entries" + " must be array")
+                                    data__timeline__pods_item__entries_is_list = isinstance(data__timeline__pods_item__entries, (list, tuple))
+                                    if data__timeline__pods_item__entries_is_list:
+                                        data__timeline__pods_item__entries_len = len(data__timeline__pods_item__entries)
+                                        for data__timeline__pods_item__entries_x, data__timeline__pods_item__entries_item in enumerate(data__timeline__pods_item__entries):
+                                            if not isinstance(data__timeline__pods_item__entries_item, (dict)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].entries[{data__timeline__pods_item__entries_x}]" + " must be object")
+                                            data__timeline__pods_item__entries_item_is_dict = isinstance(data__timeline__pods_item__entries_item, dict)
+                                            if data__timeline__pods_item__entries_item_is_dict:
+                                                data__timeline__pods_item__entries_item__missing_keys = set(['id', 'time', 'layer', 'source', 'what']) - data__timeline__pods_item__entries_item.keys()
+                                                if data__timeline__pods_item__entries_item__missing_keys:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].entries[{data__timeline__pods_item__entries_x}]" + " must contain ")
+                                                data__timeline__pods_item__entries_item_keys = set(data__timeline__pods_item__entries_item.keys())
+                                                if "id" in data__timeline__pods_item__entries_item_keys:
+                                                    data__timeline__pods_item__entries_item_keys.remove("id")
+                                                    data__timeline__pods_item__entries_item__id = data__timeline__pods_item__entries_item["id"]
+                                                    if not isinstance(data__timeline__pods_item__entries_item__id, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].entries[{data__timeline__pods_item__entries_x}].id" + " must be string")
+                                                if "time" in data__timeline__pods_item__entries_item_keys:
+                                                    data__timeline__pods_item__entries_item_keys.remove("time")
+                                                    data__timeline__pods_item__entries_item__time = data__timeline__pods_item__entries_item["time"]
+                                                    if not isinstance(data__timeline__pods_item__entries_item__time, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].entries[{data__timeline__pods_item__entries_x}].time" + " must be string")
+                                                if "layer" in data__timeline__pods_item__entries_item_keys:
+                                                    data__timeline__pods_item__entries_item_keys.remove("layer")
+                                                    data__timeline__pods_item__entries_item__layer = data__timeline__pods_item__entries_item["layer"]
+                                                    if not (isinstance(data__timeline__pods_item__entries_item__layer, str) and data__timeline__pods_item__entries_item__layer == 'apiserver' or isinstance(data__timeline__pods_item__entries_item__layer, str) and data__timeline__pods_item__entries_item__layer == 'kubelet' or isinstance(data__timeline__pods_item__entries_item__layer, str) and data__timeline__pods_item__entries_item__layer == 'cri' or isinstance(data__timeline__pods_item__entries_item__layer, str) and data__timeline__pods_item__entries_item__layer == 'containerd' or isinstance(data__timeline__pods_item__entries_item__layer, str) and data__timeline__pods_item__entries_item__layer == 'shim' or isinstance(data__timeline__pods_item__entries_item__layer, str) and data__timeline__pods_item__entries_item__layer == 'runc' or isinstance(data__timeline__pods_item__entries_item__layer, str) and data__timeline__pods_item__entries_item__layer == 'process' or isinstance(data__timeline__pods_item__entries_item__layer, str) and data__timeline__pods_item__entries_item__layer == 'node' or data__timeline__pods_item__entries_item__layer is None):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].entries[{data__timeline__pods_item__entries_x}].layer" + " must be one of ['apiserver', 'kubelet', 'cri', 'containerd', 'shim', 'runc', 'process', 'node', None]")
+                                                if "source" in data__timeline__pods_item__entries_item_keys:
+                                                    data__timeline__pods_item__entries_item_keys.remove("source")
+                                                    data__timeline__pods_item__entries_item__source = data__timeline__pods_item__entries_item["source"]
+                                                    if not (isinstance(data__timeline__pods_item__entries_item__source, str) and data__timeline__pods_item__entries_item__source == 'event' or isinstance(data__timeline__pods_item__entries_item__source, str) and data__timeline__pods_item__entries_item__source == 'kubelet-log' or isinstance(data__timeline__pods_item__entries_item__source, str) and data__timeline__pods_item__entries_item__source == 'cri' or isinstance(data__timeline__pods_item__entries_item__source, str) and data__timeline__pods_item__entries_item__source == 'containerd-log' or isinstance(data__timeline__pods_item__entries_item__source, str) and data__timeline__pods_item__entries_item__source == 'cgroup' or isinstance(data__timeline__pods_item__entries_item__source, str) and data__timeline__pods_item__entries_item__source == 'kernel-log' or isinstance(data__timeline__pods_item__entries_item__source, str) and data__timeline__pods_item__entries_item__source == 'collection'):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].entries[{data__timeline__pods_item__entries_x}].source" + " must be one of ['event', 'kubelet-log', 'cri', 'containerd-log', 'cgroup', 'kernel-log', 'collection']")
+                                                if "what" in data__timeline__pods_item__entries_item_keys:
+                                                    data__timeline__pods_item__entries_item_keys.remove("what")
+                                                    data__timeline__pods_item__entries_item__what = data__timeline__pods_item__entries_item["what"]
+                                                    if not isinstance(data__timeline__pods_item__entries_item__what, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].entries[{data__timeline__pods_item__entries_x}].what" + " must be string")
+                                                if "note" in data__timeline__pods_item__entries_item_keys:
+                                                    data__timeline__pods_item__entries_item_keys.remove("note")
+                                                    data__timeline__pods_item__entries_item__note = data__timeline__pods_item__entries_item["note"]
+                                                    if not isinstance(data__timeline__pods_item__entries_item__note, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].entries[{data__timeline__pods_item__entries_x}].note" + " must be string")
+                                                if data__timeline__pods_item__entries_item_keys:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].entries[{data__timeline__pods_item__entries_x}]" + " must not contain "+str(data__timeline__pods_item__entries_item_keys)+" properties")
+                                if "clock_off" in data__timeline__pods_item_keys:
+                                    data__timeline__pods_item_keys.remove("clock_off")
+                                    data__timeline__pods_item__clockoff = data__timeline__pods_item["clock_off"]
+                                    if not isinstance(data__timeline__pods_item__clockoff, (list, tuple)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].clock_off" + " must be array")
+                                    data__timeline__pods_item__clockoff_is_list = isinstance(data__timeline__pods_item__clockoff, (list, tuple))
+                                    if data__timeline__pods_item__clockoff_is_list:
+                                        data__timeline__pods_item__clockoff_len = len(data__timeline__pods_item__clockoff)
+                                        for data__timeline__pods_item__clockoff_x, data__timeline__pods_item__clockoff_item in enumerate(data__timeline__pods_item__clockoff):
+                                            if not isinstance(data__timeline__pods_item__clockoff_item, (dict)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].clock_off[{data__timeline__pods_item__clockoff_x}]" + " must be object")
+                                            data__timeline__pods_item__clockoff_item_is_dict = isinstance(data__timeline__pods_item__clockoff_item, dict)
+                                            if data__timeline__pods_item__clockoff_item_is_dict:
+                                                data__timeline__pods_item__clockoff_item__missing_keys = set(['source', 'entries', 'ahead_seconds']) - data__timeline__pods_item__clockoff_item.keys()
+                                                if data__timeline__pods_item__clockoff_item__missing_keys:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].clock_off[{data__timeline__pods_item__clockoff_x}]" + " must contain ")
+                                                data__timeline__pods_item__clockoff_item_keys = set(data__timeline__pods_item__clockoff_item.keys())
+                                                if "source" in data__timeline__pods_item__clockoff_item_keys:
+                                                    data__timeline__pods_item__clockoff_item_keys.remove("source")
+                                                    data__timeline__pods_item__clockoff_item__source = data__timeline__pods_item__clockoff_item["source"]
+                                                    if not isinstance(data__timeline__pods_item__clockoff_item__source, (str)):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].clock_off[{data__timeline__pods_item__clockoff_x}].source" + " must be string")
+                                                if "entries" in data__timeline__pods_item__clockoff_item_keys:
+                                                    data__timeline__pods_item__clockoff_item_keys.remove("entries")
+                                                    data__timeline__pods_item__clockoff_item__entries = data__timeline__pods_item__clockoff_item["entries"]
+                                                    if not isinstance(data__timeline__pods_item__clockoff_item__entries, (int)) and not (isinstance(data__timeline__pods_item__clockoff_item__entries, float) and data__timeline__pods_item__clockoff_item__entries.is_integer()) or isinstance(data__timeline__pods_item__clockoff_item__entries, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].clock_off[{data__timeline__pods_item__clockoff_x}].entries" + " must be integer")
+                                                    if isinstance(data__timeline__pods_item__clockoff_item__entries, (int, float, Decimal)) and not isinstance(data__timeline__pods_item__clockoff_item__entries, bool):
+                                                        if data__timeline__pods_item__clockoff_item__entries < 1:
+                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].clock_off[{data__timeline__pods_item__clockoff_x}].entries" + " must be bigger than or equal to 1")
+                                                if "ahead_seconds" in data__timeline__pods_item__clockoff_item_keys:
+                                                    data__timeline__pods_item__clockoff_item_keys.remove("ahead_seconds")
+                                                    data__timeline__pods_item__clockoff_item__aheadseconds = data__timeline__pods_item__clockoff_item["ahead_seconds"]
+                                                    if not isinstance(data__timeline__pods_item__clockoff_item__aheadseconds, (int, float, Decimal)) or isinstance(data__timeline__pods_item__clockoff_item__aheadseconds, bool):
+                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].clock_off[{data__timeline__pods_item__clockoff_x}].ahead_seconds" + " must be number")
+                                                if data__timeline__pods_item__clockoff_item_keys:
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].clock_off[{data__timeline__pods_item__clockoff_x}]" + " must not contain "+str(data__timeline__pods_item__clockoff_item_keys)+" properties")
+                            data__timeline__pods_item_is_dict = isinstance(data__timeline__pods_item, dict)
+                            if data__timeline__pods_item_is_dict:
+                                data__timeline__pods_item__missing_keys = set(['namespace', 'name']) - data__timeline__pods_item.keys()
+                                if data__timeline__pods_item__missing_keys:
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}]" + " must contain ")
+                                data__timeline__pods_item_keys = set(data__timeline__pods_item.keys())
+                                if "namespace" in data__timeline__pods_item_keys:
+                                    data__timeline__pods_item_keys.remove("namespace")
+                                    data__timeline__pods_item__namespace = data__timeline__pods_item["namespace"]
+                                    if not isinstance(data__timeline__pods_item__namespace, (str)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].namespace" + " must be string")
+                                if "name" in data__timeline__pods_item_keys:
+                                    data__timeline__pods_item_keys.remove("name")
+                                    data__timeline__pods_item__name = data__timeline__pods_item["name"]
+                                    if not isinstance(data__timeline__pods_item__name, (str)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".timeline.pods[{data__timeline__pods_x}].name" + " must be string")
+                if data__timeline_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".timeline must not contain "+str(data__timeline_keys)+" properties")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data

@@ -191,6 +191,7 @@ def collect(
             "stackdoctor": __version__,
             "source": "live",
             "duration_seconds": round(time.monotonic() - started, 3),
+            "utc_offset_seconds": _utc_offset(ctx),
         },
         "layers": {layer.value: sections[layer] for layer in LAYER_ORDER},
         "pods": ctx.pods,
@@ -207,6 +208,20 @@ def _read_first_line(ctx: GatherContext, path: str) -> str | None:
         return ctx.host.read_text(path, 4096).strip().splitlines()[0] or None
     except (OSError, IndexError):
         return None
+
+
+def _utc_offset(ctx: GatherContext) -> int | None:
+    """The node's zone offset now, from its /etc/localtime (a host root's, not this
+    process's: a DaemonSet pod's zone is usually UTC whatever the node's); None unreadable."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        with ctx.host.path("/etc/localtime").open("rb") as tzif:
+            zone = ZoneInfo.from_file(tzif)
+    except (OSError, ValueError):
+        return None  # no /etc/localtime means UTC to glibc, but a host root may lack it
+    offset = datetime.now(zone).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else None
 
 
 def _hostname(ctx: GatherContext) -> str:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from doctor import __version__
-from doctor.model import Finding, Report
+from doctor.model import Finding, Report, Timeline
 
 REPORT_VERSION = 1
 
@@ -55,6 +55,8 @@ def as_dict(report: Report) -> dict[str, Any]:
             "chain_keys": [f.key for f in root.chain],
         },
         "findings": [_finding(f, report) for f in report.findings],
+        "timeline": _timeline(report.timeline),
+        "too_old": list(report.too_old),
         "pods": [
             {
                 "namespace": pod.namespace,
@@ -106,8 +108,29 @@ def _finding(finding: Finding, report: Report) -> dict[str, Any]:
             for e in finding.evidence
         ],
         "explained_by": list(report.explained.get(finding.key, ())),
+        "timeline": list(report.evidence_entries.get(finding.key, ())),
         "node_health": finding.key in report.node_health,
         "baselined": report.is_baselined(finding),
+    }
+
+
+def _timeline(timeline: Timeline | None) -> dict[str, Any] | None:
+    if timeline is None:
+        return None
+    return {
+        "subject": timeline.subject,
+        "entries": [
+            {
+                "id": e.id,
+                "time": e.time,
+                "layer": e.layer.value if e.layer is not None else None,
+                "source": e.source,
+                "what": e.what,
+                "note": e.note,
+            }
+            for e in timeline.entries
+        ],
+        "clock_off": list(timeline.clock_off),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from doctor.model import Finding, Report
+from doctor.report import timeline_view
 from doctor.report.wording import (
     layer_verdict_text,
     log_predicates,
@@ -86,6 +87,7 @@ def render(report: Report) -> str:
             for n, c in enumerate(report.differential, 1)
         ]
         out.append("")
+    out += timeline_view.markdown(report)
     if report.pods:
         out += ["## Pods", "", "| pod | root cause |", "| --- | --- |"]
         for pod in report.pods:

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from doctor.layers import Severity
 from doctor.model import Finding, PodSummary, Report
+from doctor.report import timeline_view
 from doctor.report.wording import (
     layer_verdict_text,
     log_predicates,
@@ -217,6 +218,7 @@ def render(report: Report) -> str:
         _print_docs(console, report.root_cause.finding)
     if report.differential:
         console.print(Padding(_differential(report), (1, 0, 0, 2)))
+    buffer.write(timeline_view.text(report, console.width))
     if report.pods:
         console.print()
         plain = _plain_pods(report, console.width) if console.color_system is None else None

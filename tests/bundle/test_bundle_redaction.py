@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from doctor.bundle.reader import read_bundle
 from doctor.bundle.writer import write_bundle
 from doctor.errors import BundleError
 from doctor.redact import RedactionPolicy, Redactor, load_patterns
@@ -45,9 +46,11 @@ def planted() -> tuple[dict[str, Any], dict[str, bytes]]:
         "/usr/bin/kubelet",
         f"--password={s['password_flag']}",
     ]
+    # timed: each is a timeline entry too, whose summary must be redacted as the line is
+    at = "2024-01-01T10:00:00Z"
     document["layers"]["kubelet"]["log"] = [
-        {"message": f'"request" headers="Authorization: Bearer {s["bearer"]}"'},
-        {"message": f"refresh ok token={s['token_log']} customer {s['user_pattern']}"},
+        {"time": at, "message": f'"request" headers="Authorization: Bearer {s["bearer"]}"'},
+        {"time": at, "message": f"refresh ok token={s['token_log']} customer {s['user_pattern']}"},
     ]
     document["pods"][0]["containers"][0]["command"] = ["app", "--token", s["token_log"]]
     artifacts = {
@@ -141,6 +144,13 @@ def test_no_secret_byte_sequence_survives_compressed_or_not(tmp_path: Path) -> N
     for name, secret in SECRETS.items():
         assert secret.encode() not in compressed, name
         assert secret.encode() not in unpacked, name
+
+
+def test_the_timeline_is_built_from_the_redacted_lines(tmp_path: Path) -> None:
+    path, _ = write(tmp_path, user_policy())
+    node = read_bundle(path).facts["timeline"]["node"]["entries"]
+    logged = [e["what"] for e in node if e["source"] == "kubelet-log"]
+    assert len(logged) == 2 and all("<redacted" in what for what in logged)
 
 
 def test_names_stay_values_go(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from doctor.bundle.reader import read_bundle
 from doctor.bundle.truncate import cut_oldest
 from doctor.bundle.writer import write_bundle
 from doctor.errors import BundleError
+from doctor.timeline.build import with_timeline
 from tests.bundle.helpers import facts_document, run
 
 
@@ -118,7 +119,9 @@ def test_a_written_bundle_reads_back_and_analyzes(tmp_path: Path) -> None:
     path = tmp_path / "b.tar.gz"
     write_bundle(facts_document(), {"kubelet/kubelet.log": b"x\n"}, path)
     contents = read_bundle(path)
-    assert contents.facts == json.loads(json.dumps(facts_document()))
+    # the facts as given, with their timeline built (from the redacted facts)
+    assert contents.facts == json.loads(json.dumps(with_timeline(facts_document())))
+    assert contents.facts["timeline"]["pods"]
     result = run("analyze", str(path), "-o", "json")
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["root_cause"]["id"] == "process.oom-killed"
