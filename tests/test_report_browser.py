@@ -169,6 +169,9 @@ def test_chromium_builds_every_layer_and_the_root_cause(tmp_path: Path) -> None:
     run = browse(page, tmp_path, "--dump-dom")
     dom = Dom(run.stdout)
     assert [a["data-layer"] for _, a in dom.tags if "data-layer" in a] == list(LAYER_NAMES)
+    # the timeline's swimlanes: every lane, and the root cause's entries highlighted
+    assert [a["data-lane"] for _, a in dom.tags if "data-lane" in a] == [*LAYER_NAMES, "(all)"]
+    assert any(a.get("class") == "ev" for tag, a in dom.tags if tag == "td")
     assert report.root_cause is not None
     root = report.root_cause.finding
     assert root.title in dom.words and " ".join(root.message.split()) in dom.words

@@ -48,7 +48,8 @@ def _apiserver_section() -> dict[str, Any]:
     recorder.fail(
         LayerStatus.ABSENT,
         "apiserver",
-        "not queried: stackdoctor reads the node only; analyze kubectl output for API facts",
+        "not asked: the node alone (--no-api, or no pod named); `diagnose POD` reads the API"
+        " server with a kubeconfig",
     )
     return recorder.section()
 

@@ -14,8 +14,9 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
-from doctor.layers import Severity
+from doctor.layers import LAYER_NAMES, Severity
 from doctor.model import Finding, LayerVerdict, PodSummary, Report
+from doctor.report import timeline_view
 from doctor.report.wording import (
     layer_verdict_text,
     log_predicates,
@@ -63,10 +64,17 @@ ul.seen{margin:.3rem 0;padding-left:1.2rem;color:#3a4048}
 .finding{border:1px solid #d0d7de;border-radius:6px;padding:.5rem 1rem;margin:.6rem 0}
 table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:.2rem .6rem;text-align:left}
 .dim{color:#57606a;font-size:.9rem}
+.lanes{overflow-x:auto}
+table.swimlanes td,table.swimlanes th{font-size:.8rem;vertical-align:top;min-width:7rem;
+max-width:14rem;overflow-wrap:anywhere}
+table.swimlanes th.lane{background:#f6f8fa}table.swimlanes .gap{background:#eaeef2}
+table.swimlanes td.ev{background:#ffebe9;border:2px solid #cf222e;font-weight:600}
+table.swimlanes .src{color:#57606a;font-size:.75rem}
 @media print{.finding,.root{break-inside:avoid}}
 """
 
 _MARK = {"ok": "✔", "finding": "✖", "not-examined": "?"}
+ALL_LAYERS = "(all)"  # the lane of what spans every layer: the moment of collection
 
 
 def _e(value: object) -> str:
@@ -189,9 +197,55 @@ def _differential(report: Report) -> list[str]:
 
 
 def _timeline(report: Report) -> list[str]:
-    """Where the timeline's swimlanes go (issue #15: one lane per layer, the root cause's entries
-    highlighted), once the Report carries a timeline; until then the page marks the place only."""
-    return ["<!-- stackdoctor:timeline: swimlanes, one lane per layer, go here -->"]
+    """The entries around the root cause (timeline_view.rows: the same window as the text
+    report) as swimlanes: one lane per layer, top-down, time running left to right, one column
+    per entry; the root cause's (and its chain's) evidence highlighted, the entries not shown
+    counted in a column of their own."""
+    shown = timeline_view.rows(report)
+    if not shown:
+        return []
+    heads = ['<tr><th class="lane">layer</th>']
+    for row in shown:
+        if row.entry is None:
+            heads.append(f'<th class="gap">… {row.skipped}</th>')
+        else:
+            heads.append(f'<th class="when">{_e(_clock(row.entry.time))}</th>')
+    heads.append("</tr>")
+    lanes: list[str] = []
+    for name in (*LAYER_NAMES, ALL_LAYERS):
+        cells = [f'<tr data-lane="{_e(name)}"><th class="lane">{_e(name)}</th>']
+        for row in shown:
+            entry = row.entry
+            if entry is None:
+                cells.append('<td class="gap"></td>')
+            elif (entry.layer.value if entry.layer is not None else ALL_LAYERS) != name:
+                cells.append("<td></td>")
+            else:
+                mark = ' class="ev"' if row.evidence else ""
+                cells.append(
+                    f'<td{mark} data-entry="{_e(entry.id)}"><span class="src">'
+                    f"{_e(entry.source)}</span> {_e(entry.what)}</td>"
+                )
+        cells.append("</tr>")
+        lanes.append("".join(cells))
+    notes = [f'<p class="dim">{_e(note)}</p>' for note in timeline_view.notes(report, shown)]
+    day = next(row.entry.time for row in shown if row.entry is not None).partition("T")[0]
+    return [
+        '<section id="timeline">',
+        f'<h2>Timeline <span class="dim">({_e(day)}, UTC; highlighted: the root cause\'s'
+        " evidence)</span></h2>",
+        '<div class="lanes"><table class="swimlanes">',
+        "".join(heads),
+        *lanes,
+        "</table></div>",
+        *notes,
+        "</section>",
+    ]
+
+
+def _clock(time: str) -> str:
+    """HH:MM:SS(.fraction) of an RFC 3339 time."""
+    return time.partition("T")[2].rstrip("Z")[:15] or time
 
 
 def _pods(pods: Sequence[PodSummary]) -> list[str]:

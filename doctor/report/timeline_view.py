@@ -60,7 +60,7 @@ def _windows(positions: list[int], total: int) -> set[int]:
     }
 
 
-def _notes(report: Report, shown: list[Row]) -> list[str]:
+def notes(report: Report, shown: list[Row]) -> list[str]:
     """How the shown entries' times were placed, once per source, and any clock that is off."""
     notes: dict[str, None] = {}
     for row in shown:
@@ -98,7 +98,7 @@ def text(report: Report, width: int) -> str:
         mark = MARK if row.evidence else " "
         when = _when(entry.time, day).ljust(column)
         lines.append(_cut(f"{mark} {when} {layer:<10} {entry.what}", width))
-    for note in _notes(report, shown):
+    for note in notes(report, shown):
         lines += textwrap.wrap(note, width - 2, initial_indent="  ", subsequent_indent="    ")
     return "\n".join(lines + old) + "\n"
 
@@ -126,9 +126,9 @@ def markdown(report: Report) -> list[str]:
         layer = entry.layer.value if entry.layer is not None else "(all)"
         out.append(f"| `{entry.time}` | {layer} | {entry.source} | {what} |")
     out.append("")
-    notes = _notes(report, shown)
-    out += [f"- {_cell(note)}" for note in notes]
-    out += [""] if notes else []
+    said = notes(report, shown)
+    out += [f"- {_cell(note)}" for note in said]
+    out += [""] if said else []
     return out + _markdown_too_old(report)
 
 
