@@ -22,6 +22,9 @@ def build_host_tree(layout: Layout) -> None:
         # the lab at its own absolute path, so paths containerd reports resolve in the tree
         layout.host_path(str(layout.root)): layout.root,
     }
+    if Path("/etc/localtime").exists():
+        # the lab's kubelet and containerd write their logs in this machine's zone: the node's
+        links[host / "etc" / "localtime"] = Path("/etc/localtime")
     for link, target in links.items():
         link.parent.mkdir(parents=True, exist_ok=True)
         if not link.is_symlink():
