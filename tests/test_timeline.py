@@ -181,3 +181,31 @@ def test_saved_facts_carry_the_timeline(tmp_path: Path) -> None:
     facts = load_facts(path)
     assert facts.data["timeline"]["pods"][0]["name"] == "oom-kill"
     assert facts.data["timeline"]["node"]["entries"][-1]["id"] == "$.collected.at"
+
+
+def test_an_oom_kill_between_two_reads_of_the_counter_is_placed_in_that_window() -> None:
+    document = scenario("k8s-oom-kill")
+    container = document["pods"][0]["containers"][-1]
+    memory = container.setdefault("cgroup", {}).setdefault("memory", {})
+    memory["oom_kill_events"] = 1
+    memory["oom_kill_samples"] = [
+        {"at": "2026-12-06T22:15:15.300000Z", "oom_kill_events": 1},
+        {"at": "2026-12-06T22:15:15.500000Z", "oom_kill_events": 2},
+    ]
+    index = len(document["pods"][0]["containers"]) - 1
+    entry = by_id(pod_entries(document))[f"containers[{index}].cgroup.memory.oom_kill_samples[1]"]
+    assert entry["time"] == "2026-12-06T22:15:15.500000Z"
+    assert entry["what"].endswith("the cgroup's oom_kill counter rose from 1 to 2")
+    assert "22:15:15.300000Z and 2026-12-06T22:15:15.500000Z" in entry["note"]
+
+
+def test_a_counter_read_once_is_placed_when_it_was_read() -> None:
+    document = scenario("k8s-oom-kill")
+    container = document["pods"][0]["containers"][-1]
+    memory = container.setdefault("cgroup", {}).setdefault("memory", {})
+    memory.update(oom_kill_events=1, read_at="2026-12-06T22:15:15.400000Z")
+    memory.pop("oom_kill_samples", None)
+    index = len(document["pods"][0]["containers"]) - 1
+    entry = by_id(pod_entries(document))[f"containers[{index}].cgroup.memory.oom_kill_events"]
+    assert entry["time"] == "2026-12-06T22:15:15.400000Z"
+    assert "read once" in entry["note"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from doctor.gather.host import Host
@@ -162,11 +163,21 @@ def read_cgroup(host: Host, dirs: CgroupDirs) -> CgroupRead:
 
 
 def add_cpu_sample(host: Host, dirs: CgroupDirs, read: CgroupRead) -> None:
-    """Append a later cpu.stat sample, so rules can test what rose over the window."""
+    """Append a later cpu.stat sample, so rules can test what rose over the window; and read
+    the OOM-kill counter again, so that a kill between the two reads has its time (within the
+    window) in the timeline."""
     sample = read_cpu_sample(host, dirs, read)
     cpu = read.facts.get("cpu")
     if sample is not None and cpu is not None:
         cpu["samples"].append(sample)
+    memory = read.facts.get("memory")
+    if memory is not None and memory.get("oom_kill_events") is not None:
+        later = read_memory(host, dirs, CgroupRead({}))
+        if later is not None and later.get("oom_kill_events") is not None:
+            memory["oom_kill_samples"] = [
+                {"at": memory["read_at"], "oom_kill_events": memory["oom_kill_events"]},
+                {"at": later["read_at"], "oom_kill_events": later["oom_kill_events"]},
+            ]
 
 
 def read_cpu_sample(host: Host, dirs: CgroupDirs, read: CgroupRead) -> dict[str, Any] | None:
@@ -190,9 +201,11 @@ def read_memory(host: Host, dirs: CgroupDirs, read: CgroupRead) -> dict[str, Any
     directory = dirs.dir("memory")
     if directory is None:
         return None
+    at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     if dirs.version == 2:
         events = _read_keyed(host, directory, "memory.events", read) or {}
         return {
+            "read_at": at,
             "usage_bytes": _read_number(host, directory, "memory.current", read),
             "limit_bytes": _read_number(host, directory, "memory.max", read),
             "max_usage_bytes": _read_number(host, directory, "memory.peak", read, optional=True),
@@ -203,6 +216,7 @@ def read_memory(host: Host, dirs: CgroupDirs, read: CgroupRead) -> dict[str, Any
     control = _read_keyed(host, directory, "memory.oom_control", read) or {}
     limit = _read_number(host, directory, "memory.limit_in_bytes", read)
     return {
+        "read_at": at,
         "usage_bytes": _read_number(host, directory, "memory.usage_in_bytes", read),
         "limit_bytes": None if limit is not None and limit >= V1_UNLIMITED else limit,
         "max_usage_bytes": _read_number(host, directory, "memory.max_usage_in_bytes", read),

@@ -41,6 +41,7 @@ KMSG = (
 DMESG = "no zone in the line (the node's local time): read as UTC"
 DMESG_IN_NODE_ZONE = "no zone in the line (the node's local time): the node's zone taken"
 COUNTER = "a counter read once, at collection: the kills it counts came before"
+ROSE = "a counter that rose between two reads: the kill came after the first, before the second"
 
 _UID = re.compile(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})")
 _CONTAINER_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
@@ -234,10 +235,25 @@ def _attempt(entries: _Entries, index: int, container: object, collected_at: obj
     entries.add(container.get("finished_at"), f"{path}.finished_at", "cri", f"{name} finished{how}")
     memory = _dict(_dict(container.get("cgroup")).get("memory"))
     kills = memory.get("oom_kill_events")
-    if isinstance(kills, int) and kills > 0:
+    samples = [s for s in memory.get("oom_kill_samples") or [] if isinstance(s, dict)]
+    rose = len(samples) == 2 and _count(samples[1]) > _count(samples[0])
+    if rose:  # a kill between the two reads: its time is known to the sample window
+        before, after = samples
+        what = (
+            f"{name}: the cgroup's oom_kill counter rose from {_count(before)} to {_count(after)}"
+        )
+        ident = f"{path}.cgroup.memory.oom_kill_samples[1]"
+        note = f"{ROSE} (read at {before.get('at')} and {after.get('at')})"
+        entries.add(after.get("at"), ident, "cgroup", what, note)
+    elif isinstance(kills, int) and kills > 0:
         what = f"{name}: the cgroup's oom_kill counter is {kills}"
         ident = f"{path}.cgroup.memory.oom_kill_events"
-        entries.add(collected_at, ident, "cgroup", what, COUNTER)
+        entries.add(memory.get("read_at") or collected_at, ident, "cgroup", what, COUNTER)
+
+
+def _count(sample: Mapping[str, Any]) -> int:
+    value = sample.get("oom_kill_events")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _collection(entries: _Entries, document: Mapping[str, Any]) -> None:

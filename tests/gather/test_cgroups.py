@@ -126,6 +126,7 @@ def test_v1_read(tmp_path: Path) -> None:
     sample = facts["cpu"]["samples"][0]
     assert (sample["nr_periods"], sample["nr_throttled"]) == (120, 30)
     assert sample["throttled_time_ns"] == 4_500_000_000
+    assert facts["memory"].pop("read_at").endswith("Z")
     assert facts["memory"] == {
         "usage_bytes": 275673088,
         "limit_bytes": 268435456,
@@ -171,6 +172,7 @@ def test_v2_read(tmp_path: Path) -> None:
     facts = read.facts
     sample = facts["cpu"]["samples"][0]
     assert sample["throttled_time_ns"] == 4_500_000_000  # throttled_usec * 1000
+    assert facts["memory"].pop("read_at").endswith("Z")
     assert facts["memory"] == {
         "usage_bytes": 132120576,
         "limit_bytes": 134217728,
@@ -229,6 +231,24 @@ def test_second_sample_shows_the_rise(tmp_path: Path) -> None:
     first, second = read.facts["cpu"]["samples"]
     assert second["nr_throttled"] - first["nr_throttled"] == 8
     assert second["at"] >= first["at"]
+    validate(read.facts)
+
+
+def test_the_oom_kill_counter_is_read_again_with_the_second_sample(tmp_path: Path) -> None:
+    host = v2_tree(tmp_path)
+    dirs = dirs_from_proc(host, 4242, 2)
+    read = read_cgroup(host, dirs)
+    assert read.facts["memory"]["read_at"].endswith("Z")
+    write(
+        tmp_path,
+        f"/sys/fs/cgroup{V2_PATH}/memory.events",
+        V2_FILES["{p}/memory.events"].replace("oom_kill 2", "oom_kill 3"),
+    )
+    add_cpu_sample(host, dirs, read)
+    first, second = read.facts["memory"]["oom_kill_samples"]
+    assert (first["oom_kill_events"], second["oom_kill_events"]) == (2, 3)
+    assert second["at"] >= first["at"]
+    assert read.facts["memory"]["oom_kill_events"] == 2  # the first read's, as rules know it
     validate(read.facts)
 
 
