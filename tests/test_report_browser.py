@@ -17,7 +17,6 @@ import struct
 import subprocess
 import zlib
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from doctor.layers import LAYER_NAMES
 from doctor.model import Report
 from doctor.report import formatter
 from tests.conftest import REPO
+from tests.html_page import Page
 
 RULES = load_rules()
 CRASH_LOOP = REPO / "fixtures" / "scenarios" / "k8s-crash-loop.json"
@@ -96,24 +96,6 @@ def browse(page: Path, tmp_path: Path, *args: str) -> Run:
     return Run(stdout, [line for line in stderr.splitlines() if ":CONSOLE" in line])
 
 
-class Dom(HTMLParser):
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    @property
-    def words(self) -> str:
-        return " ".join(" ".join(self.text).split())
-
-
 def pixels(png: bytes) -> tuple[int, int, list[bytes]]:
     """Width, height and RGB rows of an 8-bit RGB or RGBA PNG (what Chromium writes)."""
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -167,7 +149,7 @@ def crash_loop_page(tmp_path: Path) -> tuple[Report, Path]:
 def test_chromium_builds_every_layer_and_the_root_cause(tmp_path: Path) -> None:
     report, page = crash_loop_page(tmp_path)
     run = browse(page, tmp_path, "--dump-dom")
-    dom = Dom(run.stdout)
+    dom = Page(run.stdout)
     assert [a["data-layer"] for _, a in dom.tags if "data-layer" in a] == list(LAYER_NAMES)
     # the timeline's swimlanes: every lane, and the root cause's entries highlighted
     assert [a["data-lane"] for _, a in dom.tags if "data-lane" in a] == [*LAYER_NAMES, "(all)"]
@@ -212,7 +194,7 @@ def test_a_hostile_bundle_injects_nothing(tmp_path: Path) -> None:
     page = tmp_path / "hostile.html"
     page.write_text(formatter("html")(report), encoding="utf-8")
     run = browse(page, tmp_path, "--dump-dom")
-    dom = Dom(run.stdout)
+    dom = Page(run.stdout)
     assert not [tag for tag, _ in dom.tags if tag in ("script", "img", "iframe", "object")]
     assert hostile in dom.words  # said as text
     assert run.console == []

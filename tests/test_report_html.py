@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from doctor.model import Report
 from doctor.redact import RedactionPolicy
 from doctor.report import formatter
 from tests.conftest import REPO
+from tests.html_page import Page
 
 RULES = load_rules()
 SCENARIOS = REPO / "fixtures" / "scenarios"
@@ -32,26 +32,6 @@ PAGE_TAGS = {
     "section", "ol", "ul", "li", "span", "b", "div", "article", "a", "br", "code", "table",
     "tr", "th", "td", "footer",
 }  # fmt: skip
-
-
-class Page(HTMLParser):
-    """The page as a browser's parser reads it: its tags, attributes and text."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    @property
-    def words(self) -> str:
-        return " ".join(" ".join(self.text).split())
 
 
 def scenario(name: str, pod: PodRef | None = None) -> Report:
