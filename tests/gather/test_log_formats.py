@@ -36,6 +36,15 @@ def test_klog_year_is_inferred_backwards_across_new_year() -> None:
     assert line["message"].startswith('"Skipping pod synchronization" err="PLEG')
 
 
+def test_a_later_day_of_the_same_month_is_last_years() -> None:
+    # KLOG_PLEG is from Nov 28: read on Nov 7 it cannot be this year's (it would be ahead)
+    line = parse_line(KLOG_PLEG, datetime(2026, 11, 7, 12, 0))
+    assert line is not None and line["time"].startswith("2025-11-28T")
+    # a day ahead is the writer's zone, not last year (the line's local time, unzoned)
+    same = parse_line(KLOG_PLEG, datetime(2026, 11, 27, 23, 0))
+    assert same is not None and same["time"].startswith("2026-11-28T")
+
+
 def test_klog_multi_line_value_reads_as_a_quoted_one() -> None:
     line = parse_line(KLOG_PROBE_LINES, REFERENCE)
     assert line is not None and line["raw"] == KLOG_PROBE_LINES

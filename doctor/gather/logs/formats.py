@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 LogLine = dict[str, Any]
@@ -220,9 +220,17 @@ def parse_journal_record(record: Mapping[str, Any], reference: datetime) -> LogL
 
 
 def _with_year(month: int, day: int, clock: str, reference: datetime) -> str | None:
-    # The year is inferred from the reference (the file's mtime or the collection time); the
-    # time is the writer's local time, whose offset the line does not say: no zone suffix.
-    year = reference.year - 1 if month > reference.month else reference.year
+    # The year is inferred from the reference (the file's mtime or the collection time): the
+    # latest year that does not put the line after it (a day of slack for the writer's zone,
+    # which the line does not say: no zone suffix). "Dec 28" read on Dec 7 is last year's.
+    year = reference.year
+    if (month, day) > (reference.month, reference.day):
+        try:
+            ahead = datetime(year, month, day) - reference.replace(tzinfo=None)
+        except ValueError:  # Feb 29 in a year without one
+            ahead = timedelta(days=2)
+        if ahead > timedelta(days=1):
+            year -= 1
     try:
         return datetime(year, month, day).strftime("%Y-%m-%d") + "T" + clock
     except ValueError:
