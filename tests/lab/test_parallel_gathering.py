@@ -19,6 +19,7 @@ from doctor.lab.runtime import Lab
 from tests.lab.cluster_support import apply, pod
 
 INLINE = {"STACKDOCTOR_NO_FORK": "1"}
+MOMENTS = {"at", "read_at", "timeline"}
 
 
 def run(
@@ -38,10 +39,12 @@ def run(
 
 def stable(value: Any) -> Any:
     """The document with every number replaced by its type: what differs between two runs a
-    moment apart (times, free memory and disk, file handles) is numbers; everything else
-    (layers, statuses, errors, pods, containers, strings, flags) must be equal."""
+    moment apart (times, free memory and disk, file handles) is numbers, and the times a run
+    read something (`at`, `read_at`) and its timeline (made of the facts compared here, with
+    the moment of collection); everything else (layers, statuses, errors, pods, containers,
+    strings, flags) must be equal."""
     if isinstance(value, dict):
-        return {key: stable(item) for key, item in value.items() if key != "at"}
+        return {key: stable(item) for key, item in value.items() if key not in MOMENTS}
     if isinstance(value, list):
         return [stable(item) for item in value]
     if isinstance(value, int | float) and not isinstance(value, bool):
