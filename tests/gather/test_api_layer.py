@@ -56,6 +56,15 @@ def test_a_running_pods_answer_fills_the_apiserver_layer_and_the_pod() -> None:
     parse_facts(document, "api answer")  # the schema holds
 
 
+def test_the_nodes_own_events_fill_node_events() -> None:
+    reply = answer("oom-kill")
+    document = layer.apply_answer(node_document(), reply)
+    reasons = [event["reason"] for event in document["layers"]["apiserver"]["node_events"]]
+    # the real kubelet's and node controller's, as v1.36.3 recorded them for lab-node
+    assert {"Starting", "NodeReady", "RegisteredNode"} <= set(reasons)
+    parse_facts(document, "api answer")
+
+
 def test_the_owner_chain_up_to_the_deployment() -> None:
     document = layer.apply_answer(node_document(), answer("deployment-pod"))
     (pod,) = document["pods"]

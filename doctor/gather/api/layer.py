@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from doctor.apiserver.events_json import parse_event
+from doctor.apiserver.events_json import parse_event, parse_node_event
 from doctor.apiserver.evidence import Evidence
 from doctor.apiserver.facts import apply_evidence
 from doctor.apiserver.node_json import parse_node
@@ -75,6 +75,10 @@ def apply_answer(document: dict[str, Any], answer: dict[str, Any]) -> dict[str, 
     if isinstance(node, dict):
         name, conditions = parse_node(node)
         evidence.node_conditions[name] = conditions
+    for item in answer.get("node_events") or []:
+        about_node = parse_node_event(item)
+        if about_node is not None:
+            evidence.node_events.setdefault(about_node[0], []).append(about_node[1])
     document = apply_evidence(document, evidence)
     layer = document["layers"]["apiserver"]
     layer["errors"] = list(answer.get("errors") or [])

@@ -18,9 +18,12 @@ MAX_OWNER_DEPTH = 3  # ReplicaSet -> Deployment, Job -> CronJob: two steps in pr
 
 
 def read_pod_objects(api: ReadOnlyApi, name: str, namespace: str | None) -> dict[str, Any]:
-    """{"pod", "events", "node", "owners", "errors"}; "pod" is None when no such pod exists
-    (then "matches" lists the namespaces holding a pod of that name, when asked in all)."""
-    answer: dict[str, Any] = {"pod": None, "events": [], "node": None, "owners": [], "errors": []}
+    """{"pod", "events", "node", "node_events", "owners", "errors"}; "pod" is None when no such
+    pod exists (then "matches" lists the namespaces holding a pod of that name, when asked in
+    all)."""
+    answer: dict[str, Any] = {
+        "pod": None, "events": [], "node": None, "node_events": [], "owners": [], "errors": [],
+    }  # fmt: skip
     pod = _find_pod(api, name, namespace, answer)
     if pod is None:
         return answer
@@ -34,6 +37,11 @@ def read_pod_objects(api: ReadOnlyApi, name: str, namespace: str | None) -> dict
     answer["events"] = events or []
     if spec.get("nodeName"):
         answer["node"] = _try(api, answer, lambda: api.get(_kind("Node"), spec["nodeName"]))
+        # the node's own events (the kubelet's SystemOOM, EvictionThresholdMet, NodeNotReady):
+        # recorded in the namespace "default", looked for in all
+        about_node = {"involvedObject.kind": "Node", "involvedObject.name": spec["nodeName"]}
+        found = _try(api, answer, lambda: api.list(_kind("Event"), None, about_node, MAX_EVENTS))
+        answer["node_events"] = found or []
     answer["owners"] = _owners(api, metadata, namespace, answer)
     return answer
 
