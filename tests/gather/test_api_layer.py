@@ -57,7 +57,7 @@ def test_a_running_pods_answer_fills_the_apiserver_layer_and_the_pod() -> None:
 
 
 def test_the_nodes_own_events_fill_node_events() -> None:
-    reply = answer("oom-kill")
+    reply = answer("oom-kill-node-events")  # captured once the node's events were asked too
     document = layer.apply_answer(node_document(), reply)
     reasons = [event["reason"] for event in document["layers"]["apiserver"]["node_events"]]
     # the real kubelet's and node controller's, as v1.36.3 recorded them for lab-node
