@@ -56,7 +56,7 @@ _WHAT = (
     (re.compile(r"list(?:ing)? containers|call list containers"), "ListContainers"),
     (re.compile(r"list(?:ing)? pod sandboxes|call list sandboxes"), "ListPodSandbox"),
     (re.compile(r"pulling image"), "PullImage"),
-    (re.compile(r"run pod sandbox"), "RunPodSandbox"),
+    (re.compile(r"run pod sandbox|create PodSandbox"), "RunPodSandbox"),
     (re.compile(r"creating container"), "CreateContainer"),
     (re.compile(r"connect endpoint|failed to connect"), "connect"),
 )
@@ -126,6 +126,26 @@ def dial_failure(line: str) -> CriFailure | None:
         return None
     endpoint = normalize(match.group("path"))
     return CriFailure(f"connect {endpoint}", line.strip(), LayerStatus.UNREACHABLE, endpoint)
+
+
+# critest's (cri-tools' CRI validation suite) failed RunPodSandbox, in its ginkgo failure
+# report: pkg/framework/util.go, RunPodSandbox's `ExpectNoError(err, "failed to create
+# PodSandbox: %v", err)` (cri-tools 1.x), the runtime's gRPC answer after it
+_CRITEST_SANDBOX = re.compile(r"failed to create PodSandbox: rpc error: code = \w+ desc = ")
+
+
+def critest_failure(line: str) -> CriFailure | None:
+    """The runtime's answer a critest call got, from its failure report's line; None for other
+    text. The runtime answered: an error met, the layer examined."""
+    text = line.strip()
+    if _CRITEST_SANDBOX.match(text) is None:
+        return None
+    return failure(text, gave_up=False, client="critest")
+
+
+def client_fragment(line: str) -> CriFailure | None:
+    """A CRI client's error pasted alone: a failed connection or a critest call's answer."""
+    return dial_failure(line) or critest_failure(line)
 
 
 def command_endpoint(command: str) -> CriFailure | None:

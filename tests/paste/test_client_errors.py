@@ -424,6 +424,18 @@ def test_crictl_error_the_runtime_answered_leaves_the_layer_examined(tmp_path: P
     assert cri["errors"][0]["message"].startswith("rpc error: code = Unknown desc = failed to")
 
 
+def test_critest_failed_sandbox_is_the_runtimes_answer_to_a_cri_client(tmp_path: Path) -> None:
+    # critest's ginkgo report (cri-tools, containerd/containerd#3507): its RunPodSandbox failed
+    data, _, _ = facts(tmp_path, evidence("containerd.cni-plugin-bug/containerd-3507"))
+    cri = data["layers"]["cri"]
+    assert cri["status"] == "ok"  # the runtime answered
+    assert [e["source"] for e in cri["errors"]] == ["RunPodSandbox"]
+    assert cri["errors"][0]["message"].startswith(
+        'rpc error: code = Unknown desc = failed to setup network for sandbox "aa2ebdf7'
+    )
+    assert data["layers"]["containerd"]["status"] == "absent"  # a client's view, not its log
+
+
 def test_another_programs_fatal_line_stays_where_it_was(tmp_path: Path) -> None:
     # k3s's own logrus lines (not crictl's) keep going to the daemons' logs
     data, _, _ = facts(tmp_path, evidence("node.cgroup-controller-missing/k3s-3439"))
