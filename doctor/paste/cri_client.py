@@ -49,6 +49,8 @@ _ENDPOINT_FLAGS = {
     "kubeadm": ("--cri-socket",),
 }
 _ERR_VALUE = re.compile(r'\berr="(?P<err>(?:[^"\\]|\\.)*)"')
+# a klog header (`E0731 22:55:10.706285 3979 remote_runtime.go:925] `): its file:line is kept
+_KLOG_ORIGIN = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6}\s+\d+ (?P<origin>[\w.-]+\.go:\d+)\] ")
 _DEFAULT_ENDPOINTS = re.compile(r"[Rr]untime connect using default endpoints: ")
 _WHAT = (
     (re.compile(r"getting status of runtime|Status from runtime service"), "Status"),
@@ -72,6 +74,10 @@ class CriFailure:
     status: LayerStatus | None  # None: met, but the runtime was still reached or tried further
     endpoint: str | None
     endpoint_source: str | None = None
+    # the klog origin (`remote_runtime.go:925`) of a client's klog line: which client code met
+    # the error, hence which CRI versions it asked (the kubelet's remote client, vendored by
+    # crictl, changed what it asks across releases)
+    origin: str | None = None
 
 
 def client_message(line: str) -> tuple[str, str] | None:
@@ -177,6 +183,8 @@ def failure(message: str, gave_up: bool, client: str, checked: bool = False) -> 
     runtime, one kubeadm's check found not running), the endpoint it names, the call it was."""
     endpoint = _endpoint(message)
     what = next((name for pattern, name in _WHAT if pattern.search(message)), client)
+    klog = _KLOG_ORIGIN.match(message.strip())
+    origin = klog.group("origin") if klog else None
     quoted = _ERR_VALUE.search(message)
     if quoted:  # klog's `err="..."`: the error is the quoted value
         message = quoted.group("err").replace('\\"', '"')
@@ -188,12 +196,12 @@ def failure(message: str, gave_up: bool, client: str, checked: bool = False) -> 
         status = LayerStatus.UNREACHABLE if gave_up and what == "connect" else None
         if checked:
             status = status or LayerStatus.ERROR
-        return CriFailure(source, message, status, endpoint)
+        return CriFailure(source, message, status, endpoint, origin=origin)
     code = code_name(rpc.group("code"))
     status = None
     if checked or (gave_up and code in STATUS_FOR_CODE):
         status = status_for(code, rpc.group("desc"))
-    return CriFailure(source, message[rpc.start() :].strip(), status, endpoint)
+    return CriFailure(source, message[rpc.start() :].strip(), status, endpoint, origin=origin)
 
 
 def _endpoint(message: str) -> str | None:

@@ -200,6 +200,26 @@ time="2019-11-06T11:15:01+08:00" level=fatal msg="failed to connect: failed to c
 """  # noqa: E501,W293
 
 
+@pytest.mark.parametrize(
+    ("case", "origin"),
+    [
+        # crictl 1.24 under kubeadm's CRI check: klog's `remote_runtime.go:925] "Status from
+        # runtime service failed" err="..."` (the kubelet's remote client, vendored)
+        ("containerd.cri-plugin-disabled/k8s-111591", "remote_runtime.go:925"),
+        # crictl 1.19's logrus fatal line: no klog origin
+        ("cri.api-unsupported/crio-6554", None),
+    ],
+)
+def test_kubeadm_cri_check_keeps_the_klog_origin_of_the_clients_line(
+    tmp_path: Path, case: str, origin: str | None
+) -> None:
+    data, _, _ = facts(tmp_path, evidence(case))
+    (error,) = data["layers"]["cri"]["errors"]
+    assert error["source"] == "Status"
+    assert error["message"].endswith("unknown service runtime.v1alpha2.RuntimeService")
+    assert error.get("origin") == origin
+
+
 def test_kubeadm_cri_check_of_a_runtime_crictl_could_not_connect_to(tmp_path: Path) -> None:
     data, read, unplaced = facts(tmp_path, KUBEADM_CRICTL_CONNECT)
     assert kinds(read) == ["kubeadm output"]
