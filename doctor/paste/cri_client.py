@@ -149,6 +149,16 @@ def critest_failure(line: str) -> CriFailure | None:
     return failure(text, gave_up=False, client="critest")
 
 
+def klog_failure(line: str) -> CriFailure | None:
+    """A CRI client's klog error line (`E0731 ... remote_runtime.go:925] "Status from runtime
+    service failed" err="rpc error: ..."`, crictl >= 1.24 through the kubelet's remote client)
+    as an error met, with its origin; None for other text."""
+    text = line.strip()
+    if _KLOG_ORIGIN.match(text) is None or _ERR_VALUE.search(text) is None:
+        return None
+    return failure(text, gave_up=False, client="crictl")
+
+
 def client_fragment(line: str) -> CriFailure | None:
     """A CRI client's error pasted alone: a failed connection or a critest call's answer."""
     return dial_failure(line) or critest_failure(line)

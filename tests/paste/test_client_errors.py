@@ -176,7 +176,8 @@ def test_kubeadm_cri_check_variants(tmp_path: Path, case: str, status: str, mess
     assert "kubeadm output" in kinds(read)
     cri = data["layers"]["cri"]
     assert cri["status"] == status
-    assert [e["message"] for e in cri["errors"]] == [message]
+    # (crictl 1.24/1.25's klog line, when there is one, is kept beside its fatal one)
+    assert {e["message"] for e in cri["errors"]} == {message}
     assert data["layers"]["containerd"]["status"] == "absent"  # crictl's lines are not its log
 
 
@@ -218,6 +219,20 @@ def test_kubeadm_cri_check_keeps_the_klog_origin_of_the_clients_line(
     assert error["source"] == "Status"
     assert error["message"].endswith("unknown service runtime.v1alpha2.RuntimeService")
     assert error.get("origin") == origin
+
+
+def test_kubeadm_cri_check_keeps_crictls_klog_line_beside_its_fatal_one(tmp_path: Path) -> None:
+    # kubeadm 1.24's CRI check as most pastes show it (kubernetes/website#35982): crictl's klog
+    # line, then its own fatal logrus line for the same call
+    path = tmp_path / "paste.txt"
+    path.write_text(evidence("containerd.cri-plugin-disabled/website-35982"))
+    loaded = load_inputs(None, texts=[path])
+    cri = loaded.document.data["layers"]["cri"]
+    assert cri["status"] == "unsupported"
+    assert [e.get("origin") for e in cri["errors"]] == [None, "remote_runtime.go:925"]
+    report = diagnose(loaded.document, load_rules(), None)
+    assert report.root_cause is not None
+    assert report.root_cause.finding.rule_id == "containerd.cri-plugin-disabled"
 
 
 def test_kubeadm_cri_check_of_a_runtime_crictl_could_not_connect_to(tmp_path: Path) -> None:
