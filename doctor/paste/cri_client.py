@@ -136,8 +136,9 @@ def dial_failure(line: str) -> CriFailure | None:
 
 # critest's (cri-tools' CRI validation suite) failed RunPodSandbox, in its ginkgo failure
 # report: pkg/framework/util.go, RunPodSandbox's `ExpectNoError(err, "failed to create
-# PodSandbox: %v", err)` (cri-tools 1.x), the runtime's gRPC answer after it
-_CRITEST_SANDBOX = re.compile(r"failed to create PodSandbox: rpc error: code = \w+ desc = ")
+# PodSandbox: %v", err)` (cri-tools 1.x; pkg/validate's own helpers say "Failed to create
+# PodSandbox: %v"), the runtime's gRPC answer after it
+_CRITEST_SANDBOX = re.compile(r"[Ff]ailed to create PodSandbox: rpc error: code = \w+ desc = ")
 
 
 def critest_failure(line: str) -> CriFailure | None:

@@ -471,6 +471,29 @@ def test_critest_failed_sandbox_is_the_runtimes_answer_to_a_cri_client(tmp_path:
     assert data["layers"]["containerd"]["status"] == "absent"  # a client's view, not its log
 
 
+@pytest.mark.parametrize(
+    ("line", "source"),
+    [
+        # cri-tools pkg/validate's helper (runPodSandboxOrFail): the capitalised form
+        (
+            "Failed to create PodSandbox: rpc error: code = Unknown desc = failed to setup"
+            ' network for sandbox "5a15": plugin type="bridge" failed (add): failed to set'
+            ' bridge addr: could not add IP address to "cni0": file exists',
+            "RunPodSandbox",
+        ),
+        # the kubelet's event for the same failure names no CRI client: not a critest line
+        ("Failed to create pod sandbox: rpc error: code = Unknown desc = failed", None),
+    ],
+)
+def test_critest_sandbox_line_variants(tmp_path: Path, line: str, source: str | None) -> None:
+    data, _, _ = facts(tmp_path, line + "\n")
+    cri = data["layers"]["cri"]
+    if source is None:
+        assert cri["status"] == "absent"
+    else:
+        assert [e["source"] for e in cri["errors"]] == [source]
+
+
 def test_another_programs_fatal_line_stays_where_it_was(tmp_path: Path) -> None:
     # k3s's own logrus lines (not crictl's) keep going to the daemons' logs
     data, _, _ = facts(tmp_path, evidence("node.cgroup-controller-missing/k3s-3439"))
