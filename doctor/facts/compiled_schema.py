@@ -148,6 +148,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__layers__apiserver__errors_item__message = data__layers__apiserver__errors_item["message"]
                                             if not isinstance(data__layers__apiserver__errors_item__message, (str)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.errors[{data__layers__apiserver__errors_x}].message" + " must be string")
+                                        if "origin" in data__layers__apiserver__errors_item_keys:
+                                            data__layers__apiserver__errors_item_keys.remove("origin")
+                                            data__layers__apiserver__errors_item__origin = data__layers__apiserver__errors_item["origin"]
+                                            if not isinstance(data__layers__apiserver__errors_item__origin, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.errors[{data__layers__apiserver__errors_x}].origin" + " must be string")
                                         if data__layers__apiserver__errors_item_keys:
                                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.apiserver.errors[{data__layers__apiserver__errors_x}]" + " must not contain "+str(data__layers__apiserver__errors_item_keys)+" properties")
                     data__layers__apiserver_is_dict = isinstance(data__layers__apiserver, dict)
@@ -375,6 +380,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__layers__kubelet__errors_item__message = data__layers__kubelet__errors_item["message"]
                                             if not isinstance(data__layers__kubelet__errors_item__message, (str)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.errors[{data__layers__kubelet__errors_x}].message" + " must be string")
+                                        if "origin" in data__layers__kubelet__errors_item_keys:
+                                            data__layers__kubelet__errors_item_keys.remove("origin")
+                                            data__layers__kubelet__errors_item__origin = data__layers__kubelet__errors_item["origin"]
+                                            if not isinstance(data__layers__kubelet__errors_item__origin, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.errors[{data__layers__kubelet__errors_x}].origin" + " must be string")
                                         if data__layers__kubelet__errors_item_keys:
                                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.kubelet.errors[{data__layers__kubelet__errors_x}]" + " must not contain "+str(data__layers__kubelet__errors_item_keys)+" properties")
                     if not isinstance(data__layers__kubelet, (dict)):
@@ -546,6 +556,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__layers__cri__errors_item__message = data__layers__cri__errors_item["message"]
                                             if not isinstance(data__layers__cri__errors_item__message, (str)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.errors[{data__layers__cri__errors_x}].message" + " must be string")
+                                        if "origin" in data__layers__cri__errors_item_keys:
+                                            data__layers__cri__errors_item_keys.remove("origin")
+                                            data__layers__cri__errors_item__origin = data__layers__cri__errors_item["origin"]
+                                            if not isinstance(data__layers__cri__errors_item__origin, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.errors[{data__layers__cri__errors_x}].origin" + " must be string")
                                         if data__layers__cri__errors_item_keys:
                                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.cri.errors[{data__layers__cri__errors_x}]" + " must not contain "+str(data__layers__cri__errors_item_keys)+" properties")
                     data__layers__cri_is_dict = isinstance(data__layers__cri, dict)
@@ -692,6 +707,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__layers__containerd__errors_item__message = data__layers__containerd__errors_item["message"]
                                             if not isinstance(data__layers__containerd__errors_item__message, (str)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.errors[{data__layers__containerd__errors_x}].message" + " must be string")
+                                        if "origin" in data__layers__containerd__errors_item_keys:
+                                            data__layers__containerd__errors_item_keys.remove("origin")
+                                            data__layers__containerd__errors_item__origin = data__layers__containerd__errors_item["origin"]
+                                            if not isinstance(data__layers__containerd__errors_item__origin, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.errors[{data__layers__containerd__errors_x}].origin" + " must be string")
                                         if data__layers__containerd__errors_item_keys:
                                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.containerd.errors[{data__layers__containerd__errors_x}]" + " must not contain "+str(data__layers__containerd__errors_item_keys)+" properties")
                     if not isinstance(data__layers__containerd, (dict)):
@@ -982,6 +1002,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__layers__shim__errors_item__message = data__layers__shim__errors_item["message"]
                                             if not isinstance(data__layers__shim__errors_item__message, (str)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.errors[{data__layers__shim__errors_x}].message" + " must be string")
+                                        if "origin" in data__layers__shim__errors_item_keys:
+                                            data__layers__shim__errors_item_keys.remove("origin")
+                                            data__layers__shim__errors_item__origin = data__layers__shim__errors_item["origin"]
+                                            if not isinstance(data__layers__shim__errors_item__origin, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.errors[{data__layers__shim__errors_x}].origin" + " must be string")
                                         if data__layers__shim__errors_item_keys:
                                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.shim.errors[{data__layers__shim__errors_x}]" + " must not contain "+str(data__layers__shim__errors_item_keys)+" properties")
                     data__layers__shim_is_dict = isinstance(data__layers__shim, dict)
@@ -1126,6 +1151,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__layers__runc__errors_item__message = data__layers__runc__errors_item["message"]
                                             if not isinstance(data__layers__runc__errors_item__message, (str)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.runc.errors[{data__layers__runc__errors_x}].message" + " must be string")
+                                        if "origin" in data__layers__runc__errors_item_keys:
+                                            data__layers__runc__errors_item_keys.remove("origin")
+                                            data__layers__runc__errors_item__origin = data__layers__runc__errors_item["origin"]
+                                            if not isinstance(data__layers__runc__errors_item__origin, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.runc.errors[{data__layers__runc__errors_x}].origin" + " must be string")
                                         if data__layers__runc__errors_item_keys:
                                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.runc.errors[{data__layers__runc__errors_x}]" + " must not contain "+str(data__layers__runc__errors_item_keys)+" properties")
                     data__layers__runc_is_dict = isinstance(data__layers__runc, dict)
@@ -1184,6 +1214,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__layers__process__errors_item__message = data__layers__process__errors_item["message"]
                                             if not isinstance(data__layers__process__errors_item__message, (str)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.process.errors[{data__layers__process__errors_x}].message" + " must be string")
+                                        if "origin" in data__layers__process__errors_item_keys:
+                                            data__layers__process__errors_item_keys.remove("origin")
+                                            data__layers__process__errors_item__origin = data__layers__process__errors_item["origin"]
+                                            if not isinstance(data__layers__process__errors_item__origin, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.process.errors[{data__layers__process__errors_x}].origin" + " must be string")
                                         if data__layers__process__errors_item_keys:
                                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.process.errors[{data__layers__process__errors_x}]" + " must not contain "+str(data__layers__process__errors_item_keys)+" properties")
                 if "node" in data__layers_keys:
@@ -1229,6 +1264,11 @@ def validate(data, custom_formats={}, name_prefix=None):
                                             data__layers__node__errors_item__message = data__layers__node__errors_item["message"]
                                             if not isinstance(data__layers__node__errors_item__message, (str)):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.errors[{data__layers__node__errors_x}].message" + " must be string")
+                                        if "origin" in data__layers__node__errors_item_keys:
+                                            data__layers__node__errors_item_keys.remove("origin")
+                                            data__layers__node__errors_item__origin = data__layers__node__errors_item["origin"]
+                                            if not isinstance(data__layers__node__errors_item__origin, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.errors[{data__layers__node__errors_x}].origin" + " must be string")
                                         if data__layers__node__errors_item_keys:
                                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.errors[{data__layers__node__errors_x}]" + " must not contain "+str(data__layers__node__errors_item_keys)+" properties")
                     data__layers__node_is_dict = isinstance(data__layers__node, dict)

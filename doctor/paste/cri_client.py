@@ -49,6 +49,8 @@ _ENDPOINT_FLAGS = {
     "kubeadm": ("--cri-socket",),
 }
 _ERR_VALUE = re.compile(r'\berr="(?P<err>(?:[^"\\]|\\.)*)"')
+# a klog header (`E0731 22:55:10.706285 3979 remote_runtime.go:925] `): its file:line is kept
+_KLOG_ORIGIN = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6}\s+\d+ (?P<origin>[\w.-]+\.go:\d+)\] ")
 _DEFAULT_ENDPOINTS = re.compile(r"[Rr]untime connect using default endpoints: ")
 _WHAT = (
     (re.compile(r"getting status of runtime|Status from runtime service"), "Status"),
@@ -56,7 +58,7 @@ _WHAT = (
     (re.compile(r"list(?:ing)? containers|call list containers"), "ListContainers"),
     (re.compile(r"list(?:ing)? pod sandboxes|call list sandboxes"), "ListPodSandbox"),
     (re.compile(r"pulling image"), "PullImage"),
-    (re.compile(r"run pod sandbox"), "RunPodSandbox"),
+    (re.compile(r"run pod sandbox|create PodSandbox"), "RunPodSandbox"),
     (re.compile(r"creating container"), "CreateContainer"),
     (re.compile(r"connect endpoint|failed to connect"), "connect"),
 )
@@ -72,6 +74,10 @@ class CriFailure:
     status: LayerStatus | None  # None: met, but the runtime was still reached or tried further
     endpoint: str | None
     endpoint_source: str | None = None
+    # the klog origin (`remote_runtime.go:925`) of a client's klog line: which client code met
+    # the error, hence which CRI versions it asked (the kubelet's remote client, vendored by
+    # crictl, changed what it asks across releases)
+    origin: str | None = None
 
 
 def client_message(line: str) -> tuple[str, str] | None:
@@ -128,6 +134,37 @@ def dial_failure(line: str) -> CriFailure | None:
     return CriFailure(f"connect {endpoint}", line.strip(), LayerStatus.UNREACHABLE, endpoint)
 
 
+# critest's (cri-tools' CRI validation suite) failed RunPodSandbox, in its ginkgo failure
+# report: pkg/framework/util.go, RunPodSandbox's `ExpectNoError(err, "failed to create
+# PodSandbox: %v", err)` (cri-tools 1.x; pkg/validate's own helpers say "Failed to create
+# PodSandbox: %v"), the runtime's gRPC answer after it
+_CRITEST_SANDBOX = re.compile(r"[Ff]ailed to create PodSandbox: rpc error: code = \w+ desc = ")
+
+
+def critest_failure(line: str) -> CriFailure | None:
+    """The runtime's answer a critest call got, from its failure report's line; None for other
+    text. The runtime answered: an error met, the layer examined."""
+    text = line.strip()
+    if _CRITEST_SANDBOX.match(text) is None:
+        return None
+    return failure(text, gave_up=False, client="critest")
+
+
+def klog_failure(line: str) -> CriFailure | None:
+    """A CRI client's klog error line (`E0731 ... remote_runtime.go:925] "Status from runtime
+    service failed" err="rpc error: ..."`, crictl >= 1.24 through the kubelet's remote client)
+    as an error met, with its origin; None for other text."""
+    text = line.strip()
+    if _KLOG_ORIGIN.match(text) is None or _ERR_VALUE.search(text) is None:
+        return None
+    return failure(text, gave_up=False, client="crictl")
+
+
+def client_fragment(line: str) -> CriFailure | None:
+    """A CRI client's error pasted alone: a failed connection or a critest call's answer."""
+    return dial_failure(line) or critest_failure(line)
+
+
 def command_endpoint(command: str) -> CriFailure | None:
     """The endpoint a CRI client's command line names (`crictl -r unix:///run/x.sock info`,
     `kubeadm init --cri-socket=/run/crio/crio.sock`), as the live gatherer records the endpoint
@@ -157,6 +194,8 @@ def failure(message: str, gave_up: bool, client: str, checked: bool = False) -> 
     runtime, one kubeadm's check found not running), the endpoint it names, the call it was."""
     endpoint = _endpoint(message)
     what = next((name for pattern, name in _WHAT if pattern.search(message)), client)
+    klog = _KLOG_ORIGIN.match(message.strip())
+    origin = klog.group("origin") if klog else None
     quoted = _ERR_VALUE.search(message)
     if quoted:  # klog's `err="..."`: the error is the quoted value
         message = quoted.group("err").replace('\\"', '"')
@@ -168,12 +207,12 @@ def failure(message: str, gave_up: bool, client: str, checked: bool = False) -> 
         status = LayerStatus.UNREACHABLE if gave_up and what == "connect" else None
         if checked:
             status = status or LayerStatus.ERROR
-        return CriFailure(source, message, status, endpoint)
+        return CriFailure(source, message, status, endpoint, origin=origin)
     code = code_name(rpc.group("code"))
     status = None
     if checked or (gave_up and code in STATUS_FOR_CODE):
         status = status_for(code, rpc.group("desc"))
-    return CriFailure(source, message[rpc.start() :].strip(), status, endpoint)
+    return CriFailure(source, message[rpc.start() :].strip(), status, endpoint, origin=origin)
 
 
 def _endpoint(message: str) -> str | None:

@@ -243,7 +243,10 @@ def _apply_cri_client(document: dict[str, Any], failures: list[CriFailure]) -> N
         if failure.endpoint_source and not cri.get("endpoint_source"):
             cri["endpoint_source"] = failure.endpoint_source
         if failure.message is not None:
-            cri["errors"].append({"source": failure.source, "message": failure.message})
+            error = {"source": failure.source, "message": failure.message}
+            if failure.origin:
+                error["origin"] = failure.origin
+            cri["errors"].append(error)
         if failure.status is not None and cri["status"] == "ok":
             cri["status"] = failure.status.value
 

@@ -218,6 +218,12 @@ BARE_RUNTIME = re.compile(
     # around Go's "Head \"URL\": ..."); the registry API's /v2/ path tells it from the many
     # other programs that print "failed to do request"
     r'|failed to do request: (?:Head|Get|Post) "?https?://[^/\s"]+/v2/'
+    # libcni's error for one plugin of a network list (containernetworking/cni libcni/api.go:
+    # "plugin %s failed (add): %w", pluginDescription's `type="loopback"` and ` name="..."`),
+    # the part of the runtime's RunPodSandbox failure (containerd's "failed to setup network
+    # for sandbox") a user copies; the runtime's log is where a sandbox's network setup fails
+    # (dockershim, the kubelet's own before 1.24, called it too: its users paste kubelet lines)
+    r'|plugin type="[\w.-]+" (?:name="[^"]*" )?failed \((?:add|delete|check)\): '
 )
 # The docker CLI printing the daemon's answer (moby's client: "Error response from daemon: %s")
 # when the daemon could not write its own state under /var/lib/docker: dockerd's own error, as
@@ -392,7 +398,7 @@ def _status_message(shape: Shape) -> bool:
 def fragment_kind(line: str, command: str | None) -> Kind | None:
     """The kind of a line that is read alone, out of the output it came from: a log line
     trimmed of its prefix, an event without its table, a sysctl value, a Taints line."""
-    if bare_writer(line) or cri_client.dial_failure(line):
+    if bare_writer(line) or cri_client.client_fragment(line):
         return Kind.FRAGMENTS
     if events.event_line(line):
         return Kind.EVENT_LINES

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from doctor.paste.cri_client import CriFailure, crictl_failure, failure
+from doctor.paste.cri_client import CriFailure, crictl_failure, failure, klog_failure
 
 # a line of kubeadm's own: a phase's `[tag] `, a check's `[ERROR Name]: `, its error trailer
 # (its phases' tags, from cmd/kubeadm over the versions: app/cmd/phases and the older
@@ -103,7 +103,13 @@ def read(lines: Sequence[str]) -> Found:
     found = Found()
     for index, (level, name), text in _checks(lines):
         if name == "CRI" and level == "ERROR":
-            found.cri.append(_cri_check(text))
+            checked = _cri_check(text)
+            found.cri.append(checked)
+            if checked.origin is None:
+                # crictl 1.24/1.25 logs the call's error through klog before its own fatal
+                # line: kept too, for the origin that says which CRI versions it asked
+                output = _OUTPUT.split(text, maxsplit=1)[-1]
+                found.cri += [f for f in map(klog_failure, output.split("\n")) if f]
             continue
         if name == "ImagePull" or name == "CRI":
             found.cri += [f for f in map(crictl_failure, text.split("\n")) if f and f.message]

@@ -29,7 +29,12 @@ from doctor.paste import (
     units,
 )
 from doctor.paste.container import LogsCommand, logs_command
-from doctor.paste.cri_client import CriFailure, command_endpoint, crictl_failure, dial_failure
+from doctor.paste.cri_client import (
+    CriFailure,
+    client_fragment,
+    command_endpoint,
+    crictl_failure,
+)
 from doctor.paste.kinds import (
     Kind,
     bare_entry,
@@ -257,7 +262,7 @@ def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
             rest.append((segment.first + index, line))
             continue
         entry = bare_entry(line) if own is Kind.FRAGMENTS else None
-        dialed = dial_failure(line) if own is Kind.FRAGMENTS else None
+        dialed = client_fragment(line) if own is Kind.FRAGMENTS else None
         if dialed is not None:
             pasted.cri_client.append(dialed)  # a client's view of the runtime, not a log
         elif entry is not None:

@@ -176,7 +176,8 @@ def test_kubeadm_cri_check_variants(tmp_path: Path, case: str, status: str, mess
     assert "kubeadm output" in kinds(read)
     cri = data["layers"]["cri"]
     assert cri["status"] == status
-    assert [e["message"] for e in cri["errors"]] == [message]
+    # (crictl 1.24/1.25's klog line, when there is one, is kept beside its fatal one)
+    assert {e["message"] for e in cri["errors"]} == {message}
     assert data["layers"]["containerd"]["status"] == "absent"  # crictl's lines are not its log
 
 
@@ -198,6 +199,40 @@ time="2019-11-06T11:15:01+08:00" level=fatal msg="failed to connect: failed to c
 , error: exit status 1
 [preflight] If you know what you are doing, you can make a check non-fatal with `--ignore-preflight-errors=...`
 """  # noqa: E501,W293
+
+
+@pytest.mark.parametrize(
+    ("case", "origin"),
+    [
+        # crictl 1.24 under kubeadm's CRI check: klog's `remote_runtime.go:925] "Status from
+        # runtime service failed" err="..."` (the kubelet's remote client, vendored)
+        ("containerd.cri-plugin-disabled/k8s-111591", "remote_runtime.go:925"),
+        # crictl 1.19's logrus fatal line: no klog origin
+        ("cri.api-unsupported/crio-6554", None),
+    ],
+)
+def test_kubeadm_cri_check_keeps_the_klog_origin_of_the_clients_line(
+    tmp_path: Path, case: str, origin: str | None
+) -> None:
+    data, _, _ = facts(tmp_path, evidence(case))
+    (error,) = data["layers"]["cri"]["errors"]
+    assert error["source"] == "Status"
+    assert error["message"].endswith("unknown service runtime.v1alpha2.RuntimeService")
+    assert error.get("origin") == origin
+
+
+def test_kubeadm_cri_check_keeps_crictls_klog_line_beside_its_fatal_one(tmp_path: Path) -> None:
+    # kubeadm 1.24's CRI check as most pastes show it (kubernetes/website#35982): crictl's klog
+    # line, then its own fatal logrus line for the same call
+    path = tmp_path / "paste.txt"
+    path.write_text(evidence("containerd.cri-plugin-disabled/website-35982"))
+    loaded = load_inputs(None, texts=[path])
+    cri = loaded.document.data["layers"]["cri"]
+    assert cri["status"] == "unsupported"
+    assert [e.get("origin") for e in cri["errors"]] == [None, "remote_runtime.go:925"]
+    report = diagnose(loaded.document, load_rules(), None)
+    assert report.root_cause is not None
+    assert report.root_cause.finding.rule_id == "containerd.cri-plugin-disabled"
 
 
 def test_kubeadm_cri_check_of_a_runtime_crictl_could_not_connect_to(tmp_path: Path) -> None:
@@ -422,6 +457,41 @@ def test_crictl_error_the_runtime_answered_leaves_the_layer_examined(tmp_path: P
     assert cri["status"] == "ok"
     assert cri["errors"][0]["source"] == "PullImage"
     assert cri["errors"][0]["message"].startswith("rpc error: code = Unknown desc = failed to")
+
+
+def test_critest_failed_sandbox_is_the_runtimes_answer_to_a_cri_client(tmp_path: Path) -> None:
+    # critest's ginkgo report (cri-tools, containerd/containerd#3507): its RunPodSandbox failed
+    data, _, _ = facts(tmp_path, evidence("containerd.cni-plugin-bug/containerd-3507"))
+    cri = data["layers"]["cri"]
+    assert cri["status"] == "ok"  # the runtime answered
+    assert [e["source"] for e in cri["errors"]] == ["RunPodSandbox"]
+    assert cri["errors"][0]["message"].startswith(
+        'rpc error: code = Unknown desc = failed to setup network for sandbox "aa2ebdf7'
+    )
+    assert data["layers"]["containerd"]["status"] == "absent"  # a client's view, not its log
+
+
+@pytest.mark.parametrize(
+    ("line", "source"),
+    [
+        # cri-tools pkg/validate's helper (runPodSandboxOrFail): the capitalised form
+        (
+            "Failed to create PodSandbox: rpc error: code = Unknown desc = failed to setup"
+            ' network for sandbox "5a15": plugin type="bridge" failed (add): failed to set'
+            ' bridge addr: could not add IP address to "cni0": file exists',
+            "RunPodSandbox",
+        ),
+        # the kubelet's event for the same failure names no CRI client: not a critest line
+        ("Failed to create pod sandbox: rpc error: code = Unknown desc = failed", None),
+    ],
+)
+def test_critest_sandbox_line_variants(tmp_path: Path, line: str, source: str | None) -> None:
+    data, _, _ = facts(tmp_path, line + "\n")
+    cri = data["layers"]["cri"]
+    if source is None:
+        assert cri["status"] == "absent"
+    else:
+        assert [e["source"] for e in cri["errors"]] == [source]
 
 
 def test_another_programs_fatal_line_stays_where_it_was(tmp_path: Path) -> None:

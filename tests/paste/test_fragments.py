@@ -231,6 +231,12 @@ def test_node_events_are_the_nodes_events(tmp_path: Path) -> None:
             "failed to do request: Head https://registry.xxx.xxxx/v2/core/portal-backend/manifests/1:"
             " x509: certificate signed by unknown authority",
         ),
+        # libcni's error for the loopback plugin, cut from containerd's RunPodSandbox failure
+        (
+            "containerd.cni-plugin-incompatible/containerd-6876",
+            'plugin type="loopback" failed (add): incompatible CNI versions; config is "1.0.0",'
+            ' plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0"',
+        ),
     ],
 )
 def test_containerd_and_ctr_stderr_reach_containerds_log(
@@ -241,6 +247,8 @@ def test_containerd_and_ctr_stderr_reach_containerds_log(
     # a pull no pod made: the image rule's node branch names it
     if "image-tls" in case:
         assert root(report_of(loaded)) == "containerd.image-tls"
+    if "cni-plugin" in case:
+        assert root(report_of(loaded)) == "containerd.cni-plugin-incompatible"
 
 
 def test_another_programs_failed_request_is_not_containerds(tmp_path: Path) -> None:
