@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -88,17 +89,9 @@ def crash_loop(cluster: Lab) -> Iterator[str]:
             },
         },
     }
-    apply(cluster, json.dumps(manifest))
-    cluster.cluster.kubectl(
-        "wait", "pod", "-l", "app=api-crash", "-n", NAMESPACE,
-        "--for=jsonpath={.status.containerStatuses[0].restartCount}=2", "--timeout=90s",
-    )  # fmt: skip
-    name = cluster.cluster.kubectl(
-            "get", "pod", "-l", "app=api-crash", "-n", NAMESPACE,
-        "-o", "jsonpath={.items[0].metadata.name}",
-    ).stdout  # fmt: skip
     try:
-        yield f"{NAMESPACE}/{name}"
+        apply(cluster, json.dumps(manifest))
+        yield f"{NAMESPACE}/{crashed_twice(cluster, 'app=api-crash')}"
     finally:
         # foreground: returns once its pods are gone too (their netns and veth with them), so
         # the next test's snapshot of the machine does not catch them on their way out
@@ -106,6 +99,21 @@ def crash_loop(cluster: Lab) -> Iterator[str]:
             "delete", "deployment", "api-crash", "-n", NAMESPACE, "--cascade=foreground",
             "--wait=true", timeout=120,
         )  # fmt: skip
+
+
+def crashed_twice(lab: Lab, selector: str, timeout: float = 180) -> str:
+    """The name of the pod `selector` picks once its container restarted twice. Polled: the
+    Deployment's pod may not exist yet (`kubectl wait -l` fails at once when none matches)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = lab.cluster.kubectl_json("get", "pod", "-l", selector, "-n", NAMESPACE) or {}
+        for item in found.get("items") or []:
+            statuses = (item.get("status") or {}).get("containerStatuses") or []
+            if statuses and statuses[0].get("restartCount", 0) >= 2:
+                return str(item["metadata"]["name"])
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no pod {selector} restarted twice in {timeout:.0f} s")
+        time.sleep(1)
 
 
 def test_exactly_the_shipped_cluster_role_reads_everything(

@@ -89,11 +89,12 @@ def lab_agent(lab: Lab) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def agent(cluster: Lab) -> Iterator[None]:
-    apply(cluster, json.dumps(lab_agent(cluster)))
     try:
+        apply(cluster, json.dumps(lab_agent(cluster)))
         cluster.cluster.kubectl(
-            "rollout", "status", "daemonset/stackdoctor", "-n", "kube-system", "--timeout=90s"
-        )
+            "rollout", "status", "daemonset/stackdoctor", "-n", "kube-system", "--timeout=150s",
+            timeout=160,
+        )  # fmt: skip
         yield
     finally:
         cluster.cluster.kubectl(
