@@ -20,6 +20,7 @@ from doctor.errors import GatherError
 
 if TYPE_CHECKING:
     from doctor.engine.select import RuleChoice
+    from doctor.gather.api.kubeconfig import ApiTarget
 
 DEPLOY_HINT = (
     "deploy the node agent: kubectl apply -f deploy/daemonset.yaml -f deploy/rbac.yaml "
@@ -63,12 +64,20 @@ def kubectl_stackdoctor(
     DaemonSet's pod on that node."""
     from doctor.diagnosis import diagnose
     from doctor.facts.document import PodRef, parse_facts
-    from doctor.gather.context import ApiOptions
+    from doctor.gather.api.kubeconfig import NoApiAccess, find_target
+    from doctor.gather.api.question import named_query
 
-    api = ApiOptions(kubeconfig, context, dict(os.environ))
-    name, given = (pod.split("/", 1)[1], pod.split("/", 1)[0]) if "/" in pod else (pod, None)
+    named = named_query(pod, namespace)
+    if named is None:
+        raise click.UsageError(f"{pod}: the API is asked by name: give NAME or NAMESPACE/NAME")
+    try:
+        target = find_target(kubeconfig, context, dict(os.environ))
+    except NoApiAccess as exc:
+        raise GatherError(f"the API server: {exc}") from None
     rules, render = prepare_engine(rule_choice, output)
-    document = _document(api, name, given or namespace, agent_namespace, timeout)
+    # kubectl's namespace when none is given: the context's (else `default`)
+    name, given = named
+    document = _document(target, name, given or target.namespace, agent_namespace, timeout)
     facts = parse_facts(document, "kubectl stackdoctor")
     key = document["pods"][0]
     report = diagnose(facts, rules, PodRef(key["namespace"], key["name"]))
@@ -77,17 +86,16 @@ def kubectl_stackdoctor(
 
 
 def _document(
-    api: Any, name: str, namespace: str | None, agent_namespace: str, timeout: float
+    target: ApiTarget, name: str, namespace: str, agent_namespace: str, timeout: float
 ) -> dict[str, Any]:
     from doctor.apiserver.evidence import Evidence
     from doctor.apiserver.facts import kubectl_document
     from doctor.gather.api import layer
     from doctor.gather.api.client import ApiFailure, ReadOnlyApi
-    from doctor.gather.api.fetch import ask
-    from doctor.gather.api.kubeconfig import NoApiAccess, find_target
+    from doctor.gather.api.fetch import ask_target
     from doctor.gather.api.node_agent import AgentError, find_agent, node_facts
 
-    answer = ask(api, name, namespace or _context_namespace(api), timeout)
+    answer = ask_target(target, name, namespace, timeout)
     if answer["status"] != "ok":
         raise GatherError(f"the API server: {answer.get('reason')}")
     key = layer.pod_key(answer)
@@ -101,7 +109,6 @@ def _document(
         document = layer.apply_answer(base, answer)
         layer.not_here(document, answer, None)
         return document
-    target = find_target(api.kubeconfig, api.context, api.environ)
     reader = ReadOnlyApi(target, timeout)
     why: str
     try:
@@ -118,7 +125,7 @@ def _document(
         return document
     try:
         node_document = node_facts(target, agent, key, timeout)
-    except (AgentError, NoApiAccess) as exc:
+    except AgentError as exc:
         document = layer.apply_answer(base, answer)
         _node_not_read(document, f"the node agent on {node}: {exc}")
         return document
@@ -128,24 +135,8 @@ def _document(
     return layer.apply_answer(node_document, answer)
 
 
-def _context_namespace(api: Any) -> str | None:
-    """kubectl's namespace when none is given: the context's (else `default`)."""
-    from doctor.gather.api.kubeconfig import NoApiAccess, find_target
-
-    try:
-        return find_target(api.kubeconfig, api.context, api.environ).namespace
-    except NoApiAccess:
-        return None  # ask() says why
-
-
 def _node_not_read(document: dict[str, Any], why: str) -> None:
-    """The node's layers not examined: why on the first, a pointer to it on the others."""
-    from doctor.layers import LAYER_NAMES
+    from doctor.gather.api.layer import node_layers_not_examined
 
-    first = LAYER_NAMES[1]
-    for name in LAYER_NAMES[1:]:
-        message = why if name == first else f"not examined: the node was not read (see {first})"
-        document["layers"][name] = {
-            "status": "absent",
-            "errors": [{"source": "kubectl stackdoctor", "message": message}],
-        }
+    others = "not examined: the node was not read (see kubelet)"
+    node_layers_not_examined(document, why, others, "kubectl stackdoctor")

@@ -18,7 +18,7 @@ from doctor.engine.loader import load_rules
 from doctor.facts.document import PodRef, parse_facts
 from doctor.gather.api import layer
 from doctor.gather.api.node_agent import AgentError, agent_command
-from doctor.gather.api.question import _named
+from doctor.gather.api.question import named_query
 from doctor.layers import LAYER_NAMES
 from tests.conftest import REPO
 
@@ -150,7 +150,7 @@ def test_events_and_node_that_could_not_be_read_leave_the_rest() -> None:
 def test_which_queries_the_api_is_asked_by(
     text: str, namespace: str | None, named: tuple[str, str | None] | None
 ) -> None:
-    assert _named(text, namespace) == named
+    assert named_query(text, namespace) == named
 
 
 @pytest.mark.parametrize(

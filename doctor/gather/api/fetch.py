@@ -9,22 +9,33 @@ give the answer (unreachable, timeout, forbidden, unauthorized).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doctor.gather.context import ApiOptions
+
+if TYPE_CHECKING:
+    from doctor.gather.api.kubeconfig import ApiTarget
 
 log = logging.getLogger(__name__)
 
 
 def ask(api: ApiOptions, name: str, namespace: str | None, budget: float) -> dict[str, Any]:
-    from doctor.gather.api.client import ApiFailure, ReadOnlyApi
     from doctor.gather.api.kubeconfig import NoApiAccess, find_target
-    from doctor.gather.api.objects import read_pod_objects
 
     try:
         target = find_target(api.kubeconfig, api.context, api.environ)
     except NoApiAccess as exc:
         return {"status": "absent", "reason": str(exc)}
+    return ask_target(target, name, namespace, budget)
+
+
+def ask_target(
+    target: ApiTarget, name: str, namespace: str | None, budget: float
+) -> dict[str, Any]:
+    """`ask`, the server and credentials already found."""
+    from doctor.gather.api.client import ApiFailure, ReadOnlyApi
+    from doctor.gather.api.objects import read_pod_objects
+
     where = {
         "server": target.server,
         "context": target.config.context_name,

@@ -126,12 +126,15 @@ def not_here(document: dict[str, Any], answer: dict[str, Any], here: str | None)
             f"diagnose it there (`kubectl stackdoctor -n {key[0] if key else 'NS'} "
             f"{key[1] if key else 'POD'}`, or `stackdoctor diagnose {pod}` on {node})"
         )
+    node_layers_not_examined(
+        document, message, f"not examined: {pod} is not on this machine", "apiserver"
+    )
+
+
+def node_layers_not_examined(document: dict[str, Any], why: str, others: str, source: str) -> None:
+    """Every layer below the apiserver absent: `why` on the first (the kubelet's), the shorter
+    `others` on the rest, so a report says the reason once."""
     first, *rest = LAYER_NAMES[1:]
-    document["layers"][first] = _not_examined(message)
-    for name in rest:
-        document["layers"][name] = _not_examined(f"not examined: {pod} is not on this machine")
-
-
-def _not_examined(message: str) -> dict[str, Any]:
-    error = {"source": "apiserver", "message": message}
-    return {"status": LayerStatus.ABSENT.value, "errors": [error]}
+    for name, message in ((first, why), *((name, others) for name in rest)):
+        error = {"source": source, "message": message}
+        document["layers"][name] = {"status": LayerStatus.ABSENT.value, "errors": [error]}

@@ -8,6 +8,7 @@ costs only what it would have told.
 
 from __future__ import annotations
 
+import importlib
 from functools import partial
 from typing import Any
 
@@ -82,10 +83,11 @@ def _owners(
             break
         record: dict[str, Any] = {"kind": owner.get("kind"), "name": owner.get("name")}
         chain.append(record)
-        resource = _OWNER_KINDS.get((owner.get("apiVersion"), owner.get("kind")))
-        if resource is None:
+        module = _OWNER_KINDS.get((str(owner.get("apiVersion")), str(owner.get("kind"))))
+        if module is None:
             break  # a custom resource: named, not read (its plural needs discovery)
-        found = _try(api, answer, partial(api.get, resource(), owner["name"], namespace))
+        resource = _kind(str(owner["kind"]), module)
+        found = _try(api, answer, partial(api.get, resource, owner["name"], namespace))
         if found is None:
             break
         record.update(_summary(found))
@@ -121,39 +123,19 @@ def _try(api: ReadOnlyApi, answer: dict[str, Any], read: Any) -> Any:
         return None
 
 
-def _kind(name: str) -> type[Any]:
-    from lightkube.resources import core_v1
-
-    resource: type[Any] = getattr(core_v1, name)
+def _kind(name: str, module: str = "core_v1") -> type[Any]:
+    """A lightkube resource class, imported when first asked for (lightkube.resources.MODULE)."""
+    resource: type[Any] = getattr(importlib.import_module(f"lightkube.resources.{module}"), name)
     return resource
 
 
-def _apps(name: str) -> Any:
-    def load() -> type[Any]:
-        from lightkube.resources import apps_v1
-
-        resource: type[Any] = getattr(apps_v1, name)
-        return resource
-
-    return load
-
-
-def _batch(name: str) -> Any:
-    def load() -> type[Any]:
-        from lightkube.resources import batch_v1
-
-        resource: type[Any] = getattr(batch_v1, name)
-        return resource
-
-    return load
-
-
-_OWNER_KINDS: dict[tuple[Any, Any], Any] = {
-    ("apps/v1", "ReplicaSet"): _apps("ReplicaSet"),
-    ("apps/v1", "Deployment"): _apps("Deployment"),
-    ("apps/v1", "StatefulSet"): _apps("StatefulSet"),
-    ("apps/v1", "DaemonSet"): _apps("DaemonSet"),
-    ("batch/v1", "Job"): _batch("Job"),
-    ("batch/v1", "CronJob"): _batch("CronJob"),
-    ("v1", "ReplicationController"): lambda: _kind("ReplicationController"),
+# An owner's (apiVersion, kind) -> where lightkube has its resource; other kinds are named only.
+_OWNER_KINDS: dict[tuple[str, str], str] = {
+    ("apps/v1", "ReplicaSet"): "apps_v1",
+    ("apps/v1", "Deployment"): "apps_v1",
+    ("apps/v1", "StatefulSet"): "apps_v1",
+    ("apps/v1", "DaemonSet"): "apps_v1",
+    ("batch/v1", "Job"): "batch_v1",
+    ("batch/v1", "CronJob"): "batch_v1",
+    ("v1", "ReplicationController"): "core_v1",
 }

@@ -26,7 +26,7 @@ _ID = re.compile(r"^(?:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{12,6
 GRACE_SECONDS = 1.0
 
 
-def _named(text: str, namespace: str | None) -> tuple[str, str | None] | None:
+def named_query(text: str, namespace: str | None) -> tuple[str, str | None] | None:
     """(name, namespace or None) of a query by name; None for a uid or sandbox id."""
     text = text.strip()
     if "/" in text:
@@ -39,6 +39,7 @@ def _named(text: str, namespace: str | None) -> tuple[str, str | None] | None:
 class ApiQuestion:
     started: float
     budget: float
+    named: tuple[str, str | None] | None  # (name, namespace) the query gives; None: an id
     child: Child | None
     on_this_node: bool = False
 
@@ -47,12 +48,12 @@ class ApiQuestion:
         ctx.handoff.unknown_pod_for_api = True
         options = ctx.options
         assert options.api is not None and options.pod is not None
-        named = _named(options.pod.text, options.pod.namespace)
+        named = named_query(options.pod.text, options.pod.namespace)
         child = None
         if named is not None and fork_is_safe():
             api, budget = options.api, options.timeout
             child = Child(lambda: _ask(api, named[0], named[1], budget))
-        return cls(time.monotonic(), options.timeout, child)
+        return cls(time.monotonic(), options.timeout, named, child)
 
     def cancel(self) -> None:
         if self.child is not None:
@@ -64,11 +65,11 @@ class ApiQuestion:
         found = _found_on_node(ctx)
         other = found and answer and answer.get("status") == "ok" and layer.pod_key(answer) != found
         if answer is None or other:
-            name, namespace = (found[1], found[0]) if found else self._query(ctx)
-            if name is None:  # a uid or id the node does not know: nothing to ask by
+            asked = (found[1], found[0]) if found else self.named
+            if asked is None:  # a uid or id the node does not know: nothing to ask by
                 reason = "the API is asked by name: give NAMESPACE/NAME"
                 return {"status": "absent", "reason": reason}
-            answer = _ask(ctx.options.api, name, namespace, self._left())
+            answer = _ask(ctx.options.api, asked[0], asked[1], self._left())
         return answer
 
     def place(self, ctx: GatherContext, answer: dict[str, Any]) -> None:
@@ -121,12 +122,6 @@ class ApiQuestion:
 
     def _left(self) -> float:
         return max(0.1, self.started + self.budget - time.monotonic())
-
-    @staticmethod
-    def _query(ctx: GatherContext) -> tuple[str | None, str | None]:
-        assert ctx.options.pod is not None
-        named = _named(ctx.options.pod.text, ctx.options.pod.namespace)
-        return (named[0], named[1]) if named else (None, None)
 
 
 def _ask(api: Any, name: str, namespace: str | None, budget: float) -> dict[str, Any]:
