@@ -103,11 +103,37 @@ def test_loading_the_builtin_rules_parses_no_yaml(monkeypatch: pytest.MonkeyPatc
     assert len(load_rules()) == BUILTIN
 
 
-def test_regexes_from_the_pack_compile_on_first_use() -> None:
+def test_regexes_from_the_pack_compile_only_for_a_value_that_may_match() -> None:
+    """The pack knows each regex's required texts: a value holding none of them is answered
+    without compiling (most of a diagnosis's ~110 regexes never are)."""
     rule = load_rules().get("containerd.cni-ip-exhausted")
     assert rule is not None
     regexes = [p.value for p in _predicates(rule.when) if p.op.name == "matches"]
     assert regexes and all(r._compiled is None for r in regexes)
+    with_texts = [r for r in regexes if r._required]
+    assert with_texts, "the pack gave these regexes no required texts"
+    regex = with_texts[0]
+    assert regex.search("any text") is None
+    assert regex._compiled is None
+    regex.search(f"a line with {regex._required[0]} in it")
+    assert regex._compiled is not None
+
+
+def test_the_pack_gives_every_regex_the_texts_the_parser_finds() -> None:
+    from doctor.engine.regex_structure import required_texts
+
+    regexes = [r for rule in load_rules().rules for r in loader._regexes([rule])]
+    assert len(regexes) > 100
+    for regex in regexes:
+        assert regex._required == required_texts(regex.pattern), regex.pattern
+        assert regex._searches >= regex.PREFILTER_AFTER  # nothing left to learn
+
+
+def test_a_regex_without_required_texts_compiles_on_first_use() -> None:
+    regexes = [
+        r for rule in load_rules().rules for r in loader._regexes([rule]) if r._required is None
+    ]
+    assert regexes  # `(?i)` patterns and short alternatives
     regexes[0].search("any text")
     assert regexes[0]._compiled is not None
 

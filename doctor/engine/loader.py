@@ -137,8 +137,8 @@ def build_pack(directory: Path) -> str:
         document = _parse(file, data, problems)
         if document is not None:
             parsed = _yaml_lines(document)
-            _compile_rules(document, str(file), parsed, problems)
-            entries[file.name] = pack_entry(data, parsed)
+            rules = _compile_rules(document, str(file), parsed, problems)
+            entries[file.name] = pack_entry(data, parsed, {r.pattern for r in _regexes(rules)})
     if problems:
         raise RuleError(f"cannot pack {directory}: {problems[0]}")
     return render_pack(entries)
@@ -284,12 +284,25 @@ def _load_file(file: Path, problems: list[Problem], packed: dict[str, Any]) -> l
         except (KeyError, TypeError, AttributeError, IndexError):
             found.append(Problem(name, 0, "stale pack"))
         if not found:
+            for regex in _regexes(rules):
+                regex.know_required(pre.required.get(regex.pattern, ()))
             return rules
         # The pack came from other code than this: parse the YAML, which reports exact lines.
     document = _parse(file, data, problems)
     if document is None:
         return []
     return _compile_rules(document, name, _yaml_lines(document), problems)
+
+
+def _regexes(rules: Sequence[Rule]) -> list[LazyRegex]:
+    """The regex of every predicate of `rules` (each predicate has its own)."""
+    return [
+        predicate.value
+        for rule in rules
+        for branch in rule.branches()
+        for predicate in branch.when.predicates()
+        if isinstance(predicate.value, LazyRegex)
+    ]
 
 
 def _parse(file: Path, data: bytes, problems: list[Problem]) -> LineDict | None:

@@ -63,10 +63,11 @@ class LazyRegex:
     ~10 ms of every start. Rules parsed from YAML compile theirs at once (that is how a bad one
     is reported); the pre-parsed built-in pack was checked when it was made.
 
-    A regex searched many times (the log lines of a node with thousands of pods) first learns
-    texts one of which every match contains (regex_structure) and skips lines without them:
+    Texts one of which every match contains (regex_structure) let it skip values without them:
     most catalog patterns begin with an optional group, which `re` cannot skip ahead for. The
-    parse that takes costs about what compiling does, so a single-pod run never pays it.
+    built-in pack hands them over (know_required), so such a regex is compiled only when some
+    value holds one of them; any other regex learns them once searched many times (the log
+    lines of a node with thousands of pods): the parse costs about what compiling does.
     """
 
     __slots__ = ("_compiled", "_required", "_searches", "pattern")
@@ -84,38 +85,46 @@ class LazyRegex:
         found = self.search_last([text])
         return found[1] if found else None
 
+    def know_required(self, texts: Sequence[str]) -> None:
+        """Take the required texts worked out before (the built-in pack keeps them): none
+        is learnt, and a regex whose texts are in no value asked is never compiled."""
+        self._required = tuple(texts) or None
+        self._searches = self.PREFILTER_AFTER
+
     def search_last(self, values: Sequence[Any]) -> tuple[str, re.Match[str]] | None:
         """The last string among `values` the regex matches, with its match."""
-        if self._compiled is None:
-            self._compiled = re.compile(self.pattern)
-        search = self._compiled.search
-        if self._required is None and self._searches < self.PREFILTER_AFTER:
+        if self._searches < self.PREFILTER_AFTER:
             self._searches += len(values)
             if self._searches >= self.PREFILTER_AFTER:
                 from doctor.engine.regex_structure import required_texts
 
                 self._required = required_texts(self.pattern)
         required = self._required
-        if required is not None and type(values) is Selected:
-            joined = values.joined()
-            if not _contains_one(joined, required):
-                return None  # in no line, since in none of them joined
         if required is None:
+            search = self._search()
             for value in reversed(values):
                 if type(value) is str and (match := search(value)):
                     return value, match
-        elif len(required) == 1:
+            return None
+        if type(values) is Selected and not _contains_one(values.joined(), required):
+            return None  # in no line, since in none of them joined
+        if len(required) == 1:
             (part,) = required
             for value in reversed(values):
-                if type(value) is str and part in value and (match := search(value)):
+                if type(value) is str and part in value and (match := self._search()(value)):
                     return value, match
-        else:
-            for value in reversed(values):
-                if type(value) is str and _contains_one(value, required):
-                    match = search(value)
-                    if match:
-                        return value, match
+            return None
+        for value in reversed(values):
+            if type(value) is str and _contains_one(value, required):
+                match = self._search()(value)
+                if match:
+                    return value, match
         return None
+
+    def _search(self) -> Callable[[str], re.Match[str] | None]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled.search
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, LazyRegex) and other.pattern == self.pattern

@@ -7,18 +7,24 @@ reports (each rule's and each example's). A file is taken from it only when its 
 the YAML on disk, so an edited rule file is simply parsed again: the pack can make a run
 slower, never different. `scripts/gen-rule-pack` writes it; tests/test_rule_pack.py fails
 when it is stale.
+
+It also keeps, per regex, the texts one of which every match contains (regex_structure's
+required_texts, worked out when the pack was made): a regex none of whose texts is in the values
+it is asked about is never compiled. A diagnosis asks ~110 regexes and used to compile them all:
+~90 ms of the parent's CPU on the lab's node (bench/diagnose_latency.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 PACK_NAME = "rules.json"
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,8 @@ class PackedFile:
     rule_lines: list[int]
     # per rule: the lines of its `fires` examples, then of its `quiet` ones
     example_lines: list[dict[str, list[int]]]
+    # per regex of its rules: the texts one of which every match contains ([]: none worth it)
+    required: dict[str, list[str]] = field(default_factory=dict)
 
 
 def digest(data: bytes) -> str:
@@ -52,16 +60,22 @@ def packed_file(entries: dict[str, Any], name: str, data: bytes) -> PackedFile |
     entry = entries.get(name)
     if not isinstance(entry, dict) or entry.get("sha256") != digest(data):
         return None
-    return PackedFile(entry["document"], entry["rule_lines"], entry["example_lines"])
+    return PackedFile(
+        entry["document"], entry["rule_lines"], entry["example_lines"], entry["required"]
+    )
 
 
-def pack_entry(data: bytes, parsed: PackedFile) -> dict[str, Any]:
-    """What the pack keeps of one valid rule file (`data`), parsed from its YAML."""
+def pack_entry(data: bytes, parsed: PackedFile, regexes: Iterable[str]) -> dict[str, Any]:
+    """What the pack keeps of one valid rule file (`data`), parsed from its YAML, whose rules
+    hold `regexes`."""
+    from doctor.engine.regex_structure import required_texts
+
     return {
         "sha256": digest(data),
         "rule_lines": parsed.rule_lines,
         "example_lines": parsed.example_lines,
         "document": parsed.document,
+        "required": {p: list(required_texts(p) or ()) for p in sorted(regexes)},
     }
 
 
