@@ -137,7 +137,13 @@ def _reason(exc: Exception) -> str:
 
 def _what(resource: type[Any], name: str | None, namespace: str | None) -> str:
     kind = resource._api_info.plural
-    where = f" in namespace {namespace}" if namespace else ""
+    where = (
+        " in all namespaces"
+        if namespace == "*"
+        else f" in namespace {namespace}"
+        if namespace
+        else ""
+    )
     return f"get {kind} {name}{where}" if name else f"list {kind}{where}"
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from doctor.gather.api.client import ApiFailure, ReadOnlyApi
 from doctor.gather.api.kubeconfig import ApiTarget
+from doctor.gather.api.resources import resource
 
 AGENT_LABEL = "app.kubernetes.io/name=stackdoctor"
 EXEC_ANNOTATION = "stackdoctor.io/exec"
@@ -29,7 +30,11 @@ class AgentError(Exception):
 def find_agent(api: ReadOnlyApi, node: str, namespace: str) -> dict[str, Any] | None:
     """The running stackdoctor pod on `node`, or None."""
     pods = api.list(
-        _pod_kind(), namespace, {"spec.nodeName": node, "status.phase": "Running"}, 10, AGENT_LABEL
+        resource("v1", "Pod"),
+        namespace,
+        {"spec.nodeName": node, "status.phase": "Running"},
+        10,
+        AGENT_LABEL,
     )
     return pods[0] if pods else None
 
@@ -91,12 +96,6 @@ def node_facts(
     except json.JSONDecodeError as exc:
         raise AgentError(f"{namespace}/{name}: its output is not JSON: {exc.msg}") from None
     return document
-
-
-def _pod_kind() -> type[Any]:
-    from lightkube.resources.core_v1 import Pod
-
-    return Pod
 
 
 __all__ = ["AgentError", "ApiFailure", "agent_command", "find_agent", "node_facts"]

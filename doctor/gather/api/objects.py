@@ -8,11 +8,11 @@ costs only what it would have told.
 
 from __future__ import annotations
 
-import importlib
 from functools import partial
 from typing import Any
 
 from doctor.gather.api.client import ApiFailure, ReadOnlyApi
+from doctor.gather.api.resources import ALL_NAMESPACES, KINDS, resource
 
 MAX_EVENTS = 200  # a crash-looping pod's events are a handful; their counts carry the rest
 MAX_OWNER_DEPTH = 3  # ReplicaSet -> Deployment, Job -> CronJob: two steps in practice
@@ -34,15 +34,16 @@ def read_pod_objects(api: ReadOnlyApi, name: str, namespace: str | None) -> dict
     fields = {"involvedObject.kind": "Pod", "involvedObject.name": metadata.get("name", name)}
     if metadata.get("uid"):
         fields["involvedObject.uid"] = metadata["uid"]  # not a deleted pod's of the same name
-    events = _try(api, answer, lambda: api.list(_kind("Event"), namespace, fields, MAX_EVENTS))
+    Event, Node = resource("v1", "Event"), resource("v1", "Node")
+    events = _try(api, answer, lambda: api.list(Event, namespace, fields, MAX_EVENTS))
     answer["events"] = events or []
     if spec.get("nodeName"):
-        answer["node"] = _try(api, answer, lambda: api.get(_kind("Node"), spec["nodeName"]))
+        answer["node"] = _try(api, answer, lambda: api.get(Node, spec["nodeName"]))
         # the node's own events (the kubelet's SystemOOM, EvictionThresholdMet, NodeNotReady):
         # recorded in the namespace "default", looked for in all
         about_node = {"involvedObject.kind": "Node", "involvedObject.name": spec["nodeName"]}
-        found = _try(api, answer, lambda: api.list(_kind("Event"), None, about_node, MAX_EVENTS))
-        answer["node_events"] = found or []
+        everywhere = partial(api.list, Event, ALL_NAMESPACES, about_node, MAX_EVENTS)
+        answer["node_events"] = _try(api, answer, everywhere) or []
     answer["owners"] = _owners(api, metadata, namespace, answer)
     return answer
 
@@ -50,7 +51,7 @@ def read_pod_objects(api: ReadOnlyApi, name: str, namespace: str | None) -> dict
 def _find_pod(
     api: ReadOnlyApi, name: str, namespace: str | None, answer: dict[str, Any]
 ) -> dict[str, Any] | None:
-    Pod = _kind("Pod")
+    Pod = resource("v1", "Pod")
     if namespace:
         try:
             return api.get(Pod, name, namespace)
@@ -60,7 +61,7 @@ def _find_pod(
             raise
     # no namespace given: like the node walk, any namespace (a field selector, not a listing)
     try:
-        found = api.list(Pod, None, {"metadata.name": name}, 50)
+        found = api.list(Pod, ALL_NAMESPACES, {"metadata.name": name}, 50)
     except ApiFailure as failure:
         if failure.kind != "forbidden":
             raise
@@ -83,11 +84,10 @@ def _owners(
             break
         record: dict[str, Any] = {"kind": owner.get("kind"), "name": owner.get("name")}
         chain.append(record)
-        module = _OWNER_KINDS.get((str(owner.get("apiVersion")), str(owner.get("kind"))))
-        if module is None:
+        kind = (str(owner.get("apiVersion")), str(owner.get("kind")))
+        if kind not in KINDS:
             break  # a custom resource: named, not read (its plural needs discovery)
-        resource = _kind(str(owner["kind"]), module)
-        found = _try(api, answer, partial(api.get, resource, owner["name"], namespace))
+        found = _try(api, answer, partial(api.get, resource(*kind), owner["name"], namespace))
         if found is None:
             break
         record.update(_summary(found))
@@ -121,21 +121,3 @@ def _try(api: ReadOnlyApi, answer: dict[str, Any], read: Any) -> Any:
             raise  # the server is gone: nothing else will answer either
         answer["errors"].append({"source": "apiserver", "message": str(failure)})
         return None
-
-
-def _kind(name: str, module: str = "core_v1") -> type[Any]:
-    """A lightkube resource class, imported when first asked for (lightkube.resources.MODULE)."""
-    resource: type[Any] = getattr(importlib.import_module(f"lightkube.resources.{module}"), name)
-    return resource
-
-
-# An owner's (apiVersion, kind) -> where lightkube has its resource; other kinds are named only.
-_OWNER_KINDS: dict[tuple[str, str], str] = {
-    ("apps/v1", "ReplicaSet"): "apps_v1",
-    ("apps/v1", "Deployment"): "apps_v1",
-    ("apps/v1", "StatefulSet"): "apps_v1",
-    ("apps/v1", "DaemonSet"): "apps_v1",
-    ("batch/v1", "Job"): "batch_v1",
-    ("batch/v1", "CronJob"): "batch_v1",
-    ("v1", "ReplicationController"): "core_v1",
-}

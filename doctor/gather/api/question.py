@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from doctor.errors import GatherError
-from doctor.gather.api import layer
 from doctor.gather.child import Child, fork_is_safe
 from doctor.gather.context import GatherContext
 from doctor.gather.cri.query import PodNotFoundError
@@ -61,6 +60,8 @@ class ApiQuestion:
 
     def answer(self, ctx: GatherContext) -> dict[str, Any]:
         """The API's answer about the pod the walk found, or the query names."""
+        from doctor.gather.api import layer  # the answer's readers: not before the fork
+
         answer = self._child_answer() if self.child is not None else None
         found = _found_on_node(ctx)
         other = found and answer and answer.get("status") == "ok" and layer.pod_key(answer) != found
@@ -76,6 +77,8 @@ class ApiQuestion:
         """Where the pod is. On this node without a sandbox (the runtime never made one, or it
         was removed), the walk found it nowhere: it becomes the pod of interest all the same,
         so that the kubelet's and containerd's lines about it are given to it."""
+        from doctor.gather.api import layer  # the answer's readers: not before the fork
+
         key = layer.pod_key(answer) if answer.get("status") == "ok" else None
         if key is None or ctx.handoff.unknown_pod is None:
             self.on_this_node = key is not None
@@ -92,6 +95,8 @@ class ApiQuestion:
         self, ctx: GatherContext, document: dict[str, Any], answer: dict[str, Any]
     ) -> dict[str, Any]:
         """The document with the answer in it (see the module's docstring)."""
+        from doctor.gather.api import layer  # the answer's readers: not before the fork
+
         unknown = ctx.handoff.unknown_pod
         if answer.get("status") != "ok":
             if unknown is not None:
