@@ -187,6 +187,43 @@ def test_a_pod_bound_to_another_node_is_said_so(cluster: Lab) -> None:
     assert not_walked(run.report) >= {"cri", "runc", "process"}
 
 
+def test_a_pod_named_without_its_namespace_is_found_in_any(cluster: Lab) -> None:
+    """`diagnose NAME` asks the API for NAME in every namespace, as the node walk looks in
+    every sandbox: a Pending pod (no sandbox on any node) of another namespace is found and
+    diagnosed from its events; the same name in two namespaces asks for -n, naming both."""
+    manifest = json.loads(pod("elsewhere", [{"name": "app", "command": ["sleep", "3600"]}]))
+    manifest["metadata"]["namespace"] = "team-a"
+    manifest["spec"]["nodeSelector"] = {"stackdoctor.io/no-such-label": "x"}
+    cluster.cluster.kubectl("create", "namespace", "team-a")
+    admin = str(cluster.cluster.files.admin_kubeconfig)
+    try:
+        apply(cluster, json.dumps(manifest))
+        scheduled = "jsonpath={.status.conditions[?(@.type=='PodScheduled')].reason}"
+        cluster.cluster.kubectl(
+            "wait", "pod/elsewhere", "-n", "team-a", f"--for={scheduled}=Unschedulable",
+            "--timeout=60s", timeout=90,
+        )  # fmt: skip
+        run = diagnose(cluster, "elsewhere", api=admin)
+        assert root_cause(run.report) == ("apiserver.node-selector-mismatch", "apiserver")
+        assert run.report["target"]["namespace"] == "team-a", run.report["target"]
+
+        manifest["metadata"]["namespace"] = NAMESPACE
+        apply(cluster, json.dumps(manifest))
+        code, _, err, _ = stackdoctor(
+            cluster, "diagnose", "elsewhere", "--kubeconfig", admin, "-o", "json"
+        )
+        assert code == 2, err
+        assert "pods of that name in namespaces default, team-a: give -n" in err, err
+    finally:
+        cluster.cluster.kubectl(
+            "delete", "namespace", "team-a", "--wait=true", timeout=120, check=False
+        )
+        cluster.cluster.kubectl(
+            "delete", "pod", "elsewhere", "-n", NAMESPACE, "--force", "--grace-period=0",
+            check=False,
+        )  # fmt: skip
+
+
 def test_a_pod_on_a_node_no_kubelet_runs_behind_is_diagnosed_from_the_api_alone(
     cluster: Lab,
 ) -> None:
