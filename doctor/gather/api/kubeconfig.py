@@ -121,7 +121,8 @@ def _read(path: Path) -> dict[str, Any]:
     if len(data) > MAX_KUBECONFIG_BYTES:
         raise NoApiAccess(f"{path}: larger than {MAX_KUBECONFIG_BYTES >> 20} MiB: not a kubeconfig")
     try:
-        loaded = yaml.safe_load(data)
+        # libyaml when PyYAML has it: a kubeconfig's embedded certificates are long scalars
+        loaded = yaml.load(data, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
