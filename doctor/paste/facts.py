@@ -117,6 +117,7 @@ def apply_paste(
         lines = kernel_lines(kernel, reference, KERNEL_LOG_LINES)
         node["kernel_log"] = _merged(node.get("kernel_log"), lines, KERNEL_LOG_LINES)
         notes += _place_memcg_kills(document, pod)
+    _apply_agent_lines(document, pasted.logs.entries[Writer.AGENTS], reference)
     if pasted.df_tables:
         found_disks = disks.disks(pasted.df_tables)
         if found_disks:
@@ -218,6 +219,17 @@ def _apply_node_lines(document: dict[str, Any], pasted: Pasted) -> None:
         known = apiserver.setdefault("node_conditions", [])
         types = {c["type"] for c in known}
         known += [c for c in pasted.node_conditions if c["type"] not in types]
+
+
+def _apply_agent_lines(document: dict[str, Any], found: list[str], reference: datetime) -> None:
+    """The node's other agents' lines (kube-proxy, flanneld) into the node's log of them,
+    selected as their live reading is (gather/node.py): node-level lines, for no pod."""
+    if not found:
+        return
+    raw = RawLog(found, lambda entry: parse_daemon_entry(entry, reference))
+    _examined(document, "node")
+    node = document["layers"]["node"]
+    node["agent_log"] = _merged(node.get("agent_log"), node_lines(raw), NODE_LINES_MAX)
 
 
 def _apply_forwarding(document: dict[str, Any], told: dict[str, Any]) -> None:

@@ -320,7 +320,8 @@ SHORT_JOURNAL = re.compile(r"(?P<ident>[\w.-]+)\[\d+\]: (?P<body>.*)")
 
 
 def bare_writer(line: str) -> str | None:
-    """`kubelet`, `runtime` or `kernel` for a recognisable line trimmed of its prefix."""
+    """`kubelet`, `runtime`, `kernel` or `agents` for a recognisable line trimmed of its
+    prefix."""
     found = bare_entry(line)
     return None if found is None else found[0]
 
@@ -348,6 +349,7 @@ _WRITER_NAMES = {
     daemons.Writer.KUBELET: "kubelet",
     daemons.Writer.RUNTIME: "runtime",
     daemons.Writer.KERNEL: "kernel",
+    daemons.Writer.AGENTS: "agents",
 }
 
 

@@ -48,7 +48,12 @@ from doctor.paste.segment import Segment, split
 from doctor.paste.text import PastedText
 from doctor.paste.wrapped import unwrap
 
-_BARE_WRITERS = {"kubelet": Writer.KUBELET, "runtime": Writer.RUNTIME, "kernel": Writer.KERNEL}
+_BARE_WRITERS = {
+    "kubelet": Writer.KUBELET,
+    "runtime": Writer.RUNTIME,
+    "kernel": Writer.KERNEL,
+    "agents": Writer.AGENTS,
+}
 
 
 @dataclass(frozen=True)
