@@ -1403,6 +1403,50 @@ def validate(data, custom_formats={}, name_prefix=None):
                                                 raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.kernel_log[{data__layers__node__kernellog_x}].raw" + " must be string or null")
                                         if data__layers__node__kernellog_item_keys:
                                             raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.kernel_log[{data__layers__node__kernellog_x}]" + " must not contain "+str(data__layers__node__kernellog_item_keys)+" properties")
+                        if "agent_log" in data__layers__node_keys:
+                            data__layers__node_keys.remove("agent_log")
+                            data__layers__node__agentlog = data__layers__node["agent_log"]
+                            if not isinstance(data__layers__node__agentlog, (list, tuple)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".layers.node.agent_log must be array")
+                            data__layers__node__agentlog_is_list = isinstance(data__layers__node__agentlog, (list, tuple))
+                            if data__layers__node__agentlog_is_list:
+                                data__layers__node__agentlog_len = len(data__layers__node__agentlog)
+                                for data__layers__node__agentlog_x, data__layers__node__agentlog_item in enumerate(data__layers__node__agentlog):
+                                    if not isinstance(data__layers__node__agentlog_item, (dict)):
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.agent_log[{data__layers__node__agentlog_x}]" + " must be object")
+                                    data__layers__node__agentlog_item_is_dict = isinstance(data__layers__node__agentlog_item, dict)
+                                    if data__layers__node__agentlog_item_is_dict:
+                                        data__layers__node__agentlog_item__missing_keys = set(['message']) - data__layers__node__agentlog_item.keys()
+                                        if data__layers__node__agentlog_item__missing_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.agent_log[{data__layers__node__agentlog_x}]" + " must contain ")
+                                        data__layers__node__agentlog_item_keys = set(data__layers__node__agentlog_item.keys())
+                                        if "time" in data__layers__node__agentlog_item_keys:
+                                            data__layers__node__agentlog_item_keys.remove("time")
+                                            data__layers__node__agentlog_item__time = data__layers__node__agentlog_item["time"]
+                                            if not isinstance(data__layers__node__agentlog_item__time, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.agent_log[{data__layers__node__agentlog_x}].time" + " must be string or null")
+                                        if "severity" in data__layers__node__agentlog_item_keys:
+                                            data__layers__node__agentlog_item_keys.remove("severity")
+                                            data__layers__node__agentlog_item__severity = data__layers__node__agentlog_item["severity"]
+                                            if not isinstance(data__layers__node__agentlog_item__severity, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.agent_log[{data__layers__node__agentlog_x}].severity" + " must be string or null")
+                                        if "source" in data__layers__node__agentlog_item_keys:
+                                            data__layers__node__agentlog_item_keys.remove("source")
+                                            data__layers__node__agentlog_item__source = data__layers__node__agentlog_item["source"]
+                                            if not isinstance(data__layers__node__agentlog_item__source, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.agent_log[{data__layers__node__agentlog_x}].source" + " must be string or null")
+                                        if "message" in data__layers__node__agentlog_item_keys:
+                                            data__layers__node__agentlog_item_keys.remove("message")
+                                            data__layers__node__agentlog_item__message = data__layers__node__agentlog_item["message"]
+                                            if not isinstance(data__layers__node__agentlog_item__message, (str)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.agent_log[{data__layers__node__agentlog_x}].message" + " must be string")
+                                        if "raw" in data__layers__node__agentlog_item_keys:
+                                            data__layers__node__agentlog_item_keys.remove("raw")
+                                            data__layers__node__agentlog_item__raw = data__layers__node__agentlog_item["raw"]
+                                            if not isinstance(data__layers__node__agentlog_item__raw, (str, NoneType)):
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.agent_log[{data__layers__node__agentlog_x}].raw" + " must be string or null")
+                                        if data__layers__node__agentlog_item_keys:
+                                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".layers.node.agent_log[{data__layers__node__agentlog_x}]" + " must not contain "+str(data__layers__node__agentlog_item_keys)+" properties")
                         if "limits" in data__layers__node_keys:
                             data__layers__node_keys.remove("limits")
                             data__layers__node__limits = data__layers__node["limits"]

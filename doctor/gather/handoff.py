@@ -100,3 +100,7 @@ class Handoff:
     )
     # node.prefetch -> node.gather: node.read_kernel_log, read ahead
     kernel_log_ahead: Prefetch[list[dict[str, Any]] | None] = field(default_factory=Prefetch)
+    # node.prefetch -> node.gather: logs.selection.read_node_log of the node agents' log
+    agent_log_ahead: Prefetch[tuple[RawLog | None, list[LogLine] | None]] = field(
+        default_factory=Prefetch
+    )

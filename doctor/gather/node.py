@@ -1,4 +1,5 @@
-"""The node's own resources: disks, memory, kernel log, and the limits containers share.
+"""The node's own resources: disks, memory, kernel log, and the limits containers share; and
+the log of the node's other agents (kube-proxy, flanneld) run as host services.
 
 Disk and inode use of the directories the stack writes to (containerd's root, the kubelet's root,
 /var/log), memory from /proc/meminfo and PSI, the kernel log's OOM-killer and other trouble lines
@@ -19,6 +20,8 @@ from typing import Any
 
 from doctor.gather.context import GatherContext, LayerRecorder, status_for_os_error
 from doctor.gather.host import Host
+from doctor.gather.logs.selection import read_node_log
+from doctor.gather.logs.sources import AGENTS_LOG
 from doctor.layers import Layer
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,11 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
     )
     if kernel_log is not None:
         recorder.facts["kernel_log"] = kernel_log
+    _, agent_lines = ctx.prefetched(
+        ctx.handoff.agent_log_ahead, recorder, lambda r: read_node_log(ctx, r, AGENTS_LOG)
+    )
+    if agent_lines is not None:  # unread: the key stays absent (not known), never null
+        recorder.facts["agent_log"] = agent_lines
     recorder.facts["limits"] = limits(ctx.host, recorder)
     recorder.facts["forwarding"] = forwarding(ctx.host, recorder)
     disks_read = any("used_ratio" in disk for disk in recorder.facts["disks"])
@@ -92,8 +100,12 @@ def gather(ctx: GatherContext) -> dict[str, Any]:
 
 
 def prefetch(ctx: GatherContext) -> None:
-    """The kernel log needs no other layer: read it ahead (collect.py)."""
+    """The kernel log and the node agents' log need no other layer: read them ahead
+    (collect.py)."""
     ctx.prefetch(ctx.handoff.kernel_log_ahead, Layer.NODE, lambda r: read_kernel_log(ctx.host, r))
+    ctx.prefetch(
+        ctx.handoff.agent_log_ahead, Layer.NODE, lambda r: read_node_log(ctx, r, AGENTS_LOG)
+    )
 
 
 def _disk_paths(ctx: GatherContext) -> list[str]:

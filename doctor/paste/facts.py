@@ -33,6 +33,7 @@ from doctor.paste.cri_client import CriFailure
 from doctor.paste.kinds import start_error
 from doctor.paste.logs import bare_line, kernel_lines, parse_daemon_entry
 from doctor.paste.place import ContainerLog, DescribedState, Pasted, StartError, StatusMessage
+from doctor.paste.proc_cgroup import ProcessCgroup
 
 NO_PASTE_DATA = "no node data: not in the pasted text (nor kubectl output)"
 LOG_TAIL_MAX = 1000  # the schema's maxItems of a container's log_tail
@@ -97,6 +98,7 @@ def apply_paste(
         note = _place_status_message(document, status, pod)
         if note:
             notes.append(note)
+    notes += _place_process_cgroups(document, pasted.process_cgroups, pod)
     if pasted.events:
         notes.extend(_place_events(document, pasted.events, about, pod))
     for writer, (layer, key) in _LAYER_LOG.items():
@@ -117,6 +119,7 @@ def apply_paste(
         lines = kernel_lines(kernel, reference, KERNEL_LOG_LINES)
         node["kernel_log"] = _merged(node.get("kernel_log"), lines, KERNEL_LOG_LINES)
         notes += _place_memcg_kills(document, pod)
+    _apply_agent_lines(document, pasted.logs.entries[Writer.AGENTS], reference)
     if pasted.df_tables:
         found_disks = disks.disks(pasted.df_tables)
         if found_disks:
@@ -218,6 +221,17 @@ def _apply_node_lines(document: dict[str, Any], pasted: Pasted) -> None:
         known = apiserver.setdefault("node_conditions", [])
         types = {c["type"] for c in known}
         known += [c for c in pasted.node_conditions if c["type"] not in types]
+
+
+def _apply_agent_lines(document: dict[str, Any], found: list[str], reference: datetime) -> None:
+    """The node's other agents' lines (kube-proxy, flanneld) into the node's log of them,
+    selected as their live reading is (gather/node.py): node-level lines, for no pod."""
+    if not found:
+        return
+    raw = RawLog(found, lambda entry: parse_daemon_entry(entry, reference))
+    _examined(document, "node")
+    node = document["layers"]["node"]
+    node["agent_log"] = _merged(node.get("agent_log"), node_lines(raw), NODE_LINES_MAX)
 
 
 def _apply_forwarding(document: dict[str, Any], told: dict[str, Any]) -> None:
@@ -562,6 +576,43 @@ def _place_memcg_kills(document: dict[str, Any], pod: PodRef | None) -> list[str
             memory["oom_kill_events"] = count
             container["cgroup"] = (container.get("cgroup") or {}) | {"memory": memory}
             _examined(document, "process")
+    return notes
+
+
+def _place_process_cgroups(
+    document: dict[str, Any], found: list[ProcessCgroup], pod: PodRef | None
+) -> list[str]:
+    """A container process's /proc/PID/cgroup into its attempt's cgroup.path, as the process
+    gatherer reads the live file: the pod its path's uid names (else the paste's pod, else one
+    named by that uid, as a kubelet line naming a pod by uid makes), the attempt its id names
+    (made when the pod has none); a note when whose container it is cannot be told."""
+    pods: list[dict[str, Any]] = document["pods"]
+    notes: list[str] = []
+    for cgroup in found:
+        uid = cgroup.pod_uid
+        owner = next((p for p in pods if uid and p.get("uid") == uid), None)
+        if owner is None and pod is not None:
+            owner = _pod_named(pods, pod.namespace, pod.name)
+            if uid and owner.get("uid") not in (None, uid):
+                owner = None  # the user's pod is another
+        if owner is None:
+            owner = _pod_named(pods, UNKNOWN, uid or UNKNOWN)
+        if uid and not owner.get("uid"):
+            owner["uid"] = uid
+        container = _container_by_id(owner, cgroup.container_id)
+        if container is None and owner["containers"]:
+            names = ", ".join(sorted({c["name"] for c in owner["containers"]}))
+            notes.append(f"{cgroup.path}: a process's cgroup, but which of {names}?")
+            continue
+        if container is None:
+            container = {"name": UNKNOWN, "attempt": 0}
+            owner["containers"].append(container)
+        if cgroup.container_id and not container.get("id"):
+            container["id"] = cgroup.container_id
+        known = container.get("cgroup") or {}
+        if not known.get("path"):
+            container["cgroup"] = known | {"path": cgroup.path}
+        _examined(document, "process")
     return notes
 
 

@@ -22,6 +22,7 @@ from doctor.paste import (
     kubeadm,
     kubectl_errors,
     nodelines,
+    proc_cgroup,
     states,
     status_message,
     units,
@@ -57,6 +58,7 @@ class Kind(Enum):
     EVENT_LINES = "events without their table"
     SYSCTL = "sysctl"
     TAINTS = "describe node Taints"
+    PROC_CGROUP = "/proc/PID/cgroup"
     UNKNOWN = "unrecognised text"
 
 
@@ -320,7 +322,8 @@ SHORT_JOURNAL = re.compile(r"(?P<ident>[\w.-]+)\[\d+\]: (?P<body>.*)")
 
 
 def bare_writer(line: str) -> str | None:
-    """`kubelet`, `runtime` or `kernel` for a recognisable line trimmed of its prefix."""
+    """`kubelet`, `runtime`, `kernel` or `agents` for a recognisable line trimmed of its
+    prefix."""
     found = bare_entry(line)
     return None if found is None else found[0]
 
@@ -348,6 +351,7 @@ _WRITER_NAMES = {
     daemons.Writer.KUBELET: "kubelet",
     daemons.Writer.RUNTIME: "runtime",
     daemons.Writer.KERNEL: "kernel",
+    daemons.Writer.AGENTS: "agents",
 }
 
 
@@ -428,6 +432,10 @@ def _headless_df(shape: Shape) -> bool:
     )
 
 
+def _proc_cgroup(shape: Shape) -> bool:
+    return shape.run is None and proc_cgroup.is_output(shape.lines, shape.command)
+
+
 def _run_is(kind: Kind) -> Callable[[Shape], bool]:
     return lambda shape: shape.run is kind
 
@@ -472,6 +480,7 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.CRICTL_PODS, _run_is(Kind.CRICTL_PODS)),
     (Kind.SYSTEMCTL_STATUS, _run_is(Kind.SYSTEMCTL_STATUS)),
     (Kind.KUBEADM, _run_is(Kind.KUBEADM)),
+    (Kind.PROC_CGROUP, _proc_cgroup),
     (Kind.FRAGMENTS, _fragments),  # a daemon's trimmed line wrapping a start error is its log's
     (Kind.START_ERROR, _start_error),
     (Kind.STATUS_MESSAGE, _status_message),

@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from doctor.paste.proc_cgroup import owner as cgroup_owner
+
 # mm/oom_kill.c: "Memory cgroup out of memory: Killed process %d (%s) total-vm:... UID:%u
 # pgtables:%lukB oom_score_adj:%hd" (5.x); "Kill process %d (%s) score %u or sacrifice child"
 # before 4.19 (no oom_score_adj on the line)
@@ -29,13 +31,6 @@ _SUMMARY = re.compile(
     r"oom-kill:constraint=CONSTRAINT_MEMCG,.*?\btask_memcg=(?P<memcg>[^,]*),"
     r"task=(?P<comm>[^,]*),pid=\s*(?P<pid>\d+)"
 )
-# the pod's uid in a cgroup path: cgroupfs `pod<uid>`, systemd `kubepods-...-pod<uid_with_>.slice`
-_POD_UID = re.compile(
-    r"pod(?P<uid>[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})"
-)
-# the container's id: its own directory (cgroupfs) or scope (`cri-containerd-<id>.scope`,
-# `docker-<id>.scope`, `crio-<id>.scope`)
-_CONTAINER_ID = re.compile(r"(?:^|/|-)(?P<id>[0-9a-f]{64})(?:\.scope)?$")
 _GUARANTEED = (-998, -997)
 _BURSTABLE_OR_BESTEFFORT = range(2, 1001)
 
@@ -73,13 +68,6 @@ def memcg_kills(messages: Iterable[str]) -> list[MemcgKill]:
         elif summary:
             pid, memcg = summary["pid"], summary["memcg"]
             known = found.get(pid) or MemcgKill(pid, summary["comm"])
-            uid = _POD_UID.search(memcg)
-            container = _CONTAINER_ID.search(memcg)
-            found[pid] = MemcgKill(
-                pid,
-                known.comm,
-                known.oom_score_adj,
-                uid["uid"].replace("_", "-") if uid else None,
-                container["id"] if container else None,
-            )
+            uid, container_id = cgroup_owner(memcg)
+            found[pid] = MemcgKill(pid, known.comm, known.oom_score_adj, uid, container_id)
     return list(found.values())

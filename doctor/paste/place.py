@@ -23,6 +23,7 @@ from doctor.paste import (
     kubectl_errors,
     logs,
     nodelines,
+    proc_cgroup,
     runtime,
     states,
     status_message,
@@ -48,7 +49,12 @@ from doctor.paste.segment import Segment, split
 from doctor.paste.text import PastedText
 from doctor.paste.wrapped import unwrap
 
-_BARE_WRITERS = {"kubelet": Writer.KUBELET, "runtime": Writer.RUNTIME, "kernel": Writer.KERNEL}
+_BARE_WRITERS = {
+    "kubelet": Writer.KUBELET,
+    "runtime": Writer.RUNTIME,
+    "kernel": Writer.KERNEL,
+    "agents": Writer.AGENTS,
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ class Pasted:
     healthz: str | None = None  # kubeadm's [kubelet-check]
     forwarding: dict[str, Any] = field(default_factory=dict)  # kubeadm's FileContent checks
     container_states: list[kubectl_errors.ContainerState] = field(default_factory=list)
+    process_cgroups: list[proc_cgroup.ProcessCgroup] = field(default_factory=list)
     pod_runtime_lines: list[tuple[kubectl_errors.Target, str]] = field(default_factory=list)
     read: list[str] = field(default_factory=list)  # "where: kind" of every segment placed
     unplaced: list[str] = field(default_factory=list)
@@ -361,6 +368,17 @@ def _kubectl_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
         pasted.unplaced.append(f"{segment.source}:{_spans(unknown)}: not recognised")
 
 
+def _proc_cgroup(segment: Segment, kind: Kind, pasted: Pasted) -> None:
+    """A container's process's cgroup (its pod and id from the path); a host process's is no
+    container's, and no fact holds it."""
+    found = proc_cgroup.read(segment.lines)
+    if found.pod_uid is None and found.container_id is None:
+        _not_read(segment, kind, pasted, f"{found.path}: a host process's cgroup, no container's")
+        return
+    pasted.process_cgroups.append(found)
+    _read(pasted, segment, kind)
+
+
 def _unknown(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     if segment.command is not None:
         why = f"the output of `{segment.command}`: no fact holds it"
@@ -404,5 +422,6 @@ PLACERS: dict[Kind, Placer] = {
     Kind.SYSTEMCTL_STATUS: _unit_status,
     Kind.KUBEADM: _kubeadm,
     Kind.KUBECTL_ERROR: _kubectl_error,
+    Kind.PROC_CGROUP: _proc_cgroup,
     Kind.UNKNOWN: _unknown,
 }

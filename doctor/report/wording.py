@@ -23,6 +23,7 @@ _SOURCES = (
     (re.compile(r"kubelet_log|layers\.kubelet\.log\b"), "kubelet log"),
     (re.compile(r"containerd_log|layers\.containerd\.log\b"), "containerd log"),
     (re.compile(r"layers\.node\.kernel_log\b"), "kernel log"),
+    (re.compile(r"layers\.node\.agent_log\b"), "node agents' log"),
     (re.compile(r"(?:^|\.)events\b"), "event"),  # "events" when there are none
     (re.compile(r"(?:^|\.)log_tail\b"), "container log"),
     (re.compile(r"layers\.cri\.errors\b"), "CRI error"),

@@ -84,6 +84,24 @@ def test_units_and_identifiers_per_log() -> None:
         units_of(Writer.RUNTIME)
     )
     assert "k3s" not in identifiers_of(Writer.RUNTIME)
+    assert {"kube-proxy", "snap.microk8s.daemon-proxy"} <= set(units_of(Writer.AGENTS))
+    assert "kube-proxy" not in identifiers_of(Writer.KUBELET)
+
+
+# kube-proxy as CoreOS's kube-proxy.service (kubernetes/kubernetes#5461, v0.8.1)
+KUBE_PROXY_JOURNAL = (
+    "Mar 13 20:57:58 ip-172-16-2-106.ec2.internal kube-proxy[769]: E0313 20:57:58.484688"
+    "     769 proxier.go:102] Accept failed: accept tcp [::]:59559: too many open files"
+)
+
+
+def test_the_node_agents_lines_have_their_own_log() -> None:
+    """Not the kubelet's though it logs klog too: a rule on the kubelet's log must not take
+    kube-proxy's line for the kubelet's."""
+    assert _writer(KUBE_PROXY_JOURNAL) is Writer.AGENTS
+    assert writer("systemd", "kube-proxy.service: Main process exited, code=killed") is (
+        Writer.AGENTS
+    )
 
 
 @pytest.mark.parametrize(

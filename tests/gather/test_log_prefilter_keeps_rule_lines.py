@@ -1,9 +1,10 @@
 """Every log line a built-in rule can match reaches it: the gatherer's pre-filters keep them.
 
 The node-level filter (selection.NODE_PATTERNS, a severity floor per pattern) and the kernel
-log's (node.KERNEL_TROUBLE) decide which lines of the kubelet's, containerd's and the kernel's
-logs are in the facts at all. Rule examples are facts fragments that never pass through them, so
-a rule could match a line in its example that the live gatherer drops. Checked over the loaded
+log's (node.KERNEL_TROUBLE) decide which lines of the kubelet's, containerd's, the node's other
+agents' and the kernel's logs are in the facts at all. Rule examples are facts fragments that
+never pass through them, so a rule could match a line in its example that the live gatherer
+drops. Checked over the loaded
 built-in catalog, two ways:
 
 - each rule predicate on a filtered log: any line its regex matches, logged at warning or above,
@@ -42,6 +43,7 @@ LOG_FACTS = {
     ("kubelet", "log"): "node",
     ("containerd", "log"): "node",
     ("node", "kernel_log"): "kernel",
+    ("node", "agent_log"): "node",
     ("pod", "kubelet_log"): "pod",
     ("pod", "containerd_log"): "pod",
 }

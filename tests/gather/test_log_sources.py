@@ -12,7 +12,7 @@ import pytest
 
 from doctor.gather.context import GatherContext, GatherOptions, LayerRecorder
 from doctor.gather.host import Host
-from doctor.gather.logs.sources import KUBELET_LOG, read_log
+from doctor.gather.logs.sources import AGENTS_LOG, KUBELET_LOG, read_log
 from doctor.layers import Layer
 from tests.gather.log_lines import (
     KLOG_INFO,
@@ -83,6 +83,32 @@ def test_missing_log_is_not_an_empty_log(tmp_path: Path) -> None:
     assert recorder.errors and "none of /var/log/kubelet.log" in recorder.errors[0]["message"]
     _write(tmp_path, "/var/log/kubelet.log", "")
     assert read_log(_context(tmp_path), LayerRecorder(Layer.KUBELET), KUBELET_LOG) == []
+
+
+# kube-proxy as CoreOS's kube-proxy.service (kubernetes/kubernetes#5461, v0.8.1)
+KUBE_PROXY = (
+    "Mar 13 20:57:58 ip-172-16-2-106.ec2.internal kube-proxy[769]: E0313 20:57:58.484688"
+    "     769 proxier.go:102] Accept failed: accept tcp [::]:59559: too many open files"
+)
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_a_shared_syslog_holds_each_daemons_own_lines(tmp_path: Path) -> None:
+    """kube-proxy logs klog as the kubelet does: its identifier, not its format, says whose."""
+    _write(tmp_path, "/var/log/syslog", KLOG_JOURNAL + "\n" + KUBE_PROXY + "\n")
+    kubelet = read_log(_context(tmp_path), LayerRecorder(Layer.KUBELET), KUBELET_LOG)
+    agents = read_log(_context(tmp_path), LayerRecorder(Layer.NODE), AGENTS_LOG)
+    assert kubelet is not None and [line["raw"] for line in kubelet] == [KLOG_JOURNAL]
+    assert agents is not None and [line["raw"] for line in agents] == [KUBE_PROXY]
+
+
+@pytest.mark.usefixtures("no_journal")
+def test_an_optional_agents_missing_log_is_no_error(tmp_path: Path) -> None:
+    """kube-proxy runs in a pod on most nodes: no journal, file or syslog for it is not known,
+    not an error (and not an empty log)."""
+    recorder = LayerRecorder(Layer.NODE)
+    assert read_log(_context(tmp_path), recorder, AGENTS_LOG) is None
+    assert recorder.errors == []
 
 
 @pytest.mark.usefixtures("no_journal")

@@ -278,3 +278,24 @@ def test_real_node() -> None:
 )
 def test_kernel_log_keeps_selinux_denials_of_the_container_stack(message: str, kept: bool) -> None:
     assert (node.KERNEL_TROUBLE.search(message) is not None) is kept
+
+
+def test_the_node_agents_log_keeps_their_node_level_lines(host_tree: Path) -> None:
+    """kube-proxy as GCE's static pod writes /var/log/kube-proxy.log on the host
+    (cluster/gce/manifests/kube-proxy.manifest); its info lines are not kept."""
+    accept = (
+        "E0313 20:57:58.484688     769 proxier.go:102] Accept failed: accept tcp [::]:59559:"
+        " too many open files"
+    )
+    info = "I0313 20:57:50.000000     769 proxier.go:301] Setting endpoints for default/web"
+    write(host_tree, "/var/log/kube-proxy.log", f"{info}\n{accept}\n")
+    section = run(host_tree)
+    assert [line["message"] for line in section["agent_log"]] == [
+        "Accept failed: accept tcp [::]:59559: too many open files"
+    ]
+
+
+def test_no_node_agent_as_a_host_service_leaves_its_log_unknown(host_tree: Path) -> None:
+    section = run(host_tree)
+    assert "agent_log" not in section
+    assert not any("kube-proxy" in error["source"] for error in section["errors"])

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from doctor.diagnosis import diagnose
 from doctor.engine.examples import base_document
+from doctor.engine.loader import load_rules
 from doctor.facts.document import parse_facts
 from doctor.gather import process
 from doctor.gather.context import GatherContext, GatherOptions
@@ -245,3 +247,18 @@ def test_read_stat_real_process() -> None:
     stat = read_stat(Host(), os.getpid())
     assert stat.pid == os.getpid() and stat.ppid == os.getppid()
     assert stat.start_time > 0
+
+
+def test_a_systemd_form_cgroups_path_runc_made_a_directory_of(node: Path) -> None:
+    """runc without --systemd-cgroup given the systemd form "slice:prefix:name" a systemd
+    kubelet's runtime writes (containerd/containerd#7276) creates a directory of that very
+    name: the live cgroup.path says so, and the cgroup driver mismatch reads it there."""
+    literal = f"/kubepods-burstable-pod6f1b.slice:cri-containerd:{CID}"
+    write(node, "/proc/4242/cgroup", f"0::{literal}\n")
+    write(node, f"/sys/fs/cgroup{literal}/memory.current", "132120576\n")
+    _, ctx = run(node)
+    assert ctx.pods[0]["containers"][1]["cgroup"]["path"] == literal
+    document = base_document()
+    document["pods"] = ctx.pods
+    report = diagnose(parse_facts(document, "test"), load_rules(), None)
+    assert "kubelet.cgroup-driver-mismatch" in {f.rule_id for f in report.findings}

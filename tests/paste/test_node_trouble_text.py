@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from doctor.layers import Scope
 from tests.paste.test_analyze_text import analyze, layers, paste, report_of, root
 
 
@@ -76,3 +77,41 @@ def test_a_containers_read_only_root_is_not_the_nodes(tmp_path: Path) -> None:
     text = "$ kubectl logs web\nopen /var/cache/nginx/client_temp: read-only file system\n"
     report = report_of(analyze(paste(tmp_path, text)))
     assert "node.read-only-filesystem" not in {f.rule_id for f in report.findings}
+
+
+# node.file-handles-exhausted/k8s-5461: kube-proxy v0.8.1 as CoreOS's kube-proxy.service
+KUBE_PROXY_ACCEPT = (
+    "Mar 13 20:57:58 ip-172-16-2-106.ec2.internal kube-proxy[769]: E0313 20:57:58.484688     769"
+    " proxier.go:102] Accept failed: accept tcp [::]:59559: too many open files\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [KUBE_PROXY_ACCEPT, KUBE_PROXY_ACCEPT.split("internal ", 1)[1]],
+    ids=["journal", "cut-before-its-identifier"],
+)
+def test_a_node_agents_lines_reach_its_log_and_are_the_nodes(tmp_path: Path, text: str) -> None:
+    loaded = analyze(paste(tmp_path, text))
+    assert loaded.unplaced == ()
+    node = layers(loaded)["node"]
+    assert [line["message"] for line in node["agent_log"]] == [
+        "Accept failed: accept tcp [::]:59559: too many open files"
+    ]
+    assert "log" not in layers(loaded)["kubelet"]  # klog, but not the kubelet's
+    report = report_of(loaded)
+    assert root(report) == "node.file-handles-exhausted"
+    assert report.root_cause is not None
+    assert report.root_cause.finding.subject.kind is Scope.NODE  # the line names no pod
+
+
+def test_a_node_agents_inotify_failure_is_not_its_file_handles(tmp_path: Path) -> None:
+    """kube-proxy's config watcher (node.inotify-exhausted/k8s-104303), as its service logs it:
+    "too many open files" from inotify_init1, not from a descriptor limit."""
+    text = (
+        "Aug 11 13:31:01 node-1 kube-proxy[1]: F0811 13:31:01.771818       1 server.go:488]"
+        " failed complete: too many open files\n"
+    )
+    report = report_of(analyze(paste(tmp_path, text)))
+    assert root(report) == "node.inotify-exhausted"
+    assert "node.file-handles-exhausted" not in {f.rule_id for f in report.findings}

@@ -26,6 +26,9 @@ class Writer(Enum):
     KUBELET = "kubelet"  # $.layers.kubelet.log
     RUNTIME = "containerd"  # $.layers.containerd.log: the container runtime daemon's log
     KERNEL = "kernel"  # $.layers.node.kernel_log
+    # the node's other agents (kube-proxy, flanneld): neither the kubelet nor the runtime, but
+    # their failures to get a node resource (file descriptors) are the node's
+    AGENTS = "agents"  # $.layers.node.agent_log
 
 
 class LineFormat(Enum):
@@ -78,6 +81,14 @@ IDENTIFIERS: Mapping[str, Writer | Split] = MappingProxyType(
         # OpenShift 3.x: the node service runs the kubelet in-process (klog lines)
         "atomic-openshift-node": _KLOG_IS_KUBELET,
         "origin-node": _KLOG_IS_KUBELET,
+        # the node's other agents, where they run as host services rather than pods: kube-proxy
+        # as kube-proxy.service (Container Linux and from-scratch installs: kubernetes#5461's
+        # `kube-proxy[769]: E0313 ... proxier.go:102] Accept failed: ...`), flannel's flanneld,
+        # and microk8s's before kubelite bundled the proxy (microk8s <= 1.20)
+        "kube-proxy": Writer.AGENTS,
+        "flanneld": Writer.AGENTS,
+        "microk8s.daemon-proxy": Writer.AGENTS,
+        "microk8s.daemon-flanneld": Writer.AGENTS,
         # minikube's localkube (<= v0.25): every component in one process; its lines that are
         # not klog are the kubelet's start-up errors ("kubelet: Exit with error: ...")
         "localkube": MappingProxyType(
@@ -107,6 +118,10 @@ UNITS: Mapping[str, str] = MappingProxyType(
         "snap.microk8s.daemon-containerd.service": "microk8s.daemon-containerd",
         "atomic-openshift-node.service": "atomic-openshift-node",
         "origin-node.service": "origin-node",
+        "kube-proxy.service": "kube-proxy",
+        "flanneld.service": "flanneld",
+        "snap.microk8s.daemon-proxy.service": "microk8s.daemon-proxy",
+        "snap.microk8s.daemon-flanneld.service": "microk8s.daemon-flanneld",
     }
 )
 
@@ -120,6 +135,9 @@ FILES: Mapping[Writer, tuple[str, ...]] = MappingProxyType(
             "/var/lib/rancher/k3s/agent/containerd/containerd.log",
             "/var/lib/rancher/rke2/agent/containerd/containerd.log",
         ),
+        # kube-proxy as GCE's static pod (and GKE's, old EKS's) runs it: cluster/gce/manifests/
+        # kube-proxy.manifest's `kube-proxy ... 1>>/var/log/kube-proxy.log 2>&1`, on the host
+        Writer.AGENTS: ("/var/log/kube-proxy.log",),
     }
 )
 

@@ -1,4 +1,5 @@
-"""Where the kubelet's and containerd's logs come from, read as a bounded tail of text.
+"""Where the kubelet's, containerd's and the node's other agents' logs come from, read as a
+bounded tail of text.
 
 The systemd journal when journalctl exists and the host's journal is readable, otherwise a
 dedicated file (/var/log/kubelet.log...) or the shared syslog files filtered by the program's
@@ -77,12 +78,17 @@ class LogSource:
     writer: Writer
     units: tuple[str, ...] = ()
     idents: tuple[str, ...] = ()
+    # a component that may not run as a host service at all (kube-proxy is usually a pod):
+    # finding none of its sources is no error, its log is just not known
+    optional: bool = False
 
     @classmethod
-    def of(cls, writer: Writer, name: str, skip: tuple[str, ...] = ()) -> LogSource:
+    def of(
+        cls, writer: Writer, name: str, skip: tuple[str, ...] = (), optional: bool = False
+    ) -> LogSource:
         units = tuple(u for u in daemons.units_of(writer) if u not in skip)
         idents = tuple(i for i in daemons.identifiers_of(writer) if i not in skip)
-        return cls(name, daemons.FILES[writer], writer, units, idents)
+        return cls(name, daemons.FILES[writer], writer, units, idents, optional)
 
     def owns(self, ident: str | None, body: str) -> bool:
         """Whether a line of program `ident` (None: not said) with text `body` is this log's.
@@ -98,6 +104,9 @@ KUBELET_LOG = LogSource.of(Writer.KUBELET, "kubelet")
 # dockerd is read only when pasted: most machines that run it also run containerd under it, and
 # its lines (docker builds, docker's own containers) are not the CRI runtime's.
 CONTAINERD_LOG = LogSource.of(Writer.RUNTIME, "containerd", skip=("dockerd", "docker"))
+# The node's other agents run as host services (kube-proxy.service, flanneld.service...): on
+# most nodes they run in pods instead, and their journal then holds nothing.
+AGENTS_LOG = LogSource.of(Writer.AGENTS, "kube-proxy", optional=True)
 
 
 def read_log(
@@ -124,6 +133,8 @@ def read_raw_log(ctx: GatherContext, recorder: LayerRecorder, source: LogSource)
             return found
     if journal is not None:
         return journal  # the journal was read and has nothing for the unit: looked, found none
+    if source.optional:
+        return None
     tried = ", ".join((*source.files, *SYSLOG_FILES))
     recorder.error(f"{source.unit} log", f"no journal and none of {tried} exists")
     return None
