@@ -39,7 +39,6 @@ from doctor.paste.cri_client import (
 from doctor.paste.kinds import (
     Kind,
     bare_entry,
-    bare_writer,
     fragment_kind,
     line_kind,
     recognise,
@@ -359,8 +358,9 @@ def _kubectl_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
         elif kubectl_errors.is_error(text):
             why = kubectl_errors.unplaced_reason(text)
             pasted.unplaced.append(f"{segment.source}:{number}: {why}")
-        elif bare_writer(text):
-            pasted.logs.entries[_BARE_WRITERS[bare_writer(text) or ""]].append(text)
+        elif (entry := bare_entry(text)) is not None:
+            writer, body = entry  # as _fragments: `ident[pid]:` is not part of the log line
+            pasted.logs.entries[_BARE_WRITERS[writer]].append(body)
         elif text:
             unknown.append(number)
     _read(pasted, segment, kind)
