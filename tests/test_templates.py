@@ -310,3 +310,32 @@ def test_unguarded_fields_are_those_that_can_print_a_question_mark() -> None:
 def test_malformed_fallbacks_sections_and_filters(text: str, error: str) -> None:
     with pytest.raises(TemplateError, match=error):
         compile_template(text, "container", frozenset())
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        # moby#42677's runc error ends with its own period: one period, not two
+        ("permission denied: unknown.", "failed: permission denied: unknown. Fix it."),
+        ("permission denied", "failed: permission denied. Fix it."),
+        ("wait...", "failed: wait.... Fix it."),  # an ellipsis is not a sentence's end
+    ],
+)
+def test_a_value_ending_its_sentence_takes_the_templates_period(error: str, expected: str) -> None:
+    values = {**VALUES, "error": error}
+    template = compile_template("failed: {error}. Fix it.", "container", frozenset({"error"}))
+    assert template.render(values) == expected
+    section = compile_template("failed{?: {error}}. Fix it.", "container", frozenset({"error"}))
+    assert section.render(values) == expected
+
+
+def test_a_missing_value_keeps_the_period_after_its_mark() -> None:
+    template = compile_template("failed: {error}. Fix it.", "container", frozenset({"error"}))
+    assert template.render(VALUES) == "failed: ?. Fix it."
+
+
+def test_a_values_trailing_blanks_are_not_printed() -> None:
+    # kubernetes/kubeadm#1162: CoreDNS's `[FATAL] plugin/loop: ... loop detected ` ends in a blank
+    values = {**VALUES, "line": "loop detected "}
+    template = compile_template("its log says: {line}.", "container", frozenset({"line"}))
+    assert template.render(values) == "its log says: loop detected."

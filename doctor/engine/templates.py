@@ -99,16 +99,20 @@ class Template:
         if not self.fields:
             return self.text
         out: list[str] = []
+        value_ended = False  # the last piece was a value that ends a sentence
         for part in self.parts:
             if isinstance(part, str):
-                out.append(part)
+                out.append(_after_value(part) if value_ended else part)
+                value_ended = False
             elif isinstance(part, Field):
                 text = part.value(values)
                 out.append(MISSING if text is None else text)
+                value_ended = text is not None and _ends_sentence(text)
             else:
                 section = _render_section(part, values)
                 if section is not None:
                     out.append(section)
+                    value_ended = _ends_sentence(section)
         return "".join(out)
 
     def unguarded(self) -> tuple[Field, ...]:
@@ -118,15 +122,29 @@ class Template:
 
 def _render_section(section: Section, values: dict[str, Any]) -> str | None:
     out: list[str] = []
+    value_ended = False
     for part in section.parts:
         if isinstance(part, str):
-            out.append(part)
+            out.append(_after_value(part) if value_ended else part)
+            value_ended = False
         else:
             text = part.value(values)
             if text is None:
                 return None
             out.append(text)
+            value_ended = _ends_sentence(text)
     return "".join(out)
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.endswith(".") and not text.endswith("..")
+
+
+def _after_value(text: str) -> str:
+    """The text that follows a value ending its own sentence: a captured line that ends with a
+    period (`... permission denied: unknown.`) and a template's `{error}. No container...`
+    would print two."""
+    return text[1:] if text.startswith(".") else text
 
 
 def compile_template(text: str, scope: str, captures: frozenset[str]) -> Template:
@@ -280,4 +298,5 @@ def _format(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
-    return str(value)
+    # a captured line's trailing blanks (CoreDNS ends `loop detected ` with one) are not text
+    return str(value).rstrip()
