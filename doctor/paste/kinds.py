@@ -240,6 +240,8 @@ DAEMON_STATE_ERROR = re.compile(
 CONTAINER_OUTPUT = re.compile(
     r"exec \S+: (?:exec format error|no such file or directory|permission denied)"
     r"|standard_init_linux\.go:\d+: exec user process caused"
+    # a shell entrypoint's failed exec (dash, bash: rules/runc.yaml, runc.exec-format)
+    r"|\S+: (?:\d+: |line \d+: )(?:exec: )?/\S+: (?:cannot execute binary file: )?Exec format error$"
     # an application that cannot get an inotify instance (rules/node.yaml,
     # node.inotify-exhausted, cites where each was printed): Go's fsnotify, .NET
     r"|failed to create fsnotify watcher: "
@@ -393,6 +395,19 @@ def _start_error(shape: Shape) -> bool:
     return shape.run is None and any(start_error(line) for line in shape.lines)
 
 
+def _bare_start_error(shape: Shape) -> bool:
+    """The runtime's refusal to start a container pasted alone, from its first words (`failed
+    to create containerd task: ...`, `OCI runtime create failed: ...`): the container's status
+    message or event as describe shows it. A daemon's log holds the same words only after its
+    own (`StartContainer for \"ID\" failed" error="failed to create containerd task: ...`)."""
+    texts = [line.strip() for line in shape.lines if line.strip()]
+    return (
+        shape.run is None
+        and bool(texts)
+        and all(START_FAILURE.match(text) and start_error(text) for text in texts)
+    )
+
+
 def _status_message(shape: Shape) -> bool:
     """Free text holding a container's status message the kubelet's state can be told from
     (status_message.py)."""
@@ -481,6 +496,7 @@ RECOGNISERS: tuple[tuple[Kind, Callable[[Shape], bool]], ...] = (
     (Kind.SYSTEMCTL_STATUS, _run_is(Kind.SYSTEMCTL_STATUS)),
     (Kind.KUBEADM, _run_is(Kind.KUBEADM)),
     (Kind.PROC_CGROUP, _proc_cgroup),
+    (Kind.START_ERROR, _bare_start_error),
     (Kind.FRAGMENTS, _fragments),  # a daemon's trimmed line wrapping a start error is its log's
     (Kind.START_ERROR, _start_error),
     (Kind.STATUS_MESSAGE, _status_message),

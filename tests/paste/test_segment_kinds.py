@@ -71,6 +71,20 @@ def kinds_of(text: str) -> list[Kind]:
             [Kind.CONTAINER_LOG],
             id="kubectl-logs-of-a-klog-writing-container",
         ),
+        # kubernetes/node-problem-detector#827: a dash entrypoint's failed exec
+        pytest.param(
+            "/bin/sh: 1: exec: /node-problem-detector: Exec format error\n",
+            [Kind.CONTAINER_LOG],
+            id="shell-exec-error",
+        ),
+        # IBM/CodeEngine#140: the container's status message pasted alone, from its first words
+        pytest.param(
+            "failed to create containerd task: failed to create shim task: OCI runtime create"
+            ' failed: runc create failed: unable to start container process: exec: "server.js":'
+            " executable file not found in $PATH: unknown\n",
+            [Kind.START_ERROR],
+            id="bare-start-error",
+        ),
         pytest.param(K3S_SUPERVISOR + "\n" + MESSAGES_NO_PID, [Kind.JOURNAL], id="k3s+syslog"),
         pytest.param("```\n" + "\n".join(KUBELET) + "\n```\n", [Kind.JOURNAL], id="markdown-fence"),
         pytest.param("hello world\nthis is not a log\n", [Kind.UNKNOWN], id="unknown"),
