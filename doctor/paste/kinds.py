@@ -241,7 +241,8 @@ CONTAINER_OUTPUT = re.compile(
     r"exec \S+: (?:exec format error|no such file or directory|permission denied)"
     r"|standard_init_linux\.go:\d+: exec user process caused"
     # a shell entrypoint's failed exec (dash, bash: rules/runc.yaml, runc.exec-format)
-    r"|\S+: (?:\d+: |line \d+: )(?:exec: )?/\S+: (?:cannot execute binary file: )?Exec format error$"
+    r"|\S+: (?:\d+: |line \d+: )(?:exec: )?/\S+: (?:cannot execute binary file: )?"
+    r"Exec format error$"
     # an application that cannot get an inotify instance (rules/node.yaml,
     # node.inotify-exhausted, cites where each was printed): Go's fsnotify, .NET
     r"|failed to create fsnotify watcher: "
