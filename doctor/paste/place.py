@@ -220,9 +220,16 @@ def _container_state(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     _read(pasted, segment, kind)
 
 
+def _starts_a_line(line: str) -> bool:
+    """A line in a known format: the start of its own line, never a wrapped line's rest."""
+    return line_kind(line) is not None
+
+
 def _start_error(segment: Segment, kind: Kind, pasted: Pasted) -> None:
-    """The last start error of the segment (a retried `docker run` prints one per try)."""
-    message = next(line.strip() for line in reversed(segment.lines) if start_error(line))
+    """The last start error of the segment (a retried `docker run` prints one per try), the
+    lines describe or a terminal wrapped it into joined again."""
+    lines = [line for _, line in unwrap(segment.lines, start_error, _starts_a_line)]
+    message = next(line.strip() for line in reversed(lines) if start_error(line))
     pasted.start_errors.append(StartError(message, segment.where))
     _read(pasted, segment, kind)
 
@@ -261,7 +268,7 @@ def _fragments(segment: Segment, kind: Kind, pasted: Pasted) -> None:
     for index, line in unwrap(
         segment.lines,
         lambda line: fragment_kind(line, segment.command) is not None,
-        lambda line: line_kind(line) is not None,
+        _starts_a_line,
     ):
         own = fragment_kind(line, segment.command)
         if own is None or own is Kind.EVENT_LINES:

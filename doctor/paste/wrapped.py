@@ -25,19 +25,21 @@ def unwrap(
             and not recognised(line)
             and not starts_line(line)
         ):
-            joined[-1] = (joined[-1][0], join(joined[-1][1], line))
+            joined[-1] = (joined[-1][0], join(joined[-1][1], line, len(lines[index - 1])))
             continue
         joined.append((index, line))
         known = recognised(line)
     return joined
 
 
-def join(before: str, line: str) -> str:
+def join(before: str, line: str, cut: int | None = None) -> str:
     """`before` continued by `line`: without a space when the cut fell inside a word (a
     terminal wraps at its width, `...for s` + `andbox "55db..."`), else with one (an editor
-    wraps at a space, and drops it)."""
+    wraps at a space, and drops it). `cut`: the length of the physical line the wrap ended
+    (the width it was cut at), when `before` already joins several."""
     text = line.strip()
+    width = len(before) if cut is None else cut
     inside_word = (
-        len(before) >= _MID_WORD_MIN and before[-1:].isalnum() and text[:1].isalnum()
+        width >= _MID_WORD_MIN and before[-1:].isalnum() and text[:1].isalnum()
     ) and not text[:1].isupper()
     return before + ("" if inside_word else " ") + text

@@ -151,3 +151,13 @@ def test_a_start_failure_event_keeps_the_state_describe_told(tmp_path: Path) -> 
     (container,) = pod["containers"]
     assert container["state"] == "CONTAINER_WAITING"
     assert pod["events"][0]["message"].startswith("Error: failed to create containerd task")
+
+
+def test_a_start_error_describe_wrapped_is_joined_again(tmp_path: Path) -> None:
+    """kubernetes/kubernetes#61192 (Docker 17.x): the message as describe wrapped it at spaces,
+    each continuation indented — one message again, a space at each cut, none lost."""
+    document = facts(tmp_path, evidence("runc.cgroup-apply-failed/kubernetes-61192"))
+    message = document["pods"][0]["containers"][0]["message"]
+    assert "starting container process caused" in message
+    assert "setting cgroup config for procHooks" in message  # an editor's cut: a space kept
+    assert message.endswith('cpu.cfs_quota_us: invalid argument\\\\\\"\\"\\n"\'')
