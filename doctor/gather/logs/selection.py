@@ -102,7 +102,9 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              r"|failed to resolve (?:reference|image) |failed to do request: "
              r'|(?:Head|Get|Post) \\*"?https?://[^\s"\\]+/v2/'
              r"|unexpected status (?:code |from )|pulling from host \S+ failed with status code"
-             r"|pull access denied|unauthorized: (?:authentication required|incorrect username)",
+             r"|pull access denied|unauthorized: (?:authentication required|incorrect username)"
+             # dockerd's own (pasted from a dockershim-era node): distribution/pull.go
+             r"|Not continuing with pull after error: ",
              WARN,
              "image pulls failing: registry, auth, rate limits, certificates"),
     _pattern("proxy",
