@@ -83,6 +83,10 @@ class Skip:
     rule_id: str
     reason: str
     subjects: int
+    # the layers not examined that left it undecided, each with why ("absent: ..."), and the
+    # other facts missing ("path: detail"): what `reason` says, kept apart for the reports
+    unexamined: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    facts_missing: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

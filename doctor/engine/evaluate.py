@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from doctor.engine.conditions import Context, Missing, Verdict
 from doctor.engine.loader import RuleSet
@@ -26,7 +26,7 @@ def evaluate(rules: RuleSet, facts: FactsDocument) -> Evaluation:
     document = facts.data
     contexts = _contexts(document)
     findings: list[Finding] = []
-    skips: dict[tuple[str, str], int] = {}
+    skips: dict[tuple[str, _SkipReason], int] = {}
     failures: list[RuleFailure] = []
     decided = False  # whether the rule's own branch decided on some object of its scope
     for rule in rules.branches():  # a rule's node branch right after it: same id, node subject
@@ -43,15 +43,18 @@ def evaluate(rules: RuleSet, facts: FactsDocument) -> Evaluation:
                     fired.setdefault(subject, []).append((attempt, verdict, ctx))
                 elif verdict.value is None:
                     if count_skips:
-                        reason = _skip_reason(verdict.missing, facts)
-                        skips[(rule.id, reason)] = skips.get((rule.id, reason), 0) + 1
+                        why = _skip_reason(verdict.missing, facts)
+                        skips[(rule.id, why)] = skips.get((rule.id, why), 0) + 1
                     continue
                 decided = True
             except Exception as exc:  # a crashing rule is reported, never hidden as "no match"
                 failures.append(_failure(rule, subject, exc))
         findings.extend(_newest_findings(rule, fired, failures))
     findings.sort(key=lambda f: (f.layer.depth, -f.severity.rank, str(f.subject)))
-    skipped = tuple(Skip(rule_id, reason, count) for (rule_id, reason), count in skips.items())
+    skipped = tuple(
+        Skip(rule_id, why.text, count, why.unexamined, why.facts_missing)
+        for (rule_id, why), count in skips.items()
+    )
     return Evaluation(tuple(findings), skipped, tuple(failures), len(rules))
 
 
@@ -131,17 +134,34 @@ def _finding(
     )
 
 
-def _skip_reason(missing: tuple[Missing, ...], facts: FactsDocument) -> str:
-    reasons: list[str] = []
+class _SkipReason(NamedTuple):
+    """Why a rule was undecided: the layers not examined (layer, why) and the other facts
+    missing; `text` says both in one line."""
+
+    unexamined: tuple[tuple[str, str], ...]
+    facts_missing: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        layers = [f"{layer} layer not examined ({why})" for layer, why in self.unexamined]
+        return "; ".join([*layers, *self.facts_missing])
+
+
+def _skip_reason(missing: tuple[Missing, ...], facts: FactsDocument) -> _SkipReason:
+    unexamined: list[tuple[str, str]] = []
+    facts_missing: list[str] = []
     for item in missing:
-        reason = f"{item.path}: {item.detail}"
         if item.layer is not None:
             section = facts.layer(item.layer)
             status = LayerStatus(section["status"])
             if status is not LayerStatus.OK:
                 errors = section.get("errors") or []
                 why = f": {errors[0]['message']}" if errors else ""
-                reason = f"{item.layer.value} layer not examined ({status.value}{why})"
-        if reason not in reasons:
-            reasons.append(reason)
-    return "; ".join(reasons)
+                entry = (item.layer.value, f"{status.value}{why}")
+                if entry not in unexamined:
+                    unexamined.append(entry)
+                continue
+        reason = f"{item.path}: {item.detail}"
+        if reason not in facts_missing:
+            facts_missing.append(reason)
+    return _SkipReason(tuple(unexamined), tuple(facts_missing))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from doctor.layers import LAYER_NAMES, Severity
 from doctor.model import Finding, LayerVerdict, PodSummary, Report
 from doctor.report import timeline_view
+from doctor.report.not_checked import not_checked
 from doctor.report.wording import (
     layer_verdict_text,
     log_predicates,
@@ -292,13 +293,18 @@ def _not_checked(report: Report) -> list[str]:
         ]
         out += ["</ul>", "</section>"]
     if report.skipped:
-        by_reason: dict[str, list[str]] = {}
-        for skip in report.skipped:
-            by_reason.setdefault(skip.reason, []).append(skip.rule_id)
+        grouped = not_checked(report.skipped)
         out += ['<section id="not-checked">', "<h2>Not checked (facts missing)</h2>", "<ul>"]
         out += [
-            f'<li>{_e(reason)}: <span class="dim">{_e(", ".join(dict.fromkeys(ids)))}</span></li>'
-            for reason, ids in by_reason.items()
+            f"<li>{_e(', '.join(layers))} not examined ({_e(why)})</li>"
+            for why, layers in grouped.layers.items()
+        ]
+        if grouped.need_layers:
+            ids = ", ".join(grouped.need_layers)
+            out.append(f'<li>needing them: <span class="dim">{_e(ids)}</span></li>')
+        out += [
+            f'<li>{_e(reason)}: <span class="dim">{_e(", ".join(ids))}</span></li>'
+            for reason, ids in grouped.facts.items()
         ]
         out += ["</ul>", "</section>"]
     return out

@@ -6,6 +6,7 @@ import re
 
 from doctor.model import Finding, Report
 from doctor.report import timeline_view
+from doctor.report.not_checked import not_checked
 from doctor.report.wording import (
     layer_verdict_text,
     log_predicates,
@@ -104,8 +105,17 @@ def render(report: Report) -> str:
         for finding in health:
             out += _finding(finding)
     if report.skipped:
-        out += ["## Skipped rules", ""]
-        out += [f"- `{s.rule_id}`: {s.reason} ({s.subjects} subjects)" for s in report.skipped]
+        grouped = not_checked(report.skipped)
+        out += ["## Not checked (facts missing)", ""]
+        out += [
+            f"- {', '.join(layers)} not examined ({why})" for why, layers in grouped.layers.items()
+        ]
+        if grouped.need_layers:
+            out.append(f"- needing them: {', '.join(f'`{r}`' for r in grouped.need_layers)}")
+        out += [
+            f"- {reason}: {', '.join(f'`{r}`' for r in ids)}"
+            for reason, ids in grouped.facts.items()
+        ]
         out.append("")
     if report.failures:
         out += ["## Rule errors", ""]

@@ -20,6 +20,7 @@ from rich.text import Text
 from doctor.layers import Severity
 from doctor.model import Finding, PodSummary, Report
 from doctor.report import timeline_view
+from doctor.report.not_checked import not_checked
 from doctor.report.wording import (
     layer_verdict_text,
     log_predicates,
@@ -38,6 +39,11 @@ SEVERITY_STYLE = {
 VERDICT_STYLE = {"ok": "green", "finding": "bold red", "not-examined": "yellow"}
 VERDICT_MARK = {"ok": "✔", "finding": "✖", "not-examined": "?"}
 WIDTH_WHEN_PIPED = 80
+
+
+# Beyond this many rules waiting on layers not examined (a paste holds no kubelet), the report
+# counts them: naming 75 rules helps no one reading a 2-line paste's diagnosis.
+LISTED_RULES_MAX = 12
 
 
 def _console(buffer: io.StringIO) -> Console:
@@ -252,14 +258,23 @@ def render(report: Report) -> str:
         # Could not look is not the same as found nothing: say which checks did not run.
         console.print()
         console.print(Text("NOT CHECKED (facts missing)", style="bold underline"))
-        by_reason: dict[str, list[str]] = {}
-        for skip in report.skipped:
-            by_reason.setdefault(skip.reason, []).append(skip.rule_id)
-        for reason, rule_ids in by_reason.items():
-            console.print(Text(f"{reason}:", style="yellow"))
-            console.print(
-                Padding(Text(", ".join(dict.fromkeys(rule_ids)), style="dim"), (0, 0, 0, 2))
+        grouped = not_checked(report.skipped)
+        for why, layers in grouped.layers.items():
+            noun = "layer" if len(layers) == 1 else "layers"
+            console.print(Text(f"{', '.join(layers)} {noun} not examined ({why})", style="yellow"))
+        if grouped.need_layers:
+            need = len(grouped.need_layers)
+            them = "it" if sum(map(len, grouped.layers.values())) == 1 else "them"
+            listed = (
+                ": " + ", ".join(grouped.need_layers)
+                if need <= LISTED_RULES_MAX
+                else " (`-o json` lists them)"
             )
+            text = f"{_count(need, 'rule')} need{'s' if need == 1 else ''} {them}{listed}"
+            console.print(Padding(Text(text, style="dim"), (0, 0, 0, 2)))
+        for reason, rule_ids in grouped.facts.items():
+            console.print(Text(f"{reason}:", style="yellow"))
+            console.print(Padding(Text(", ".join(rule_ids), style="dim"), (0, 0, 0, 2)))
 
     console.print()
     skipped = len({s.rule_id for s in report.skipped})
