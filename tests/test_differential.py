@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from doctor.diagnosis import diagnose
+from doctor.engine.examples import example_document
 from doctor.engine.loader import load_rules
 from doctor.facts.document import parse_facts
 from doctor.report import formatter
@@ -66,3 +67,38 @@ def test_a_differential_must_name_another_rule(tmp_path: Path) -> None:
     path = write(tmp_path, "rules.yaml", two_rules("process.a", "process.b", extra))
     [problem] = problems(path)
     assert "process.a: differential names 'process.nope': not another rule" in problem
+
+
+def pod_with_event(message: str) -> dict[str, Any]:
+    rule = RULES.get("runc.memory-limit-too-low")
+    assert rule is not None
+    event = {"type": "Warning", "reason": "Failed", "message": message}
+    return example_document(rule, {"pod": {"events": [event]}})
+
+
+def test_a_differential_entry_that_renders_empty_is_left_out() -> None:
+    """runc.memory-limit-too-low lists the other deaths of runc init for a bare init-p error,
+    and none when runc itself says its init was OOM-killed (its tells are optional sections over
+    the ambiguous line's capture)."""
+    bare = pod_with_event(
+        "Error: container create failed: container_linux.go:366: starting container process"
+        " caused: process_linux.go:382: sending config to init process caused: write init-p:"
+        " broken pipe"
+    )
+    report = diagnose(parse_facts(bare, "init-p"), RULES)
+    assert report.root_cause is not None
+    assert report.root_cause.finding.rule_id == "runc.memory-limit-too-low"
+    assert [c.rule_id for c in report.differential] == [
+        "runc.incompatible",
+        "process.pids-exhausted",
+    ]
+    explicit = pod_with_event(
+        "Error: failed to create containerd task: failed to create shim task: OCI runtime create"
+        " failed: runc create failed: unable to start container process: container init was"
+        " OOM-killed (memory limit too low?): unknown"
+    )
+    report = diagnose(parse_facts(explicit, "oom"), RULES)
+    assert report.root_cause is not None
+    assert report.root_cause.finding.rule_id == "runc.memory-limit-too-low"
+    assert report.root_cause.finding.differential == ()
+    assert report.differential == ()

@@ -130,8 +130,16 @@ def _finding(
         evidence=verdict.evidence,
         docs=rule.docs,
         attempts=attempts,
-        differential=tuple((d.cause, d.tell.render(fields)) for d in rule.differential),
+        differential=_differential(rule, fields),
     )
+
+
+def _differential(rule: Rule, fields: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The rule's differential for this finding. An entry whose `tell` renders empty (all of it
+    an optional section over a field this evidence did not capture) is left out: a rule that
+    fires on an ambiguous line and on an explicit one lists the other causes for the first only."""
+    rendered = ((d.cause, d.tell.render(fields).strip()) for d in rule.differential)
+    return tuple((cause, tell) for cause, tell in rendered if tell)
 
 
 class _SkipReason(NamedTuple):

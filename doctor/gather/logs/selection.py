@@ -126,9 +126,11 @@ NODE_PATTERNS: tuple[NodePattern, ...] = (
              r"|/proc/self/attr/keycreate|cannot fetch program from id"
              r"|error adding seccomp filter rule"
              r"|seccomp: config provided but seccomp not supported|unknown capability"
+             r"|cannot load seccomp profile|unable to load local profile"
              r"|runc: .*(?:not found \(required by runc\)|symbol lookup error)"
              r"|open /dev/pts/\d+: operation not permitted", WARN,
-             "runc refused by the host's security modules, or too old or new for it"),
+             "runc refused by the host's security modules, or too old or new for it; a seccomp"
+             " profile the runtime cannot read"),
     _pattern("disk", r"no space left on device", INFO,
              "a full disk breaks pulls, sandboxes and the kubelet's own state (containerd logs"
              " a layer that would not unpack at info level)"),
