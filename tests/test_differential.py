@@ -11,6 +11,7 @@ from doctor.diagnosis import diagnose
 from doctor.engine.examples import example_document
 from doctor.engine.loader import load_rules
 from doctor.facts.document import parse_facts
+from doctor.model import Report
 from doctor.report import formatter
 from tests.conftest import REPO
 from tests.test_rule_loader import problems, two_rules, write
@@ -69,36 +70,34 @@ def test_a_differential_must_name_another_rule(tmp_path: Path) -> None:
     assert "process.a: differential names 'process.nope': not another rule" in problem
 
 
-def pod_with_event(message: str) -> dict[str, Any]:
+def memory_limit_finding(message: str) -> Report:
+    """The report of a pod whose Failed event says `message`: runc.memory-limit-too-low its
+    root cause."""
     rule = RULES.get("runc.memory-limit-too-low")
     assert rule is not None
     event = {"type": "Warning", "reason": "Failed", "message": message}
-    return example_document(rule, {"pod": {"events": [event]}})
+    document = example_document(rule, {"pod": {"events": [event]}})
+    report = diagnose(parse_facts(document, "event"), RULES)
+    assert report.root_cause is not None
+    assert report.root_cause.finding.rule_id == "runc.memory-limit-too-low"
+    return report
 
 
 def test_a_differential_entry_that_renders_empty_is_left_out() -> None:
     """runc.memory-limit-too-low lists the other deaths of runc init for a bare init-p error,
     and none when runc itself says its init was OOM-killed (its tells are optional sections over
     the ambiguous line's capture)."""
-    bare = pod_with_event(
+    bare = memory_limit_finding(
         "Error: container create failed: container_linux.go:366: starting container process"
         " caused: process_linux.go:382: sending config to init process caused: write init-p:"
         " broken pipe"
     )
-    report = diagnose(parse_facts(bare, "init-p"), RULES)
-    assert report.root_cause is not None
-    assert report.root_cause.finding.rule_id == "runc.memory-limit-too-low"
-    assert [c.rule_id for c in report.differential] == [
-        "runc.incompatible",
-        "process.pids-exhausted",
-    ]
-    explicit = pod_with_event(
+    assert [c.rule_id for c in bare.differential] == ["runc.incompatible", "process.pids-exhausted"]
+    explicit = memory_limit_finding(
         "Error: failed to create containerd task: failed to create shim task: OCI runtime create"
         " failed: runc create failed: unable to start container process: container init was"
         " OOM-killed (memory limit too low?): unknown"
     )
-    report = diagnose(parse_facts(explicit, "oom"), RULES)
-    assert report.root_cause is not None
-    assert report.root_cause.finding.rule_id == "runc.memory-limit-too-low"
-    assert report.root_cause.finding.differential == ()
-    assert report.differential == ()
+    assert explicit.root_cause is not None
+    assert explicit.root_cause.finding.differential == ()
+    assert explicit.differential == ()
