@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from doctor.bundle.source import load_inputs
 from doctor.diagnosis import diagnose
 from doctor.engine.loader import load_rules
 from doctor.model import Skip
 from doctor.report.not_checked import not_checked
 from doctor.report.text import LISTED_RULES_MAX, render
+from tests.paste.reading import read_paste
 
 ABSENT = "absent: no node data: not in the pasted text (nor kubectl output)"
 
@@ -42,9 +42,7 @@ def test_each_layer_once_then_the_rules_that_waited_on_them() -> None:
 
 def test_a_report_of_a_short_paste_says_it_in_a_few_lines(tmp_path: Path) -> None:
     # kubernetes/node-problem-detector#827: two lines, no node facts at all
-    path = tmp_path / "paste.txt"
-    path.write_text("/bin/sh: 1: exec: /node-problem-detector: Exec format error\n")
-    loaded = load_inputs(None, texts=[path])
+    loaded = read_paste(tmp_path, "/bin/sh: 1: exec: /node-problem-detector: Exec format error\n")
     report = diagnose(loaded.document, load_rules(), None)
     text = render(report)
     section = text[text.index("NOT CHECKED") :]

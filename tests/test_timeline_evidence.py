@@ -9,7 +9,6 @@ from pathlib import Path
 
 import yaml
 
-from doctor.bundle.source import load_inputs
 from doctor.diagnosis import diagnose
 from doctor.engine.loader import load_rules
 from doctor.facts.document import load_facts
@@ -17,6 +16,7 @@ from doctor.model import Report
 from doctor.report import json_report, markdown, text, timeline_view
 from doctor.timeline.build import NO_ZONE
 from tests.conftest import REPO
+from tests.paste.reading import read_paste
 
 RULES = load_rules()
 
@@ -131,9 +131,8 @@ def test_pasted_text_gets_a_timeline_too(tmp_path: Path) -> None:
     """A real report's kubelet journal (kubernetes#57280), pasted: its klog lines are the
     timeline, microseconds kept, the year inferred and the zone assumed, and said so."""
     case = REPO / "fixtures/realworld/cases/containerd.cni-ip-exhausted/k8s-57280.yaml"
-    paste = tmp_path / "paste.txt"
-    paste.write_text(yaml.safe_load(case.read_text())["evidence"])
-    report = diagnose(load_inputs(None, texts=(paste,)).document, RULES)
+    loaded = read_paste(tmp_path, yaml.safe_load(case.read_text())["evidence"])
+    report = diagnose(loaded.document, RULES)
     assert report.timeline is not None
     logged = [e for e in report.timeline.entries if e.source == "kubelet-log"]
     assert logged and all(e.note == NO_ZONE for e in logged)

@@ -9,18 +9,16 @@ from typing import Any
 
 import pytest
 
-from doctor.bundle.source import load_inputs
 from doctor.diagnosis import diagnose
 from doctor.engine.loader import load_rules
 from doctor.facts.document import PodRef
 from doctor.paste.cri_client import command_endpoint
 from tests.paste.corpus import evidence
+from tests.paste.reading import read_paste
 
 
 def facts(tmp_path: Path, text: str, pod: PodRef | None = None) -> tuple[Any, ...]:
-    path = tmp_path / "paste.txt"
-    path.write_text(text)
-    loaded = load_inputs(None, texts=[path], pod=pod)
+    loaded = read_paste(tmp_path, text, pod)
     strip = f"{tmp_path}/"
     unplaced = tuple(note.removeprefix(strip) for note in loaded.unplaced)
     return loaded.document.data, loaded.read, unplaced
@@ -224,9 +222,7 @@ def test_kubeadm_cri_check_keeps_the_klog_origin_of_the_clients_line(
 def test_kubeadm_cri_check_keeps_crictls_klog_line_beside_its_fatal_one(tmp_path: Path) -> None:
     # kubeadm 1.24's CRI check as most pastes show it (kubernetes/website#35982): crictl's klog
     # line, then its own fatal logrus line for the same call
-    path = tmp_path / "paste.txt"
-    path.write_text(evidence("containerd.cri-plugin-disabled/website-35982"))
-    loaded = load_inputs(None, texts=[path])
+    loaded = read_paste(tmp_path, evidence("containerd.cri-plugin-disabled/website-35982"))
     cri = loaded.document.data["layers"]["cri"]
     assert cri["status"] == "unsupported"
     assert [e.get("origin") for e in cri["errors"]] == [None, "remote_runtime.go:925"]
@@ -347,9 +343,7 @@ def test_crictl_fatal_is_the_cri_clients_failure_not_containerds_log(tmp_path: P
 def test_the_endpoint_a_crictl_command_names_is_the_cri_layers(
     tmp_path: Path, case: str, endpoint: str, cause: str
 ) -> None:
-    path = tmp_path / "paste.txt"
-    path.write_text(evidence(case))
-    loaded = load_inputs(None, texts=[path])
+    loaded = read_paste(tmp_path, evidence(case))
     cri = loaded.document.data["layers"]["cri"]
     assert (cri["endpoint"], cri["endpoint_source"]) == (endpoint, "flag")
     assert cri["status"] == "unsupported"

@@ -8,10 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from doctor.bundle.source import load_inputs
-from doctor.facts.document import PodRef
 from doctor.paste.kinds import Kind, recognise
 from doctor.paste.segment import plain, split
+from tests.paste.reading import read_paste
 
 # https://github.com/Azure/azure-service-operator/issues/298 (AKS, 2019)
 OOM_LAST_STATE = "  Last State:     Terminated\n  Reason:       OOMKilled\n  Exit Code:    137\n"
@@ -30,10 +29,7 @@ CRASH_LOOP = (
 
 
 def facts(tmp_path: Path, text: str, pod: str | None = None) -> dict[str, Any]:
-    path = tmp_path / "paste.txt"
-    path.write_text(text)
-    loaded = load_inputs(None, (), (path,), PodRef.parse(pod) if pod else None)
-    document: dict[str, Any] = loaded.document.data
+    document: dict[str, Any] = read_paste(tmp_path, text, pod).document.data
     return document
 
 

@@ -9,16 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from doctor.bundle.source import load_inputs
 from doctor.paste.oomkills import MemcgKill, memcg_kills
 from tests.paste.corpus import evidence
 from tests.paste.pastes import scenario
+from tests.paste.reading import read_paste
 
 
 def facts(tmp_path: Path, text: str) -> tuple[dict[str, Any], tuple[str, ...]]:
-    path = tmp_path / "paste.txt"
-    path.write_text(text)
-    loaded = load_inputs(None, texts=[path], pod=None)
+    loaded = read_paste(tmp_path, text)
     document: dict[str, Any] = loaded.document.data
     return document, tuple(loaded.unplaced)
 

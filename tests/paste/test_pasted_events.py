@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from doctor.bundle.source import load_inputs
-from doctor.facts.document import PodRef
 from doctor.paste.events import event_of, frame, reason_then_message
+from tests.paste.reading import read_paste
 
 
 @pytest.mark.parametrize(
@@ -102,13 +101,12 @@ def test_reason_on_its_own_line_then_the_message() -> None:
 
 
 def test_rows_go_to_the_pod_the_user_named(tmp_path: Path) -> None:
-    paste = tmp_path / "paste.txt"
-    paste.write_text(
+    text = (
         "$ kubectl describe pod catalog-mysql-ebs-0 -n catalog | tail -n2\n"
         "  Warning  Failed                  24s (x12 over 2m34s)  kubelet                  Error:"
         " couldn't find key name in Secret catalog/catalog-db\n"
     )
-    loaded = load_inputs(None, (), (paste,), PodRef.parse("catalog/catalog-mysql-ebs-0"))
+    loaded = read_paste(tmp_path, text, "catalog/catalog-mysql-ebs-0")
     (pod,) = loaded.document.pods()
     assert (pod["namespace"], pod["name"]) == ("catalog", "catalog-mysql-ebs-0")
     assert [e["reason"] for e in pod["events"]] == ["Failed"]
@@ -116,9 +114,7 @@ def test_rows_go_to_the_pod_the_user_named(tmp_path: Path) -> None:
 
 
 def test_rows_without_a_pod_are_read_as_an_unknown_pod_and_said(tmp_path: Path) -> None:
-    paste = tmp_path / "paste.txt"
-    paste.write_text("hostPath type check failed: /lib/modules is not a directory\n")
-    loaded = load_inputs(None, (), (paste,), None)
+    loaded = read_paste(tmp_path, "hostPath type check failed: /lib/modules is not a directory\n")
     (pod,) = loaded.document.pods()
     assert (pod["namespace"], pod["name"]) == ("default", "unknown")
     assert any("give --pod" in note for note in loaded.unplaced)

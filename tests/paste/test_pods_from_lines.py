@@ -7,15 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from doctor.bundle.source import load_inputs
 from doctor.facts.document import PodRef
 from tests.paste.corpus import evidence
+from tests.paste.reading import read_paste
 
 
 def pods(tmp_path: Path, text: str, pod: PodRef | None = None) -> list[tuple[object, ...]]:
-    path = tmp_path / "paste.txt"
-    path.write_text(text)
-    found = load_inputs(None, texts=[path], pod=pod).document.data["pods"]
+    found = read_paste(tmp_path, text, pod).document.data["pods"]
     return [
         (
             p["namespace"],

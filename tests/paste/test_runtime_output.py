@@ -7,15 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from doctor.bundle.source import load_inputs
 from doctor.facts.document import PodRef
 from tests.paste.corpus import evidence
+from tests.paste.reading import read_paste
 
 
 def facts(tmp_path: Path, text: str, pod: PodRef | None = None) -> tuple[Any, ...]:
-    path = tmp_path / "paste.txt"
-    path.write_text(text)
-    loaded = load_inputs(None, texts=[path], pod=pod)
+    loaded = read_paste(tmp_path, text, pod)
     return loaded.document.data, loaded.read, loaded.unplaced
 
 

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from doctor.bundle.source import load_inputs
-from doctor.facts.document import PodRef
 from doctor.paste.kinds import Kind, recognise
 from doctor.paste.segment import plain, split
 from tests.paste.corpus import evidence
+from tests.paste.reading import read_paste
 
 # https://github.com/luksa/kubernetes-in-action-2nd-edition/pull/35 (runc >= 1.1 via docker)
 DOCKER_RUN = (
@@ -55,10 +54,7 @@ def kinds_of(text: str) -> list[Kind]:
 
 
 def facts(tmp_path: Path, text: str, pod: str | None = None) -> dict[str, Any]:
-    path = tmp_path / "paste.txt"
-    path.write_text(text)
-    loaded = load_inputs(None, (), (path,), PodRef.parse(pod) if pod else None)
-    document: dict[str, Any] = loaded.document.data
+    document: dict[str, Any] = read_paste(tmp_path, text, pod).document.data
     return document
 
 

@@ -8,18 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from doctor.bundle.source import load_inputs
 from doctor.facts.document import PodRef
 from doctor.paste.status_message import pull_failure
 from tests.paste.corpus import evidence
+from tests.paste.reading import read_paste
 
 
 def test_a_pull_failure_is_the_waiting_containers_message(tmp_path: Path) -> None:
     """containerd's CI printing a container's status (containerd#5357): the Go-quoted
     `Message:` field, unquoted; the pod given by --pod."""
-    path = tmp_path / "paste.txt"
-    path.write_text(evidence("containerd.image-rate-limited/containerd-5357"))
-    loaded = load_inputs(None, texts=[path], pod=PodRef("default", "busybox"))
+    text = evidence("containerd.image-rate-limited/containerd-5357")
+    loaded = read_paste(tmp_path, text, PodRef("default", "busybox"))
     assert [r.split(": ", 1)[1] for r in loaded.read] == ["a container's status message"]
     (pod,) = loaded.document.data["pods"]
     (container,) = pod["containers"]

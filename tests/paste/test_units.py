@@ -8,15 +8,13 @@ from typing import Any
 
 import pytest
 
-from doctor.bundle.source import load_inputs
 from doctor.paste.units import journal_states
 from tests.paste.corpus import evidence
+from tests.paste.reading import read_paste
 
 
 def process_facts(tmp_path: Path, text: str) -> dict[str, dict[str, Any]]:
-    path = tmp_path / "paste.txt"
-    path.write_text(text)
-    layers = load_inputs(None, texts=[path]).document.data["layers"]
+    layers = read_paste(tmp_path, text).document.data["layers"]
     keys = ("status", "running", "active_state", "pid")
     return {
         name: {k: layers[name][k] for k in keys if k in layers[name]}
